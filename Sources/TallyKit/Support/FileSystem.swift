@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failed system call, with the path it was about and `errno`'s message.
+public struct SystemError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var path: String
+    public var code: Int32
+
+    public init(_ operation: String, path: String, code: Int32 = errno) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
+
+    public var description: String {
+        "\(operation) \(path): \(String(cString: strerror(code)))"
+    }
+}
+
+/// Small wrappers over the POSIX calls Tally's durability depends on.
+///
+/// Foundation's `FileManager` hides `fsync`, and without it a rename is not durable: after a
+/// power cut the new name may point at an empty file. Every write that the contract calls
+/// atomic goes through `FileSystem.writeAtomically`.
+public enum FileSystem {
+    /// Replaces `path` with `bytes`: written to a dot-named temporary file in the same
+    /// directory, fsynced, renamed over `path`, then the directory fsynced. A reader sees the
+    /// old file or the new one, never a mix; a crash leaves at most a stray `.NAME.tmp-*`.
+    ///
+    /// The corresponding C functions are `open`, `write`, `fsync`, `rename`.
+    public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String) throws {
+        let (directory, name) = split(path)
+        let temporary = directory + "/." + name + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError("open", path: temporary) }
+        do {
+            try writeAll(fd, bytes, path: temporary)
+            guard fsync(fd) == 0 else { throw SystemError("fsync", path: temporary) }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw SystemError("rename", path: path, code: code)
+        }
+        try syncDirectory(directory)
+    }
+
+    /// Writes every byte, retrying short writes and `EINTR`.
+    public static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>, path: String) throws {
+        let done: Bool? = try bytes.withContiguousStorageIfAvailable { buffer in
+            try writeAll(fd, UnsafeRawBufferPointer(buffer), path: path)
+            return true
+        }
+        if done == nil {
+            let copy = Array(bytes)
+            try copy.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+        }
+    }
+
+    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("write", path: path)
+            }
+            offset += n
+        }
+    }
+
+    /// Makes a rename or a new file in `directory` durable. The corresponding C function is `fsync`.
+    public static func syncDirectory(_ directory: String) throws {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", path: directory) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SystemError("fsync", path: directory) }
+    }
+
+    /// Creates `path` and its parents if they are missing (`mkdir -p`).
+    public static func createDirectory(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw SystemError("mkdir", path: current)
+            }
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The whole content of a small file (configuration, templates, a payload under the size limit).
+    public static func readFile(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", path: path) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read", path: path)
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+            if result.count > limit { throw SystemError("read", path: path, code: EFBIG) }
+        }
+        return result
+    }
+
+    /// `(directory, name)` of a path; the directory is `.` for a bare name.
+    public static func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+    }
+}
