@@ -25,7 +25,9 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.copy("Site/Templates")]
+            // The templates are compiled in (BuiltInTemplates.swift, made by scripts/embed-templates)
+            // so an installed binary needs no resource bundle beside it.
+            exclude: ["Site/Templates"]
         ),
         .executableTarget(
             name: "tally",
@@ -35,7 +37,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "TallyKitTests", dependencies: ["TallyKit"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TallyKitTests", dependencies: ["TallyKit"], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TallyKit"]),
     ]
 )

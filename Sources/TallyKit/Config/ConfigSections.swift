@@ -1,0 +1,168 @@
+import Foundation
+
+extension TallyConfig {
+    /// `[paths]`: where the inbox, the ledgers, the site and template overrides live.
+    ///
+    /// Kept as written; relative paths are resolved against the working directory by the
+    /// caller, after `--inbox`, `--data` and `--site` have had their say.
+    public struct Paths: Sendable, Equatable {
+        public var inbox = "inbox"
+        public var data = "data"
+        public var site = "site"
+        public var templates = "templates"
+        public init() {}
+    }
+
+    /// `[roster]`: where the list of known students comes from, and whether one is required.
+    public struct Roster: Sendable, Equatable {
+        /// A roster CSV to read; nil: the last `roster*.csv` dropped into the inbox.
+        public var file: String?
+        /// True: no student without a roster entry, even before the first roster arrives.
+        public var required = false
+        public init() {}
+    }
+
+    /// `[points]`: points per kind of event, and per-course overrides of the LEARN award.
+    public struct Points: Sendable, Equatable {
+        public var courseCompleted = 20
+        public var quizPassed = 0
+        public var purchaseCreated = 0
+        /// `[points.courses]`: course name → points for completing it, instead of
+        /// ``courseCompleted``.
+        public var courses: [String: Int] = [:]
+        public init() {}
+
+        /// The LEARN points for completing `course`.
+        public func forCourse(_ course: String) -> Int { courses[course] ?? courseCompleted }
+    }
+
+    /// One `[[levels]]` entry: reached at `xp` points.
+    public struct Level: Sendable, Equatable {
+        public var name: String
+        public var xp: Int
+        public init(name: String, xp: Int) {
+            self.name = name
+            self.xp = xp
+        }
+    }
+
+    /// One `[[badges]]` entry: earned at `completions` completed courses, by completing every
+    /// course in `courses`, or, when both are set, by both.
+    ///
+    /// The file may say `course = "X"` for a single course; it is folded into `courses`, so
+    /// that scoring has one list to check. `name` defaults to `id`.
+    public struct Badge: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var completions: Int?
+        public var courses: [String]
+        public init(id: String, name: String, completions: Int? = nil, courses: [String] = []) {
+            self.id = id
+            self.name = name
+            self.completions = completions
+            self.courses = courses
+        }
+    }
+
+    /// One `[[unlocks]]` entry: passing `quiz` unlocks `step`.
+    public struct Unlock: Sendable, Equatable {
+        public var quiz: String
+        public var step: String
+        public init(quiz: String, step: String) {
+            self.quiz = quiz
+            self.step = step
+        }
+    }
+
+    /// `[kajabi]`: webhook secrets and the maps from Kajabi's names to courses.
+    public struct Kajabi: Sendable, Equatable {
+        /// The main webhook secret; `KAJABI_WEBHOOK_SECRET` overrides it.
+        public var secret: String?
+        /// True: payloads without a valid signature are refused.
+        public var requireSignature = false
+        /// `[kajabi.sites]`: site name → that site's secret.
+        public var sites: [String: String] = [:]
+        /// `[kajabi.tags]`: contact tag → course. Keys are trimmed and lowercased, as tag
+        /// names from payloads are before they are looked up.
+        public var tags: [String: String] = [:]
+        /// `[kajabi.forms]`: Kajabi form id → course.
+        public var forms: [String: String] = [:]
+        public init() {}
+
+        /// The per-site secret of `site`, else the main ``secret``.
+        public func secret(forSite site: String?) -> String? {
+            site.flatMap { sites[$0] } ?? secret
+        }
+
+        /// The course a contact tag stands for, matching as `[kajabi.tags]` keys were stored.
+        public func course(forTag tag: String) -> String? {
+            tags[TallyConfig.normaliseTag(tag)]
+        }
+    }
+
+    /// `[email]`: whose messages are read, and how their sender is trusted.
+    public struct Mail: Sendable, Equatable {
+        /// Addresses (`forms@school.example`) and domains (`@school.example`), trimmed and
+        /// lowercased. Empty: no message is read.
+        public var allowFrom: [String] = []
+        /// The server whose topmost `Authentication-Results` must vouch for the sender.
+        public var requireAuth: String?
+        public init() {}
+    }
+
+    /// `[receive]`: the webhook front door.
+    public struct Receive: Sendable, Equatable {
+        /// `HOST:PORT` to listen on, such as `127.0.0.1:8080`.
+        public var listen: String?
+        /// `[receive.tokens]`: site name → path token for `POST /kajabi/t/TOKEN` (the site
+        /// `default` signs with the main secret). Entries with an empty token are left out.
+        public var tokens: [String: String] = [:]
+        public init() {}
+
+        /// The site whose token `token` is, if any.
+        public func site(forToken token: String) -> String? {
+            tokens.first { $0.value == token }?.key
+        }
+    }
+
+    /// How the site shows a student's name; an email is never shown whatever this says.
+    public enum NameStyle: String, Sendable, Equatable, CaseIterable {
+        /// "Ada L."
+        case firstLastInitial = "first-last-initial"
+        /// "Ada Lovelace"
+        case full
+        /// "A. L."
+        case initials
+        /// "Anonymous"
+        case anonymous
+    }
+
+    /// `[site]`: the static leaderboard.
+    public struct Site: Sendable, Equatable {
+        public var title = "Leaderboard"
+        public var names = NameStyle.firstLastInitial
+        /// How many students a board lists.
+        public var top = 100
+        /// A shell command run after each render, such as an `rsync`.
+        public var publish: String?
+        public init() {}
+    }
+
+    /// `[limits]`: the bounds that keep hostile or broken input from exhausting the machine.
+    public struct Limits: Sendable, Equatable {
+        /// A table row longer than this is rejected on its own.
+        public var maxRowBytes = 1 << 20
+        /// A table row with more fields than this is rejected on its own.
+        public var maxFields = 1024
+        /// A JSON payload file larger than this is refused whole.
+        public var maxFileBytes = 64 << 20
+        /// JSON nested deeper than this is refused whole.
+        public var maxJSONDepth = 64
+        public init() {}
+    }
+
+    /// A tag as Kajabi tag names are compared: trimmed and lowercased.
+    static func normaliseTag(_ tag: String) -> String {
+        tag.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+}

@@ -1,0 +1,33 @@
+/// What one file came to.
+public struct FileReport: Equatable, Sendable {
+    public enum Outcome: Equatable, Sendable {
+        case done
+        /// Already processed (same content): archived without reading.
+        case skipped
+        case failed(reason: String)
+    }
+
+    public var name: String
+    public var kind: String
+    public var outcome: Outcome
+    public var events = 0
+    public var applied = 0
+    public var duplicates = 0
+    public var unmatched = 0
+    public var rejected = 0
+    public var points = 0
+    public var milliseconds = 0
+
+    public var rows: Int { events + rejected }
+}
+
+/// What one batch came to: a report per file, in the order taken.
+public struct BatchReport: Equatable, Sendable {
+    public var files: [FileReport] = []
+
+    public var failed: Int { files.filter { if case .failed = $0.outcome { return true } else { return false } }.count }
+    public var rejected: Int { files.reduce(0) { $0 + $1.rejected } }
+    public var events: Int { files.reduce(0) { $0 + $1.events } }
+    /// True when some input failed or was rejected: `tally sync` exits 1.
+    public var hasProblems: Bool { failed > 0 || rejected > 0 }
+}

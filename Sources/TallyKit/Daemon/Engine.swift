@@ -1,0 +1,333 @@
+import Logging
+
+/// Tally's one code path from dropped files to ledgers, snapshot and site, shared by
+/// `tally sync`, `tally watch` and the manual commands.
+///
+/// Opening an engine takes the data lock, repairs the ledgers after a crash, and loads the
+/// snapshot (bringing it forward when it is behind). `process(_:)` then takes a batch of
+/// files: each file is read and scored in memory and staged in the ledgers; a file that
+/// fails half-way is rolled back whole and set aside. The batch is committed once, the
+/// snapshot written, the files moved out of the inbox, and the site rendered.
+public final class Engine {
+    public let settings: EngineSettings
+    let ledger: Ledger
+    let lock: DataLock
+    public private(set) var state: State
+    public var logger: Logger
+
+    public init(settings: EngineSettings, logger: Logger = Logger(label: "tally")) throws {
+        self.settings = settings
+        self.logger = logger
+        let paths = settings.paths
+        lock = try DataLock(directory: paths.data)
+        for directory in [paths.inbox, paths.archive, paths.failed] { try FileSystem.createDirectory(directory) }
+        ledger = try Ledger(directory: paths.data)
+        for message in try ledger.recover(at: .now()) { logger.warning("recovery: \(message)") }
+        state = State()
+        try loadState()
+    }
+
+    // MARK: - Start-up
+
+    /// Loads `state.json`, rolls it forward over lines committed after it was written, or
+    /// rebuilds from the ledgers when it is missing or does not match them.
+    private func loadState() throws {
+        let path = settings.paths.state
+        let ends = Replay.positions(of: ledger)
+        if FileSystem.exists(path) {
+            do {
+                var loaded = try Snapshot.decode(try FileSystem.readFile(path, limit: Int.max))
+                let at = loaded.positions
+                let behind = at.events.bytes <= ends.events.bytes && at.points.bytes <= ends.points.bytes
+                    && at.audit.bytes <= ends.audit.bytes
+                if behind {
+                    if at != ends {
+                        try Replay.roll(&loaded, forwardFrom: ledger)
+                        logger.notice("state.json was behind the ledgers; brought forward")
+                        state = loaded
+                        try writeSnapshot()
+                    } else {
+                        state = loaded
+                    }
+                    return
+                }
+                logger.warning("state.json is ahead of the ledgers; rebuilding it from the ledgers")
+            } catch {
+                logger.warning("state.json could not be read (\(error)); rebuilding it from the ledgers")
+            }
+        }
+        state = try Replay.rebuild(from: ledger)
+        if ledger.events.size > 0 || ledger.audit.size > 0 || FileSystem.exists(path) { try writeSnapshot() }
+    }
+
+    // MARK: - Batches
+
+    /// Files waiting in the inbox, plus the configured roster file when it changed.
+    public func pendingFiles() throws -> [InboxFile] {
+        var files = try Inbox(directory: settings.paths.inbox).pendingFiles()
+        if let roster = settings.rosterFile, FileSystem.exists(roster) {
+            let sha = try hashFile(roster)
+            if !state.files.contains(sha) {
+                files.insert(InboxFile(name: FileSystem.split(roster).name, path: roster, modified: .now(),
+                                       size: fileSize(roster)), at: 0)
+            }
+        }
+        return files
+    }
+
+    /// Processes every pending file as one batch. An empty inbox does nothing at all.
+    public func sync() throws -> BatchReport { try process(try pendingFiles()) }
+
+    /// Processes `files` as one batch: one commit, one snapshot, one render.
+    public func process(_ files: [InboxFile]) throws -> BatchReport {
+        var report = BatchReport()
+        guard !files.isEmpty else { return report }
+        var moves: [(file: InboxFile, failure: String?, roster: Bool)] = []
+        for file in files {
+            let (fileReport, isRoster) = try take(file)
+            report.files.append(fileReport)
+            if case .failed(let reason) = fileReport.outcome {
+                moves.append((file, reason, false))
+            } else {
+                moves.append((file, nil, isRoster))
+            }
+        }
+        try ledger.commit(at: .now())
+        try writeSnapshot()
+        for move in moves { settle(move.file, failure: move.failure, roster: move.roster) }
+        try render()
+        return report
+    }
+
+    /// Reads and scores one file, staging its lines; rolls it back whole if it fails.
+    private func take(_ file: InboxFile) throws -> (FileReport, Bool) {
+        let started = Timestamp.now()
+        var report = FileReport(name: file.name, kind: "", outcome: .done)
+        let sha: String
+        do { sha = try hashFile(file.path) } catch {
+            report.outcome = .failed(reason: "\(file.name) could not be read: \(error)")
+            ledger.append(AuditRecord(at: started, action: "file_failed", file: file.name, detail: .string("\(error)")))
+            return (report, false)
+        }
+        if state.files.contains(sha) {
+            report.outcome = .skipped
+            ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha,
+                                      detail: .string("the same content was processed before")))
+            logger.info("\(file.name): already processed (same content); archived without reading")
+            return (report, false)
+        }
+        let kind = FileKind.detect(head: (try? readHead(file.path)) ?? [], name: file.name)
+        report.kind = kind.rawValue
+        let checkpoint = ledger.checkpoint()
+        let before = state
+        ledger.append(AuditRecord(at: started, action: "file_taken", file: file.name, sha256: sha,
+                                  detail: .object(JSONObject([("kind", .string(kind.rawValue)), ("bytes", .number(String(file.size)))]))))
+        do {
+            try read(file, kind: kind, sha: sha, report: &report)
+            report.milliseconds = Int(Timestamp.now().milliseconds - started.milliseconds)
+            ledger.append(AuditRecord(at: .now(), action: kind == .roster ? "roster_loaded" : "file_done", file: file.name,
+                                      sha256: sha, detail: counts(report)))
+            state.markProcessed(sha256: sha)
+            logger.info("\(file.name): \(report.rows) rows, \(report.events) events (\(report.applied) applied, \(report.duplicates) duplicate, \(report.unmatched) unmatched), \(report.rejected) rejected, \(report.points) points, \(report.milliseconds) ms")
+            return (report, kind == .roster)
+        } catch {
+            try ledger.rollback(to: checkpoint)
+            state = before
+            let reason = (error as? IntakeError)?.description ?? "\(file.name) could not be read: \(error)"
+            report = FileReport(name: file.name, kind: kind.rawValue, outcome: .failed(reason: reason))
+            ledger.append(AuditRecord(at: .now(), action: "file_failed", file: file.name, sha256: sha, detail: .string(reason)))
+            logger.error("\(reason) Moved to \(settings.paths.failed)/.")
+            return (report, false)
+        }
+    }
+
+    private func read(_ file: InboxFile, kind: FileKind, sha: String, report: inout FileReport) throws {
+        func handle(_ item: IntakeItem) throws {
+            switch item {
+            case .event(let event):
+                try score(event, report: &report)
+            case .rejected(let row, let reason, let raw):
+                ledger.append(RejectedRecord(file: file.name, row: row, reason: reason, raw: raw))
+                report.rejected += 1
+            }
+        }
+        switch kind {
+        case .csv, .tsv:
+            try settings.tableIntake(for: file.name).read(path: file.path, file: file.name, sha256: sha, kind: kind,
+                                                          modified: file.modified, emit: handle)
+        case .json:
+            try settings.jsonIntake.readDocument(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
+        case .jsonLines:
+            try settings.jsonIntake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
+        case .roster:
+            let entries = try RosterReader.read(path: file.path, file: file.name, limits: settings.limits) { row, reason, raw in
+                try handle(.rejected(row: row, reason: reason, raw: raw))
+            }
+            let source = EventSource(file: file.name, sha256: sha, row: 0)
+            var outcome = Outcome()
+            Scoring.applyBindings(RosterChanges.events(for: entries, in: state, source: source, at: .now()),
+                                  to: &state, rules: settings.rules, into: &outcome)
+            try ledger.append(outcome)
+            report.points += outcome.points.reduce(0) { $0 + $1.points }
+        case .xlsx: throw IntakeError.unsupported(file: file.name, kind: "an XLSX workbook")
+        case .ods: throw IntakeError.unsupported(file: file.name, kind: "an ODS spreadsheet")
+        case .zip: throw IntakeError.notATable(file: file.name, reason: "it is a zip archive, not a workbook")
+        case .email: throw IntakeError.unsupported(file: file.name, kind: "an email message")
+        case .utf16Text: throw IntakeError.unsupported(file: file.name, kind: "UTF-16 text")
+        case .binary: throw IntakeError.notATable(file: file.name, reason: "its content is binary, neither text nor JSON")
+        }
+    }
+
+    private func score(_ event: Event, report: inout FileReport) throws {
+        var outcome = Outcome()
+        Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome)
+        try ledger.append(outcome)
+        report.events += 1
+        switch outcome.events.first?.status {
+        case .applied?: report.applied += 1
+        case .duplicate?: report.duplicates += 1
+        case .unmatched?: report.unmatched += 1
+        case nil: break
+        }
+        report.points += outcome.points.reduce(0) { $0 + $1.points }
+    }
+
+    private func counts(_ report: FileReport) -> JSONValue {
+        .object(JSONObject([("events", .number(String(report.events))), ("applied", .number(String(report.applied))),
+                            ("duplicate", .number(String(report.duplicates))), ("unmatched", .number(String(report.unmatched))),
+                            ("rejected", .number(String(report.rejected))), ("points", .number(String(report.points)))]))
+    }
+
+    /// Moves a taken file to `archive/` (or `failed/`, with `NAME.error.txt`), after the commit.
+    /// A move that fails leaves the file in the inbox; the next batch skips it by its hash.
+    private func settle(_ file: InboxFile, failure: String?, roster: Bool) {
+        let paths = settings.paths
+        do {
+            if file.path == settings.rosterFile { return }
+            if roster {
+                try FileSystem.writeAtomically(try FileSystem.readFile(file.path, limit: Int.max), to: paths.data + "/roster.csv")
+            }
+            if let failure {
+                let target = try Inbox.move(file.path, into: paths.failed)
+                try FileSystem.writeAtomically(Array((failure + "\n").utf8), to: target + ".error.txt")
+            } else {
+                _ = try Inbox.move(file.path, into: paths.archive)
+            }
+        } catch {
+            logger.error("\(file.name) could not be moved out of the inbox: \(error)")
+        }
+    }
+
+    // MARK: - Manual actions
+
+    /// `tally award`: adds `points` (negative to correct) to the owner of `email`.
+    public func award(email: Email, points: Int, reason: String) throws -> Outcome {
+        let now = Timestamp.now()
+        let id = "award-" + String(Crypto.sha256Hex("\(email.value)\u{1f}\(points)\u{1f}\(reason)\u{1f}\(now.milliseconds)".utf8).prefix(24))
+        let event = Event(id: id, kind: .manualAward, email: email, at: now,
+                          source: EventSource(file: "tally award", sha256: "", row: 0), points: points, reason: reason)
+        return try manual(event, action: "award")
+    }
+
+    /// `tally link`: binds `email` to `student` and re-homes the email's events.
+    public func link(email: Email, to student: String) throws -> Outcome {
+        let known = state.isRosterMode(settings.rules) ? state.roster[student] != nil
+            : state.students(rules: settings.rules)[student] != nil
+        guard known else { throw EngineError.unknownStudent(student, rosterMode: state.isRosterMode(settings.rules)) }
+        let now = Timestamp.now()
+        let id = "link-" + String(Crypto.sha256Hex("\(email.value)\u{1f}\(student)\u{1f}\(now.milliseconds)".utf8).prefix(24))
+        let event = Event(id: id, kind: .link, email: email, at: now, source: EventSource(file: "tally link", sha256: "", row: 0),
+                          student: student)
+        return try manual(event, action: "link")
+    }
+
+    private func manual(_ event: Event, action: String) throws -> Outcome {
+        var outcome = Outcome()
+        Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome)
+        try ledger.append(outcome)
+        ledger.append(AuditRecord(at: event.at, action: action, detail: .object(JSONObject([
+            ("event", .string(event.id)), ("email", .string(event.email?.value ?? "")),
+            ("student", event.student.map(JSONValue.string) ?? .null), ("points", event.points.map { .number(String($0)) } ?? .null),
+            ("reason", event.reason.map(JSONValue.string) ?? .null)]))))
+        try ledger.commit(at: .now())
+        try writeSnapshot()
+        try render()
+        return outcome
+    }
+
+    // MARK: - Outputs
+
+    /// Writes `state.json` atomically, with the ledgers' current ends as its positions.
+    public func writeSnapshot() throws {
+        state.positions = Replay.positions(of: ledger)
+        try FileSystem.writeAtomically(Snapshot.encode(state, rules: settings.rules), to: settings.paths.state)
+    }
+
+    /// Renders the site from the state.
+    public func render() throws {
+        try Engine.render(state: state, settings: settings)
+    }
+
+    /// Renders the site from a state (used by `tally render`, which needs no lock).
+    public static func render(state: State, settings: EngineSettings) throws {
+        let board = Leaderboard(students: state.students(rules: settings.rules), settings: settings.site, generatedAt: .now())
+        try SiteRenderer(templatesOverride: settings.paths.templates).render(board, to: settings.paths.site)
+    }
+
+    // MARK: - Verification
+
+    /// `tally rebuild`: replaces the state with the fold of the ledgers, writes the snapshot
+    /// and renders. Returns whether the previous snapshot said the same.
+    public func rebuild() throws -> Bool {
+        var rebuilt = try Replay.rebuild(from: ledger)
+        rebuilt.positions = state.positions
+        let matched = Snapshot.encode(rebuilt, rules: settings.rules) == Snapshot.encode(state, rules: settings.rules)
+        state = rebuilt
+        try writeSnapshot()
+        try render()
+        return matched
+    }
+}
+
+/// Errors of the manual commands.
+public enum EngineError: Error, CustomStringConvertible, Equatable {
+    case unknownStudent(String, rosterMode: Bool)
+
+    public var description: String {
+        switch self {
+        case let .unknownStudent(student, rosterMode):
+            return rosterMode ? "no student \"\(student)\" on the roster; link to a roster id"
+                : "no student \"\(student)\"; link to an existing student id (an email already in state.json)"
+        }
+    }
+}
+
+func hashFile(_ path: String) throws -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError("open", path: path) }
+    defer { close(fd) }
+    var hasher = SHA256Hasher()
+    var buffer = [UInt8](repeating: 0, count: 1 << 18)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { if errno == EINTR { continue }; throw SystemError("read", path: path) }
+        if n == 0 { break }
+        buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+    return Crypto.hex(hasher.finalize())
+}
+
+func readHead(_ path: String, count: Int = 8192) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError("open", path: path) }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: count)
+    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
+    return n > 0 ? Array(buffer[0..<n]) : []
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

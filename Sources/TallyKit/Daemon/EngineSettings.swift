@@ -1,0 +1,73 @@
+/// Where Tally reads and writes.
+public struct EnginePaths: Sendable, Equatable {
+    public var inbox: String
+    public var data: String
+    public var site: String
+    public var templates: String
+
+    public init(inbox: String = "inbox", data: String = "data", site: String = "site", templates: String = "templates") {
+        self.inbox = inbox
+        self.data = data
+        self.site = site
+        self.templates = templates
+    }
+
+    public var archive: String { data + "/archive" }
+    public var failed: String { data + "/failed" }
+    public var state: String { data + "/state.json" }
+}
+
+/// Everything the engine needs, taken from `tally.toml` and the flags in one place, so no
+/// other part of TallyKit reads the configuration's shape.
+public struct EngineSettings: Sendable {
+    public var paths: EnginePaths
+    public var rules: Rules
+    public var site: SiteSettings
+    public var limits: TableLimits
+    public var jsonIntake: JSONIntake
+    public var rosterFile: String?
+    public var config: TallyConfig
+
+    public init(config: TallyConfig, inbox: String? = nil, data: String? = nil, site: String? = nil) {
+        self.config = config
+        paths = EnginePaths(inbox: inbox ?? config.paths.inbox, data: data ?? config.paths.data,
+                            site: site ?? config.paths.site, templates: config.paths.templates)
+        var rules = Rules()
+        rules.courseCompleted = config.points.courseCompleted
+        rules.quizPassed = config.points.quizPassed
+        rules.perCourse = config.points.courses
+        rules.levels = config.levels.sorted { $0.xp < $1.xp }.map { Rules.Level(name: $0.name, xp: $0.xp) }
+        rules.badges = config.badges.map { Rules.Badge(id: $0.id, name: $0.name, completions: $0.completions, courses: $0.courses) }
+        for unlock in config.unlocks { rules.unlocks[unlock.quiz, default: []].append(unlock.step) }
+        rules.rosterRequired = config.roster.required
+        self.rules = rules
+        self.site = SiteSettings(title: config.site.title, names: NameStyle(rawValue: config.site.names.rawValue) ?? .firstLastInitial,
+                                 top: config.site.top)
+        limits = TableLimits(maxRowBytes: config.limits.maxRowBytes, maxFields: config.limits.maxFields)
+        jsonIntake = JSONIntake(
+            policy: .init(secret: config.kajabi.secret, siteSecrets: config.kajabi.sites, required: config.kajabi.requireSignature),
+            payloads: .init(forms: config.kajabi.forms),
+            limits: .init(maxDepth: config.limits.maxJSONDepth),
+            maxDocumentBytes: config.limits.maxFileBytes, maxLineBytes: config.limits.maxRowBytes)
+        rosterFile = config.roster.file
+    }
+
+    /// How to read the table file `name`: its `[[sources]]` entry, if one matches.
+    public func tableIntake(for name: String) -> TableIntake {
+        var settings = TableIntake.Settings(limits: limits)
+        if let source = config.source(for: name) {
+            settings.mapper.course = source.course
+            settings.mapper.quiz = source.quiz
+            if let pass = source.pass { settings.mapper.pass = pass }
+            if let order = source.dateOrder {
+                settings.mapper.dateOrder = order == .dmy ? .dayFirst : .monthFirst
+                settings.dateOrderConfigured = true
+            }
+            for (field, header) in source.columns {
+                if let column = Column(rawValue: field.rawValue) { settings.overrides[column] = header }
+            }
+            if let idColumn = source.idColumn { settings.overrides[.id] = idColumn }
+        }
+        return TableIntake(settings: settings)
+    }
+}

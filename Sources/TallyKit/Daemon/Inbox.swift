@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file waiting in the inbox.
+public struct InboxFile: Equatable, Sendable {
+    public var name: String
+    public var path: String
+    public var modified: Timestamp
+    public var size: Int
+}
+
+/// The inbox folder: which names count as dropped, in which order they are taken, and where
+/// they go afterwards (nothing a user dropped is ever deleted).
+public struct Inbox: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    /// Names writers use while a file is incomplete; they are left alone until renamed.
+    public static func isIncomplete(_ name: String) -> Bool {
+        if name.hasPrefix(".") || name.hasPrefix("~$") { return true }
+        let lower = name.lowercased()
+        return [".tmp", ".part", ".partial", ".crdownload", ".swp"].contains { lower.hasSuffix($0) }
+    }
+
+    /// Regular files ready to be taken, oldest first (modification time, then name).
+    public func pendingFiles() throws -> [InboxFile] {
+        guard let dir = opendir(directory) else { throw SystemError("opendir", path: directory) }
+        defer { closedir(dir) }
+        var files: [InboxFile] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard name != ".", name != "..", !Inbox.isIncomplete(name) else { continue }
+            let path = directory + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            let modified = Timestamp(milliseconds: Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000)
+            files.append(InboxFile(name: name, path: path, modified: modified, size: Int(info.st_size)))
+        }
+        return files.sorted { ($0.modified, $0.name) < ($1.modified, $1.name) }
+    }
+
+    /// Moves `file` into `directory`, keeping its name (with ` (2)`, ` (3)`… when taken),
+    /// and returns the new path. Falls back to copy-then-remove across file systems.
+    public static func move(_ path: String, into directory: String) throws -> String {
+        try FileSystem.createDirectory(directory)
+        let name = FileSystem.split(path).name
+        var target = directory + "/" + name
+        var counter = 2
+        while FileSystem.exists(target) {
+            let (stem, ext) = splitExtension(name)
+            target = directory + "/" + stem + " (\(counter))" + ext
+            counter += 1
+        }
+        if rename(path, target) != 0 {
+            guard errno == EXDEV else { throw SystemError("rename", path: path) }
+            let bytes = try FileSystem.readFile(path, limit: Int.max)
+            try FileSystem.writeAtomically(bytes, to: target)
+            unlink(path)
+        }
+        try FileSystem.syncDirectory(directory)
+        return target
+    }
+
+    static func splitExtension(_ name: String) -> (String, String) {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return (name, "") }
+        return (String(name[..<dot]), String(name[dot...]))
+    }
+}

@@ -1,0 +1,86 @@
+/// What a dropped file is, decided by its first bytes first and its name second, so that a
+/// `.csv` that is really a workbook, or a `.txt` that is really JSON, is read for what it is.
+public enum FileKind: String, Equatable, Sendable {
+    case json
+    case jsonLines = "json-lines"
+    case csv
+    case tsv
+    case roster
+    case xlsx
+    case ods
+    case zip
+    case email
+    case utf16Text = "utf-16 text"
+    case binary
+
+    /// Sniffs `head` (the first few KiB of the file) and the file's name.
+    public static func detect(head: [UInt8], name: String) -> FileKind {
+        let lower = name.lowercased()
+        let ext = lower.split(separator: ".").last.map(String.init) ?? ""
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
+            if ext == "ods" || containsASCII(head, "application/vnd.oasis.opendocument.spreadsheet") { return .ods }
+            if ext == "xlsx" || ext == "xlsm" || containsASCII(head, "xl/") || containsASCII(head, "[Content_Types].xml") { return .xlsx }
+            return .zip
+        }
+        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) { return .utf16Text }
+        var body = head[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        if looksBinary(body) { return .binary }
+        let first = body.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            if ext == "jsonl" || ext == "ndjson" { return .jsonLines }
+            return firstLineIsCompleteObject(body) ? .jsonLines : .json
+        }
+        if ext == "eml" || looksLikeMessage(body) { return .email }
+        if ext == "jsonl" || ext == "ndjson" { return .jsonLines }
+        if ext == "json" { return .json }
+        if lower.hasPrefix("roster") && (ext == "csv" || ext == "tsv" || ext == "txt") { return .roster }
+        if ext == "tsv" || ext == "tab" { return .tsv }
+        return .csv
+    }
+
+    /// A NUL byte, or bytes that are not UTF-8, in the head: no text table or JSON looks so.
+    static func looksBinary(_ bytes: ArraySlice<UInt8>) -> Bool {
+        if bytes.contains(0) { return true }
+        // Tolerate a multi-byte character cut at the end of the head.
+        let sample = Array(bytes.prefix(bytes.count > 8 ? bytes.count - 4 : bytes.count))
+        var iterator = sample.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if scalar.value < 0x20 && scalar.value != 0x09 && scalar.value != 0x0A && scalar.value != 0x0D && scalar.value != 0x0C {
+                    return true
+                }
+            case .emptyInput: return false
+            case .error: return true
+            }
+        }
+    }
+
+    /// `{...}` closed on the first line: one object a line, as JSON lines are written.
+    static func firstLineIsCompleteObject(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard let newline = bytes.firstIndex(of: 0x0A) else { return false }
+        let line = bytes[bytes.startIndex..<newline]
+        guard let rest = bytes[newline...].first(where: { $0 != 0x0A && $0 != 0x0D && $0 != 0x20 }),
+              rest == UInt8(ascii: "{") || rest == UInt8(ascii: "[") else { return false }
+        return (try? JSONParser.parse(Array(line))) != nil
+    }
+
+    /// RFC 5322 header lines at the start (`From:`, `Received:`, `MIME-Version:`, ...).
+    static func looksLikeMessage(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let text = String(decoding: bytes.prefix(1024), as: UTF8.self).lowercased()
+        let starts = ["return-path:", "received:", "from:", "mime-version:", "delivered-to:", "message-id:", "date:", "x-"]
+        guard starts.contains(where: { text.hasPrefix($0) }) else { return false }
+        return text.contains("\nfrom:") || text.hasPrefix("from:") || text.contains("\nsubject:")
+    }
+
+    private static func containsASCII(_ bytes: [UInt8], _ needle: String) -> Bool {
+        let pattern = Array(needle.utf8)
+        guard bytes.count >= pattern.count else { return false }
+        for start in 0...(bytes.count - pattern.count) where bytes[start] == pattern[0] {
+            if bytes[start..<(start + pattern.count)].elementsEqual(pattern) { return true }
+        }
+        return false
+    }
+}

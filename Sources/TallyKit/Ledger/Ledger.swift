@@ -1,0 +1,155 @@
+/// The five ledgers of `data/` and the protocol that makes a batch durable all at once.
+///
+/// A batch stages lines in every ledger, then `commit` writes and fsyncs `events`, `points`,
+/// `unmatched` and `rejected`, and only then appends a `commit` line to `audit.jsonl` that
+/// records each file's length, and fsyncs it. A batch is committed exactly when its commit
+/// line is on disk. On open, `recover` cuts every ledger back to the lengths in the last
+/// commit line: whatever a killed run wrote after that was never committed, and its input
+/// files are still in the inbox to be read again.
+public final class Ledger {
+    public let directory: String
+    public let events: LedgerFile
+    public let points: LedgerFile
+    public let unmatched: LedgerFile
+    public let rejected: LedgerFile
+    public let audit: LedgerFile
+
+    public init(directory: String) throws {
+        self.directory = directory
+        try FileSystem.createDirectory(directory)
+        events = try LedgerFile(path: directory + "/events.jsonl", chained: false)
+        points = try LedgerFile(path: directory + "/points.jsonl", chained: true)
+        unmatched = try LedgerFile(path: directory + "/unmatched.jsonl", chained: false)
+        rejected = try LedgerFile(path: directory + "/rejected.jsonl", chained: false)
+        audit = try LedgerFile(path: directory + "/audit.jsonl", chained: true)
+    }
+
+    var dataFiles: [(name: String, file: LedgerFile)] {
+        [("events", events), ("points", points), ("unmatched", unmatched), ("rejected", rejected)]
+    }
+
+    // MARK: - Writing
+
+    public func append(_ record: EventRecord) throws {
+        guard record.seq == events.lastSeq + 1 else {
+            throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+        }
+        events.append { _, _ in record.encoded() }
+    }
+
+    public func append(_ record: PointsRecord) throws {
+        guard record.seq == points.lastSeq + 1 else {
+            throw RecordError("points.jsonl is at seq \(points.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+        }
+        points.append { _, prev in
+            var line = record
+            line.prev = prev
+            return line.encoded()
+        }
+    }
+
+    public func appendUnmatched(_ record: EventRecord) {
+        unmatched.append { seq, _ in
+            var line = record
+            line.seq = seq
+            return line.encoded()
+        }
+    }
+
+    public func append(_ record: RejectedRecord) {
+        rejected.append { seq, _ in
+            var line = record
+            line.seq = seq
+            return line.encoded()
+        }
+    }
+
+    public func append(_ record: AuditRecord) {
+        audit.append { seq, prev in
+            var line = record
+            line.seq = seq
+            line.prev = prev
+            return line.encoded()
+        }
+    }
+
+    /// Stages every record of a scoring outcome.
+    public func append(_ outcome: Outcome) throws {
+        for record in outcome.events { try append(record) }
+        for record in outcome.points { try append(record) }
+        for record in outcome.unmatched { appendUnmatched(record) }
+    }
+
+    /// Makes the batch durable; see the type's documentation for the order of writes.
+    public func commit(at time: Timestamp) throws {
+        for (_, file) in dataFiles { try file.sync() }
+        var lengths: [(String, JSONValue)] = []
+        for (name, file) in dataFiles { lengths.append((name, .number(String(file.size)))) }
+        append(AuditRecord(at: time, action: "commit", detail: .object(JSONObject(lengths))))
+        try audit.sync()
+    }
+
+    public struct Checkpoint: Sendable {
+        let files: [LedgerFile.Checkpoint]
+    }
+
+    public func checkpoint() -> Checkpoint {
+        Checkpoint(files: [events.checkpoint(), points.checkpoint(), unmatched.checkpoint(), rejected.checkpoint(),
+                           audit.checkpoint()])
+    }
+
+    public func rollback(to checkpoint: Checkpoint) throws {
+        for (file, mark) in zip([events, points, unmatched, rejected, audit], checkpoint.files) {
+            try file.rollback(to: mark)
+        }
+    }
+
+    // MARK: - Recovery
+
+    /// The lengths the last commit line recorded, and where that line ends in `audit.jsonl`.
+    public struct CommitPoint: Equatable, Sendable {
+        public var lengths: [String: Int]
+        public var auditLength: Int
+    }
+
+    /// Finds the last commit line, scanning `audit.jsonl` from its end.
+    public func lastCommit() throws -> CommitPoint? {
+        var found: CommitPoint?
+        // Audit files stay small next to the others (a few lines a file); a forward scan is simple and sure.
+        try audit.forEachLine(to: audit.completeLength) { line, end in
+            guard line.count < 4096, let value = try? JSONParser.parse(line), value["action"]?.string == "commit",
+                  let detail = value["detail"]?.object else { return }
+            var lengths: [String: Int] = [:]
+            for (key, value) in detail { lengths[key] = value.int }
+            found = CommitPoint(lengths: lengths, auditLength: end)
+        }
+        return found
+    }
+
+    /// Cuts every ledger back to the last commit, and says what it cut in `audit.jsonl`.
+    /// Returns the messages (empty when the ledgers were clean).
+    @discardableResult
+    public func recover(at time: Timestamp) throws -> [String] {
+        let point = try lastCommit() ?? CommitPoint(lengths: [:], auditLength: 0)
+        var messages: [String] = []
+        for (name, file) in dataFiles {
+            let committed = point.lengths[name] ?? 0
+            if file.size > committed {
+                messages.append("cut \(file.size - committed) uncommitted bytes from the end of \(name).jsonl")
+                try file.truncate(to: committed)
+            } else if file.size < committed {
+                throw RecordError("\(name).jsonl is \(file.size) bytes but its last commit says \(committed): the file was cut outside Tally; restore it from a backup, then run `tally verify`")
+            }
+        }
+        if audit.size > point.auditLength {
+            messages.append("cut \(audit.size - point.auditLength) uncommitted bytes from the end of audit.jsonl")
+            try audit.truncate(to: point.auditLength)
+        }
+        if !messages.isEmpty {
+            append(AuditRecord(at: time, action: "recovered",
+                               detail: .object(JSONObject([("cut", .array(messages.map { .string($0) }))]))))
+            try commit(at: time)
+        }
+        return messages
+    }
+}

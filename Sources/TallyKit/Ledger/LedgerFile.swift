@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One append-only JSON-lines file: sequence numbers, an optional hash chain, buffered
+/// appends that become durable together, and the tail repair that crash recovery needs.
+///
+/// Lines are staged in memory and written with one `write` per batch, then fsynced by
+/// `sync()`. Nothing here ever rewrites a byte before `size` at open: the only edit is
+/// `truncate(to:)`, which recovery uses to cut a tail that no commit covered.
+public final class LedgerFile {
+    public let path: String
+    public let isChained: Bool
+    /// Bytes on disk (after `flush`) — the length a commit record stores.
+    public private(set) var size: Int
+    /// The sequence number of the last line, staged or written.
+    public private(set) var lastSeq: Int
+    /// Hex SHA-256 of the last line (without its newline); 64 zeros before the first.
+    public private(set) var lastHash: String
+    private var staged: [UInt8] = []
+    private let fd: Int32
+
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// Opens (creating when missing) the ledger at `path` and reads its last line.
+    /// A torn last line (no final newline) is left for recovery to cut: see `tornTail`.
+    public init(path: String, chained: Bool) throws {
+        self.path = path
+        self.isChained = chained
+        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError("open", path: path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SystemError("stat", path: path) }
+        size = Int(info.st_size)
+        lastSeq = 0
+        lastHash = LedgerFile.genesis
+        try readTail()
+    }
+
+    deinit { close(fd) }
+
+    /// Stages a line: `build` receives the next sequence number and the previous line's
+    /// hash and returns the encoded line, without newline.
+    @discardableResult
+    public func append(_ build: (_ seq: Int, _ prev: String) -> [UInt8]) -> Int {
+        let seq = lastSeq + 1
+        let line = build(seq, lastHash)
+        if isChained { lastHash = Crypto.sha256Hex(line) }
+        staged.append(contentsOf: line)
+        staged.append(0x0A)
+        lastSeq = seq
+        return seq
+    }
+
+    /// Bytes staged and not yet written.
+    public var pending: Int { staged.count }
+
+    /// Writes what is staged (one `write` call, retried on short writes).
+    public func flush() throws {
+        guard !staged.isEmpty else { return }
+        try FileSystem.writeAll(fd, staged, path: path)
+        size += staged.count
+        staged.removeAll(keepingCapacity: staged.count < 4 << 20)
+    }
+
+    /// Makes every written line durable. The corresponding C function is `fsync`.
+    public func sync() throws {
+        try flush()
+        guard fsync(fd) == 0 else { throw SystemError("fsync", path: path) }
+    }
+
+    /// Cuts the file back to `length` bytes and re-reads its new last line: how recovery
+    /// removes lines that a killed run wrote after its last commit.
+    public func truncate(to length: Int) throws {
+        staged.removeAll()
+        guard ftruncate(fd, off_t(length)) == 0 else { throw SystemError("ftruncate", path: path) }
+        guard fsync(fd) == 0 else { throw SystemError("fsync", path: path) }
+        size = length
+        lastSeq = 0
+        lastHash = LedgerFile.genesis
+        try readTail()
+    }
+
+    /// The byte length of the file up to and including its last complete line: anything past
+    /// it is a torn write. Equal to `size` when the file ends with a newline (or is empty).
+    public private(set) var completeLength = 0
+
+    // Reads backwards from the end, in growing windows, until the window holds the last
+    // newline and the one before it (or reaches the start of the file).
+    private func readTail() throws {
+        completeLength = 0
+        var window = 64 * 1024
+        while size > 0 {
+            let start = max(0, size - window)
+            let bytes = try readBytes(from: start, count: size - start)
+            if let last = bytes.lastIndex(of: 0x0A) {
+                completeLength = start + last + 1
+                if let before = bytes[..<last].lastIndex(of: 0x0A) {
+                    adopt(line: Array(bytes[(before + 1)..<last]))
+                    return
+                }
+                if start == 0 {
+                    adopt(line: Array(bytes[..<last]))
+                    return
+                }
+            } else if start == 0 {
+                return
+            }
+            window *= 4
+        }
+    }
+
+    private func adopt(line: [UInt8]) {
+        lastHash = isChained ? Crypto.sha256Hex(line) : LedgerFile.genesis
+        if let value = try? JSONParser.parse(line), let seq = value["seq"]?.int { lastSeq = seq }
+    }
+
+    private func readBytes(from offset: Int, count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if n < 0 { if errno == EINTR { continue }; throw SystemError("read", path: path) }
+            if n == 0 { break }
+            done += n
+        }
+        return Array(buffer[..<done])
+    }
+}
+
+extension LedgerFile {
+    /// A point to roll back to: staged and written-but-uncommitted bytes after it can be
+    /// discarded, as when a file fails half-way and none of it may count.
+    public struct Checkpoint: Sendable {
+        let size: Int
+        let staged: Int
+        let lastSeq: Int
+        let lastHash: String
+    }
+
+    public func checkpoint() -> Checkpoint {
+        Checkpoint(size: size, staged: staged.count, lastSeq: lastSeq, lastHash: lastHash)
+    }
+
+    /// Discards everything appended since `checkpoint`, whether still staged or already
+    /// written (written but uncommitted bytes are cut from the file).
+    public func rollback(to checkpoint: Checkpoint) throws {
+        let target = checkpoint.size + checkpoint.staged
+        if size >= target {
+            staged.removeAll()
+            if size > target {
+                guard ftruncate(fd, off_t(target)) == 0 else { throw SystemError("ftruncate", path: path) }
+                size = target
+            }
+        } else {
+            staged.removeSubrange((target - size)...)
+        }
+        lastSeq = checkpoint.lastSeq
+        lastHash = checkpoint.lastHash
+    }
+
+    /// Reads complete lines between two byte offsets, in order, streaming through a
+    /// fixed-size buffer; `body` gets each line's bytes (without the newline) and its end offset.
+    public func forEachLine(from start: Int = 0, to end: Int? = nil,
+                            _ body: (_ line: UnsafeRawBufferPointer, _ endOffset: Int) throws -> Void) throws {
+        try flush()
+        let limit = end ?? size
+        var offset = start
+        var carry: [UInt8] = []
+        let chunkSize = 1 << 20
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        while offset < limit {
+            let want = min(chunkSize, limit - offset)
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(offset)) }
+            if n < 0 { if errno == EINTR { continue }; throw SystemError("read", path: path) }
+            if n == 0 { break }
+            try chunk.withUnsafeBytes { raw in
+                var lineStart = 0
+                for i in 0..<n where raw[i] == 0x0A {
+                    let lineEnd = offset + i + 1
+                    if carry.isEmpty {
+                        try body(UnsafeRawBufferPointer(rebasing: raw[lineStart..<i]), lineEnd)
+                    } else {
+                        carry.append(contentsOf: raw[lineStart..<i])
+                        try carry.withUnsafeBytes { try body($0, lineEnd) }
+                        carry.removeAll(keepingCapacity: true)
+                    }
+                    lineStart = i + 1
+                }
+                carry.append(contentsOf: raw[lineStart..<n])
+            }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,261 @@
+/// What became of an event: the `status` field of `events.jsonl`.
+public enum EventStatus: String, Sendable, Codable {
+    case applied, duplicate, unmatched
+}
+
+/// A line of `events.jsonl`: an event and what Tally decided about it.
+///
+/// The same event id can appear on more than one line: a later line re-states an event that
+/// changed hands (applied to a roster student after waiting unmatched, or withdrawn when a
+/// roster arrived without its email). The latest line for an id is the one in force.
+public struct EventRecord: Equatable, Sendable {
+    public var seq: Int
+    public var event: Event
+    public var student: String?
+    public var status: EventStatus
+    /// True on a line that re-states an earlier event after its email changed hands (a
+    /// roster or a link), as opposed to a new row that repeats a known event.
+    public var rehomed: Bool
+
+    public init(seq: Int = 0, event: Event, student: String?, status: EventStatus, rehomed: Bool = false) {
+        self.seq = seq
+        self.event = event
+        self.student = student
+        self.status = status
+        self.rehomed = rehomed
+    }
+}
+
+/// A line of `points.jsonl`: one movement of points, or of a course, badge or unlock.
+///
+/// `change` says what the line does to the student: `award` grants (the points, and the
+/// course when one is named), `revoke` takes back exactly what an earlier award of the same
+/// event granted. Badges and unlocks ride on zero-point `award` lines.
+public struct PointsRecord: Equatable, Sendable {
+    public enum Change: String, Sendable { case award, revoke }
+
+    public var seq: Int
+    public var at: Timestamp
+    public var student: String
+    public var points: Int
+    public var activity: String
+    public var event: String
+    public var reason: String
+    public var change: Change
+    public var course: String?
+    public var badge: String?
+    public var unlock: String?
+    public var prev: String
+
+    public init(seq: Int = 0, at: Timestamp, student: String, points: Int, activity: String, event: String,
+                reason: String, change: Change = .award, course: String? = nil, badge: String? = nil,
+                unlock: String? = nil, prev: String = "") {
+        self.seq = seq
+        self.at = at
+        self.student = student
+        self.points = points
+        self.activity = activity
+        self.event = event
+        self.reason = reason
+        self.change = change
+        self.course = course
+        self.badge = badge
+        self.unlock = unlock
+        self.prev = prev
+    }
+}
+
+/// A line of `rejected.jsonl`: a row that could not become an event.
+public struct RejectedRecord: Equatable, Sendable {
+    public var seq: Int
+    public var file: String
+    public var row: Int
+    public var reason: String
+    public var raw: String
+
+    public init(seq: Int = 0, file: String, row: Int, reason: String, raw: String) {
+        self.seq = seq
+        self.file = file
+        self.row = row
+        self.reason = reason
+        self.raw = raw
+    }
+}
+
+/// A line of `audit.jsonl`: something Tally did.
+///
+/// `action` is one of `file_taken`, `file_done`, `file_failed`, `file_skipped`, `award`,
+/// `link`, `recovered`, and `commit` — the last line of every batch, which records how long
+/// each ledger was when the batch became durable (see `Ledger`).
+public struct AuditRecord: Equatable, Sendable {
+    public var seq: Int
+    public var at: Timestamp
+    public var action: String
+    public var file: String?
+    public var sha256: String?
+    public var detail: JSONValue?
+    public var prev: String
+
+    public init(seq: Int = 0, at: Timestamp, action: String, file: String? = nil, sha256: String? = nil,
+                detail: JSONValue? = nil, prev: String = "") {
+        self.seq = seq
+        self.at = at
+        self.action = action
+        self.file = file
+        self.sha256 = sha256
+        self.detail = detail
+        self.prev = prev
+    }
+}
+
+/// A line of a ledger file that does not say what the format needs.
+public struct RecordError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+// MARK: - Encoding (hand-written: ledger bytes are hashed, so they must be deterministic)
+
+extension EventRecord {
+    public func encoded() -> [UInt8] {
+        var w = JSONWriter(capacity: 384)
+        w.beginObject()
+        w.field("seq", seq)
+        w.field("id", event.id)
+        w.field("kind", event.kind.rawValue)
+        w.field("student", student)
+        w.field("email", event.email?.value)
+        w.field("name", event.name)
+        w.field("course", event.course)
+        w.field("at", event.at.iso8601)
+        w.key("source")
+        w.beginObject()
+        w.field("file", event.source.file)
+        w.field("sha256", event.source.sha256)
+        w.field("row", event.source.row)
+        w.endObject()
+        w.field("status", status.rawValue)
+        if let points = event.points { w.field("points", points) }
+        if let reason = event.reason { w.field("reason", reason) }
+        if let certificate = event.certificate { w.field("certificate", certificate) }
+        if let isPublic = event.isPublic { w.field("public", isPublic) }
+        if let quiz = event.quiz { w.field("quiz", quiz) }
+        if let score = event.score { w.field("score", score) }
+        if let explicit = event.student, explicit != student { w.field("names_student", explicit) }
+        if rehomed { w.field("rehomed", true) }
+        w.endObject()
+        return w.bytes
+    }
+
+    public init(json: JSONValue) throws(RecordError) {
+        guard let kindText = json["kind"]?.string, let kind = EventKind(rawValue: kindText) else {
+            throw RecordError("unknown or missing kind")
+        }
+        guard let statusText = json["status"]?.string, let status = EventStatus(rawValue: statusText) else {
+            throw RecordError("unknown or missing status")
+        }
+        let source = json["source"]
+        var email: Email?
+        if let text = json["email"]?.string {
+            do { email = try Email(normalising: text) } catch { throw RecordError("bad email \(text)") }
+        }
+        let student = json["student"]?.string
+        let event = Event(
+            id: try required(json, "id"), kind: kind, email: email, name: json["name"]?.string,
+            course: json["course"]?.string, at: try timestamp(json, "at"),
+            source: EventSource(file: source?["file"]?.string ?? "", sha256: source?["sha256"]?.string ?? "",
+                                row: source?["row"]?.int ?? 0),
+            points: json["points"]?.int, reason: json["reason"]?.string,
+            student: json["names_student"]?.string ?? (kind.isPersonal ? nil : student),
+            certificate: json["certificate"]?.string, isPublic: json["public"]?.bool,
+            quiz: json["quiz"]?.string, score: json["score"]?.string)
+        self.init(seq: try requiredInt(json, "seq"), event: event, student: student, status: status,
+                  rehomed: json["rehomed"]?.bool ?? false)
+    }
+}
+
+extension PointsRecord {
+    public func encoded() -> [UInt8] {
+        var w = JSONWriter(capacity: 320)
+        w.beginObject()
+        w.field("seq", seq)
+        w.field("at", at.iso8601)
+        w.field("student", student)
+        w.field("points", points)
+        w.field("activity", activity)
+        w.field("event", event)
+        w.field("reason", reason)
+        w.field("change", change.rawValue)
+        if let course { w.field("course", course) }
+        if let badge { w.field("badge", badge) }
+        if let unlock { w.field("unlock", unlock) }
+        w.field("prev", prev)
+        w.endObject()
+        return w.bytes
+    }
+
+    public init(json: JSONValue) throws(RecordError) {
+        guard let changeText = json["change"]?.string, let change = Change(rawValue: changeText) else {
+            throw RecordError("unknown or missing change")
+        }
+        self.init(seq: try requiredInt(json, "seq"), at: try timestamp(json, "at"), student: try required(json, "student"),
+                  points: try requiredInt(json, "points"), activity: try required(json, "activity"),
+                  event: try required(json, "event"), reason: json["reason"]?.string ?? "", change: change,
+                  course: json["course"]?.string, badge: json["badge"]?.string, unlock: json["unlock"]?.string,
+                  prev: try required(json, "prev"))
+    }
+}
+
+extension RejectedRecord {
+    public func encoded() -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        w.beginObject()
+        w.field("seq", seq)
+        w.field("file", file)
+        w.field("row", row)
+        w.field("reason", reason)
+        w.field("raw", raw)
+        w.endObject()
+        return w.bytes
+    }
+}
+
+extension AuditRecord {
+    public func encoded() -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        w.beginObject()
+        w.field("seq", seq)
+        w.field("at", at.iso8601)
+        w.field("action", action)
+        if let file { w.field("file", file) }
+        if let sha256 { w.field("sha256", sha256) }
+        if let detail { w.field("detail", detail) }
+        w.field("prev", prev)
+        w.endObject()
+        return w.bytes
+    }
+
+    public init(json: JSONValue) throws(RecordError) {
+        self.init(seq: try requiredInt(json, "seq"), at: try timestamp(json, "at"), action: try required(json, "action"),
+                  file: json["file"]?.string, sha256: json["sha256"]?.string, detail: json["detail"],
+                  prev: try required(json, "prev"))
+    }
+}
+
+private func required(_ json: JSONValue, _ key: String) throws(RecordError) -> String {
+    guard let value = json[key]?.string else { throw RecordError("missing \(key)") }
+    return value
+}
+
+private func requiredInt(_ json: JSONValue, _ key: String) throws(RecordError) -> Int {
+    guard let value = json[key]?.int else { throw RecordError("missing \(key)") }
+    return value
+}
+
+private func timestamp(_ json: JSONValue, _ key: String) throws(RecordError) -> Timestamp {
+    guard let text = json[key]?.string, let value = DateParser.parse(text) else {
+        throw RecordError("missing or unreadable \(key)")
+    }
+    return value
+}

@@ -1,0 +1,93 @@
+/// The kinds of event Tally records. The raw values are what `events.jsonl` says.
+public enum EventKind: String, Sendable, Codable, CaseIterable {
+    case courseCompleted = "course_completed"
+    case quizPassed = "quiz_passed"
+    case quizFailed = "quiz_failed"
+    case formSubmitted = "form_submitted"
+    case manualAward = "manual_award"
+    case rosterEntry = "roster_entry"
+    case rosterRemoved = "roster_removed"
+    case link
+
+    /// Kinds that belong to a person and are applied to a student (or wait, unmatched).
+    var isPersonal: Bool {
+        switch self {
+        case .courseCompleted, .quizPassed, .quizFailed, .formSubmitted, .manualAward: return true
+        case .rosterEntry, .rosterRemoved, .link: return false
+        }
+    }
+}
+
+/// Where an event came from: the dropped file, its content hash, and the row (1-based
+/// record number for tables, line for JSON lines, item index for arrays; 0 for a command).
+public struct EventSource: Equatable, Sendable {
+    public var file: String
+    public var sha256: String
+    public var row: Int
+
+    public init(file: String, sha256: String, row: Int) {
+        self.file = file
+        self.sha256 = sha256
+        self.row = row
+    }
+}
+
+/// One normalised event, as the intake produces it and before scoring decides its fate.
+///
+/// Everything Tally needs later is here, so a student can be re-homed (a roster arriving, a
+/// `tally link`) by re-applying the stored event instead of re-reading the original file.
+public struct Event: Equatable, Sendable {
+    public var id: String
+    public var kind: EventKind
+    public var email: Email?
+    public var name: String?
+    public var course: String?
+    public var at: Timestamp
+    public var source: EventSource
+    /// Points of a manual or bulk award.
+    public var points: Int?
+    public var reason: String?
+    /// The student id an event names outright (roster entries, links).
+    public var student: String?
+    public var certificate: String?
+    /// Roster entries: false hides the student's name on the site.
+    public var isPublic: Bool?
+    public var quiz: String?
+    public var score: String?
+
+    public init(id: String, kind: EventKind, email: Email? = nil, name: String? = nil, course: String? = nil,
+                at: Timestamp, source: EventSource, points: Int? = nil, reason: String? = nil,
+                student: String? = nil, certificate: String? = nil, isPublic: Bool? = nil,
+                quiz: String? = nil, score: String? = nil) {
+        self.id = id
+        self.kind = kind
+        self.email = email
+        self.name = name
+        self.course = course
+        self.at = at
+        self.source = source
+        self.points = points
+        self.reason = reason
+        self.student = student
+        self.certificate = certificate
+        self.isPublic = isPublic
+        self.quiz = quiz
+        self.score = score
+    }
+}
+
+extension Event {
+    /// The id of an event that carries none of its own: a hash of what makes it this event
+    /// and not another (kind, normalised email, course or reason, points, time), so the same
+    /// row in tomorrow's cumulative export gets the same id and counts once.
+    public static func contentID(kind: EventKind, email: Email?, course: String?, points: Int?,
+                                 at: Timestamp?, reason: String? = nil) -> String {
+        var hasher = SHA256Hasher()
+        for part in [kind.rawValue, email?.value ?? "", course ?? reason ?? "",
+                     points.map(String.init) ?? "", at.map { String($0.milliseconds) } ?? ""] {
+            hasher.update(part.utf8)
+            hasher.update(CollectionOfOne(UInt8(0x1f)))
+        }
+        return "h-" + Crypto.hex(hasher.finalize().prefix(16))
+    }
+}

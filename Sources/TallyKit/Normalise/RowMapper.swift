@@ -1,0 +1,116 @@
+/// Turns one table row into an event, by the roles its header map found.
+///
+/// A row names a course (by column or by its `[[sources]]` entry) and is a completion; a row
+/// of a quiz source is a quiz pass or fail by its score; a row with `Points` (and no course)
+/// is a bulk award. Anything missing or unreadable rejects the row with a reason a user can
+/// act on, and the rest of the file goes on.
+public struct RowMapper: Sendable {
+    public struct Settings: Sendable {
+        public var course: String?
+        public var quiz: String?
+        public var pass: Double
+        public var dateOrder: DateOrder
+        public init(course: String? = nil, quiz: String? = nil, pass: Double = 0.7, dateOrder: DateOrder = .monthFirst) {
+            self.course = course
+            self.quiz = quiz
+            self.pass = pass
+            self.dateOrder = dateOrder
+        }
+    }
+
+    public let map: HeaderMap
+    public var settings: Settings
+    public let source: (file: String, sha256: String)
+    /// When the row has no date column: the file's modification time.
+    public let fallbackTime: Timestamp
+
+    public init(map: HeaderMap, settings: Settings, file: String, sha256: String, fallbackTime: Timestamp) {
+        self.map = map
+        self.settings = settings
+        self.source = (file, sha256)
+        self.fallbackTime = fallbackTime
+    }
+
+    /// A file-level problem with the header itself, or nil when rows can be read.
+    public func headerProblem(headers: [String]) -> String? {
+        guard map.index(of: .email) != nil else {
+            let shown = headers.prefix(12).map { "\"\($0)\"" }.joined(separator: ", ")
+            return "no email column among the headers \(shown); name it with `[[sources]] columns.email` in tally.toml"
+        }
+        if map.index(of: .course) == nil && settings.course == nil && settings.quiz == nil && map.index(of: .points) == nil {
+            return "no course column, and no `course` for this file in tally.toml; name one with `[[sources]] course` or `columns.course`"
+        }
+        return nil
+    }
+
+    /// The event for a row, or the reason it cannot be one.
+    public func event(row: Int, field: (Column) -> String?) -> Result<Event, RowRejection> {
+        guard let rawEmail = field(.email).flatMap(nonEmpty) else { return .failure(.init("no email address")) }
+        let email: Email
+        do { email = try Email(normalising: rawEmail) } catch { return .failure(.init(error.description)) }
+
+        var at = fallbackTime
+        var explicitTime: Timestamp? = nil
+        if let text = field(.completedAt).flatMap(nonEmpty) {
+            guard let parsed = DateParser.parse(text, order: settings.dateOrder) else {
+                return .failure(.init("unreadable date \"\(text)\" (expected ISO 8601, \(settings.dateOrder == .dayFirst ? "dd/mm/yyyy" : "m/d/yyyy") or dd.mm.yyyy)"))
+            }
+            at = parsed
+            explicitTime = parsed
+        }
+        let name = personName(field)
+        let source = EventSource(file: source.file, sha256: source.sha256, row: row)
+        let explicitID = field(.id).flatMap(nonEmpty)
+
+        if let quiz = settings.quiz {
+            guard let text = field(.score).flatMap(nonEmpty), let score = HeaderMap.parseScore(text) else {
+                return .failure(.init("no readable score for quiz \"\(quiz)\" (expected e.g. \"8 / 10\")"))
+            }
+            let fraction = score.max.map { $0 > 0 ? score.got / $0 : 0 } ?? score.got
+            let kind: EventKind = fraction + 1e-9 >= settings.pass ? .quizPassed : .quizFailed
+            let id = explicitID ?? Event.contentID(kind: kind, email: email, course: quiz, points: nil, at: explicitTime)
+            return .success(Event(id: id, kind: kind, email: email, name: name, course: settings.course ?? field(.course).flatMap(nonEmpty),
+                                  at: at, source: source, quiz: quiz, score: text))
+        }
+        if let course = settings.course ?? field(.course).flatMap(nonEmpty) {
+            let id = explicitID ?? Event.contentID(kind: .courseCompleted, email: email, course: course, points: nil, at: explicitTime)
+            return .success(Event(id: id, kind: .courseCompleted, email: email, name: name, course: course, at: at,
+                                  source: source, certificate: field(.certificateURL).flatMap(nonEmpty)))
+        }
+        if let pointsText = field(.points).flatMap(nonEmpty) {
+            guard let points = Int(pointsText.replacingOccurrences(of: "+", with: "")) else {
+                return .failure(.init("points \"\(pointsText)\" is not a whole number"))
+            }
+            let reason = field(.reason).flatMap(nonEmpty) ?? "bulk award"
+            let id = explicitID ?? Event.contentID(kind: .manualAward, email: email, course: nil, points: points,
+                                                   at: explicitTime, reason: reason)
+            return .success(Event(id: id, kind: .manualAward, email: email, name: name, at: at, source: source,
+                                  points: points, reason: reason))
+        }
+        return .failure(.init("no course named in this row"))
+    }
+
+    private func personName(_ field: (Column) -> String?) -> String? {
+        var name = field(.name).flatMap(nonEmpty)
+        if name == nil {
+            let parts = [field(.firstName), field(.lastName)].compactMap { $0.flatMap(nonEmpty) }
+            name = parts.isEmpty ? nil : parts.joined(separator: " ")
+        }
+        // A "name" that is an email address would be published: drop it.
+        if let candidate = name, Email.looksLikeEmail(candidate) { return nil }
+        return name
+    }
+}
+
+/// Why a row was rejected: the `reason` of its `rejected.jsonl` line.
+public struct RowRejection: Error, Equatable, Sendable {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+}
+
+func nonEmpty(_ text: String) -> String? {
+    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    return trimmed.isEmpty ? nil : trimmed
+}
+
+import Foundation

@@ -1,0 +1,52 @@
+/// The scoring rules, taken from `tally.toml` once and handed to the pure scoring core.
+public struct Rules: Equatable, Sendable {
+    public struct Level: Equatable, Sendable {
+        public var name: String
+        public var xp: Int
+        public init(name: String, xp: Int) { self.name = name; self.xp = xp }
+    }
+
+    /// A badge earned by a number of completions, by completing every listed course, or both.
+    public struct Badge: Equatable, Sendable {
+        public var id: String
+        public var name: String
+        public var completions: Int?
+        public var courses: [String]
+        public init(id: String, name: String, completions: Int? = nil, courses: [String] = []) {
+            self.id = id
+            self.name = name
+            self.completions = completions
+            self.courses = courses
+        }
+    }
+
+    public var courseCompleted: Int = 20
+    public var quizPassed: Int = 0
+    public var perCourse: [String: Int] = [:]
+    /// Levels sorted by threshold.
+    public var levels: [Level] = []
+    public var badges: [Badge] = []
+    /// Quiz name → the steps passing it unlocks.
+    public var unlocks: [String: [String]] = [:]
+    /// With a roster required, nobody is a student before the roster lists them.
+    public var rosterRequired = false
+
+    public init() {}
+
+    /// LEARN points for completing `course`.
+    public func points(forCourse course: String) -> Int { perCourse[course] ?? courseCompleted }
+
+    /// The name of the highest level whose threshold `xp` reaches.
+    public func level(forXP xp: Int) -> String? {
+        levels.last(where: { $0.xp <= xp })?.name
+    }
+}
+
+/// The activity names written in `points.jsonl`.
+public enum Activity {
+    public static let learn = "LEARN"
+    public static let quiz = "QUIZ"
+    public static let manual = "MANUAL"
+    public static let badge = "BADGE"
+    public static let unlock = "UNLOCK"
+}

@@ -1,0 +1,142 @@
+/// The records one decision produced, in the order they go into the ledgers.
+public struct Outcome: Equatable, Sendable {
+    public var events: [EventRecord] = []
+    public var points: [PointsRecord] = []
+    /// Copies of events that wait for a roster entry (or were released from waiting).
+    public var unmatched: [EventRecord] = []
+    public init() {}
+
+    public var isEmpty: Bool { events.isEmpty && points.isEmpty && unmatched.isEmpty }
+}
+
+/// The pure scoring core: given the state, an event and the rules, decide what the event
+/// does, as ledger records; fold each record into the state as it is made.
+///
+/// No I/O happens here. The same inputs give the same records, byte for byte, which is what
+/// makes the ledgers reproducible and lets `verify` and `rebuild` prove a snapshot.
+public enum Scoring {
+    /// Decides `event`: a duplicate, waiting for a roster entry, or applied with its awards.
+    /// Roster entries, removals and links re-home the events of the emails they touch.
+    public static func apply(_ event: Event, to state: inout State, rules: Rules, into outcome: inout Outcome) {
+        if event.kind.isPersonal {
+            let owner = event.email.flatMap { state.owner(of: $0, rules: rules) }
+            if state.seen.contains(event.id) {
+                record(event, owner, .duplicate, &state, &outcome)
+            } else if let owner {
+                decide(event, for: owner, &state, rules, &outcome)
+            } else {
+                record(event, nil, .unmatched, &state, &outcome)
+                outcome.unmatched.append(EventRecord(event: event, student: nil, status: .unmatched))
+            }
+            return
+        }
+        applyBindings([event], to: &state, rules: rules, into: &outcome)
+    }
+
+    /// Applies roster entries, roster removals and links together, then re-homes the emails
+    /// they touch — every known email when they put the roster in force — so a whole roster
+    /// lands at once and no email is withdrawn only to be bound by the next line.
+    public static func applyBindings(_ events: [Event], to state: inout State, rules: Rules, into outcome: inout Outcome) {
+        let before = state.isRosterMode(rules)
+        var touched: [Email] = []
+        for event in events where !event.kind.isPersonal {
+            guard let email = event.email else { continue }
+            record(event, event.kind == .rosterRemoved ? state.bindings[email] : event.student, .applied, &state, &outcome)
+            touched.append(email)
+        }
+        let emails = !before && state.isRosterMode(rules) ? state.byEmail.keys.sorted() : touched
+        for email in emails { rehome(email, &state, rules, &outcome) }
+    }
+
+    /// Moves every event of `email` to its current owner: revokes what it granted the old
+    /// student, then applies it afresh to the new one (or leaves it waiting, unmatched).
+    public static func rehome(_ email: Email, _ state: inout State, _ rules: Rules, _ outcome: inout Outcome) {
+        let owner = state.owner(of: email, rules: rules)
+        for id in state.eventIDs(of: email) {
+            guard let entry = state.tracked[id] else { continue }
+            let current = entry.record
+            if current.status == .applied && current.student == owner { continue }
+            if current.status != .applied && owner == nil { continue }
+            if current.status == .applied, let old = current.student {
+                let why = owner.map { "moved to \($0)" } ?? "withdrawn: \(email.value) is not on the roster"
+                for award in entry.awards where award.points != 0 || award.course != nil {
+                    emit(PointsRecord(at: award.at, student: old, points: -award.points, activity: award.activity,
+                                      event: id, reason: why, change: .revoke, course: award.course), &state, &outcome)
+                }
+            }
+            if let owner {
+                if current.status == .unmatched {
+                    outcome.unmatched.append(EventRecord(event: current.event, student: owner, status: .applied))
+                }
+                decide(current.event, for: owner, &state, rules, &outcome, rehomed: true)
+            } else {
+                record(current.event, nil, .unmatched, &state, &outcome, rehomed: true)
+                outcome.unmatched.append(EventRecord(event: current.event, student: nil, status: .unmatched))
+            }
+        }
+    }
+
+    /// Applies a personal event to `student`, or records it as a duplicate of what they have.
+    static func decide(_ event: Event, for student: String, _ state: inout State, _ rules: Rules,
+                       _ outcome: inout Outcome, rehomed: Bool = false) {
+        func record(_ event: Event, _ student: String?, _ status: EventStatus, _ state: inout State, _ outcome: inout Outcome) {
+            Scoring.record(event, student, status, &state, &outcome, rehomed: rehomed)
+        }
+        switch event.kind {
+        case .courseCompleted:
+            guard let course = event.course, !state.hasCompleted(student, course: course) else {
+                return record(event, student, .duplicate, &state, &outcome)
+            }
+            record(event, student, .applied, &state, &outcome)
+            emit(PointsRecord(at: event.at, student: student, points: rules.points(forCourse: course),
+                              activity: Activity.learn, event: event.id, reason: "completed \(course)", course: course),
+                 &state, &outcome)
+            awardBadges(to: student, for: event, &state, rules, &outcome)
+        case .quizPassed:
+            guard let quiz = event.quiz, !state.hasPassed(student, quiz: quiz) else {
+                return record(event, student, .duplicate, &state, &outcome)
+            }
+            record(event, student, .applied, &state, &outcome)
+            emit(PointsRecord(at: event.at, student: student, points: rules.quizPassed, activity: Activity.quiz,
+                              event: event.id, reason: "passed \(quiz)"), &state, &outcome)
+            for step in rules.unlocks[quiz] ?? [] where !(state.student(student)?.unlocks.contains(step) ?? false) {
+                emit(PointsRecord(at: event.at, student: student, points: 0, activity: Activity.unlock, event: event.id,
+                                  reason: "unlocked by \(quiz)", unlock: step), &state, &outcome)
+            }
+        case .manualAward:
+            record(event, student, .applied, &state, &outcome)
+            emit(PointsRecord(at: event.at, student: student, points: event.points ?? 0, activity: Activity.manual,
+                              event: event.id, reason: event.reason ?? "manual award"), &state, &outcome)
+        case .quizFailed, .formSubmitted, .rosterEntry, .rosterRemoved, .link:
+            record(event, student, .applied, &state, &outcome)
+        }
+    }
+
+    /// Badges are sticky: checked after every award, never taken back.
+    static func awardBadges(to student: String, for event: Event, _ state: inout State, _ rules: Rules,
+                            _ outcome: inout Outcome) {
+        guard let current = state.student(student) else { return }
+        for badge in rules.badges where !current.badges.contains(badge.id) {
+            let byCount = badge.completions.map { current.courses.count >= $0 } ?? true
+            let byCourses = badge.courses.allSatisfy { current.courses.contains($0) }
+            guard byCount && byCourses && (badge.completions != nil || !badge.courses.isEmpty) else { continue }
+            emit(PointsRecord(at: event.at, student: student, points: 0, activity: Activity.badge, event: event.id,
+                              reason: "earned \(badge.name)", badge: badge.id), &state, &outcome)
+        }
+    }
+
+    private static func record(_ event: Event, _ student: String?, _ status: EventStatus, _ state: inout State,
+                               _ outcome: inout Outcome, rehomed: Bool = false) {
+        let line = EventRecord(seq: state.positions.events.seq + 1, event: event, student: student, status: status,
+                               rehomed: rehomed)
+        state.apply(line)
+        outcome.events.append(line)
+    }
+
+    private static func emit(_ points: PointsRecord, _ state: inout State, _ outcome: inout Outcome) {
+        var line = points
+        line.seq = state.positions.points.seq + 1
+        state.apply(line)
+        outcome.points.append(line)
+    }
+}

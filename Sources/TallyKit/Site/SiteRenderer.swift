@@ -1,0 +1,153 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a `Leaderboard` out as the static site: `index.html`, `courses/<slug>.html`,
+/// `leaderboard.json` and `style.css`.
+///
+/// Every file is replaced atomically, so a web server publishing the directory never serves
+/// half a page. Pages are written before the index that links to them, and course pages of
+/// courses no longer on the board are removed last, so a link on the live index always
+/// resolves. The templates escape every value from the board (`{{ }}`): a name such as
+/// `<script>` is shown, never run.
+///
+/// The templates see, on every page: `title`, `pageTitle`, `generatedAt` (ISO 8601),
+/// `updated` ("2 Sep 2024, 10:30 UTC"), `root` ("" or "../", the way to the site's top),
+/// `rows`, `hasRows`, `courses` (each with `course`, `slug`, `href`) and `hasCourses`; a
+/// course page adds `course`. A row has `rank`, `name`, `xp` ("1,250"), `xpValue`, `badges`,
+/// `hasBadges`, `courses` (a count), and when they apply `level`, `coursesText` ("2 courses")
+/// and `podium` (a class for ranks 1 to 3).
+public struct SiteRenderer: Sendable {
+    /// A directory whose `.mustache` files and `style.css` replace the built-in ones of the
+    /// same name; nil, or a directory that does not exist, means the built-in templates.
+    public var templatesOverride: String?
+
+    public init(templatesOverride: String?) {
+        self.templatesOverride = templatesOverride
+    }
+
+    /// Renders `board` into `siteDirectory`, creating it (and `courses/`) when missing.
+    public func render(_ board: Leaderboard, to siteDirectory: String) throws {
+        let templates = try SiteTemplates.load(overrideDirectory: templatesOverride)
+        let coursesDirectory = siteDirectory + "/courses"
+        try FileSystem.createDirectory(coursesDirectory)
+
+        try write(templates.stylesheet, to: siteDirectory + "/style.css")
+        for course in board.courses {
+            let html = try templates.render("course", Self.coursePage(course, of: board))
+            try write(html, to: coursesDirectory + "/" + course.slug + ".html")
+        }
+        try write(try Self.json(board), to: siteDirectory + "/leaderboard.json")
+        try write(try templates.render("index", Self.indexPage(board)), to: siteDirectory + "/index.html")
+
+        let current = Set(board.courses.map { $0.slug + ".html" })
+        try Self.removeStale(in: coursesDirectory) { $0.hasSuffix(".html") && !current.contains($0) }
+        try Self.removeStale(in: siteDirectory) { _ in false }
+    }
+
+    /// `leaderboard.json`: the board with sorted keys, so that an unchanged board gives
+    /// byte-identical output (and a publish step that compares files uploads nothing).
+    static func json(_ board: Leaderboard) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(board), as: UTF8.self) + "\n"
+    }
+
+    private func write(_ text: String, to path: String) throws {
+        try FileSystem.writeAtomically(Array(text.utf8), to: path)
+    }
+
+    // MARK: - Template contexts
+
+    static func indexPage(_ board: Leaderboard) -> [String: Any] {
+        var page = common(board, root: "")
+        page["pageTitle"] = board.title
+        page["rows"] = board.students.map(row)
+        page["hasRows"] = !board.students.isEmpty
+        return page
+    }
+
+    static func coursePage(_ course: Leaderboard.CourseBoard, of board: Leaderboard) -> [String: Any] {
+        var page = common(board, root: "../")
+        page["pageTitle"] = course.course + " · " + board.title
+        page["course"] = course.course
+        page["rows"] = course.students.map(row)
+        page["hasRows"] = !course.students.isEmpty
+        return page
+    }
+
+    private static func common(_ board: Leaderboard, root: String) -> [String: Any] {
+        [
+            "title": board.title,
+            "generatedAt": board.generatedAt,
+            "updated": humanTime(board.generatedAt),
+            "root": root,
+            "courses": board.courses.map { course -> [String: Any] in
+                ["course": course.course, "slug": course.slug, "href": root + "courses/" + course.slug + ".html"]
+            },
+            "hasCourses": !board.courses.isEmpty,
+        ]
+    }
+
+    private static func row(_ entry: Leaderboard.Entry) -> [String: Any] {
+        var row: [String: Any] = [
+            "rank": entry.rank,
+            "name": entry.name,
+            "xp": grouped(entry.xp),
+            "xpValue": entry.xp,
+            "badges": entry.badges,
+            "hasBadges": !entry.badges.isEmpty,
+            "courses": entry.courses,
+        ]
+        // Absent keys, not nil values: Mustache would render a stored nil as present.
+        if let level = entry.level { row["level"] = level }
+        if entry.courses > 0 { row["coursesText"] = entry.courses == 1 ? "1 course" : "\(entry.courses) courses" }
+        if (1...3).contains(entry.rank) { row["podium"] = "podium podium-\(entry.rank)" }
+        return row
+    }
+
+    /// `1250` → "1,250"; `-40` → "−40" (a true minus sign, which does not wrap apart).
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return value < 0 ? "\u{2212}" + out : out
+    }
+
+    /// "2024-09-02T10:30:00Z" → "2 Sep 2024, 10:30 UTC"; anything else is shown as it is.
+    static func humanTime(_ iso: String) -> String {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let parts = iso.split(whereSeparator: { "-T:Z.".contains($0) })
+        guard parts.count >= 5, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              months.indices.contains(month - 1)
+        else { return iso }
+        return "\(day) \(months[month - 1]) \(year), \(parts[3]):\(parts[4]) UTC"
+    }
+
+    // MARK: - Clean-up
+
+    /// Removes the files of `directory` that `isStale` names, and the temporary files that
+    /// an atomic write of a process no longer running left behind (`.NAME.tmp-PID`).
+    private static func removeStale(in directory: String, where isStale: (String) -> Bool) throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+            let path = directory + "/" + name
+            if isStale(name) || isOrphanedTemporary(name) {
+                guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("unlink", path: path) }
+            }
+        }
+    }
+
+    private static func isOrphanedTemporary(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards),
+              let pid = Int32(name[marker.upperBound...]), pid > 0
+        else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Mustache
+
+/// A site template that could not be used, with the file and what to do about it.
+public enum SiteError: Error, CustomStringConvertible, Sendable {
+    /// The override directory leaves no stylesheet (cannot happen with the built-in one).
+    case missingBuiltInTemplates
+    /// A `.mustache` file that does not parse.
+    case badTemplate(file: String, reason: String)
+    /// A template that `index.mustache` or `course.mustache` needs is not there.
+    case missingTemplate(name: String)
+
+    public var description: String {
+        switch self {
+        case .missingBuiltInTemplates:
+            return "the site templates have no style.css"
+        case let .badTemplate(file, reason):
+            return "\(file): not a valid Mustache template (\(reason)); fix it or remove it to use the built-in one"
+        case let .missingTemplate(name):
+            return "no template named \(name).mustache; add it to the templates directory or remove the partial that names it"
+        }
+    }
+}
+
+/// The templates and stylesheet of a site: the built-in ones, each replaced by a file of the
+/// same name in the override directory when there is one.
+///
+/// Overriding file by file (rather than all or nothing) lets a school change its colours
+/// with one `style.css`, or its header with one partial, and still get later fixes to the
+/// other built-in files. A `.mustache` file in the override directory that has no built-in
+/// twin is added, so an override can bring partials of its own.
+struct SiteTemplates {
+    var library: MustacheLibrary
+    var stylesheet: String
+
+    /// Loads the built-in templates, then the overrides found in `overrideDirectory`.
+    static func load(overrideDirectory: String?) throws -> SiteTemplates {
+        var files: [String: File] = [:]
+        for (name, text) in BuiltInTemplates.files { files[name] = File(path: "built-in " + name, text: text) }
+        if let overrideDirectory, FileSystem.isDirectory(overrideDirectory) {
+            files.merge(try textFiles(in: overrideDirectory)) { _, override in override }
+        }
+        var library = MustacheLibrary()
+        for (name, file) in files.sorted(by: { $0.key < $1.key }) where name.hasSuffix(".mustache") {
+            do {
+                try library.register(file.text, named: String(name.dropLast(".mustache".count)))
+            } catch {
+                throw SiteError.badTemplate(file: file.path, reason: String(describing: error))
+            }
+        }
+        guard let css = files["style.css"]?.text else {
+            throw SiteError.missingBuiltInTemplates
+        }
+        return SiteTemplates(library: library, stylesheet: css)
+    }
+
+    /// Renders the template `name` (without `.mustache`) with `context`.
+    func render(_ name: String, _ context: [String: Any]) throws -> String {
+        guard let html = library.render(context, withTemplate: name) else { throw SiteError.missingTemplate(name: name) }
+        return html
+    }
+
+    /// The text of a template file; its path is kept for error messages.
+    private struct File {
+        var path: String
+        var text: String
+    }
+
+    /// The `.mustache` files and `style.css` directly in `directory`, by file name; anything
+    /// else there (images, notes, a backup) is left alone.
+    private static func textFiles(in directory: String) throws -> [String: File] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        var files: [String: File] = [:]
+        for name in names where (name.hasSuffix(".mustache") || name == "style.css") && !name.hasPrefix(".") {
+            let path = directory + "/" + name
+            guard !FileSystem.isDirectory(path) else { continue }
+            files[name] = File(path: path, text: String(decoding: try FileSystem.readFile(path, limit: 1 << 20), as: UTF8.self))
+        }
+        return files
+    }
+}

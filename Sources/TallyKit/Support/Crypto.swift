@@ -1,0 +1,107 @@
+import COpenSSL
+
+/// SHA-256 over OpenSSL's EVP interface, incrementally or in one call.
+///
+/// Incremental hashing lets the intake hash a file while it streams through it, so a
+/// 1 GB export is read once, not twice, and never held in memory.
+public struct SHA256Hasher: ~Copyable {
+    private let context: OpaquePointer
+
+    public init() {
+        // EVP_MD_CTX_new only fails when the allocator does; there is nothing to recover then.
+        context = EVP_MD_CTX_new()
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    /// Feeds bytes. The corresponding C function is `EVP_DigestUpdate`.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        EVP_DigestUpdate(context, base, bytes.count)
+    }
+
+    public mutating func update(_ bytes: some Sequence<UInt8>) {
+        let handled: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
+        if handled == nil { Array(bytes).withUnsafeBytes { update($0) } }
+    }
+
+    /// The 32-byte digest. The corresponding C function is `EVP_DigestFinal_ex`.
+    public consuming func finalize() -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 32
+        digest.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+        return digest
+    }
+}
+
+/// One-call hashes and the HMAC used to authenticate webhook deliveries.
+public enum Crypto {
+    /// The lowercase hex SHA-256 of `bytes`.
+    public static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
+        var hasher = SHA256Hasher()
+        hasher.update(bytes)
+        return hex(hasher.finalize())
+    }
+
+    /// HMAC-SHA256 of `message` under `key`. The corresponding C function is `HMAC`.
+    public static func hmacSHA256(key: some Sequence<UInt8>, message: some Sequence<UInt8>) -> [UInt8] {
+        let keyBytes = Array(key), messageBytes = Array(message)
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 32
+        keyBytes.withUnsafeBytes { k in
+            messageBytes.withUnsafeBytes { m in
+                digest.withUnsafeMutableBufferPointer { d in
+                    _ = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count),
+                             m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, d.baseAddress, &length)
+                }
+            }
+        }
+        return digest
+    }
+
+    /// Compares two byte strings in time that depends only on their lengths, so a forger
+    /// cannot learn a signature byte by byte from response times.
+    /// The corresponding C function is `CRYPTO_memcmp`.
+    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.isEmpty { return true }
+        return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
+    }
+
+    /// Lowercase hexadecimal.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Bytes from hexadecimal (either case); nil when `text` is not hex of even length.
+    public static func bytes(fromHex text: some StringProtocol) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let hi = nibble(utf8[index]), let lo = nibble(utf8[index + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            index += 2
+        }
+        return out
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,261 @@
+/// Appends compact JSON to a byte buffer, in exactly the order it is told.
+///
+/// Ledger lines are hash-chained, so the same record must always give the same bytes, with its
+/// keys in a fixed order (`seq` first); and a busy sync writes a million lines a second. So
+/// there is no `Encoder`, no dictionary and no per-character work: the caller states each key
+/// and value, strings are copied in runs between the few bytes that need escaping, and commas
+/// are placed by the writer. It does not check that calls nest correctly (a key outside an
+/// object, an unclosed array); the tests of each record's encoding do.
+///
+/// Strings escape `"`, `\`, the control characters (as `\n`, `\r`, `\t`, `\b`, `\f`, else
+/// `\u00XX`) and U+2028 and U+2029 (which break JavaScript that embeds the JSON); everything
+/// else, `<`, `>`, `&` and all non-ASCII text included, is written as its UTF-8 so ledgers stay
+/// readable. The output is valid UTF-8 JSON that `JSONParser` reads back to the same value.
+public struct JSONWriter: Sendable {
+    /// The JSON written so far.
+    public var bytes: [UInt8]
+    /// Whether the next key or value follows a sibling and needs a comma first.
+    private var needsComma = false
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Empties the buffer, keeping its capacity, to write the next document.
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma = false
+    }
+
+    // MARK: - Containers
+
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    /// Writes an object key; the next call writes its value.
+    public mutating func key(_ k: String) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        appendString(k)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    // MARK: - Values
+
+    public mutating func string(_ s: String) {
+        separate()
+        appendString(s)
+    }
+
+    public mutating func int(_ i: Int) {
+        separate()
+        let start = bytes.count
+        var magnitude = i.magnitude
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        if i < 0 { bytes.append(UInt8(ascii: "-")) }
+        bytes[start...].reverse()
+    }
+
+    /// Writes a double in its shortest round-trip form; `null` for NaN and infinities.
+    public mutating func double(_ d: Double) {
+        guard d.isFinite else { return null() }
+        separate()
+        bytes.append(contentsOf: "\(d)".utf8)
+    }
+
+    /// Writes a number literal as it is (`12345678901234567890`, `-0.5e10`). Text that is not a
+    /// JSON number is written as a string instead, so the output stays valid JSON.
+    public mutating func number(_ literal: String) {
+        guard Self.isNumberLiteral(literal) else { return string(literal) }
+        separate()
+        bytes.append(contentsOf: literal.utf8)
+    }
+
+    public mutating func bool(_ b: Bool) {
+        separate()
+        if b {
+            appendASCII("true")
+        } else {
+            appendASCII("false")
+        }
+    }
+
+    public mutating func null() {
+        separate()
+        appendASCII("null")
+    }
+
+    /// Writes a whole value, object members in their stored order.
+    public mutating func value(_ v: JSONValue) {
+        switch v {
+        case .null: null()
+        case .bool(let b): bool(b)
+        case .number(let literal): number(literal)
+        case .string(let s): string(s)
+        case .array(let elements):
+            beginArray()
+            for element in elements { value(element) }
+            endArray()
+        case .object(let object):
+            beginObject()
+            for (name, member) in object {
+                key(name)
+                value(member)
+            }
+            endObject()
+        }
+    }
+
+    /// Writes bytes that already are one JSON value (such as another record's `encoded()`),
+    /// unchecked.
+    public mutating func rawLiteral(_ literal: some Sequence<UInt8>) {
+        separate()
+        bytes.append(contentsOf: literal)
+    }
+
+    // MARK: - Members
+
+    /// Writes a member whose value is a string, or `null` for nil.
+    public mutating func field(_ key: String, _ value: String?) {
+        self.key(key)
+        if let value { string(value) } else { null() }
+    }
+
+    public mutating func field(_ key: String, _ value: Int) {
+        self.key(key)
+        int(value)
+    }
+
+    public mutating func field(_ key: String, _ value: Bool) {
+        self.key(key)
+        bool(value)
+    }
+
+    public mutating func field(_ key: String, _ value: JSONValue) {
+        self.key(key)
+        self.value(value)
+    }
+
+    // MARK: - Internals
+
+    @inline(__always) private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(bracket)
+        needsComma = false
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
+        needsComma = true
+    }
+
+    @inline(__always) private mutating func appendASCII(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    private mutating func appendString(_ s: String) {
+        var s = s
+        s.withUTF8 { appendEscaped($0) }
+    }
+
+    /// Appends `"text"`, copying runs of plain bytes whole and escaping the rest.
+    private mutating func appendEscaped(_ text: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var run = 0
+        var i = 0
+        let count = text.count
+        while i < count {
+            let b = text[i]
+            if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0xE2 {
+                i += 1
+                continue
+            }
+            if b == 0xE2 {
+                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9; other E2 sequences are plain.
+                guard i + 2 < count, text[i + 1] == 0x80, text[i + 2] & 0xFE == 0xA8 else {
+                    i += 1
+                    continue
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[run..<i]))
+                appendUnicodeEscape(text[i + 2] == 0xA8 ? 0x2028 : 0x2029)
+                i += 3
+                run = i
+                continue
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[run..<i]))
+            switch b {
+            case 0x22: appendASCII(#"\""#)
+            case 0x5C: appendASCII(#"\\"#)
+            case 0x0A: appendASCII(#"\n"#)
+            case 0x0D: appendASCII(#"\r"#)
+            case 0x09: appendASCII(#"\t"#)
+            case 0x08: appendASCII(#"\b"#)
+            case 0x0C: appendASCII(#"\f"#)
+            default: appendUnicodeEscape(UInt16(b))
+            }
+            i += 1
+            run = i
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[run..<count]))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `\uXXXX` with lowercase hex digits.
+    private mutating func appendUnicodeEscape(_ unit: UInt16) {
+        bytes.append(0x5C)
+        bytes.append(UInt8(ascii: "u"))
+        for shift in stride(from: 12, through: 0, by: -4) {
+            let digit = UInt8(unit >> UInt16(shift) & 0xF)
+            bytes.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
+        }
+    }
+
+    /// Whether `literal` is a JSON number: `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`.
+    static func isNumberLiteral(_ literal: String) -> Bool {
+        var characters = literal.utf8.makeIterator()
+        var current = characters.next()
+        func isDigit(_ b: UInt8?) -> Bool { b.map { $0 &- UInt8(ascii: "0") < 10 } ?? false }
+        /// Consumes one or more digits; false when there is none.
+        func digits() -> Bool {
+            guard isDigit(current) else { return false }
+            while isDigit(current) { current = characters.next() }
+            return true
+        }
+        if current == UInt8(ascii: "-") { current = characters.next() }
+        if current == UInt8(ascii: "0") {
+            current = characters.next()
+        } else if !digits() {
+            return false
+        }
+        if current == UInt8(ascii: ".") {
+            current = characters.next()
+            guard digits() else { return false }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            current = characters.next()
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { current = characters.next() }
+            guard digits() else { return false }
+        }
+        return current == nil
+    }
+}
+
+extension JSONValue {
+    /// The value as compact JSON, object members in their stored order.
+    public func serialized() -> [UInt8] {
+        var writer = JSONWriter(capacity: 64)
+        writer.value(self)
+        return writer.bytes
+    }
+}

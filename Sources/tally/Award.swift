@@ -1,0 +1,36 @@
+import ArgumentParser
+import TallyKit
+
+struct Award: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Award points by hand (negative to correct).",
+        discussion: "Example: tally award ada@school.example 10 --reason \"Helped at the meetup\". For a negative amount put -- before the arguments: tally award --reason \"Typo\" -- ada@school.example -10")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The student's email address.")
+    var email: String
+
+    @Argument(help: "Points to add; negative to take away.")
+    var points: Int
+
+    @Option(help: "Why, for the ledger.")
+    var reason: String
+
+    func run() throws {
+        try reporting {
+            let address: Email
+            do { address = try Email(normalising: email) } catch { throw Failure.usage("\(error)") }
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Failure.usage("--reason must not be empty") }
+            let engine = try options.engine()
+            let outcome = try engine.award(email: address, points: points, reason: reason)
+            if outcome.events.first?.status == .unmatched {
+                print("tally: \(address.value) is not on the roster; the award waits in unmatched.jsonl until `tally link` or a roster lists it")
+            } else {
+                print("tally: awarded \(points) points to \(outcome.events.first?.student ?? address.value)")
+            }
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Logging
+import TallyKit
+
+/// Flags every command shares: where the configuration and the three folders are.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "The configuration file (default: tally.toml, if present).")
+    var config: String?
+
+    @Option(help: "The drop folder (default: [paths] inbox, else inbox).")
+    var inbox: String?
+
+    @Option(help: "Tally's own folder: ledgers, snapshot, archive (default: [paths] data, else data).")
+    var data: String?
+
+    @Option(help: "Where the static site is written (default: [paths] site, else site).")
+    var site: String?
+
+    /// The settings from the configuration file and the flags, or exit 2 with the reason.
+    func settings() throws -> EngineSettings {
+        let config: TallyConfig
+        do {
+            if let path = self.config {
+                config = try TallyConfig.load(path: path)
+            } else if FileSystem.exists("tally.toml") {
+                config = try TallyConfig.load(path: "tally.toml")
+            } else {
+                config = try TallyConfig.load(contentsOf: "")
+            }
+        } catch {
+            throw Failure.usage("\(error)")
+        }
+        return EngineSettings(config: config, inbox: inbox, data: data, site: site)
+    }
+
+    /// A logger to standard error.
+    func logger() -> Logger {
+        var logger = Logger(label: "tally") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .info
+        return logger
+    }
+
+    /// Opens the engine, mapping a held lock to exit code 75.
+    func engine() throws -> Engine {
+        let settings = try settings()
+        do {
+            return try Engine(settings: settings, logger: logger())
+        } catch let error as LockError {
+            if case .held = error { throw Failure.locked(error.description) }
+            throw Failure.failed(error.description)
+        }
+    }
+}
+
+/// How a command ends when it does not succeed: the message goes to standard error and the
+/// exit code follows the contract (1 input problems, 2 usage or configuration, 75 locked).
+enum Failure: Error, CustomStringConvertible {
+    case usage(String)
+    case locked(String)
+    case failed(String)
+
+    var description: String {
+        switch self {
+        case .usage(let message), .locked(let message), .failed(let message): return message
+        }
+    }
+
+    var code: Int32 {
+        switch self {
+        case .usage: return 2
+        case .locked: return 75
+        case .failed: return 1
+        }
+    }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, printing a `Failure` or any other error as `tally: message` and exiting
+    /// with its code (1 for anything unexpected).
+    func reporting(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let failure as Failure {
+            printError("tally: \(failure.description)")
+            throw ExitCode(failure.code)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("tally: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+func printError(_ message: String) {
+    var stderr = StandardError()
+    print(message, to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandle.standardError.write(Data(string.utf8))
+    }
+}
+
+import Foundation

@@ -1,0 +1,20 @@
+import ArgumentParser
+import TallyKit
+
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Rebuild the site from the snapshot (data/state.json).")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try reporting {
+            let settings = try options.settings()
+            var state = State()
+            if FileSystem.exists(settings.paths.state) {
+                state = try Snapshot.decode(try FileSystem.readFile(settings.paths.state, limit: Int.max))
+            }
+            try Engine.render(state: state, settings: settings)
+            print("tally: site written to \(settings.paths.site)/index.html")
+        }
+    }
+}

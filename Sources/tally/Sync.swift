@@ -1,0 +1,34 @@
+import ArgumentParser
+import TallyKit
+
+struct Sync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Process every file now in the inbox, update ledgers, snapshot and site, and exit.",
+        discussion: "Prints nothing when the inbox is empty, so cron sends no mail. Exit 1 when some input failed or was rejected.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try reporting {
+            let engine = try options.engine()
+            let report = try engine.sync()
+            guard !report.files.isEmpty else { return }
+            print(summary(report, site: engine.settings.paths.site))
+            if report.hasProblems { throw ExitCode(1) }
+        }
+    }
+}
+
+/// One line for a batch, as `sync` prints it.
+func summary(_ report: BatchReport, site: String) -> String {
+    let applied = report.files.reduce(0) { $0 + $1.applied }
+    let duplicates = report.files.reduce(0) { $0 + $1.duplicates }
+    let unmatched = report.files.reduce(0) { $0 + $1.unmatched }
+    let points = report.files.reduce(0) { $0 + $1.points }
+    let skipped = report.files.filter { $0.outcome == .skipped }.count
+    var parts = ["\(report.files.count) file\(report.files.count == 1 ? "" : "s")",
+                 "\(report.events) events (\(applied) applied, \(duplicates) duplicate, \(unmatched) unmatched)",
+                 "\(report.rejected) rejected", "\(report.failed) failed", "\(points) points"]
+    if skipped > 0 { parts.append("\(skipped) already processed") }
+    return "tally: " + parts.joined(separator: ", ") + "; site: \(site)/index.html"
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import TallyKit
+
+/// The ledgers: append-only lines, hash chains, commits, and what recovery cuts.
+struct LedgerTests {
+    let directory: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        try FileSystem.createDirectory(directory)
+    }
+
+    static let t0 = Timestamp(year: 2024, month: 9, day: 2)!
+
+    func lines(_ name: String) throws -> [String] {
+        try String(contentsOfFile: directory + "/\(name).jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    @Test("each points line names the SHA-256 of the line before it")
+    func hashChain() throws {
+        let ledger = try Ledger(directory: directory)
+        try ledger.append(PointsRecord(seq: 1, at: Self.t0, student: "a", points: 20, activity: "LEARN", event: "e1", reason: "x"))
+        try ledger.append(PointsRecord(seq: 2, at: Self.t0, student: "b", points: 20, activity: "LEARN", event: "e2", reason: "y"))
+        try ledger.commit(at: Self.t0)
+        let points = try lines("points")
+        #expect(points.count == 2)
+        #expect(points[0].contains("\"prev\":\"\(LedgerFile.genesis)\""))
+        #expect(points[1].contains("\"prev\":\"\(Crypto.sha256Hex(Array(points[0].utf8)))\""))
+        #expect(points[0] == #"{"seq":1,"at":"2024-09-02T00:00:00Z","student":"a","points":20,"activity":"LEARN","event":"e1","reason":"x","change":"award","prev":"0000000000000000000000000000000000000000000000000000000000000000"}"#)
+    }
+
+    @Test("a reopened ledger continues the sequence and the chain")
+    func reopen() throws {
+        do {
+            let ledger = try Ledger(directory: directory)
+            try ledger.append(PointsRecord(seq: 1, at: Self.t0, student: "a", points: 20, activity: "LEARN", event: "e1", reason: "x"))
+            try ledger.commit(at: Self.t0)
+        }
+        let ledger = try Ledger(directory: directory)
+        #expect(ledger.points.lastSeq == 1)
+        try ledger.append(PointsRecord(seq: 2, at: Self.t0, student: "a", points: 5, activity: "MANUAL", event: "e2", reason: "y"))
+        try ledger.commit(at: Self.t0)
+        let points = try lines("points")
+        #expect(points[1].contains("\"prev\":\"\(Crypto.sha256Hex(Array(points[0].utf8)))\""))
+    }
+
+    @Test("recovery cuts lines written after the last commit, and says so in the audit")
+    func recoveryCutsUncommitted() throws {
+        do {
+            let ledger = try Ledger(directory: directory)
+            try ledger.append(PointsRecord(seq: 1, at: Self.t0, student: "a", points: 20, activity: "LEARN", event: "e1", reason: "x"))
+            try ledger.commit(at: Self.t0)
+            // A batch that was written but never committed, and a torn half line.
+            try ledger.append(PointsRecord(seq: 2, at: Self.t0, student: "b", points: 20, activity: "LEARN", event: "e2", reason: "y"))
+            try ledger.points.flush()
+        }
+        let handle = FileHandle(forWritingAtPath: directory + "/points.jsonl")!
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"seq":3,"at":"2024-"#.utf8))
+        handle.closeFile()
+
+        let ledger = try Ledger(directory: directory)
+        let messages = try ledger.recover(at: Self.t0)
+        #expect(messages.count == 1)
+        #expect(messages[0].hasPrefix("cut "))
+        #expect(messages[0].hasSuffix("uncommitted bytes from the end of points.jsonl"))
+        #expect(try lines("points").count == 1)
+        #expect(ledger.points.lastSeq == 1)
+        let audit = try lines("audit")
+        #expect(audit.contains { $0.contains("\"action\":\"recovered\"") })
+        // Clean ledgers need nothing.
+        #expect(try Ledger(directory: directory).recover(at: Self.t0).isEmpty)
+    }
+
+    @Test("a ledger shorter than its last commit is refused, not silently accepted")
+    func cutOutside() throws {
+        do {
+            let ledger = try Ledger(directory: directory)
+            try ledger.append(PointsRecord(seq: 1, at: Self.t0, student: "a", points: 20, activity: "LEARN", event: "e1", reason: "x"))
+            try ledger.commit(at: Self.t0)
+        }
+        truncate(directory + "/points.jsonl", 10)
+        let ledger = try Ledger(directory: directory)
+        #expect(throws: RecordError.self) { try ledger.recover(at: Self.t0) }
+    }
+
+    @Test("a rollback discards a half-read file, including bytes already written")
+    func rollback() throws {
+        let ledger = try Ledger(directory: directory)
+        try ledger.append(PointsRecord(seq: 1, at: Self.t0, student: "a", points: 20, activity: "LEARN", event: "e1", reason: "x"))
+        let mark = ledger.checkpoint()
+        try ledger.append(PointsRecord(seq: 2, at: Self.t0, student: "b", points: 20, activity: "LEARN", event: "e2", reason: "y"))
+        try ledger.points.flush()
+        try ledger.append(PointsRecord(seq: 3, at: Self.t0, student: "c", points: 20, activity: "LEARN", event: "e3", reason: "z"))
+        try ledger.rollback(to: mark)
+        try ledger.commit(at: Self.t0)
+        #expect(try lines("points").count == 1)
+        #expect(ledger.points.lastSeq == 1)
+    }
+}

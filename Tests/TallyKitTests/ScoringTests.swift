@@ -1,0 +1,164 @@
+import Testing
+@testable import TallyKit
+
+/// The pure scoring core: events and rules in, ledger records and state out.
+struct ScoringTests {
+    static let source = EventSource(file: "test.csv", sha256: "abc", row: 2)
+    static let t0 = Timestamp(year: 2024, month: 9, day: 2, hour: 10, minute: 30)!
+
+    static func completion(_ email: String, _ course: String, id: String? = nil, minutes: Int = 0) -> Event {
+        let address = try! Email(normalising: email)
+        let at = Timestamp(milliseconds: t0.milliseconds + Int64(minutes) * 60_000)
+        return Event(id: id ?? Event.contentID(kind: .courseCompleted, email: address, course: course, points: nil, at: at),
+                     kind: .courseCompleted, email: address, name: "Ada Lovelace", course: course, at: at, source: source)
+    }
+
+    static func rosterEntry(_ email: String, _ student: String, name: String = "Someone") -> Event {
+        Event(id: "r-\(email)-\(student)", kind: .rosterEntry, email: try! Email(normalising: email), name: name, at: t0,
+              source: source, student: student)
+    }
+
+    /// Applies events in order and returns the state and every record made.
+    static func run(_ events: [Event], rules: Rules = Rules(), state: State = State()) -> (State, Outcome) {
+        var state = state
+        var outcome = Outcome()
+        for event in events { Scoring.apply(event, to: &state, rules: rules, into: &outcome) }
+        return (state, outcome)
+    }
+
+    @Test("a completed course awards 20 LEARN points once per student per course")
+    func onceperCourse() {
+        let (state, outcome) = Self.run([Self.completion("ada@example.org", "AI 1", minutes: 0),
+                                         Self.completion("ada@example.org", "AI 1", minutes: 5)])
+        #expect(state.students(rules: Rules())["ada@example.org"]?.xp == 20)
+        #expect(outcome.events.map(\.status) == [.applied, .duplicate])
+        #expect(outcome.points.map(\.points) == [20])
+        #expect(outcome.points.first?.activity == "LEARN")
+        #expect(outcome.points.first?.reason == "completed AI 1")
+    }
+
+    @Test("the same event id seen twice is a duplicate, never a second award")
+    func sameID() {
+        let event = Self.completion("ada@example.org", "AI 1", id: "evt_1")
+        let (state, outcome) = Self.run([event, event])
+        #expect(outcome.events.map(\.status) == [.applied, .duplicate])
+        #expect(state.students(rules: Rules())["ada@example.org"]?.xp == 20)
+    }
+
+    @Test("points per course override the default award")
+    func perCourse() {
+        var rules = Rules()
+        rules.perCourse = ["Data Literacy 101": 30]
+        let (state, _) = Self.run([Self.completion("a@example.org", "Data Literacy 101"), Self.completion("a@example.org", "AI 1")],
+                                  rules: rules)
+        #expect(state.students(rules: rules)["a@example.org"]?.xp == 50)
+    }
+
+    @Test("levels are the highest threshold reached; badges are earned once, in order")
+    func levelsAndBadges() {
+        var rules = Rules()
+        rules.levels = [.init(name: "Explorer", xp: 0), .init(name: "Practitioner", xp: 40)]
+        rules.badges = [.init(id: "first", name: "First", completions: 1), .init(id: "two", name: "Two", completions: 2),
+                        .init(id: "ai", name: "AI", courses: ["AI 1"])]
+        let (state, outcome) = Self.run([Self.completion("a@example.org", "Data"), Self.completion("a@example.org", "AI 1")],
+                                        rules: rules)
+        let student = state.students(rules: rules)["a@example.org"]
+        #expect(student?.level == "Practitioner")
+        #expect(student?.badges == ["first", "two", "ai"])
+        #expect(outcome.points.filter { $0.badge != nil }.map(\.points) == [0, 0, 0])
+    }
+
+    @Test("with a roster required, an unknown email waits unmatched and awards nothing")
+    func unmatchedWaits() {
+        var rules = Rules()
+        rules.rosterRequired = true
+        let (state, outcome) = Self.run([Self.completion("ada@example.org", "AI 1")], rules: rules)
+        #expect(outcome.events.map(\.status) == [.unmatched])
+        #expect(outcome.unmatched.count == 1)
+        #expect(outcome.points.isEmpty)
+        #expect(state.students(rules: rules).isEmpty)
+    }
+
+    @Test("a roster arriving after events moves what an email earned to its roster id, by new lines")
+    func rosterMovesEarnings() {
+        let (state, outcome) = Self.run([Self.completion("ada@example.org", "AI 1"),
+                                         Self.completion("bob@example.org", "AI 1"),
+                                         Self.rosterEntry("ada@example.org", "S1", name: "Ada Lovelace")])
+        let students = state.students(rules: Rules())
+        #expect(students.keys.sorted() == ["S1"])
+        #expect(students["S1"]?.xp == 20)
+        #expect(students["S1"]?.courses == ["AI 1"])
+        #expect(students["S1"]?.name == "Ada Lovelace")
+        // ada: +20 then -20 (moved) and +20 to S1; bob: +20 then -20 (withdrawn)
+        #expect(outcome.points.map { "\($0.student) \($0.points)" } ==
+                ["ada@example.org 20", "bob@example.org 20", "ada@example.org -20", "S1 20", "bob@example.org -20"])
+        #expect(outcome.points[4].reason == "withdrawn: bob@example.org is not on the roster")
+        #expect(outcome.unmatched.map(\.event.email?.value) == ["bob@example.org"])
+    }
+
+    @Test("a link applies an email's waiting events exactly once")
+    func linkAppliesOnce() {
+        var rules = Rules()
+        rules.rosterRequired = true
+        let link = Event(id: "link-1", kind: .link, email: try! Email(normalising: "ada@example.org"), at: Self.t0,
+                         source: Self.source, student: "S1")
+        let (state, outcome) = Self.run([Self.rosterEntry("other@example.org", "S1"), Self.completion("ada@example.org", "AI 1"),
+                                         link, link], rules: rules)
+        #expect(state.students(rules: rules)["S1"]?.xp == 20)
+        #expect(outcome.points.map(\.points) == [20])
+        #expect(outcome.unmatched.map(\.status) == [.unmatched, .applied])
+    }
+
+    @Test("two emails of one student complete a course once between them")
+    func aliasesShareCompletions() {
+        let (state, outcome) = Self.run([Self.rosterEntry("a@example.org", "S1"), Self.rosterEntry("b@example.org", "S1"),
+                                         Self.completion("a@example.org", "AI 1"), Self.completion("b@example.org", "AI 1")])
+        #expect(state.students(rules: Rules())["S1"]?.xp == 20)
+        #expect(outcome.events.suffix(2).map(\.status) == [.applied, .duplicate])
+    }
+
+    @Test("a quiz pass unlocks the steps gated on it")
+    func quizUnlocks() {
+        var rules = Rules()
+        rules.quizPassed = 5
+        rules.unlocks = ["Module 1 Quiz": ["module-2"]]
+        let pass = Event(id: "q1", kind: .quizPassed, email: try! Email(normalising: "a@example.org"), at: Self.t0,
+                         source: Self.source, quiz: "Module 1 Quiz", score: "8 / 10")
+        let (state, _) = Self.run([pass], rules: rules)
+        #expect(state.students(rules: rules)["a@example.org"]?.unlocks == ["module-2"])
+        #expect(state.students(rules: rules)["a@example.org"]?.xp == 5)
+    }
+
+    @Test("manual awards add and take away points")
+    func manualAwards() {
+        let email = try! Email(normalising: "a@example.org")
+        let plus = Event(id: "m1", kind: .manualAward, email: email, at: Self.t0, source: Self.source, points: 15, reason: "helped")
+        let minus = Event(id: "m2", kind: .manualAward, email: email, at: Self.t0, source: Self.source, points: -5, reason: "typo")
+        let (state, outcome) = Self.run([plus, minus])
+        #expect(state.students(rules: Rules())["a@example.org"]?.xp == 10)
+        #expect(outcome.points.map(\.activity) == ["MANUAL", "MANUAL"])
+    }
+
+    @Test("folding the records a run produced gives the state the run ended with")
+    func foldEqualsLive() {
+        var rules = Rules()
+        rules.badges = [.init(id: "first", name: "First", completions: 1)]
+        let (live, outcome) = Self.run([Self.completion("ada@example.org", "AI 1"), Self.completion("bob@example.org", "AI 1"),
+                                        Self.completion("ada@example.org", "AI 1", minutes: 3),
+                                        Self.rosterEntry("ada@example.org", "S1"), Self.completion("ada@example.org", "AI 2")],
+                                       rules: rules)
+        var folded = State()
+        for record in outcome.events { folded.apply(record) }
+        for record in outcome.points { folded.apply(record) }
+        #expect(folded == live)
+        #expect(Snapshot.encode(folded, rules: rules) == Snapshot.encode(live, rules: rules))
+    }
+
+    @Test("a snapshot reads back to the same state")
+    func snapshotRoundTrip() throws {
+        let (live, _) = Self.run([Self.completion("ada@example.org", "AI 1"), Self.rosterEntry("ada@example.org", "S1"),
+                                  Self.completion("bob@example.org", "AI 1")])
+        let decoded = try Snapshot.decode(Snapshot.encode(live, rules: Rules()))
+        #expect(decoded == live)
+    }
+}

@@ -1,0 +1,273 @@
+import Foundation
+import Testing
+@testable import TallyKit
+
+/// 2024-09-02T10:30:00Z.
+private let noon = Timestamp(milliseconds: 1_725_273_000_000)
+
+/// A fresh, empty directory under the system's temporary directory.
+private func temporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "tally-site-" + UUID().uuidString
+    try FileSystem.createDirectory(path)
+    return path
+}
+
+/// Every file under `directory`, relative path → text.
+private func files(in directory: String) throws -> [String: String] {
+    var result: [String: String] = [:]
+    guard let walker = FileManager.default.enumerator(atPath: directory) else { return result }
+    for case let relative as String in walker where !FileSystem.isDirectory(directory + "/" + relative) {
+        result[relative] = String(decoding: try FileSystem.readFile(directory + "/" + relative), as: UTF8.self)
+    }
+    return result
+}
+
+private func render(_ students: [String: StudentState], _ settings: SiteSettings = SiteSettings(),
+                    templates: String? = nil, into site: String? = nil) throws -> (site: String, files: [String: String]) {
+    let site = try site ?? temporaryDirectory()
+    let board = Leaderboard(students: students, settings: settings, generatedAt: noon)
+    try SiteRenderer(templatesOverride: templates).render(board, to: site)
+    return (site, try files(in: site))
+}
+
+/// A board with the names and course names that break careless sites: markup, quotes and
+/// ampersands, emails, a 60-character unbroken name, non-Latin scripts, colliding slugs.
+/// The browser test (Tests/browser/test_site.py) is run against it.
+enum SampleSite {
+    static let unbrokenName = String(repeating: "Wolfeschlegelsteinhausen", count: 3).prefix(60)
+
+    static var students: [String: StudentState] {
+        [
+            "ada": StudentState(name: "Ada Lovelace", xp: 140, level: "Practitioner",
+                                badges: ["first-course", "three-courses", "ai-pioneer"],
+                                courses: ["AI Foundations 1", "Data Literacy 101", "Prompting <for> \"Teachers\" & Staff"],
+                                reachedAt: 12),
+            "grace": StudentState(name: "Grace Hopper", xp: 140, level: "Practitioner", badges: ["first-course", "three-courses"],
+                                  courses: ["AI Foundations 1", "Data Literacy 101", "Ethics & AI"], reachedAt: 15),
+            "xss": StudentState(name: "Bobby <b>&\"Tables\" <script>alert(1)</script>", xp: 100, level: "Explorer",
+                                badges: ["first-course"], courses: ["AI Foundations 1", "Prompting <for> \"Teachers\" & Staff"],
+                                reachedAt: 20),
+            "long": StudentState(name: "Hubert " + unbrokenName, xp: 80, level: "Explorer",
+                                 badges: ["first-course", "a-badge-with-a-very-long-identifier-that-must-wrap-nicely"],
+                                 courses: ["Données & IA : l'été", "AI Foundations 1"], reachedAt: 22),
+            "mail": StudentState(name: "katherine.johnson@example.com", xp: 60, level: "Explorer",
+                                 courses: ["Course for katherine.johnson@example.com"], reachedAt: 25),
+            "private": StudentState(name: "Margaret Hamilton", xp: 60, level: "Explorer", courses: ["Ethics & AI"],
+                                    isPublic: false, reachedAt: 30),
+            "ru": StudentState(name: "Софья Ковалевская", xp: 40, level: "Explorer", badges: ["first-course"],
+                               courses: ["Введение в ИИ"], reachedAt: 31),
+            "jp": StudentState(name: "山田 太郎", xp: 20, level: "Explorer", courses: ["AI Foundations 1"], reachedAt: 40),
+            "mj": StudentState(name: "Mary-Jane van der Berg", xp: 20, level: "Explorer", courses: ["ai foundations 1!"],
+                               reachedAt: 41),
+            "solo": StudentState(name: "Cher", xp: 10, courses: [], reachedAt: 50),
+            "idle": StudentState(name: "Idle Student", xp: 0),
+        ]
+    }
+
+    static let settings = SiteSettings(title: "Elevate AI — Leaderboard", names: .full, top: 100)
+}
+
+@Suite("Site rendering")
+struct SiteRendererTests {
+    @Test("the site has an index, a page per course, leaderboard.json and style.css")
+    func layout() throws {
+        let (_, files) = try render(SampleSite.students, SampleSite.settings)
+        let board = Leaderboard(students: SampleSite.students, settings: SampleSite.settings, generatedAt: noon)
+        let expected = ["index.html", "leaderboard.json", "style.css"] + board.courses.map { "courses/\($0.slug).html" }
+        #expect(Set(files.keys) == Set(expected))
+        #expect(board.courses.count == 8)
+        let index = try #require(files["index.html"])
+        for course in board.courses { #expect(index.contains("href=\"courses/\(course.slug).html\"")) }
+        #expect(index.contains("<meta name=\"viewport\""))
+        #expect(index.contains("Last updated <time datetime=\"2024-09-02T10:30:00Z\">2 Sep 2024, 10:30 UTC</time>"))
+        let page = try #require(files["courses/ethics-ai.html"])
+        #expect(page.contains("href=\"../index.html\""))
+        #expect(page.contains("href=\"../style.css\""))
+        #expect(page.contains("Grace Hopper") && !page.contains("Ada Lovelace"))
+    }
+
+    @Test("the sample site renders (into TALLY_SAMPLE_SITE when set, for the browser test)")
+    func sampleSite() throws {
+        let target = ProcessInfo.processInfo.environment["TALLY_SAMPLE_SITE"]
+        if let target { try FileSystem.createDirectory(target) }
+        let (_, files) = try render(SampleSite.students, SampleSite.settings, into: target)
+        #expect(files["index.html"]?.contains("Hubert " + SampleSite.unbrokenName) == true)
+    }
+
+    @Test("names and course names are HTML-escaped on every page")
+    func escaping() throws {
+        let (_, files) = try render(SampleSite.students, SampleSite.settings)
+        let pages = files.filter { $0.key.hasSuffix(".html") }
+        #expect(pages.count > 1)
+        for (name, html) in pages {
+            #expect(!html.contains("<script"), "\(name) has a live <script>")
+            #expect(!html.contains("<b>"), "\(name) has a live <b>")
+            #expect(!html.contains("<for>"), "\(name) has a live <for>")
+            #expect(!html.contains("& "), "\(name) has a bare ampersand")
+        }
+        let index = try #require(files["index.html"])
+        #expect(index.contains("Bobby &lt;b&gt;&amp;&quot;Tables&quot; &lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(index.contains("Prompting &lt;for&gt; &quot;Teachers&quot; &amp; Staff"))
+        let course = try #require(files.first { $0.key.hasPrefix("courses/prompting") }?.value)
+        #expect(course.contains("<h1>Prompting &lt;for&gt; &quot;Teachers&quot; &amp; Staff</h1>"))
+        #expect(course.contains("<title>Prompting &lt;for&gt; &quot;Teachers&quot; &amp; Staff · Elevate AI — Leaderboard</title>"))
+    }
+
+    @Test("no @ appears in any generated file when names, courses, levels, badges and title hold emails",
+          arguments: NameStyle.allCases)
+    func noEmailAnywhere(style: NameStyle) throws {
+        var students = SampleSite.students
+        students["x"] = StudentState(name: "Ada <zq.secret@example.com>", xp: 5, level: "zqroot@localhost",
+                                     badges: ["by zqadmin@school.example"], courses: ["zq.secret@example.com"])
+        students["y"] = StudentState(name: "zqgrace＠example.com", xp: 5, courses: ["Intro ﹫ grace"])
+        let (_, files) = try render(students, SiteSettings(title: "Board of zqadmin@school.example", names: style))
+        #expect(files.count >= 4)
+        for (name, text) in files {
+            #expect(!text.contains("@"), "\(name) holds an @")
+            #expect(!text.contains("＠") && !text.contains("﹫"), "\(name) holds an at-sign")
+            for fragment in ["zq", "katherine", "example.com", "school.example", "localhost"] {
+                #expect(!text.contains(fragment), "\(name) holds \(fragment), part of an email")
+            }
+        }
+    }
+
+    @Test("an empty board says no completions yet")
+    func emptyBoard() throws {
+        let (_, files) = try render(["idle": StudentState(name: "Idle Student")])
+        #expect(files["index.html"]?.contains("No completions yet") == true)
+        #expect(files["index.html"]?.contains("<table") == false)
+        #expect(files["leaderboard.json"]?.contains("\"students\" : [\n\n  ]") == true)
+    }
+
+    @Test("leaderboard.json holds exactly the board, in snake_case with sorted keys")
+    func jsonContent() throws {
+        let (_, files) = try render([
+            "ada@example.com": StudentState(name: "Ada Lovelace", xp: 40, level: "Explorer", badges: ["first-course"],
+                                            courses: ["Intro", "Data & AI"], reachedAt: 3),
+            "bob@example.com": StudentState(name: "Bob Stone", xp: 20, courses: ["Intro"], reachedAt: 4),
+        ], SiteSettings(title: "School"))
+        let expected = """
+        {
+          "courses" : [
+            {
+              "course" : "Data & AI",
+              "slug" : "data-ai",
+              "students" : [
+                {
+                  "badges" : [
+                    "first-course"
+                  ],
+                  "courses" : 2,
+                  "level" : "Explorer",
+                  "name" : "Ada L.",
+                  "rank" : 1,
+                  "xp" : 40
+                }
+              ]
+            },
+            {
+              "course" : "Intro",
+              "slug" : "intro",
+              "students" : [
+                {
+                  "badges" : [
+                    "first-course"
+                  ],
+                  "courses" : 2,
+                  "level" : "Explorer",
+                  "name" : "Ada L.",
+                  "rank" : 1,
+                  "xp" : 40
+                },
+                {
+                  "badges" : [
+
+                  ],
+                  "courses" : 1,
+                  "level" : null,
+                  "name" : "Bob S.",
+                  "rank" : 2,
+                  "xp" : 20
+                }
+              ]
+            }
+          ],
+          "generated_at" : "2024-09-02T10:30:00Z",
+          "students" : [
+            {
+              "badges" : [
+                "first-course"
+              ],
+              "courses" : 2,
+              "level" : "Explorer",
+              "name" : "Ada L.",
+              "rank" : 1,
+              "xp" : 40
+            },
+            {
+              "badges" : [
+
+              ],
+              "courses" : 1,
+              "level" : null,
+              "name" : "Bob S.",
+              "rank" : 2,
+              "xp" : 20
+            }
+          ],
+          "title" : "School"
+        }
+
+        """
+        #expect(files["leaderboard.json"] == expected)
+    }
+
+    @Test("a file in the templates directory replaces the built-in one of the same name; the rest stay built in")
+    func templateOverride() throws {
+        let templates = try temporaryDirectory()
+        try FileSystem.writeAtomically(Array("<p>{{title}}: {{#rows}}[{{rank}} {{name}}]{{/rows}}</p>\n".utf8),
+                                       to: templates + "/index.mustache")
+        try FileSystem.writeAtomically(Array("body { color: rebeccapurple; }\n".utf8), to: templates + "/style.css")
+        try FileSystem.writeAtomically(Array("<footer>Custom foot {{title}}</footer>".utf8), to: templates + "/foot.mustache")
+        try FileSystem.writeAtomically(Array("ignored".utf8), to: templates + "/notes.txt")
+        let (_, files) = try render(["a": StudentState(name: "Ada <Lovelace>", xp: 10, courses: ["Intro"])],
+                                    SiteSettings(title: "T&C", names: .full), templates: templates)
+        #expect(files["index.html"] == "<p>T&amp;C: [1 Ada &lt;Lovelace&gt;]</p>\n")
+        #expect(files["style.css"] == "body { color: rebeccapurple; }\n")
+        let course = try #require(files["courses/intro.html"])
+        #expect(course.contains("<footer>Custom foot T&amp;C</footer>"))
+        #expect(course.contains("<h1>Intro</h1>"))
+        #expect(files["notes.txt"] == nil)
+    }
+
+    @Test("a missing templates directory means the built-in templates")
+    func missingOverrideDirectory() throws {
+        let (_, files) = try render(["a": StudentState(name: "Ada", xp: 10)], templates: "/nonexistent/tally-templates")
+        #expect(files["index.html"]?.contains("<table class=\"standings\">") == true)
+    }
+
+    @Test("a broken template is an error that names its file")
+    func brokenOverride() throws {
+        let templates = try temporaryDirectory()
+        try FileSystem.writeAtomically(Array("{{#rows}}unclosed".utf8), to: templates + "/course.mustache")
+        let board = Leaderboard(students: [:], settings: SiteSettings(), generatedAt: noon)
+        let error = #expect(throws: SiteError.self) {
+            try SiteRenderer(templatesOverride: templates).render(board, to: try temporaryDirectory())
+        }
+        #expect(error?.description.contains(templates + "/course.mustache") == true)
+    }
+
+    @Test("every file is replaced atomically: a second render leaves no temporary file and no stale page")
+    func atomicReplacement() throws {
+        let site = try temporaryDirectory()
+        _ = try render(["a": StudentState(name: "Ada L", xp: 10, courses: ["Old Course"])], into: site)
+        try FileSystem.writeAtomically(Array("crash".utf8), to: site + "/.index.html.tmp-999999999")
+        let inode = try FileManager.default.attributesOfItem(atPath: site + "/index.html")[.systemFileNumber] as? Int
+        let (_, files) = try render(["a": StudentState(name: "Ada L", xp: 30, courses: ["New Course"])], into: site)
+        #expect(Set(files.keys) == ["index.html", "leaderboard.json", "style.css", "courses/new-course.html"])
+        #expect(files.keys.allSatisfy { !$0.split(separator: "/").contains { $0.hasPrefix(".") } })
+        #expect(files["index.html"]?.contains(">30<") == true)
+        let replaced = try FileManager.default.attributesOfItem(atPath: site + "/index.html")[.systemFileNumber] as? Int
+        #expect(inode != nil && replaced != inode, "index.html was rewritten in place, not renamed over")
+    }
+}
