@@ -271,3 +271,18 @@ struct SiteRendererTests {
         #expect(inode != nil && replaced != inode, "index.html was rewritten in place, not renamed over")
     }
 }
+
+@Suite("Built-in templates")
+struct BuiltInTemplatesTests {
+    @Test("the compiled-in templates are exactly the files in Site/Templates (run scripts/embed-templates after editing)")
+    func embeddedMatchFiles() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/TallyKit/Site/Templates")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(names == BuiltInTemplates.files.keys.sorted())
+        for name in names {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            #expect(BuiltInTemplates.files[name] == text, "\(name) differs from its compiled-in copy")
+        }
+    }
+}

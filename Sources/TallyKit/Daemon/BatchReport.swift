@@ -17,6 +17,8 @@ public struct FileReport: Equatable, Sendable {
     public var rejected = 0
     public var points = 0
     public var milliseconds = 0
+    /// For a roster: how many students it lists.
+    public var students: Int?
 
     public var rows: Int { events + rejected }
 }

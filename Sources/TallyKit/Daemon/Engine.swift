@@ -128,7 +128,9 @@ public final class Engine {
             ledger.append(AuditRecord(at: .now(), action: kind == .roster ? "roster_loaded" : "file_done", file: file.name,
                                       sha256: sha, detail: counts(report)))
             state.markProcessed(sha256: sha)
-            logger.info("\(file.name): \(report.rows) rows, \(report.events) events (\(report.applied) applied, \(report.duplicates) duplicate, \(report.unmatched) unmatched), \(report.rejected) rejected, \(report.points) points, \(report.milliseconds) ms")
+            logger.info("\(file.name): \(describe(report))", metadata: [
+                "file": .string(file.name), "rows": .stringConvertible(report.rows), "events": .stringConvertible(report.events),
+                "points": .stringConvertible(report.points), "ms": .stringConvertible(report.milliseconds)])
             return (report, kind == .roster)
         } catch {
             try ledger.rollback(to: checkpoint)
@@ -169,6 +171,7 @@ public final class Engine {
                                   to: &state, rules: settings.rules, into: &outcome)
             try ledger.append(outcome)
             report.points += outcome.points.reduce(0) { $0 + $1.points }
+            report.students = entries.count
         case .xlsx: throw IntakeError.unsupported(file: file.name, kind: "an XLSX workbook")
         case .ods: throw IntakeError.unsupported(file: file.name, kind: "an ODS spreadsheet")
         case .zip: throw IntakeError.notATable(file: file.name, reason: "it is a zip archive, not a workbook")
@@ -190,6 +193,13 @@ public final class Engine {
         case nil: break
         }
         report.points += outcome.points.reduce(0) { $0 + $1.points }
+    }
+
+    private func describe(_ report: FileReport) -> String {
+        if let students = report.students {
+            return "roster of \(students) students, \(report.rejected) rejected rows; \(report.points) points moved in all"
+        }
+        return "\(report.rows) rows, \(report.events) events (\(report.applied) applied, \(report.duplicates) duplicate, \(report.unmatched) unmatched), \(report.rejected) rejected, \(report.points) points, \(report.milliseconds) ms"
     }
 
     private func counts(_ report: FileReport) -> JSONValue {

@@ -1,0 +1,67 @@
+import Testing
+@testable import TallyKit
+
+/// What a dropped file is: its content first, its name second.
+struct FileKindTests {
+    static let zipHead: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + Array("....[Content_Types].xml xl/workbook.xml".utf8)
+
+    @Test("content decides the kind, whatever the name says", arguments: [
+        (Array("Timestamp,Email\n1,2\n".utf8), "export.csv", FileKind.csv),
+        (Array("{\"event_type\": \"form.submitted\"}".utf8), "delivery.txt", .json),
+        (Array("[{\"email\": \"a@b.co\"}]".utf8), "list.csv", .json),
+        (Array("{\"a\":1}\n{\"a\":2}\n".utf8), "stream.json", .jsonLines),
+        (Array("{\n  \"a\": 1\n}\n".utf8), "pretty.json", .json),
+        (zipHead, "sheet.csv", .xlsx),
+        ([0x50, 0x4B, 0x03, 0x04] + Array("mimetypeapplication/vnd.oasis.opendocument.spreadsheet".utf8), "x.bin", .ods),
+        ([0xFF, 0xFE, 0x41, 0x00], "unicode.txt", .utf16Text),
+        ([0x00, 0x01, 0x02, 0x03, 0x89], "data.csv", .binary),
+        (Array("From: forms@school.example\nSubject: export\n\nhi".utf8), "message", .email),
+        (Array("id,email,name\n".utf8), "roster-2026.csv", .roster),
+        (Array("a\tb\n".utf8), "export.tsv", .tsv),
+        ([0xEF, 0xBB, 0xBF] + Array("Email,Course\n".utf8), "bom.csv", .csv),
+    ])
+    func detect(head: [UInt8], name: String, kind: FileKind) {
+        #expect(FileKind.detect(head: head, name: name) == kind)
+    }
+}
+
+/// Captured webhook requests and their HMAC-SHA256 signatures.
+struct CapturedRequestTests {
+    static let body = #"{"event_id":"evt_1","event_type":"form.submitted"}"#
+
+    @Test("the signature is the lowercase hex HMAC-SHA256 of the body bytes")
+    func knownVector() {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+        #expect(CapturedRequest.sign(body: "what do ya want for nothing?", secret: "Jefe")
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    @Test("a capture signed with the secret verifies; any other secret or body does not")
+    func verify() throws {
+        let signature = CapturedRequest.sign(body: Self.body, secret: "s3cret")
+        let capture = CapturedRequest(headers: [("x-kajabi-SIGNATURE", signature)], body: Self.body)
+        #expect(capture.isSigned(by: "s3cret"))
+        #expect(!capture.isSigned(by: "other"))
+        #expect(!CapturedRequest(headers: [("X-Kajabi-Signature", signature)], body: Self.body + " ").isSigned(by: "s3cret"))
+        #expect(CapturedRequest(headers: [("X-Kajabi-Signature", signature.uppercased())], body: Self.body).isSigned(by: "s3cret"))
+        #expect(!CapturedRequest(headers: [("X-Kajabi-Signature", "zz")], body: Self.body).isSigned(by: "s3cret"))
+        #expect(!CapturedRequest(headers: [], body: Self.body).isSigned(by: "s3cret"))
+    }
+
+    @Test("a capture reads back from the JSON it writes")
+    func roundTrip() throws {
+        let capture = CapturedRequest(headers: [("Content-Type", "application/json"), ("X-Kajabi-Signature", "ab")],
+                                      body: Self.body, site: "site_1")
+        let parsed = try JSONParser.parse(capture.encoded())
+        #expect(CapturedRequest(json: parsed) == capture)
+        #expect(CapturedRequest(json: try JSONParser.parse(#"{"headers": {}, "body": 5}"#)) == nil)
+    }
+
+    @Test("constant-time comparison still answers correctly")
+    func constantTime() {
+        #expect(Crypto.constantTimeEquals([1, 2, 3], [1, 2, 3]))
+        #expect(!Crypto.constantTimeEquals([1, 2, 3], [1, 2, 4]))
+        #expect(!Crypto.constantTimeEquals([1, 2, 3], [1, 2]))
+        #expect(Crypto.sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}

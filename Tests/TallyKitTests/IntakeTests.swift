@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+@testable import TallyKit
+
+/// Files into events or rejected rows, as the engine's readers see them.
+struct IntakeTests {
+    let directory: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-\(UUID().uuidString)").path
+        try FileSystem.createDirectory(directory)
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = directory + "/" + name
+        try FileSystem.writeAtomically(Array(text.utf8), to: path)
+        return path
+    }
+
+    static let modified = Timestamp(year: 2024, month: 9, day: 10)!
+
+    func readTable(_ text: String, settings: TableIntake.Settings = .init()) throws -> [IntakeItem] {
+        let path = try write("table.csv", text)
+        var items: [IntakeItem] = []
+        try TableIntake(settings: settings).read(path: path, file: "table.csv", sha256: "sha", kind: .csv,
+                                                 modified: Self.modified) { items.append($0) }
+        return items
+    }
+
+    func readJSON(_ text: String, policy: JSONIntake.SignaturePolicy = .init()) throws -> [IntakeItem] {
+        let path = try write("payload.json", text)
+        var items: [IntakeItem] = []
+        try JSONIntake(policy: policy, payloads: .init(forms: ["77": "Mapped Course"]))
+            .readDocument(path: path, file: "payload.json", sha256: "sha", modified: Self.modified) { items.append($0) }
+        return items
+    }
+
+    @Test("a file whose dates show day-first is read day-first throughout")
+    func dayFirstDetected() throws {
+        let items = try readTable("Email,Course,Date\na@example.org,AI,02/09/2024\nb@example.org,AI,25/09/2024\n")
+        guard case .event(let first) = items[0] else { Issue.record("expected an event"); return }
+        #expect(first.at.iso8601 == "2024-09-02T00:00:00Z")
+    }
+
+    @Test("date_order configured wins over detection; unreadable dates reject their row")
+    func configuredOrder() throws {
+        var settings = TableIntake.Settings()
+        settings.mapper.dateOrder = .dayFirst
+        settings.dateOrderConfigured = true
+        let items = try readTable("Email,Course,Date\na@example.org,AI,02/09/2024\nb@example.org,AI,someday\n", settings: settings)
+        guard case .event(let first) = items[0] else { Issue.record("expected an event"); return }
+        #expect(first.at.iso8601 == "2024-09-02T00:00:00Z")
+        #expect(items[1] == .rejected(row: 3, reason: "unreadable date \"someday\" (expected ISO 8601, dd/mm/yyyy or dd.mm.yyyy)",
+                                      raw: "b@example.org,AI,someday"))
+    }
+
+    @Test("a table without an email column is refused whole, naming its headers")
+    func noEmailColumn() throws {
+        #expect(throws: IntakeError.notATable(file: "table.csv", reason: "no email column among the headers \"Who\", \"Course\"; name it with `[[sources]] columns.email` in tally.toml")) {
+            try readTable("Who,Course\nx,AI\n")
+        }
+    }
+
+    @Test("points and reason without a course make a bulk award")
+    func bulkAward() throws {
+        let items = try readTable("Email,Points,Reason\na@example.org,15,Helped at the meetup\nb@example.org,ten,x\n")
+        guard case .event(let award) = items[0] else { Issue.record("expected an event"); return }
+        #expect(award.kind == .manualAward)
+        #expect(award.points == 15)
+        #expect(award.reason == "Helped at the meetup")
+        #expect(items[1] == .rejected(row: 3, reason: "points \"ten\" is not a whole number", raw: "b@example.org,ten,x"))
+    }
+
+    @Test("a quiz source passes rows at or above the mark and fails the rest")
+    func quiz() throws {
+        var settings = TableIntake.Settings()
+        settings.mapper.quiz = "Module 1 Quiz"
+        settings.mapper.pass = 0.7
+        let items = try readTable("Timestamp,Email Address,Score\n2024-09-02,a@example.org,7 / 10\n2024-09-02,b@example.org,6 / 10\n",
+                                  settings: settings)
+        let kinds = items.compactMap { if case .event(let e) = $0 { return e.kind } else { return nil } }
+        #expect(kinds == [.quizPassed, .quizFailed])
+    }
+
+    @Test("a name that is an email address is dropped so it can never be published")
+    func emailAsName() throws {
+        let items = try readTable("Email,Name,Course\na@example.org,a@example.org,AI\n")
+        guard case .event(let event) = items[0] else { Issue.record("expected an event"); return }
+        #expect(event.name == nil)
+    }
+
+    @Test("a Kajabi form payload is a completion with its event id; a form id maps to a course")
+    func formPayload() throws {
+        let items = try readJSON(#"{"event_type":"form.submitted","event_id":"evt_9","created_at":"2024-09-02T10:00:00Z","data":{"form":{"id":77},"submission":{"id":"s1","fields":{"email":"A@Example.org","student_name":"Ada Lovelace"}}}}"#)
+        guard case .event(let event) = items.first else { Issue.record("expected an event"); return }
+        #expect(event.id == "evt_9")
+        #expect(event.kind == .courseCompleted)
+        #expect(event.course == "Mapped Course")
+        #expect(event.email?.value == "a@example.org")
+        #expect(event.name == "Ada Lovelace")
+        #expect(event.at.iso8601 == "2024-09-02T10:00:00Z")
+    }
+
+    @Test("a lone payload of unknown shape fails its file, naming the shapes Tally knows")
+    func unknownShape() throws {
+        do {
+            _ = try readJSON(#"{"hello": "world"}"#)
+            Issue.record("expected a refusal")
+        } catch let error as IntakeError {
+            #expect(error.description.contains("unknown payload shape with keys \"hello\""))
+            #expect(error.description.contains("Tally reads: Kajabi form payloads"))
+        }
+    }
+
+    @Test("in an array, a bad item is rejected on its own and the others count")
+    func arrayItems() throws {
+        let items = try readJSON(#"[{"email":"a@example.org","course":"AI"},{"hello":1},{"email":"nope","course":"AI"}]"#)
+        #expect(items.count == 3)
+        #expect(items[1] == .rejected(row: 2, reason: "unknown payload shape with keys \"hello\"", raw: #"{"hello":1}"#))
+        if case .rejected(let row, let reason, _) = items[2] {
+            #expect(row == 3)
+            #expect(reason == "\"nope\" is not a valid email address")
+        } else { Issue.record("expected a rejection") }
+    }
+
+    @Test("require_signature refuses an unsigned payload and a capture without a signature")
+    func requireSignature() throws {
+        let policy = JSONIntake.SignaturePolicy(secret: "s3cret", required: true)
+        #expect(throws: IntakeError.self) { try readJSON(#"{"email":"a@example.org","course":"AI"}"#, policy: policy) }
+        #expect(throws: IntakeError.self) {
+            try readJSON(#"{"headers":{},"body":"{\"email\":\"a@example.org\",\"course\":\"AI\"}"}"#, policy: policy)
+        }
+        let body = #"{"email":"a@example.org","course":"AI"}"#
+        let signed = CapturedRequest(headers: [("X-Kajabi-Signature", CapturedRequest.sign(body: body, secret: "s3cret"))], body: body)
+        let items = try readJSON(String(decoding: signed.encoded(), as: UTF8.self), policy: policy)
+        #expect(items.count == 1)
+    }
+
+    @Test("JSON nested past the limit is refused with a reason")
+    func deepJSON() throws {
+        let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        do {
+            _ = try readJSON(deep)
+            Issue.record("expected a refusal")
+        } catch let error as IntakeError {
+            #expect(error.description.contains("payload.json is not valid JSON"))
+            #expect(error.description.contains("nesting deeper than 64 levels"))
+        }
+    }
+}
