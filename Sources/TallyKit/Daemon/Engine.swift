@@ -9,7 +9,7 @@ import Logging
 /// fails half-way is rolled back whole and set aside. The batch is committed once, the
 /// snapshot written, the files moved out of the inbox, and the site rendered.
 public final class Engine {
-    public let settings: EngineSettings
+    public private(set) var settings: EngineSettings
     let ledger: Ledger
     let lock: DataLock
     public private(set) var state: State
@@ -25,6 +25,20 @@ public final class Engine {
         for message in try ledger.recover(at: .now()) { logger.warning("recovery: \(message)") }
         state = State()
         try loadState()
+    }
+
+    /// Takes new settings (a reloaded `tally.toml`) for the batches to come. The folders
+    /// cannot change while Tally runs: a changed path is ignored, and the returned warnings
+    /// say so.
+    public func reload(_ new: EngineSettings) -> [String] {
+        var warnings: [String] = []
+        var adopted = new
+        if new.paths != settings.paths {
+            warnings.append("[paths] changed in tally.toml; the new folders take effect at the next start")
+            adopted.paths = settings.paths
+        }
+        settings = adopted
+        return warnings
     }
 
     // MARK: - Start-up
@@ -93,8 +107,13 @@ public final class Engine {
             }
         }
         try ledger.commit(at: .now())
+        CrashPoint.reach("committed")
         try writeSnapshot()
-        for move in moves { settle(move.file, failure: move.failure, roster: move.roster) }
+        CrashPoint.reach("snapshot-written")
+        for move in moves {
+            settle(move.file, failure: move.failure, roster: move.roster)
+            CrashPoint.reach("file-moved")
+        }
         try render()
         return report
     }

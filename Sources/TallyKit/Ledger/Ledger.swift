@@ -82,10 +82,18 @@ public final class Ledger {
 
     /// Makes the batch durable; see the type's documentation for the order of writes.
     public func commit(at time: Timestamp) throws {
+        if CrashPoint.isArmed {
+            for (_, file) in dataFiles { try file.flush() }
+            CrashPoint.reach("ledger-staged")
+        }
         for (_, file) in dataFiles { try file.sync() }
         var lengths: [(String, JSONValue)] = []
         for (name, file) in dataFiles { lengths.append((name, .number(String(file.size)))) }
         append(AuditRecord(at: time, action: "commit", detail: .object(JSONObject(lengths))))
+        if CrashPoint.isDue("commit-torn") {
+            try audit.flushPart()
+            CrashPoint.reach("commit-torn")
+        }
         try audit.sync()
     }
 

@@ -65,6 +65,14 @@ public final class LedgerFile {
         staged.removeAll(keepingCapacity: staged.count < 4 << 20)
     }
 
+    /// Writes all but the last few bytes of what is staged: a torn write, for crash tests.
+    func flushPart() throws {
+        let keep = min(staged.count, 40)
+        try FileSystem.writeAll(fd, staged.dropLast(keep), path: path)
+        size += staged.count - keep
+        staged.removeFirst(staged.count - keep)
+    }
+
     /// Makes every written line durable. The corresponding C function is `fsync`.
     public func sync() throws {
         try flush()

@@ -39,14 +39,14 @@ public final class JSONLinesReader {
         guard descriptor >= 0 else { throw JSONLinesError(path: path, action: "open", errno: errno) }
         self.source = .file(descriptor: descriptor)
         self.path = path
-        self.maxLineBytes = max(maxLineBytes, 0)
+        self.maxLineBytes = min(max(maxLineBytes, 0), Int.max / 4)
     }
 
     /// Reads lines from bytes in memory, as from a file.
     public init(bytes: [UInt8], maxLineBytes: Int = 1 << 20) {
         self.source = .bytes(bytes)
         self.path = "(bytes)"
-        self.maxLineBytes = max(maxLineBytes, 0)
+        self.maxLineBytes = min(max(maxLineBytes, 0), Int.max / 4)
     }
 
     deinit {
@@ -122,7 +122,7 @@ public final class JSONLinesReader {
                 scanned = 0
                 end = 0
             } else if start > 0 {
-                buffer.copyMemory(from: buffer + start, byteCount: end - start)
+                memmove(buffer, buffer + start, end - start)
                 bufferOffset += start
                 end -= start
                 scanned -= start

@@ -123,7 +123,10 @@ extension JSONScanner {
             appendUTF8(scalar)
             return next
         default:
-            throw error("invalid escape '\\\(found(at: j + 1, quoted: false))' in a string", at: j)
+            guard j + 1 < count else { throw unterminated(quote: j, limitEnd: count) }
+            let next = base[j + 1]
+            let shown = next > 0x20 && next < 0x7F ? "'\\\(String(UnicodeScalar(next)))'" : "'\\' followed by byte 0x\(hex(next))"
+            throw error("invalid escape \(shown) in a string", at: j)
         }
         scratch.append(decoded)
         return j + 2

@@ -81,6 +81,8 @@ struct JSONScanner {
     var i = 0
     private var frames: [Frame] = []
     private let stacks: JSONParseStacks
+    private let values: ParseStack<JSONValue>
+    private let keys: ParseStack<String>
     /// Decoded bytes of the string being read, when it has escapes.
     var scratch: [UInt8] = []
 
@@ -95,6 +97,8 @@ struct JSONScanner {
         self.count = input.count
         self.limits = limits
         self.stacks = stacks
+        self.values = stacks.values
+        self.keys = stacks.keys
     }
 
     nonisolated(unsafe) private static let emptyBase: UnsafePointer<UInt8> = {
@@ -127,9 +131,7 @@ struct JSONScanner {
 
     /// Parses a value at the cursor, containers included, without recursion.
     private mutating func value() throws(JSONError) -> JSONValue {
-        let values = stacks.values
-        let keys = stacks.keys
-        while true {
+        parsing: while true {
             var value: JSONValue
             switch byte(at: i) {
             case UInt8(ascii: "{"):
@@ -165,30 +167,30 @@ struct JSONScanner {
             // A value is complete: it ends the document or joins the innermost open container,
             // which may then be complete in turn.
             while let frame = frames.last {
-                values.push(value)
+                values.push(consume value)
                 skipWhitespace()
                 let next = byte(at: i)
                 if next == UInt8(ascii: ",") {
                     i += 1
                     skipWhitespace()
                     if frame.isObject { try memberKey() }
-                    break
+                    continue parsing
                 }
                 if frame.isObject {
                     guard next == UInt8(ascii: "}") else {
                         throw error("expected ',' or '}' after an object member, found \(found(at: i))", at: i)
                     }
-                    value = .object(JSONObject(keys: keys.moveOut(from: frame.keyStart), values: values.moveOut(from: frame.valueStart)))
+                    value = .object(JSONObject(keys: keys.popArray(from: frame.keyStart), values: values.popArray(from: frame.valueStart)))
                 } else {
                     guard next == UInt8(ascii: "]") else {
                         throw error("expected ',' or ']' after an array element, found \(found(at: i))", at: i)
                     }
-                    value = .array(values.moveOut(from: frame.valueStart))
+                    value = .array(values.popArray(from: frame.valueStart))
                 }
                 i += 1
                 frames.removeLast()
             }
-            if frames.isEmpty { return value }
+            return value
         }
     }
 
@@ -202,7 +204,8 @@ struct JSONScanner {
         guard byte(at: i) == UInt8(ascii: "\"") else {
             throw error("expected an object key in double quotes, found \(found(at: i))", at: i)
         }
-        stacks.keys.push(try string())
+        let key = try string()  // before touching `keys`, which string() could otherwise pin
+        keys.push(key)
         skipWhitespace()
         guard byte(at: i) == UInt8(ascii: ":") else {
             throw error("expected ':' after an object key, found \(found(at: i))", at: i)
@@ -227,12 +230,11 @@ struct JSONScanner {
     }
 
     /// How the byte at `j` reads in a message: `'x'`, `byte 0x0A`, or the end of the input.
-    func found(at j: Int, quoted: Bool = true) -> String {
+    func found(at j: Int) -> String {
         guard j < count else { return "the end of the input" }
         let b = base[j]
         guard b > 0x20 && b < 0x7F else { return "byte 0x\(hex(b))" }
-        let character = String(UnicodeScalar(b))
-        return quoted ? "'\(character)'" : character
+        return "'\(String(UnicodeScalar(b)))'"
     }
 
     func hex(_ b: UInt8) -> String {
@@ -244,8 +246,8 @@ struct JSONScanner {
 /// The stacks of values and keys of the containers being read, kept between parses of many
 /// small texts (JSON lines) so that each parse does not allocate them anew.
 final class JSONParseStacks {
-    let values = MoveStack<JSONValue>()
-    let keys = MoveStack<String>()
+    let values = ParseStack<JSONValue>()
+    let keys = ParseStack<String>()
 
     func removeAll() {
         values.removeAll()
@@ -253,9 +255,9 @@ final class JSONParseStacks {
     }
 }
 
-/// A stack whose top elements move out into an array, without the retain and release of each
-/// element that copying a slice and shrinking an `Array` would cost.
-final class MoveStack<Element> {
+/// A stack of what the open containers hold so far, whose storage outlives a parse; the top
+/// elements come off as one array when their container closes.
+final class ParseStack<Element> {
     private var storage: UnsafeMutablePointer<Element>
     private var capacity: Int
     private(set) var count = 0
@@ -270,24 +272,22 @@ final class MoveStack<Element> {
         storage.deallocate()
     }
 
-    @inline(__always) func push(_ element: Element) {
+    @inline(__always) func push(_ element: consuming Element) {
         if count == capacity { grow() }
-        (storage + count).initialize(to: element)
+        (storage + count).initialize(to: consume element)
         count += 1
     }
 
-    /// Moves the elements from `start` to the top into an array, leaving `start` elements.
-    @_specialize(where Element == JSONValue)
-    @_specialize(where Element == String)
-    func moveOut(from start: Int) -> [Element] {
+    /// Takes the elements from `start` to the top off as an array, leaving `start` elements.
+    /// (Copying then destroying costs a retain and a release per element; moving them with
+    /// `Array(unsafeUninitializedCapacity:)` costs more, as it looks up generic metadata each call.)
+    func popArray(from start: Int) -> [Element] {
         let moved = count - start
         count = start
         let source = storage + start
-        return [Element](unsafeUninitializedCapacity: moved) { buffer, initialized in
-            guard let destination = buffer.baseAddress else { return }
-            destination.moveInitialize(from: source, count: moved)
-            initialized = moved
-        }
+        let array = Array(UnsafeBufferPointer(start: source, count: moved))
+        source.deinitialize(count: moved)
+        return array
     }
 
     func removeAll() {

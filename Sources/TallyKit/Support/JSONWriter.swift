@@ -165,8 +165,10 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func appendString(_ s: String) {
-        var s = s
-        s.withUTF8 { appendEscaped($0) }
+        if s.utf8.withContiguousStorageIfAvailable({ appendEscaped($0) }) == nil {
+            var copy = s
+            copy.withUTF8 { appendEscaped($0) }
+        }
     }
 
     /// Appends `"text"`, copying runs of plain bytes whole and escaping the rest.
@@ -176,6 +178,13 @@ public struct JSONWriter: Sendable {
         var i = 0
         let count = text.count
         while i < count {
+            // Plain text goes eight bytes at a time.
+            if let base = text.baseAddress {
+                while i + 8 <= count, !Self.mayNeedEscaping(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                }
+                guard i < count else { break }
+            }
             let b = text[i]
             if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0xE2 {
                 i += 1
@@ -209,6 +218,19 @@ public struct JSONWriter: Sendable {
         }
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[run..<count]))
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of eight bytes is below 0x20, `"`, `\\` or 0xE2 (SWAR: a byte equal to `n`
+    /// is a zero byte of `word ^ n`, and a zero or small byte borrows into its high bit).
+    @inline(__always) private static func mayNeedEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func below(_ value: UInt64, _ n: UInt64) -> UInt64 { (value &- ones &* n) & ~value & highs }
+        let control = below(word, 0x20)
+        let quote = below(word ^ (ones &* 0x22), 1)
+        let backslash = below(word ^ (ones &* 0x5C), 1)
+        let separator = below(word ^ (ones &* 0xE2), 1)
+        return control | quote | backslash | separator != 0
     }
 
     /// Appends `\uXXXX` with lowercase hex digits.
