@@ -16,6 +16,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Where the static site is written (default: [paths] site, else site).")
     var site: String?
 
+    @Option(help: "Log lines as human (default) or json, one object a line.")
+    var logFormat: LogFormat = .human
+
     /// The settings from the configuration file and the flags, or exit 2 with the reason.
     func settings() throws -> EngineSettings {
         let config: TallyConfig
@@ -33,11 +36,11 @@ struct GlobalOptions: ParsableArguments {
         return EngineSettings(config: config, inbox: inbox, data: data, site: site)
     }
 
-    /// A logger to standard error.
+    /// A logger to standard error, in the chosen format.
     func logger() -> Logger {
-        var logger = Logger(label: "tally") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = .info
-        return logger
+        let format = logFormat
+        LoggingBootstrap.once { LoggingSystem.bootstrap { _ in TallyLogHandler(format: format) } }
+        return Logger(label: "tally")
     }
 
     /// Opens the engine, mapping a held lock to exit code 75.
@@ -54,6 +57,17 @@ struct GlobalOptions: ParsableArguments {
 
 /// How a command ends when it does not succeed: the message goes to standard error and the
 /// exit code follows the contract (1 input problems, 2 usage or configuration, 75 locked).
+extension LogFormat: ExpressibleByArgument {}
+
+/// `LoggingSystem.bootstrap` may run once per process.
+enum LoggingBootstrap {
+    private static let done = Mutex(false)
+    static func once(_ body: () -> Void) {
+        let first = done.withLock { value -> Bool in defer { value = true }; return !value }
+        if first { body() }
+    }
+}
+
 enum Failure: Error, CustomStringConvertible {
     case usage(String)
     case locked(String)
@@ -104,3 +118,4 @@ struct StandardError: TextOutputStream {
 }
 
 import Foundation
+import Synchronization

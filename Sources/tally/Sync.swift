@@ -1,19 +1,20 @@
 import ArgumentParser
 import TallyKit
 
-struct Sync: ParsableCommand {
+struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Process every file now in the inbox, update ledgers, snapshot and site, and exit.",
         discussion: "Prints nothing when the inbox is empty, so cron sends no mail. Exit 1 when some input failed or was rejected.")
 
     @OptionGroup var options: GlobalOptions
 
-    func run() throws {
-        try reporting {
+    func run() async throws {
+        try await reportingAsync {
             let engine = try options.engine()
             let report = try engine.sync()
             guard !report.files.isEmpty else { return }
             print(summary(report, site: engine.settings.paths.site))
+            await Publisher(command: engine.settings.config.site.publish).run().log(to: options.logger())
             if report.hasProblems { throw ExitCode(1) }
         }
     }

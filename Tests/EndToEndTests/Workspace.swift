@@ -8,6 +8,8 @@ import Testing
 /// read back what it wrote; they never call TallyKit's internals.
 final class Workspace {
     let root: URL
+    static var binaryURL: URL { binary }
+
     private static let binary: URL = {
         if let path = ProcessInfo.processInfo.environment["TALLY_BIN"] { return URL(fileURLWithPath: path) }
         // swift test runs .build/<triple>/debug/TallyPackageTests.xctest; tally sits beside it.

@@ -102,7 +102,10 @@ public struct State: Equatable, Sendable {
         switch event.kind {
         case .rosterEntry:
             guard let student = record.student, let email = event.email else { return }
-            if let previous = bindings[email], previous != student { roster[previous]?.emails.removeAll { $0 == email } }
+            if let previous = bindings[email], previous != student {
+                roster[previous]?.emails.removeAll { $0 == email }
+                if roster[previous]?.emails.isEmpty == true { roster[previous] = nil }
+            }
             var entry = roster[student] ?? RosterStudent(name: nil, isPublic: true, emails: [])
             if let name = event.name { entry.name = name }
             entry.isPublic = event.isPublic ?? entry.isPublic
