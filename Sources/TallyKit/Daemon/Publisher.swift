@@ -1,9 +1,17 @@
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs the `[site] publish` command after a render: `/bin/sh -c COMMAND` in the working
 /// directory, with a time limit. Its failure is reported, never thrown: a site that could
 /// not be uploaded this time must not stop the points from being counted.
+///
+/// The command runs in a process group of its own, so a timeout kills everything it
+/// started (an `rsync` under the shell), and its output goes to a temporary file, so a
+/// chatty or stuck child can never block Tally on a full pipe.
 public struct Publisher: Sendable {
     public var command: String?
     public var timeout: Duration
@@ -23,41 +31,60 @@ public struct Publisher: Sendable {
     public func run() async -> Result? {
         guard let command, !command.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
         let started = ContinuousClock.now
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("tally-publish-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log").path
+        defer { unlink(outputPath) }
+        let pid: pid_t
+        do { pid = try spawn(command, output: outputPath) } catch {
             return Result(succeeded: false, description: "publish command could not start: \(error)")
         }
-        // Read the output as it comes (a full pipe would block the command), keep the tail.
-        let tail = Task.detached { () -> String in
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            return String(decoding: data.suffix(2048), as: UTF8.self)
+        var status: Int32 = 0
+        var timedOut = false
+        while true {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid || (done < 0 && errno != EINTR) { break }
+            if ContinuousClock.now - started > timeout {
+                kill(-pid, SIGKILL)   // the whole group
+                _ = waitpid(pid, &status, 0)
+                timedOut = true
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(10))
         }
-        let deadline = started + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        let timedOut = process.isRunning
-        if timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        let text = await tail.value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let tail = String(decoding: ((try? FileSystem.readFile(outputPath, limit: Int.max)) ?? []).suffix(2048), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         let elapsed = ContinuousClock.now - started
         let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        let detail = tail.isEmpty ? "" : ": \(tail)"
         if timedOut {
-            return Result(succeeded: false, description: "publish command killed after \(timeout) without finishing" + (text.isEmpty ? "" : ": \(text)"))
+            return Result(succeeded: false, description: "publish command killed after \(timeout) without finishing" + detail)
         }
-        if process.terminationStatus == 0 && process.terminationReason == .exit {
-            return Result(succeeded: true, description: "published in \(ms) ms")
-        }
-        let how = process.terminationReason == .exit ? "exit code \(process.terminationStatus)" : "signal \(process.terminationStatus)"
-        return Result(succeeded: false, description: "publish command failed with \(how) after \(ms) ms" + (text.isEmpty ? "" : ": \(text)"))
+        let exited = status & 0x7f == 0, code = (status >> 8) & 0xff
+        if exited && code == 0 { return Result(succeeded: true, description: "published in \(ms) ms") }
+        let how = exited ? "exit code \(code)" : "signal \(status & 0x7f)"
+        return Result(succeeded: false, description: "publish command failed with \(how) after \(ms) ms" + detail)
+    }
+
+    /// Starts `/bin/sh -c command` in a new process group, output to `output`.
+    /// The corresponding C function is `posix_spawn`.
+    private func spawn(_ command: String, output: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let arguments = ["/bin/sh", "-c", command]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
+        guard result == 0 else { throw SystemError("posix_spawn", path: "/bin/sh", code: result) }
+        return pid
     }
 }
 
