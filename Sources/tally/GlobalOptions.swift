@@ -19,6 +19,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Log lines as human (default) or json, one object a line.")
     var logFormat: LogFormat = .human
 
+    @Option(help: "Log level: info (default), debug (adds timings of each batch), notice, warning, error.")
+    var logLevel: Logger.Level = .info
+
     /// The settings from the configuration file and the flags, or exit 2 with the reason.
     func settings() throws -> EngineSettings {
         let config: TallyConfig
@@ -38,8 +41,8 @@ struct GlobalOptions: ParsableArguments {
 
     /// A logger to standard error, in the chosen format.
     func logger() -> Logger {
-        let format = logFormat
-        LoggingBootstrap.once { LoggingSystem.bootstrap { _ in TallyLogHandler(format: format) } }
+        let format = logFormat, level = logLevel
+        LoggingBootstrap.once { LoggingSystem.bootstrap { _ in TallyLogHandler(format: format, level: level) } }
         return Logger(label: "tally")
     }
 
@@ -58,6 +61,7 @@ struct GlobalOptions: ParsableArguments {
 /// How a command ends when it does not succeed: the message goes to standard error and the
 /// exit code follows the contract (1 input problems, 2 usage or configuration, 75 locked).
 extension LogFormat: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// `LoggingSystem.bootstrap` may run once per process.
 enum LoggingBootstrap {

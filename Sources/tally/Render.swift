@@ -9,11 +9,11 @@ struct Render: ParsableCommand {
     func run() throws {
         try reporting {
             let settings = try options.settings()
-            var state = State()
+            var students: [String: StudentState] = [:]
             if FileSystem.exists(settings.paths.state) {
-                state = try Snapshot.decode(try FileSystem.readFile(settings.paths.state, limit: Int.max))
+                students = try Snapshot.decodeStudents(try FileSystem.readFile(settings.paths.state, limit: Int.max))
             }
-            try Engine.render(state: state, settings: settings)
+            try Engine.render(students: students, settings: settings)
             print("tally: site written to \(settings.paths.site)/index.html")
         }
     }

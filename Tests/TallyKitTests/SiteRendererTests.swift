@@ -286,3 +286,30 @@ struct BuiltInTemplatesTests {
         }
     }
 }
+
+@Suite("Incremental rendering")
+struct IncrementalRenderingTests {
+    @Test("a re-render rewrites the course pages whose board changed, and leaves the others as they are")
+    func onlyChangedCourses() throws {
+        let site = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: site) }
+        var students = ["a": StudentState(name: "Ada Lovelace", xp: 20, courses: ["Alpha"], reachedAt: 1),
+                        "b": StudentState(name: "Bob Brown", xp: 20, courses: ["Beta"], reachedAt: 2)]
+        var cache: SiteRenderer.Cache?
+        let renderer = SiteRenderer(templatesOverride: nil)
+        try renderer.render(Leaderboard(students: students, settings: .init(), generatedAt: noon), to: site, cache: &cache)
+        // Mark both course pages, then change only Beta's board.
+        for page in ["alpha", "beta"] {
+            try FileSystem.writeAtomically(Array("marker".utf8), to: site + "/courses/\(page).html")
+        }
+        students["c"] = StudentState(name: "Cy Cole", xp: 20, courses: ["Beta"], reachedAt: 3)
+        let later = Timestamp(milliseconds: noon.milliseconds + 60_000)
+        try renderer.render(Leaderboard(students: students, settings: .init(), generatedAt: later), to: site, cache: &cache)
+        #expect(try String(contentsOfFile: site + "/courses/alpha.html", encoding: .utf8) == "marker")
+        #expect(try String(contentsOfFile: site + "/courses/beta.html", encoding: .utf8).contains("Cy C."))
+        #expect(try String(contentsOfFile: site + "/index.html", encoding: .utf8).contains("Cy C."))
+        // Without a cache, everything is rendered.
+        try renderer.render(Leaderboard(students: students, settings: .init(), generatedAt: later), to: site)
+        #expect(try String(contentsOfFile: site + "/courses/alpha.html", encoding: .utf8).contains("Ada L."))
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Tally's one code path from dropped files to ledgers, snapshot and site, shared by
@@ -43,35 +44,35 @@ public final class Engine {
 
     // MARK: - Start-up
 
-    /// Loads `state.json`, rolls it forward over lines committed after it was written, or
-    /// rebuilds from the ledgers when it is missing or does not match them.
+    /// Loads `index.json`, folds the ledger lines committed after it, or rebuilds from the
+    /// ledgers when it is missing, unreadable or ahead of them; then brings `state.json` up
+    /// to date if it is not.
     private func loadState() throws {
-        let path = settings.paths.state
         let ends = Replay.positions(of: ledger)
-        if FileSystem.exists(path) {
+        var loaded: State?
+        if FileSystem.exists(settings.paths.index) {
             do {
-                var loaded = try Snapshot.decode(try FileSystem.readFile(path, limit: Int.max))
-                let at = loaded.positions
-                let behind = at.events.bytes <= ends.events.bytes && at.points.bytes <= ends.points.bytes
-                    && at.audit.bytes <= ends.audit.bytes
-                if behind {
-                    if at != ends {
-                        try Replay.roll(&loaded, forwardFrom: ledger)
-                        logger.notice("state.json was behind the ledgers; brought forward")
-                        state = loaded
-                        try writeSnapshot()
-                    } else {
-                        state = loaded
-                    }
-                    return
+                var candidate = try Snapshot.decodeIndex(try FileSystem.readFile(settings.paths.index, limit: Int.max))
+                let at = candidate.positions
+                if at.events.bytes <= ends.events.bytes && at.points.bytes <= ends.points.bytes && at.audit.bytes <= ends.audit.bytes {
+                    if at != ends { try Replay.roll(&candidate, forwardFrom: ledger) }
+                    loaded = candidate
+                } else {
+                    logger.warning("index.json is ahead of the ledgers; rebuilding it from the ledgers")
                 }
-                logger.warning("state.json is ahead of the ledgers; rebuilding it from the ledgers")
             } catch {
-                logger.warning("state.json could not be read (\(error)); rebuilding it from the ledgers")
+                logger.warning("index.json could not be read (\(error)); rebuilding it from the ledgers")
             }
         }
-        state = try Replay.rebuild(from: ledger)
-        if ledger.events.size > 0 || ledger.audit.size > 0 || FileSystem.exists(path) { try writeSnapshot() }
+        state = try loaded ?? Replay.rebuild(from: ledger)
+        state.positions = ends
+        let stateCurrent = (try? Snapshot.decodePositions(FileSystem.readFile(settings.paths.state, limit: Int.max), name: "state.json")) == ends
+        let indexCurrent = loaded != nil && (try? Snapshot.decodePositions(FileSystem.readFile(settings.paths.index, limit: Int.max), name: "index.json")) == ends
+        let empty = ledger.events.size == 0 && ledger.audit.size == 0
+        if !empty && !(stateCurrent && indexCurrent) {
+            logger.notice("the snapshot was behind the ledgers; brought forward")
+            try writeSnapshot(index: true)
+        }
     }
 
     // MARK: - Batches
@@ -96,6 +97,7 @@ public final class Engine {
     public func process(_ files: [InboxFile]) throws -> BatchReport {
         var report = BatchReport()
         guard !files.isEmpty else { return report }
+        let started = ContinuousClock.now
         var moves: [(file: InboxFile, failure: String?, roster: Bool)] = []
         for file in files {
             let (fileReport, isRoster) = try take(file)
@@ -106,15 +108,21 @@ public final class Engine {
                 moves.append((file, nil, isRoster))
             }
         }
+        let read = ContinuousClock.now
         try ledger.commit(at: .now())
         CrashPoint.reach("committed")
+        let committed = ContinuousClock.now
         try writeSnapshot()
         CrashPoint.reach("snapshot-written")
+        let snapshotted = ContinuousClock.now
         for move in moves {
             settle(move.file, failure: move.failure, roster: move.roster)
             CrashPoint.reach("file-moved")
         }
+        let moved = ContinuousClock.now
         try render()
+        let rendered = ContinuousClock.now
+        logger.debug("batch of \(files.count) files: read \(milliseconds(read - started)) ms, commit \(milliseconds(committed - read)) ms, snapshot \(milliseconds(snapshotted - committed)) ms, moves \(milliseconds(moved - snapshotted)) ms, render \(milliseconds(rendered - moved)) ms")
         return report
     }
 
@@ -286,20 +294,44 @@ public final class Engine {
 
     // MARK: - Outputs
 
-    /// Writes `state.json` atomically, with the ledgers' current ends as its positions.
-    public func writeSnapshot() throws {
+    /// How often the daemon rewrites `index.json` (it grows with the ledgers); nil: after
+    /// every batch, as `tally sync` and the manual commands do.
+    public var indexInterval: Duration?
+    private var indexWritten: ContinuousClock.Instant?
+    private var indexBehind = false
+
+    /// Writes `state.json` atomically, with the ledgers' current ends as its positions, and
+    /// `index.json` when `index` is true or the interval has passed.
+    public func writeSnapshot(index: Bool = false) throws {
         state.positions = Replay.positions(of: ledger)
-        try FileSystem.writeAtomically(Snapshot.encode(state, rules: settings.rules), to: settings.paths.state)
+        try FileSystem.writeAtomically(Snapshot.encodeState(state, rules: settings.rules), to: settings.paths.state)
+        indexBehind = true
+        let due = indexInterval.map { interval in indexWritten.map { ContinuousClock.now - $0 >= interval } ?? true } ?? true
+        if index || due { try writeIndex() }
+    }
+
+    /// Writes `index.json` now if it is behind `state.json` (the daemon's shutdown).
+    public func flushIndex() throws {
+        if indexBehind { try writeIndex() }
+    }
+
+    private func writeIndex() throws {
+        try FileSystem.writeAtomically(Snapshot.encodeIndex(state), to: settings.paths.index)
+        indexWritten = ContinuousClock.now
+        indexBehind = false
     }
 
     /// Renders the site from the state.
     public func render() throws {
-        try Engine.render(state: state, settings: settings)
+        let board = Leaderboard(students: state.students(rules: settings.rules), settings: settings.site, generatedAt: .now())
+        try SiteRenderer(templatesOverride: settings.paths.templates).render(board, to: settings.paths.site, cache: &renderCache)
     }
 
-    /// Renders the site from a state (used by `tally render`, which needs no lock).
-    public static func render(state: State, settings: EngineSettings) throws {
-        let board = Leaderboard(students: state.students(rules: settings.rules), settings: settings.site, generatedAt: .now())
+    private var renderCache: SiteRenderer.Cache?
+
+    /// Renders the site from the students of a snapshot (`tally render` needs no lock).
+    public static func render(students: [String: StudentState], settings: EngineSettings) throws {
+        let board = Leaderboard(students: students, settings: settings.site, generatedAt: .now())
         try SiteRenderer(templatesOverride: settings.paths.templates).render(board, to: settings.paths.site)
     }
 
@@ -310,9 +342,10 @@ public final class Engine {
     public func rebuild() throws -> Bool {
         var rebuilt = try Replay.rebuild(from: ledger)
         rebuilt.positions = state.positions
-        let matched = Snapshot.encode(rebuilt, rules: settings.rules) == Snapshot.encode(state, rules: settings.rules)
+        let matched = Snapshot.encodeState(rebuilt, rules: settings.rules) == Snapshot.encodeState(state, rules: settings.rules)
+            && Snapshot.encodeIndex(rebuilt) == Snapshot.encodeIndex(state)
         state = rebuilt
-        try writeSnapshot()
+        try writeSnapshot(index: true)
         try render()
         return matched
     }
@@ -329,6 +362,11 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
                 : "no student \"\(student)\"; link to an existing student id (an email already in state.json)"
         }
     }
+}
+
+func milliseconds(_ duration: Duration) -> String {
+    let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    return ms < 10 ? String(format: "%.1f", ms) : String(Int(ms))
 }
 
 func hashFile(_ path: String) throws -> String {

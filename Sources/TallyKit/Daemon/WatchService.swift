@@ -34,6 +34,9 @@ public final class WatchService: Service, @unchecked Sendable {
 
     public func run() async throws {
         let paths = engine.settings.paths
+        // index.json grows with the ledgers: rewrite it at most every 10 s (and at shutdown);
+        // a crash in between only means folding a few seconds of ledger lines at the next start.
+        engine.indexInterval = .seconds(10)
         // Watch before catching up, so nothing dropped during the catch-up is missed.
         let watcher = try InboxWatcher(directory: paths.inbox)
         defer { watcher.stop() }
@@ -75,6 +78,7 @@ public final class WatchService: Service, @unchecked Sendable {
             try await process(files, reason: batch.rescan ? "rescan" : "drop")
         }
         SystemdNotifier.notify("STOPPING=1")
+        try engine.flushIndex()
         logger.info("stopped")
     }
 

@@ -82,42 +82,55 @@ public struct Verifier {
     }
 
     private func compareSnapshot(_ ledger: Ledger, into result: inout Result) throws {
-        let path = settings.paths.state
-        guard FileSystem.exists(path) else {
+        let rebuilt = try Replay.rebuild(from: ledger)
+        let ends = rebuilt.positions
+        func isAhead(_ at: State.Positions) -> Bool {
+            at.events.bytes > ends.events.bytes || at.points.bytes > ends.points.bytes || at.audit.bytes > ends.audit.bytes
+        }
+        // state.json: the students must be the fold's.
+        let statePath = settings.paths.state
+        guard FileSystem.exists(statePath) else {
             result.problems.append("state.json is missing; run `tally rebuild`")
             return
         }
-        let snapshot: State
-        do { snapshot = try Snapshot.decode(try FileSystem.readFile(path, limit: Int.max)) } catch {
-            result.problems.append("state.json cannot be read: \(error); run `tally rebuild`")
-            return
-        }
-        let rebuilt = try Replay.rebuild(from: ledger)
-        var current = snapshot
-        if snapshot.positions != rebuilt.positions {
-            let at = snapshot.positions, ends = rebuilt.positions
-            guard at.events.bytes <= ends.events.bytes, at.points.bytes <= ends.points.bytes, at.audit.bytes <= ends.audit.bytes else {
+        do {
+            let bytes = try FileSystem.readFile(statePath, limit: Int.max)
+            let at = try Snapshot.decodePositions(bytes, name: "state.json")
+            if isAhead(at) {
                 result.problems.append("state.json reflects ledger lines that are not there (it is ahead of the ledgers): the ledgers were cut; run `tally rebuild` once the cause is known")
+            } else if at != ends {
+                result.summary.append("state.json reflects an earlier commit (the next run brings it forward)")
+            } else {
+                let mine = try Snapshot.decodeStudents(bytes), theirs = rebuilt.students(rules: settings.rules)
+                var differences: [String] = []
+                for id in Set(mine.keys).union(theirs.keys).sorted() where mine[id] != theirs[id] {
+                    let a = mine[id].map { "\($0.xp) xp, courses \($0.courses)" } ?? "absent"
+                    let b = theirs[id].map { "\($0.xp) xp, courses \($0.courses)" } ?? "absent"
+                    differences.append("student \(id): state.json says \(a), the ledgers say \(b); run `tally rebuild` once the cause is known")
+                }
+                result.problems += differences.prefix(20)
+                if differences.isEmpty { result.summary.append("state.json matches the ledgers") }
+            }
+        } catch {
+            result.problems.append("state.json cannot be read: \(error); run `tally rebuild`")
+        }
+        // index.json: brought forward, it must be the fold's, exactly.
+        let indexPath = settings.paths.index
+        guard FileSystem.exists(indexPath) else { return }
+        do {
+            var index = try Snapshot.decodeIndex(try FileSystem.readFile(indexPath, limit: Int.max))
+            if isAhead(index.positions) {
+                result.problems.append("index.json reflects ledger lines that are not there; delete it (the next run rebuilds it)")
                 return
             }
-            try Replay.roll(&current, forwardFrom: ledger)
-            result.summary.append("state.json reflects an earlier commit; checked it brought forward, as the next run will")
-        }
-        let rules = settings.rules
-        let mine = current.students(rules: rules), theirs = rebuilt.students(rules: rules)
-        var differences: [String] = []
-        for id in Set(mine.keys).union(theirs.keys).sorted() where mine[id] != theirs[id] {
-            let a = mine[id].map { "\($0.xp) xp, courses \($0.courses)" } ?? "absent"
-            let b = theirs[id].map { "\($0.xp) xp, courses \($0.courses)" } ?? "absent"
-            differences.append("student \(id): state.json says \(a), the ledgers say \(b)")
-        }
-        if differences.isEmpty && Snapshot.encode(current, rules: rules) != Snapshot.encode(rebuilt, rules: rules) {
-            differences.append("state.json's index differs from the fold of the ledgers")
-        }
-        if differences.isEmpty {
-            result.summary.append("state.json matches the ledgers")
-        } else {
-            result.problems += differences.prefix(20).map { $0 + "; run `tally rebuild` once the cause is known" }
+            try Replay.roll(&index, forwardFrom: ledger)
+            if Snapshot.encodeIndex(index) == Snapshot.encodeIndex(rebuilt) {
+                result.summary.append("index.json matches the ledgers")
+            } else {
+                result.problems.append("index.json differs from the fold of the ledgers; delete it (the next run rebuilds it)")
+            }
+        } catch {
+            result.problems.append("index.json cannot be read: \(error); delete it (the next run rebuilds it)")
         }
     }
 }

@@ -119,22 +119,38 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
             )
         }
 
-        // Course name → the ids of its students; both kept in ranked order below.
-        var members: [String: Set<String>] = [:]
-        for (id, state) in listed {
-            for course in state.courses { members[Self.courseName(course), default: []].insert(id) }
+        // One pass over the ranked students files each under its courses, already in board
+        // order; a course board then only needs its own ranks. Course names are tidied once.
+        var tidied: [String: String] = [:]
+        var boards: [String: [(id: String, state: StudentState)]] = [:]
+        for student in ranked {
+            var seen: Set<String> = []
+            for raw in student.state.courses {
+                let name = tidied[raw] ?? Self.courseName(raw)
+                tidied[raw] = name
+                if seen.insert(name).inserted { boards[name, default: []].append((student.id, student.state)) }
+            }
         }
-        let names = members.keys.sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
+        let names = boards.keys.sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
         let slugs = Slug.unique(for: names)
 
         self.title = PublicText.scrubbed(settings.title)
         self.generatedAt = generatedAt.iso8601
         self.students = ranked.prefix(limit).map { entry($0.rank, $0.state) }
         self.courses = zip(names, slugs).map { name, slug in
-            let ids = members[name] ?? []
-            let board = Self.ranked(ranked.filter { ids.contains($0.id) }.map { (id: $0.id, state: $0.state) })
-            return CourseBoard(course: name, slug: slug, students: board.prefix(limit).map { entry($0.rank, $0.state) })
+            let board = Self.ranks(ofSorted: boards[name] ?? [], limit: limit)
+            return CourseBoard(course: name, slug: slug, students: board.map { entry($0.rank, $0.state) })
         }
+    }
+
+    /// Competition ranks for students already in board order, for the first `limit` of them.
+    static func ranks(ofSorted students: [(id: String, state: StudentState)], limit: Int) -> [(rank: Int, state: StudentState)] {
+        var result: [(rank: Int, state: StudentState)] = []
+        for (index, student) in students.prefix(limit).enumerated() {
+            let rank = result.last.map { $0.state.xp == student.state.xp ? $0.rank : index + 1 } ?? 1
+            result.append((rank, student.state))
+        }
+        return result
     }
 
     /// Students in board order — XP descending, then the earlier to reach it (smaller

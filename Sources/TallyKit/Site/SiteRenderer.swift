@@ -30,16 +30,40 @@ public struct SiteRenderer: Sendable {
         self.templatesOverride = templatesOverride
     }
 
+    /// What the last render wrote, so the next one can skip the course pages whose board,
+    /// navigation and templates have not changed (a drop usually changes one course).
+    /// Such a page keeps its "Last updated" time: the time its board last changed.
+    public struct Cache: Sendable {
+        var board: Leaderboard
+        var templates: Int
+        var directory: String
+    }
+
     /// Renders `board` into `siteDirectory`, creating it (and `courses/`) when missing.
     public func render(_ board: Leaderboard, to siteDirectory: String) throws {
+        var cache: Cache?
+        try render(board, to: siteDirectory, cache: &cache)
+    }
+
+    /// Renders `board`, re-rendering only the course pages that differ from `cache`'s, and
+    /// leaves the cache describing this render.
+    public func render(_ board: Leaderboard, to siteDirectory: String, cache: inout Cache?) throws {
         let templates = try SiteTemplates.load(overrideDirectory: templatesOverride)
         let coursesDirectory = siteDirectory + "/courses"
         try FileSystem.createDirectory(coursesDirectory)
+        let previous = cache.flatMap { cached -> [String: Leaderboard.CourseBoard]? in
+            guard cached.templates == templates.fingerprint, cached.directory == siteDirectory, cached.board.title == board.title,
+                  cached.board.courses.map({ [$0.course, $0.slug] }) == board.courses.map({ [$0.course, $0.slug] })
+            else { return nil }
+            return Dictionary(cached.board.courses.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
+        }
 
         try write(templates.stylesheet, to: siteDirectory + "/style.css")
         for course in board.courses {
+            let path = coursesDirectory + "/" + course.slug + ".html"
+            if previous?[course.slug] == course && FileSystem.exists(path) { continue }
             let html = try templates.render("course", Self.coursePage(course, of: board))
-            try write(html, to: coursesDirectory + "/" + course.slug + ".html")
+            try write(html, to: path)
         }
         try write(try Self.json(board), to: siteDirectory + "/leaderboard.json")
         try write(try templates.render("index", Self.indexPage(board)), to: siteDirectory + "/index.html")
@@ -47,6 +71,7 @@ public struct SiteRenderer: Sendable {
         let current = Set(board.courses.map { $0.slug + ".html" })
         try Self.removeStale(in: coursesDirectory) { $0.hasSuffix(".html") && !current.contains($0) }
         try Self.removeStale(in: siteDirectory) { _ in false }
+        cache = Cache(board: board, templates: templates.fingerprint, directory: siteDirectory)
     }
 
     /// `leaderboard.json`: the board with sorted keys, so that an unchanged board gives
@@ -58,7 +83,7 @@ public struct SiteRenderer: Sendable {
     }
 
     private func write(_ text: String, to path: String) throws {
-        try FileSystem.writeAtomically(Array(text.utf8), to: path)
+        try FileSystem.writeAtomically(Array(text.utf8), to: path, durable: false)
     }
 
     // MARK: - Template contexts

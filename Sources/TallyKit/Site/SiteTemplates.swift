@@ -32,6 +32,8 @@ public enum SiteError: Error, CustomStringConvertible, Sendable {
 struct SiteTemplates {
     var library: MustacheLibrary
     var stylesheet: String
+    /// A hash of every template's text: equal when nothing about the templates changed.
+    var fingerprint: Int
 
     /// Loads the built-in templates, then the overrides found in `overrideDirectory`.
     static func load(overrideDirectory: String?) throws -> SiteTemplates {
@@ -51,7 +53,12 @@ struct SiteTemplates {
         guard let css = files["style.css"]?.text else {
             throw SiteError.missingBuiltInTemplates
         }
-        return SiteTemplates(library: library, stylesheet: css)
+        var hasher = Hasher()
+        for (name, file) in files.sorted(by: { $0.key < $1.key }) {
+            hasher.combine(name)
+            hasher.combine(file.text)
+        }
+        return SiteTemplates(library: library, stylesheet: css, fingerprint: hasher.finalize())
     }
 
     /// Renders the template `name` (without `.mustache`) with `context`.

@@ -1,10 +1,17 @@
-/// `data/state.json`: the state written atomically after every batch, and read back at start
-/// so that a daemon with years of ledgers starts without replaying them.
+/// The snapshot, in two files written after every batch:
 ///
-/// `students` is what users and the site read; `positions` says which ledger lines the
-/// snapshot reflects; `index` is what the scoring core needs to decide the next event.
+/// - `data/state.json` — what users and the site read: `format`, `students` and the
+///   `positions` of the ledgers it reflects. Its size grows with the number of students only.
+/// - `data/index.json` — what the scoring core needs to decide the next event (ids seen,
+///   files processed, bindings, the events in force), with its own `positions`. It grows
+///   with the ledgers, so the daemon writes it at most every few seconds and at shutdown;
+///   a start loads it and folds only the ledger lines committed after it.
+///
+/// Both are derived from the ledgers: either can be deleted, and `tally rebuild` (or the
+/// next start) makes it again.
 public enum Snapshot {
-    public static func encode(_ state: State, rules: Rules) -> [UInt8] {
+    /// The bytes of `state.json`.
+    public static func encodeState(_ state: State, rules: Rules) -> [UInt8] {
         var w = JSONWriter(capacity: 1 << 16)
         w.beginObject()
         w.field("format", State.format)
@@ -17,9 +24,16 @@ public enum Snapshot {
             encode(student, &w)
         }
         w.endObject()
+        encodePositions(state.positions, &w)
+        w.endObject()
+        w.bytes.append(0x0A)
+        return w.bytes
+    }
+
+    private static func encodePositions(_ positions: State.Positions, _ w: inout JSONWriter) {
         w.key("positions")
         w.beginObject()
-        for (name, mark) in state.positions.named {
+        for (name, mark) in positions.named {
             w.key(name)
             w.beginObject()
             w.field("seq", mark.seq)
@@ -27,6 +41,14 @@ public enum Snapshot {
             w.endObject()
         }
         w.endObject()
+    }
+
+    /// The bytes of `index.json`.
+    public static func encodeIndex(_ state: State) -> [UInt8] {
+        var w = JSONWriter(capacity: 1 << 16)
+        w.beginObject()
+        w.field("format", State.format)
+        encodePositions(state.positions, &w)
         w.key("index")
         w.beginObject()
         w.key("files")
@@ -110,17 +132,39 @@ public enum Snapshot {
         w.endObject()
     }
 
-    /// Reads a snapshot back; throws when it is not one this version wrote.
-    public static func decode(_ bytes: [UInt8]) throws -> State {
+    /// The students of a `state.json`, as `tally render` needs them.
+    public static func decodeStudents(_ bytes: [UInt8]) throws -> [String: StudentState] {
+        let json = try parse(bytes, name: "state.json")
+        var students: [String: StudentState] = [:]
+        for (id, value) in json["students"]?.object ?? JSONObject([]) { students[id] = student(from: value) }
+        return students
+    }
+
+    /// The positions a `state.json` or `index.json` says it reflects.
+    public static func decodePositions(_ bytes: [UInt8], name: String) throws -> State.Positions {
+        var positions = State.Positions()
+        for (key, value) in try parse(bytes, name: name)["positions"]?.object ?? JSONObject([]) {
+            positions[key] = State.Positions.Mark(seq: value["seq"]?.int ?? 0, bytes: value["bytes"]?.int ?? 0)
+        }
+        return positions
+    }
+
+    private static func parse(_ bytes: [UInt8], name: String) throws -> JSONValue {
         let json: JSONValue
         do { json = try JSONParser.parse(bytes, limits: .init(maxDepth: 16, maxStringBytes: 1 << 20)) } catch {
-            throw RecordError("state.json is not valid JSON (\(error))")
+            throw RecordError("\(name) is not valid JSON (\(error))")
         }
         guard json["format"]?.int == State.format else {
-            throw RecordError("state.json has format \(json["format"]?.text ?? "none"); this Tally reads format \(State.format)")
+            throw RecordError("\(name) has format \(json["format"]?.text ?? "none"); this Tally reads format \(State.format)")
         }
+        return json
+    }
+
+    /// Reads `index.json` back into a state; throws when it is not one this version wrote.
+    public static func decodeIndex(_ bytes: [UInt8]) throws -> State {
+        let json = try parse(bytes, name: "index.json")
         guard let index = json["index"], let positions = json["positions"] else {
-            throw RecordError("state.json has no index or positions")
+            throw RecordError("index.json has no index or positions")
         }
         var state = State()
         for (name, value) in positions.object ?? JSONObject([]) {

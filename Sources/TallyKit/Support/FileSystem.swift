@@ -32,14 +32,18 @@ public enum FileSystem {
     /// old file or the new one, never a mix; a crash leaves at most a stray `.NAME.tmp-*`.
     ///
     /// The corresponding C functions are `open`, `write`, `fsync`, `rename`.
-    public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String) throws {
+    ///
+    /// `durable: false` skips the fsyncs: readers still never see a half-written file, but a
+    /// power cut may lose the new content. For files made again from the snapshot anyway
+    /// (the site), where an fsync per page would cost more than the page.
+    public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String, durable: Bool = true) throws {
         let (directory, name) = split(path)
         let temporary = directory + "/." + name + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("open", path: temporary) }
         do {
             try writeAll(fd, bytes, path: temporary)
-            guard fsync(fd) == 0 else { throw SystemError("fsync", path: temporary) }
+            guard !durable || fsync(fd) == 0 else { throw SystemError("fsync", path: temporary) }
         } catch {
             close(fd)
             unlink(temporary)
@@ -51,7 +55,7 @@ public enum FileSystem {
             unlink(temporary)
             throw SystemError("rename", path: path, code: code)
         }
-        try syncDirectory(directory)
+        if durable { try syncDirectory(directory) }
     }
 
     /// Writes every byte, retrying short writes and `EINTR`.
