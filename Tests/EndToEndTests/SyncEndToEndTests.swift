@@ -250,3 +250,29 @@ struct SyncEndToEndTests {
         #expect(try w.tally("verify").status == 0)
     }
 }
+
+extension SyncEndToEndTests {
+    @Test("a file that fails half-way counts for nothing; the files around it in the batch still count")
+    func failureMidFile() throws {
+        let files = [
+            ("a.csv", "Email,Course,Date\none@example.org,Course A,2024-09-01\ntwo@example.org,Course A,2024-09-01\n"),
+            ("b.csv", "Email,Course,Date\nthree@example.org,Course A,2024-09-01\nfour@example.org,Course A,2024-09-01\nfive@example.org,Course A,2024-09-01\n"),
+            ("c.csv", "Email,Course,Date\nsix@example.org,Course A,2024-09-01\n"),
+        ]
+        let w = try Workspace()
+        for (name, text) in files { try w.write("inbox/" + name, text) }
+        // The fourth event is the second row of b.csv: b.csv fails after one of its rows was scored.
+        let run = try w.tally(["sync"], environment: ["TALLY_FAIL_AT": "event:4"])
+        #expect(run.status == 1)
+        #expect(w.list("data/failed") == ["b.csv", "b.csv.error.txt"])
+        #expect(try w.read("data/failed/b.csv.error.txt").contains("injected read error"))
+        #expect(try w.xp() == ["one@example.org": 20, "two@example.org": 20, "six@example.org": 20])
+
+        let clean = try Workspace()
+        for (name, text) in files where name != "b.csv" { try clean.write("inbox/" + name, text) }
+        #expect(try clean.tally("sync").status == 0)
+        #expect(try w.read("data/points.jsonl") == clean.read("data/points.jsonl"))
+        #expect(try w.read("data/events.jsonl") == clean.read("data/events.jsonl"))
+        #expect(try w.tally("verify").status == 0)
+    }
+}

@@ -45,3 +45,27 @@ public enum CrashPoint {
         return (reached[name] ?? 0) + 1 == target.count
     }
 }
+
+/// A read that fails half-way through a file, for the tests of the rollback: with
+/// `TALLY_FAIL_AT=event:N` the N-th event scored in a process throws an I/O-like error, as
+/// a disk error or a truncated archive would in the middle of a file.
+enum FaultPoint {
+    private static let target: Int? = {
+        guard let raw = getenv("TALLY_FAIL_AT") else { return nil }
+        let text = String(cString: raw)
+        guard text.hasPrefix("event:") else { return nil }
+        return Int(text.dropFirst(6))
+    }()
+
+    nonisolated(unsafe) private static var count = 0
+
+    struct Injected: Error, CustomStringConvertible {
+        var description: String { "an injected read error (TALLY_FAIL_AT)" }
+    }
+
+    static func check() throws {
+        guard let target else { return }
+        count += 1
+        if count == target { throw Injected() }
+    }
+}

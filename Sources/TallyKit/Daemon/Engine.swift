@@ -99,8 +99,11 @@ public final class Engine {
         guard !files.isEmpty else { return report }
         let started = ContinuousClock.now
         var moves: [(file: InboxFile, failure: String?, roster: Bool)] = []
+        // One copy of the state per batch (not per file): a file that fails half-way is undone
+        // by cutting its lines from the ledgers and folding what the batch kept onto this copy.
+        let batchStart = state
         for file in files {
-            let (fileReport, isRoster) = try take(file)
+            let (fileReport, isRoster) = try take(file, batchStart: batchStart)
             report.files.append(fileReport)
             if case .failed(let reason) = fileReport.outcome {
                 moves.append((file, reason, false))
@@ -127,7 +130,7 @@ public final class Engine {
     }
 
     /// Reads and scores one file, staging its lines; rolls it back whole if it fails.
-    private func take(_ file: InboxFile) throws -> (FileReport, Bool) {
+    private func take(_ file: InboxFile, batchStart: State) throws -> (FileReport, Bool) {
         let started = Timestamp.now()
         var report = FileReport(name: file.name, kind: "", outcome: .done)
         let sha: String
@@ -146,7 +149,6 @@ public final class Engine {
         let kind = FileKind.detect(head: (try? readHead(file.path)) ?? [], name: file.name)
         report.kind = kind.rawValue
         let checkpoint = ledger.checkpoint()
-        let before = state
         ledger.append(AuditRecord(at: started, action: "file_taken", file: file.name, sha256: sha,
                                   detail: .object(JSONObject([("kind", .string(kind.rawValue)), ("bytes", .number(String(file.size)))]))))
         do {
@@ -161,7 +163,8 @@ public final class Engine {
             return (report, kind == .roster)
         } catch {
             try ledger.rollback(to: checkpoint)
-            state = before
+            state = batchStart
+            try Replay.roll(&state, forwardFrom: ledger)
             let reason = (error as? IntakeError)?.description ?? "\(file.name) could not be read: \(error)"
             report = FileReport(name: file.name, kind: kind.rawValue, outcome: .failed(reason: reason))
             ledger.append(AuditRecord(at: .now(), action: "file_failed", file: file.name, sha256: sha, detail: .string(reason)))
@@ -209,6 +212,7 @@ public final class Engine {
     }
 
     private func score(_ event: Event, report: inout FileReport) throws {
+        try FaultPoint.check()
         var outcome = Outcome()
         Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome)
         try ledger.append(outcome)
