@@ -49,30 +49,37 @@ public final class Engine {
     /// to date if it is not.
     private func loadState() throws {
         let ends = Replay.positions(of: ledger)
-        var loaded: State?
+        let (restored, fromIndex) = try restoredState()
+        state = restored
+        let stateCurrent = (try? Snapshot.decodePositions(FileSystem.readFile(settings.paths.state, limit: Int.max), name: "state.json")) == ends
+        let indexCurrent = fromIndex && (try? Snapshot.decodePositions(FileSystem.readFile(settings.paths.index, limit: Int.max), name: "index.json")) == ends
+        let empty = ledger.events.size == 0 && ledger.audit.size == 0
+        if !empty && !(stateCurrent && indexCurrent) {
+            logger.notice("the snapshot was behind the ledgers; brought forward")
+            try writeSnapshot(index: true)
+        }
+    }
+
+    /// The state the ledgers describe now: `index.json` with the lines after it folded in,
+    /// or a fold of the whole ledgers when the index is missing, unreadable or ahead. Also
+    /// how a file that failed half-way is undone, once its lines are cut from the ledgers.
+    private func restoredState() throws -> (State, fromIndex: Bool) {
+        let ends = Replay.positions(of: ledger)
         if FileSystem.exists(settings.paths.index) {
             do {
                 var candidate = try Snapshot.decodeIndex(try FileSystem.readFile(settings.paths.index, limit: Int.max))
                 let at = candidate.positions
                 if at.events.bytes <= ends.events.bytes && at.points.bytes <= ends.points.bytes && at.audit.bytes <= ends.audit.bytes {
                     if at != ends { try Replay.roll(&candidate, forwardFrom: ledger) }
-                    loaded = candidate
-                } else {
-                    logger.warning("index.json is ahead of the ledgers; rebuilding it from the ledgers")
+                    candidate.positions = ends
+                    return (candidate, true)
                 }
+                logger.warning("index.json is ahead of the ledgers; rebuilding it from the ledgers")
             } catch {
                 logger.warning("index.json could not be read (\(error)); rebuilding it from the ledgers")
             }
         }
-        state = try loaded ?? Replay.rebuild(from: ledger)
-        state.positions = ends
-        let stateCurrent = (try? Snapshot.decodePositions(FileSystem.readFile(settings.paths.state, limit: Int.max), name: "state.json")) == ends
-        let indexCurrent = loaded != nil && (try? Snapshot.decodePositions(FileSystem.readFile(settings.paths.index, limit: Int.max), name: "index.json")) == ends
-        let empty = ledger.events.size == 0 && ledger.audit.size == 0
-        if !empty && !(stateCurrent && indexCurrent) {
-            logger.notice("the snapshot was behind the ledgers; brought forward")
-            try writeSnapshot(index: true)
-        }
+        return (try Replay.rebuild(from: ledger), false)
     }
 
     // MARK: - Batches
@@ -99,11 +106,8 @@ public final class Engine {
         guard !files.isEmpty else { return report }
         let started = ContinuousClock.now
         var moves: [(file: InboxFile, failure: String?, roster: Bool)] = []
-        // One copy of the state per batch (not per file): a file that fails half-way is undone
-        // by cutting its lines from the ledgers and folding what the batch kept onto this copy.
-        let batchStart = state
         for file in files {
-            let (fileReport, isRoster) = try take(file, batchStart: batchStart)
+            let (fileReport, isRoster) = try take(file)
             report.files.append(fileReport)
             if case .failed(let reason) = fileReport.outcome {
                 moves.append((file, reason, false))
@@ -130,7 +134,7 @@ public final class Engine {
     }
 
     /// Reads and scores one file, staging its lines; rolls it back whole if it fails.
-    private func take(_ file: InboxFile, batchStart: State) throws -> (FileReport, Bool) {
+    private func take(_ file: InboxFile) throws -> (FileReport, Bool) {
         let started = Timestamp.now()
         var report = FileReport(name: file.name, kind: "", outcome: .done)
         let sha: String
@@ -162,9 +166,10 @@ public final class Engine {
                 "points": .stringConvertible(report.points), "ms": .stringConvertible(report.milliseconds)])
             return (report, kind == .roster)
         } catch {
+            // Undo: cut the file's lines, then fold what the ledgers keep onto the last index.
+            // No copy of the state is kept per file or batch for this rare path.
             try ledger.rollback(to: checkpoint)
-            state = batchStart
-            try Replay.roll(&state, forwardFrom: ledger)
+            state = try restoredState().0
             let reason = (error as? IntakeError)?.description ?? "\(file.name) could not be read: \(error)"
             report = FileReport(name: file.name, kind: kind.rawValue, outcome: .failed(reason: reason))
             ledger.append(AuditRecord(at: .now(), action: "file_failed", file: file.name, sha256: sha, detail: .string(reason)))
@@ -308,7 +313,9 @@ public final class Engine {
     /// `index.json` when `index` is true or the interval has passed.
     public func writeSnapshot(index: Bool = false) throws {
         state.positions = Replay.positions(of: ledger)
-        try FileSystem.writeAtomically(Snapshot.encodeState(state, rules: settings.rules), to: settings.paths.state)
+        let students = state.students(rules: settings.rules)
+        listed = students
+        try FileSystem.writeAtomically(Snapshot.encodeState(students: students, positions: state.positions), to: settings.paths.state)
         indexBehind = true
         let due = indexInterval.map { interval in indexWritten.map { ContinuousClock.now - $0 >= interval } ?? true } ?? true
         if index || due { try writeIndex() }
@@ -327,11 +334,15 @@ public final class Engine {
 
     /// Renders the site from the state.
     public func render() throws {
-        let board = Leaderboard(students: state.students(rules: settings.rules), settings: settings.site, generatedAt: .now())
+        let students = listed ?? state.students(rules: settings.rules)
+        listed = nil
+        let board = Leaderboard(students: students, settings: settings.site, generatedAt: .now())
         try SiteRenderer(templatesOverride: settings.paths.templates).render(board, to: settings.paths.site, cache: &renderCache)
     }
 
     private var renderCache: SiteRenderer.Cache?
+    /// The students the last snapshot listed, handed to the render that follows it.
+    private var listed: [String: StudentState]?
 
     /// Renders the site from the students of a snapshot (`tally render` needs no lock).
     public static func render(students: [String: StudentState], settings: EngineSettings) throws {

@@ -107,9 +107,15 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
         let ranked = Self.ranked(listed.map { (id: $0.key, state: $0.value) })
         let limit = settings.top > 0 ? settings.top : Int.max
 
-        func entry(_ rank: Int, _ state: StudentState) -> Entry {
+        // A student shown on several boards is made public-safe once.
+        var made: [String: Entry] = [:]
+        func entry(_ rank: Int, _ id: String, _ state: StudentState) -> Entry {
+            if var known = made[id] {
+                known.rank = rank
+                return known
+            }
             let level = state.level.map(PublicText.scrubbed).flatMap { $0.isEmpty ? nil : $0 }
-            return Entry(
+            let shown = Entry(
                 rank: rank,
                 name: PublicText.displayName(state.name, isPublic: state.isPublic, style: settings.names),
                 xp: state.xp,
@@ -117,6 +123,8 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
                 badges: state.badges.map(PublicText.scrubbed).filter { !$0.isEmpty },
                 courses: Set(state.courses.map(Self.courseName)).count
             )
+            made[id] = shown
+            return shown
         }
 
         // One pass over the ranked students files each under its courses, already in board
@@ -136,19 +144,19 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
 
         self.title = PublicText.scrubbed(settings.title)
         self.generatedAt = generatedAt.iso8601
-        self.students = ranked.prefix(limit).map { entry($0.rank, $0.state) }
+        self.students = ranked.prefix(limit).map { entry($0.rank, $0.id, $0.state) }
         self.courses = zip(names, slugs).map { name, slug in
             let board = Self.ranks(ofSorted: boards[name] ?? [], limit: limit)
-            return CourseBoard(course: name, slug: slug, students: board.map { entry($0.rank, $0.state) })
+            return CourseBoard(course: name, slug: slug, students: board.map { entry($0.rank, $0.id, $0.state) })
         }
     }
 
     /// Competition ranks for students already in board order, for the first `limit` of them.
-    static func ranks(ofSorted students: [(id: String, state: StudentState)], limit: Int) -> [(rank: Int, state: StudentState)] {
-        var result: [(rank: Int, state: StudentState)] = []
+    static func ranks(ofSorted students: [(id: String, state: StudentState)], limit: Int) -> [(rank: Int, id: String, state: StudentState)] {
+        var result: [(rank: Int, id: String, state: StudentState)] = []
         for (index, student) in students.prefix(limit).enumerated() {
             let rank = result.last.map { $0.state.xp == student.state.xp ? $0.rank : index + 1 } ?? 1
-            result.append((rank, student.state))
+            result.append((rank, student.id, student.state))
         }
         return result
     }

@@ -12,19 +12,23 @@
 public enum Snapshot {
     /// The bytes of `state.json`.
     public static func encodeState(_ state: State, rules: Rules) -> [UInt8] {
+        encodeState(students: state.students(rules: rules), positions: state.positions)
+    }
+
+    /// The bytes of `state.json` for students already listed (the engine lists them once a batch).
+    public static func encodeState(students: [String: StudentState], positions: State.Positions) -> [UInt8] {
         var w = JSONWriter(capacity: 1 << 16)
         w.beginObject()
         w.field("format", State.format)
         w.key("students")
         w.beginObject()
-        let students = state.students(rules: rules)
         for id in students.keys.sorted() {
             guard let student = students[id] else { continue }
             w.key(id)
             encode(student, &w)
         }
         w.endObject()
-        encodePositions(state.positions, &w)
+        encodePositions(positions, &w)
         w.endObject()
         w.bytes.append(0x0A)
         return w.bytes

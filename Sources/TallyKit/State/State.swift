@@ -65,6 +65,7 @@ public struct State: Equatable, Sendable {
     /// Listed: roster students, and anyone with an applied event.
     public func students(rules: Rules) -> [String: StudentState] {
         var result: [String: StudentState] = [:]
+        result.reserveCapacity(accounts.count + roster.count)
         for (id, account) in accounts where account.applied > 0 || roster[id] != nil {
             var student = account.state
             student.name = roster[id]?.name ?? account.latestName
