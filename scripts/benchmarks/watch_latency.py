@@ -86,10 +86,11 @@ def main():
         if not wait_for(lambda: len(os.listdir(archive)) >= expected and not os.listdir(inbox), 300, 0.002):
             sys.exit("the burst was not fully processed")
         burst_seconds = time.perf_counter() - t0
-        batches = open(os.path.join(root, "watch.log")).read().count("batch (drop)")
 
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=30)
+        # Read after the exit: a batch logs its line after its files are archived.
+        batches = open(os.path.join(root, "watch.log")).read().count("batch (drop)")
 
         q = statistics.quantiles(latencies, n=100)
         print(f"tally watch, {args.students} students in the state (seeded by one sync in {seed_seconds:.2f} s)")
