@@ -33,7 +33,7 @@ struct ConfigTests {
         expected.email.allowFrom = ["forms@school.example", "@school.example"]
         expected.sources = [
             SourceConfig(
-                files: Glob("cohort-export-*"), course: "AI Foundations", dateOrder: .dmy,
+                files: Glob("cohort-export-*"), course: "AI Foundations", dateOrder: .dayFirst,
                 columns: [.email: "What is your school email?", .course: "Which course did you finish?",
                           .completedAt: "Finished on"]),
             SourceConfig(files: Glob("quiz-*.csv"), quiz: "Module 1 Quiz", pass: 0.7),
@@ -135,7 +135,7 @@ struct ConfigTests {
         #expect(config.receive.tokens == ["default": "tok-1", "site_123": "tok_2"])
         #expect(config.receive.site(forToken: "tok_2") == "site_123")
         #expect(config.receive.site(forToken: "nope") == nil)
-        #expect(config.sources == [SourceConfig(files: Glob("*.xlsx"), quiz: "Final", pass: 1, dateOrder: .mdy,
+        #expect(config.sources == [SourceConfig(files: Glob("*.xlsx"), quiz: "Final", pass: 1, dateOrder: .monthFirst,
                                                 sheet: "Responses", idColumn: "Submission ID")])
         #expect(config.site.title == "Hall of Fame" && config.site.names == .initials && config.site.top == 10)
         #expect(config.site.publish == "rsync -a site/ web:/var/www/")

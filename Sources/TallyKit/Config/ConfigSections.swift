@@ -125,17 +125,8 @@ extension TallyConfig {
         }
     }
 
-    /// How the site shows a student's name; an email is never shown whatever this says.
-    public enum NameStyle: String, Sendable, Equatable, CaseIterable {
-        /// "Ada L."
-        case firstLastInitial = "first-last-initial"
-        /// "Ada Lovelace"
-        case full
-        /// "A. L."
-        case initials
-        /// "Anonymous"
-        case anonymous
-    }
+    /// How the site shows a student's name: the site's own type (`first-last-initial`, ...).
+    public typealias NameStyle = TallyKit.NameStyle
 
     /// `[site]`: the static leaderboard.
     public struct Site: Sendable, Equatable {

@@ -5,31 +5,12 @@
 /// says how to read ambiguous dates. ``TallyConfig/source(for:)`` picks the first entry whose
 /// glob matches, so specific patterns go before general ones.
 public struct SourceConfig: Sendable, Equatable {
-    /// The fields a header can be mapped to, named as in `[sources.columns]`.
-    public enum Field: String, Sendable, Equatable, CaseIterable {
-        case email
-        case name
-        case firstName = "first_name"
-        case lastName = "last_name"
-        case course
-        case completedAt = "completed_at"
-        case certificateURL = "certificate_url"
-        case score
-        case points
-        case reason
-        case id
-        case studentID = "student_id"
-        case `public`
-        case aliases
-    }
+    /// The fields a header can be mapped to, named as in `[sources.columns]`: the table
+    /// roles of `Column`, whose raw values are those names.
+    public typealias Field = Column
 
-    /// How to read a slash date such as `02/09/2024`.
-    public enum DateOrder: String, Sendable, Equatable, CaseIterable {
-        /// Month first, as Google's US exports write dates.
-        case mdy = "MDY"
-        /// Day first.
-        case dmy = "DMY"
-    }
+    /// How to read a slash date such as `02/09/2024` (`"MDY"` or `"DMY"`).
+    public typealias DateOrder = TallyKit.DateOrder
 
     /// The glob on the dropped file's name.
     public var files: Glob

@@ -13,7 +13,7 @@ public final class Engine {
     public private(set) var settings: EngineSettings
     let ledger: Ledger
     let lock: DataLock
-    public private(set) var state: State
+    public internal(set) var state: State
     public var logger: Logger
 
     public init(settings: EngineSettings, logger: Logger = Logger(label: "tally")) throws {
@@ -251,7 +251,7 @@ public final class Engine {
         do {
             if file.path == settings.rosterFile { return }
             if roster {
-                try FileSystem.writeAtomically(try FileSystem.readFile(file.path, limit: Int.max), to: paths.data + "/roster.csv")
+                try FileSystem.copy(file.path, to: paths.data + "/roster.csv")
             }
             if let failure {
                 let target = try Inbox.move(file.path, into: paths.failed)
@@ -262,43 +262,6 @@ public final class Engine {
         } catch {
             logger.error("\(file.name) could not be moved out of the inbox: \(error)")
         }
-    }
-
-    // MARK: - Manual actions
-
-    /// `tally award`: adds `points` (negative to correct) to the owner of `email`.
-    public func award(email: Email, points: Int, reason: String) throws -> Outcome {
-        let now = Timestamp.now()
-        let id = "award-" + String(Crypto.sha256Hex("\(email.value)\u{1f}\(points)\u{1f}\(reason)\u{1f}\(now.milliseconds)".utf8).prefix(24))
-        let event = Event(id: id, kind: .manualAward, email: email, at: now,
-                          source: EventSource(file: "tally award", sha256: "", row: 0), points: points, reason: reason)
-        return try manual(event, action: "award")
-    }
-
-    /// `tally link`: binds `email` to `student` and re-homes the email's events.
-    public func link(email: Email, to student: String) throws -> Outcome {
-        let known = state.isRosterMode(settings.rules) ? state.roster[student] != nil
-            : state.students(rules: settings.rules)[student] != nil
-        guard known else { throw EngineError.unknownStudent(student, rosterMode: state.isRosterMode(settings.rules)) }
-        let now = Timestamp.now()
-        let id = "link-" + String(Crypto.sha256Hex("\(email.value)\u{1f}\(student)\u{1f}\(now.milliseconds)".utf8).prefix(24))
-        let event = Event(id: id, kind: .link, email: email, at: now, source: EventSource(file: "tally link", sha256: "", row: 0),
-                          student: student)
-        return try manual(event, action: "link")
-    }
-
-    private func manual(_ event: Event, action: String) throws -> Outcome {
-        var outcome = Outcome()
-        Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome)
-        try ledger.append(outcome)
-        ledger.append(AuditRecord(at: event.at, action: action, detail: .object(JSONObject([
-            ("event", .string(event.id)), ("email", .string(event.email?.value ?? "")),
-            ("student", event.student.map(JSONValue.string) ?? .null), ("points", event.points.map { .number(String($0)) } ?? .null),
-            ("reason", event.reason.map(JSONValue.string) ?? .null)]))))
-        try ledger.commit(at: .now())
-        try writeSnapshot()
-        try render()
-        return outcome
     }
 
     // MARK: - Outputs
@@ -326,7 +289,7 @@ public final class Engine {
         if indexBehind { try writeIndex() }
     }
 
-    private func writeIndex() throws {
+    func writeIndex() throws {
         try FileSystem.writeAtomically(Snapshot.encodeIndex(state), to: settings.paths.index)
         indexWritten = ContinuousClock.now
         indexBehind = false
@@ -364,48 +327,6 @@ public final class Engine {
         try render()
         return matched
     }
-}
-
-/// Errors of the manual commands.
-public enum EngineError: Error, CustomStringConvertible, Equatable {
-    case unknownStudent(String, rosterMode: Bool)
-
-    public var description: String {
-        switch self {
-        case let .unknownStudent(student, rosterMode):
-            return rosterMode ? "no student \"\(student)\" on the roster; link to a roster id"
-                : "no student \"\(student)\"; link to an existing student id (an email already in state.json)"
-        }
-    }
-}
-
-func milliseconds(_ duration: Duration) -> String {
-    let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-    return ms < 10 ? String(format: "%.1f", ms) : String(Int(ms))
-}
-
-func hashFile(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SystemError("open", path: path) }
-    defer { close(fd) }
-    var hasher = SHA256Hasher()
-    var buffer = [UInt8](repeating: 0, count: 1 << 18)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; throw SystemError("read", path: path) }
-        if n == 0 { break }
-        buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-    }
-    return Crypto.hex(hasher.finalize())
-}
-
-func readHead(_ path: String, count: Int = 8192) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SystemError("open", path: path) }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: count)
-    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
-    return n > 0 ? Array(buffer[0..<n]) : []
 }
 
 #if canImport(Glibc)

@@ -37,12 +37,12 @@ public struct EngineSettings: Sendable {
         rules.courseCompleted = config.points.courseCompleted
         rules.quizPassed = config.points.quizPassed
         rules.perCourse = config.points.courses
-        rules.levels = config.levels.sorted { $0.xp < $1.xp }.map { Rules.Level(name: $0.name, xp: $0.xp) }
-        rules.badges = config.badges.map { Rules.Badge(id: $0.id, name: $0.name, completions: $0.completions, courses: $0.courses) }
+        rules.levels = config.levels.sorted { $0.xp < $1.xp }
+        rules.badges = config.badges
         for unlock in config.unlocks { rules.unlocks[unlock.quiz, default: []].append(unlock.step) }
         rules.rosterRequired = config.roster.required
         self.rules = rules
-        self.site = SiteSettings(title: config.site.title, names: NameStyle(rawValue: config.site.names.rawValue) ?? .firstLastInitial,
+        self.site = SiteSettings(title: config.site.title, names: config.site.names,
                                  top: config.site.top)
         limits = TableLimits(maxRowBytes: config.limits.maxRowBytes, maxFields: config.limits.maxFields)
         jsonIntake = JSONIntake(
@@ -61,12 +61,10 @@ public struct EngineSettings: Sendable {
             settings.mapper.quiz = source.quiz
             if let pass = source.pass { settings.mapper.pass = pass }
             if let order = source.dateOrder {
-                settings.mapper.dateOrder = order == .dmy ? .dayFirst : .monthFirst
+                settings.mapper.dateOrder = order
                 settings.dateOrderConfigured = true
             }
-            for (field, header) in source.columns {
-                if let column = Column(rawValue: field.rawValue) { settings.overrides[column] = header }
-            }
+            for (column, header) in source.columns { settings.overrides[column] = header }
             if let idColumn = source.idColumn { settings.overrides[.id] = idColumn }
         }
         return TableIntake(settings: settings)

@@ -59,8 +59,7 @@ public struct Inbox: Sendable {
         }
         if rename(path, target) != 0 {
             guard errno == EXDEV else { throw SystemError("rename", path: path) }
-            let bytes = try FileSystem.readFile(path, limit: Int.max)
-            try FileSystem.writeAtomically(bytes, to: target)
+            try FileSystem.copy(path, to: target)
             unlink(path)
         }
         try FileSystem.syncDirectory(directory)

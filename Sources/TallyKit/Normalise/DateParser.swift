@@ -2,7 +2,7 @@
 ///
 /// Google's US exports write month first; much of the rest of the world writes day first.
 /// The raw values are what `date_order` says in `tally.toml`.
-public enum DateOrder: String, Sendable, Codable {
+public enum DateOrder: String, Sendable, Codable, CaseIterable {
     case monthFirst = "MDY"
     case dayFirst = "DMY"
 }

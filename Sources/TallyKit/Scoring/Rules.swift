@@ -1,24 +1,10 @@
 /// The scoring rules, taken from `tally.toml` once and handed to the pure scoring core.
 public struct Rules: Equatable, Sendable {
-    public struct Level: Equatable, Sendable {
-        public var name: String
-        public var xp: Int
-        public init(name: String, xp: Int) { self.name = name; self.xp = xp }
-    }
-
-    /// A badge earned by a number of completions, by completing every listed course, or both.
-    public struct Badge: Equatable, Sendable {
-        public var id: String
-        public var name: String
-        public var completions: Int?
-        public var courses: [String]
-        public init(id: String, name: String, completions: Int? = nil, courses: [String] = []) {
-            self.id = id
-            self.name = name
-            self.completions = completions
-            self.courses = courses
-        }
-    }
+    /// A level: reached at `xp` points (`[[levels]]`).
+    public typealias Level = TallyConfig.Level
+    /// A badge earned by a number of completions, by completing every listed course, or
+    /// both (`[[badges]]`).
+    public typealias Badge = TallyConfig.Badge
 
     public var courseCompleted: Int = 20
     public var quizPassed: Int = 0

@@ -131,6 +131,35 @@ public enum FileSystem {
         return result
     }
 
+    /// Copies `source` to `target` in fixed-size chunks (a 1 GB export never sits in memory),
+    /// through a temporary name, fsynced, then renamed: the copy appears whole or not at all.
+    public static func copy(_ source: String, to target: String) throws {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw SystemError("open", path: source) }
+        defer { close(input) }
+        let (directory, name) = split(target)
+        let temporary = directory + "/." + name + ".tmp-\(getpid())"
+        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw SystemError("open", path: temporary) }
+        do {
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if n < 0 { if errno == EINTR { continue }; throw SystemError("read", path: source) }
+                if n == 0 { break }
+                try buffer.withUnsafeBytes { try writeAll(output, UnsafeRawBufferPointer(rebasing: $0[0..<n]), path: temporary) }
+            }
+            guard fsync(output) == 0 else { throw SystemError("fsync", path: temporary) }
+        } catch {
+            close(output)
+            unlink(temporary)
+            throw error
+        }
+        close(output)
+        guard rename(temporary, target) == 0 else { throw SystemError("rename", path: target) }
+        try syncDirectory(directory)
+    }
+
     /// `(directory, name)` of a path; the directory is `.` for a bare name.
     public static func split(_ path: String) -> (directory: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
