@@ -3,6 +3,9 @@ import Testing
 
 /// What a dropped file is: its content first, its name second.
 struct FileKindTests {
+    /// "Email,Nom\nrémi@x.fr,Rémi\n" in Latin-1: é is the lone byte 0xE9.
+    static let latin1: [UInt8] = Array("Email,Nom\nr".utf8) + [0xE9] + Array("mi@x.fr,R".utf8) + [0xE9] + Array("mi\n".utf8)
+
     static let zipHead: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + Array("....[Content_Types].xml xl/workbook.xml".utf8)
 
     @Test("content decides the kind, whatever the name says", arguments: [
@@ -15,6 +18,7 @@ struct FileKindTests {
         ([0x50, 0x4B, 0x03, 0x04] + Array("mimetypeapplication/vnd.oasis.opendocument.spreadsheet".utf8), "x.bin", .ods),
         ([0xFF, 0xFE, 0x41, 0x00], "unicode.txt", .utf16Text),
         ([0x00, 0x01, 0x02, 0x03, 0x89], "data.csv", .binary),
+        (latin1, "latin1.csv", .otherEncoding),
         (Array("From: forms@school.example\nSubject: export\n\nhi".utf8), "message", .email),
         (Array("id,email,name\n".utf8), "roster-2026.csv", .roster),
         (Array("a\tb\n".utf8), "export.tsv", .tsv),

@@ -189,7 +189,7 @@ public final class Engine {
             }
         }
         switch kind {
-        case .csv, .tsv:
+        case .csv, .tsv, .utf16Text:
             try settings.tableIntake(for: file.name).read(path: file.path, file: file.name, sha256: sha, kind: kind,
                                                           modified: file.modified, emit: handle)
         case .json:
@@ -211,7 +211,8 @@ public final class Engine {
         case .ods: throw IntakeError.unsupported(file: file.name, kind: "an ODS spreadsheet")
         case .zip: throw IntakeError.notATable(file: file.name, reason: "it is a zip archive, not a workbook")
         case .email: throw IntakeError.unsupported(file: file.name, kind: "an email message")
-        case .utf16Text: throw IntakeError.unsupported(file: file.name, kind: "UTF-16 text")
+        case .otherEncoding:
+            throw IntakeError.notATable(file: file.name, reason: "its text is not UTF-8 (it may be Latin-1 or Windows-1252); save it as \"CSV UTF-8\" (Excel) or download it as CSV (Google Sheets) and drop it again")
         case .binary: throw IntakeError.notATable(file: file.name, reason: "its content is binary, neither text nor JSON")
         }
     }

@@ -11,6 +11,8 @@ public enum FileKind: String, Equatable, Sendable {
     case zip
     case email
     case utf16Text = "utf-16 text"
+    /// Text that is not UTF-8 (Latin-1, Windows-1252, ...): refused with how to re-save it.
+    case otherEncoding = "text, not utf-8"
     case binary
 
     /// Sniffs `head` (the first few KiB of the file) and the file's name.
@@ -25,7 +27,11 @@ public enum FileKind: String, Equatable, Sendable {
         if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) { return .utf16Text }
         var body = head[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        if looksBinary(body) { return .binary }
+        switch sniffText(body) {
+        case .binary: return .binary
+        case .otherEncoding: return .otherEncoding
+        default: break
+        }
         let first = body.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
         if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             if ext == "jsonl" || ext == "ndjson" { return .jsonLines }
@@ -39,9 +45,10 @@ public enum FileKind: String, Equatable, Sendable {
         return .csv
     }
 
-    /// A NUL byte, or bytes that are not UTF-8, in the head: no text table or JSON looks so.
-    static func looksBinary(_ bytes: ArraySlice<UInt8>) -> Bool {
-        if bytes.contains(0) { return true }
+    /// `.binary` for a NUL or control bytes, `.otherEncoding` for text that is not UTF-8,
+    /// `.csv` (meaning: UTF-8 text) otherwise.
+    static func sniffText(_ bytes: ArraySlice<UInt8>) -> FileKind {
+        if bytes.contains(0) { return .binary }
         // Tolerate a multi-byte character cut at the end of the head.
         let sample = Array(bytes.prefix(bytes.count > 8 ? bytes.count - 4 : bytes.count))
         var iterator = sample.makeIterator()
@@ -50,10 +57,10 @@ public enum FileKind: String, Equatable, Sendable {
             switch decoder.decode(&iterator) {
             case .scalarValue(let scalar):
                 if scalar.value < 0x20 && scalar.value != 0x09 && scalar.value != 0x0A && scalar.value != 0x0D && scalar.value != 0x0C {
-                    return true
+                    return .binary
                 }
-            case .emptyInput: return false
-            case .error: return true
+            case .emptyInput: return .csv
+            case .error: return .otherEncoding
             }
         }
     }

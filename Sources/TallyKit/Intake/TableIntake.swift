@@ -25,14 +25,14 @@ public struct TableIntake: Sendable {
     public func read(path: String, file: String, sha256: String, kind: FileKind, modified: Timestamp,
                      emit: (IntakeItem) throws -> Void) throws {
         let delimiter: UInt8? = kind == .tsv ? 0x09 : nil
-        let head = try open(path, file: file, delimiter: delimiter)
+        let head = try open(path, file: file, kind: kind, delimiter: delimiter)
         guard let headers = try headerRow(head) else {
             throw IntakeError.notATable(file: file, reason: "the file is empty")
         }
         let map = HeaderMap(headers: headers, overrides: settings.overrides)
         var mapperSettings = settings.mapper
         if !settings.dateOrderConfigured, let column = map.index(of: .completedAt) {
-            mapperSettings.dateOrder = try detectDateOrder(path, file: file, delimiter: head.delimiter, column: column)
+            mapperSettings.dateOrder = try detectDateOrder(path, file: file, kind: kind, delimiter: head.delimiter, column: column)
                 ?? mapperSettings.dateOrder
         }
         let mapper = RowMapper(map: map, settings: mapperSettings, file: file, sha256: sha256, fallbackTime: modified)
@@ -41,7 +41,7 @@ public struct TableIntake: Sendable {
         for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
 
         // Each pass opens the file afresh: the reader streams and never rewinds.
-        let reader = try open(path, file: file, delimiter: head.delimiter)
+        let reader = try open(path, file: file, kind: kind, delimiter: head.delimiter)
         try reader.forEachRecord { record in
             if record.number == 1 { return true }
             if let reason = record.rejection {
@@ -60,8 +60,15 @@ public struct TableIntake: Sendable {
         }
     }
 
-    func open(_ path: String, file: String, delimiter: UInt8?) throws -> CSVReader {
-        do { return try CSVReader(path: path, delimiter: delimiter, limits: settings.limits) } catch {
+    /// A reader over the file; UTF-16 text is transcoded to UTF-8 on the way in.
+    func open(_ path: String, file: String, kind: FileKind, delimiter: UInt8?) throws -> CSVReader {
+        do {
+            if kind == .utf16Text {
+                return CSVReader(source: UTF16ByteSource(wrapping: try FileByteSource(path: path)), delimiter: delimiter,
+                                 limits: settings.limits, bufferSize: CSVReader.defaultBufferSize)
+            }
+            return try CSVReader(path: path, delimiter: delimiter, limits: settings.limits)
+        } catch {
             throw IntakeError.unreadable(file: file, reason: error.description)
         }
     }
@@ -77,8 +84,8 @@ public struct TableIntake: Sendable {
     }
 
     /// Scans the date column for a date that only one order can read.
-    func detectDateOrder(_ path: String, file: String, delimiter: UInt8, column: Int) throws -> DateOrder? {
-        let reader = try open(path, file: file, delimiter: delimiter)
+    func detectDateOrder(_ path: String, file: String, kind: FileKind, delimiter: UInt8, column: Int) throws -> DateOrder? {
+        let reader = try open(path, file: file, kind: kind, delimiter: delimiter)
         var found: DateOrder?
         var scanned = 0
         try reader.forEachRecord { record in
