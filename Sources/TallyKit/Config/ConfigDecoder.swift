@@ -263,10 +263,14 @@ extension TallyConfig.Site {
 extension TallyConfig.Limits {
     init(_ table: ConfigTable) throws(ConfigError) {
         self.init()
-        try table.allowOnly(["max_row_bytes", "max_fields", "max_file_bytes", "max_json_depth"])
+        try table.allowOnly(["max_row_bytes", "max_fields", "max_file_bytes", "max_json_depth",
+                             "max_entry_bytes", "max_total_bytes", "max_compression_ratio"])
         if let value = try table.int("max_row_bytes", atLeast: 1) { maxRowBytes = value }
         if let value = try table.int("max_fields", atLeast: 1) { maxFields = value }
         if let value = try table.int("max_file_bytes", atLeast: 1) { maxFileBytes = value }
         if let value = try table.int("max_json_depth", atLeast: 1) { maxJSONDepth = value }
+        if let value = try table.int("max_entry_bytes", atLeast: 1) { maxEntryBytes = value }
+        if let value = try table.int("max_total_bytes", atLeast: 1) { maxTotalBytes = value }
+        if let value = try table.int("max_compression_ratio", atLeast: 1) { maxCompressionRatio = value }
     }
 }

@@ -149,6 +149,12 @@ extension TallyConfig {
         public var maxFileBytes = 64 << 20
         /// JSON nested deeper than this is refused whole.
         public var maxJSONDepth = 64
+        /// Inflated bytes of one zip entry of a workbook (a sheet, the shared strings).
+        public var maxEntryBytes = WorkbookLimits().maxEntryBytes
+        /// Inflated bytes of all the entries read from one workbook.
+        public var maxTotalBytes = WorkbookLimits().maxTotalBytes
+        /// Inflated bytes per compressed byte of a workbook's zip entry.
+        public var maxCompressionRatio = WorkbookLimits().maxCompressionRatio
         public init() {}
     }
 

@@ -25,6 +25,7 @@ public struct EngineSettings: Sendable {
     public var rules: Rules
     public var site: SiteSettings
     public var limits: TableLimits
+    public var workbookLimits: WorkbookLimits
     public var jsonIntake: JSONIntake
     public var rosterFile: String?
     public var config: TallyConfig
@@ -45,6 +46,9 @@ public struct EngineSettings: Sendable {
         self.site = SiteSettings(title: config.site.title, names: config.site.names,
                                  top: config.site.top)
         limits = TableLimits(maxRowBytes: config.limits.maxRowBytes, maxFields: config.limits.maxFields)
+        workbookLimits = WorkbookLimits(maxEntryBytes: config.limits.maxEntryBytes, maxTotalBytes: config.limits.maxTotalBytes,
+                                        maxCompressionRatio: config.limits.maxCompressionRatio,
+                                        maxFields: config.limits.maxFields, maxRowBytes: config.limits.maxRowBytes)
         jsonIntake = JSONIntake(
             policy: .init(secret: config.kajabi.secret, siteSecrets: config.kajabi.sites, required: config.kajabi.requireSignature),
             payloads: .init(forms: config.kajabi.forms),

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+@testable import TallyKit
+
+/// Replays every input under Fixtures/fuzz/ — crashes the fuzzers (scripts/fuzz) found, and
+/// seeds written by hand — through the same checks the fuzz targets make.
+@Suite("Fuzz regressions")
+struct FuzzRegressionTests {
+    static func inputs(_ target: String) -> [String] {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fuzz/\(target)")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { !$0.hasPrefix(".") }.sorted().map { directory.appendingPathComponent($0).path }
+    }
+
+    @Test("CSV inputs read the same at every buffer size, without crashing", arguments: inputs("csv"))
+    func csv(path: String) throws {
+        let bytes = try FileSystem.readFile(path)
+        let limits = TableLimits(maxRowBytes: 256, maxFields: 16)
+        func records(_ reader: CSVReader) throws -> [[String]] {
+            var out: [[String]] = []
+            try reader.forEachRecord { record in
+                out.append(record.rejection.map { ["!" + $0] } ?? record.fields)
+                return true
+            }
+            return out
+        }
+        let whole = try records(CSVReader(bytes: bytes, limits: limits))
+        for size in [1, 2, 3, 7, 64] {
+            #expect(try records(CSVReader(bytes: bytes, limits: limits, bufferSize: size)) == whole)
+        }
+    }
+
+    @Test("JSON inputs are parsed or refused; parsed ones survive a round trip and shape detection", arguments: inputs("json"))
+    func json(path: String) throws {
+        let bytes = try FileSystem.readFile(path)
+        guard let value = try? JSONParser.parse(bytes) else { return }
+        #expect(try JSONParser.parse(value.serialized()) == value)
+        _ = try? KajabiPayload.events(in: value, source: EventSource(file: "f", sha256: "", row: 1), settings: .init(),
+                                      fallbackTime: Timestamp(milliseconds: 0))
+    }
+}
