@@ -22,39 +22,50 @@ public struct TableIntake: Sendable {
     public var settings: Settings
     public init(settings: Settings) { self.settings = settings }
 
+    /// Reads a CSV, TSV or UTF-16 text table.
     public func read(path: String, file: String, sha256: String, kind: FileKind, modified: Timestamp,
                      emit: (IntakeItem) throws -> Void) throws {
-        let delimiter: UInt8? = kind == .tsv ? 0x09 : nil
-        let head = try open(path, file: file, kind: kind, delimiter: delimiter)
-        guard let headers = try headerRow(head) else {
-            throw IntakeError.notATable(file: file, reason: "the file is empty")
+        let table = CSVTable(intake: self, path: path, file: file, kind: kind)
+        try read(table, file: file, sha256: sha256, modified: modified, emit: emit)
+    }
+
+    /// Reads any table: the header row finds the columns, then each row becomes an event or
+    /// a rejected row. The table is read twice when the date order must be found first.
+    public func read<Table: TableSource>(_ table: Table, file: String, sha256: String, modified: Timestamp,
+                                         emit: (IntakeItem) throws -> Void) throws {
+        var headers: [String]?
+        try table.forEachRow { row in
+            headers = (0..<row.count).map { row.string(at: $0) }
+            return false
         }
+        guard let headers else { throw IntakeError.notATable(file: file, reason: "the file is empty") }
         let map = HeaderMap(headers: headers, overrides: settings.overrides)
         var mapperSettings = settings.mapper
         if !settings.dateOrderConfigured, let column = map.index(of: .completedAt) {
-            mapperSettings.dateOrder = try detectDateOrder(path, file: file, kind: kind, delimiter: head.delimiter, column: column)
-                ?? mapperSettings.dateOrder
+            mapperSettings.dateOrder = try detectDateOrder(table, column: column) ?? mapperSettings.dateOrder
         }
         let mapper = RowMapper(map: map, settings: mapperSettings, file: file, sha256: sha256, fallbackTime: modified)
         if let problem = mapper.headerProblem(headers: headers) { throw IntakeError.notATable(file: file, reason: problem) }
         var columns: [(Column, Int)] = []
         for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
 
-        // Each pass opens the file afresh: the reader streams and never rewinds.
-        let reader = try open(path, file: file, kind: kind, delimiter: head.delimiter)
-        try reader.forEachRecord { record in
-            if record.number == 1 { return true }
-            if let reason = record.rejection {
-                try emit(.rejected(row: record.number, reason: reason, raw: record.raw))
+        var first = true
+        try table.forEachRow { row in
+            if first {
+                first = false
                 return true
             }
-            let result = mapper.event(row: record.number) { wanted in
-                for (column, index) in columns where column == wanted { return record.string(at: index) }
+            if let reason = row.rejection {
+                try emit(.rejected(row: row.number, reason: reason, raw: row.raw))
+                return true
+            }
+            let result = mapper.event(row: row.number) { wanted in
+                for (column, index) in columns where column == wanted { return row.string(at: index) }
                 return nil
             }
             switch result {
             case .success(let event): try emit(.event(event))
-            case .failure(let rejection): try emit(.rejected(row: record.number, reason: rejection.reason, raw: record.raw))
+            case .failure(let rejection): try emit(.rejected(row: row.number, reason: rejection.reason, raw: row.raw))
             }
             return true
         }
@@ -73,35 +84,74 @@ public struct TableIntake: Sendable {
         }
     }
 
-    /// The header row's fields, or nil for a file with no rows at all.
-    func headerRow(_ reader: CSVReader) throws -> [String]? {
-        var headers: [String]?
-        try reader.forEachRecord { record in
-            headers = (0..<record.count).map { record.string(at: $0) }
-            return false
-        }
-        return headers
-    }
-
     /// Scans the date column for a date that only one order can read.
-    func detectDateOrder(_ path: String, file: String, kind: FileKind, delimiter: UInt8, column: Int) throws -> DateOrder? {
-        let reader = try open(path, file: file, kind: kind, delimiter: delimiter)
+    func detectDateOrder<Table: TableSource>(_ table: Table, column: Int) throws -> DateOrder? {
         var found: DateOrder?
         var scanned = 0
-        try reader.forEachRecord { record in
-            guard record.number > 1, record.rejection == nil else { return true }
-            scanned += 1
-            let stop = scanned > 100_000
-            var evidence: DateOrder?
-            record.withBytes(at: column) { bytes in
-                evidence = DateParser.evidence(utf8: bytes)
+        var first = true
+        try table.forEachRow { row in
+            if first {
+                first = false
+                return true
             }
-            if let evidence {
+            guard row.rejection == nil else { return true }
+            scanned += 1
+            if let evidence = row.dateOrderEvidence(at: column) {
                 found = evidence
                 return false
             }
-            return !stop
+            return scanned <= 100_000
         }
         return found
+    }
+}
+
+/// One row of a table, whatever the file it came from.
+public protocol TableRow {
+    /// The row's number as the user's spreadsheet shows it (the header is row 1).
+    var number: Int { get }
+    var count: Int { get }
+    func string(at index: Int) -> String
+    /// Set when the row broke a limit: the row is rejected on its own, with this reason.
+    var rejection: String? { get }
+    /// The row as written, for `rejected.jsonl`.
+    var raw: String { get }
+    /// A date in this cell that only one order can read (`25/09/2024` is day-first).
+    func dateOrderEvidence(at index: Int) -> DateOrder?
+}
+
+/// A table that can be read from its first row, as many times as needed.
+public protocol TableSource {
+    associatedtype Row: TableRow
+    func forEachRow(_ body: (Row) throws -> Bool) throws
+}
+
+extension CSVRecord: TableRow {
+    public func dateOrderEvidence(at index: Int) -> DateOrder? {
+        withBytes(at: index) { DateParser.evidence(utf8: $0) }
+    }
+}
+
+/// A CSV, TSV or UTF-16 text file as a table: each pass opens the file afresh (the reader
+/// streams and never rewinds), with the delimiter the first pass detected.
+final class CSVTable: TableSource {
+    let intake: TableIntake
+    let path: String
+    let file: String
+    let kind: FileKind
+    private var delimiter: UInt8?
+
+    init(intake: TableIntake, path: String, file: String, kind: FileKind) {
+        self.intake = intake
+        self.path = path
+        self.file = file
+        self.kind = kind
+        delimiter = kind == .tsv ? 0x09 : nil
+    }
+
+    func forEachRow(_ body: (CSVRecord) throws -> Bool) throws {
+        let reader = try intake.open(path, file: file, kind: kind, delimiter: delimiter)
+        delimiter = reader.delimiter
+        try reader.forEachRecord { record in try body(record) }
     }
 }
