@@ -207,8 +207,12 @@ public final class Engine {
             try ledger.append(outcome)
             report.points += outcome.points.reduce(0) { $0 + $1.points }
             report.students = entries.count
-        case .xlsx: throw IntakeError.unsupported(file: file.name, kind: "an XLSX workbook")
-        case .ods: throw IntakeError.unsupported(file: file.name, kind: "an ODS spreadsheet")
+        case .xlsx, .ods:
+            let table = WorkbookTable(format: kind == .xlsx ? .xlsx : .ods, path: file.path, file: file.name,
+                                      sheet: settings.config.source(for: file.name)?.sheet, limits: settings.workbookLimits)
+            try settings.tableIntake(for: file.name).read(table, file: file.name, sha256: sha, modified: file.modified, emit: handle)
+        case .compoundFile:
+            throw IntakeError.workbook(file: file.name, .encrypted)
         case .zip: throw IntakeError.notATable(file: file.name, reason: "it is a zip archive, not a workbook")
         case .email: throw IntakeError.unsupported(file: file.name, kind: "an email message")
         case .otherEncoding:

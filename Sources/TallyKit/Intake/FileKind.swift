@@ -9,6 +9,8 @@ public enum FileKind: String, Equatable, Sendable {
     case xlsx
     case ods
     case zip
+    /// An OLE compound file: a password-protected XLSX, or a legacy .xls.
+    case compoundFile = "compound file"
     case email
     case utf16Text = "utf-16 text"
     /// Text that is not UTF-8 (Latin-1, Windows-1252, ...): refused with how to re-save it.
@@ -24,6 +26,7 @@ public enum FileKind: String, Equatable, Sendable {
             if ext == "xlsx" || ext == "xlsm" || containsASCII(head, "xl/") || containsASCII(head, "[Content_Types].xml") { return .xlsx }
             return .zip
         }
+        if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) { return .compoundFile }
         if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) { return .utf16Text }
         var body = head[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }

@@ -7,6 +7,7 @@ public enum IntakeError: Error, CustomStringConvertible, Equatable, Sendable {
     case unknownShape(file: String, reason: String)
     case signature(file: String, reason: String)
     case tooLarge(file: String, bytes: Int, limit: Int)
+    case workbook(file: String, WorkbookError)
 
     public var description: String {
         switch self {
@@ -22,6 +23,8 @@ public enum IntakeError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(file) is JSON of a shape Tally does not know: \(reason). " + KajabiPayload.knownShapes
         case let .signature(file, reason):
             return "\(file) was refused: \(reason)."
+        case let .workbook(file, error):
+            return "\(file) was refused: \(error)."
         case let .tooLarge(file, bytes, limit):
             return "\(file) is \(bytes) bytes, over the limit of \(limit) bytes for a JSON document ([limits] max_json_bytes). Split it, or send it as JSON lines."
         }

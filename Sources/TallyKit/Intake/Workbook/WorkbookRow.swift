@@ -1,0 +1,70 @@
+import Foundation
+import ZIPFoundation
+
+/// One row of a workbook's sheet, as text, ready for the same row mapping as a CSV row.
+public struct WorkbookRow: Sendable, Equatable, TableRow {
+    /// The row's number in the sheet (1-based, as the spreadsheet shows it).
+    public var number: Int
+    /// Cell text from column A on; "" where a cell is empty.
+    public var cells: [String]
+    /// Set when the row broke a limit (too many cells, too long): rejected on its own.
+    public var rejection: String?
+
+    public init(number: Int, cells: [String], rejection: String? = nil) {
+        self.number = number
+        self.cells = cells
+        self.rejection = rejection
+    }
+
+    public var count: Int { cells.count }
+    public func string(at index: Int) -> String { index < cells.count ? cells[index] : "" }
+    public var raw: String { String(decoding: cells.joined(separator: ",").utf8.prefix(4096), as: UTF8.self) }
+    public func dateOrderEvidence(at index: Int) -> DateOrder? { DateParser.evidence(string(at: index)) }
+}
+
+/// Shared helpers of the workbook readers.
+enum Workbook {
+    /// Opens a zip archive, or says why the file is not one.
+    static func open(_ path: String) throws(WorkbookError) -> Archive {
+        do {
+            return try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw .notAWorkbook("it is not a zip archive, or its end is missing (a truncated download?)")
+        }
+    }
+
+    /// An XML reader over one entry of the archive, within the limits' budget.
+    static func xml(_ archive: Archive, _ path: String, budget: ZipEntryStream.Budget) throws(WorkbookError) -> XMLStreamReader? {
+        guard let entry = archive[path] else { return nil }
+        return try XMLStreamReader(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: path)
+    }
+
+    /// A number as a person writes it: `8`, `8.5`, `-0.25`.
+    static func plainNumber(_ text: String) -> String {
+        guard let value = Double(text), value.isFinite else { return text }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+        return String(value)
+    }
+
+    /// An ISO 8601 text for a moment given as days since `epoch` (a spreadsheet serial).
+    static func iso(days serial: Double, from epoch: (year: Int, month: Int, day: Int)) -> String? {
+        guard serial.isFinite, abs(serial) < 3_000_000, let base = Timestamp(year: epoch.year, month: epoch.month, day: epoch.day) else {
+            return nil
+        }
+        let seconds = (serial * 86_400).rounded()
+        return Timestamp(milliseconds: base.milliseconds + Int64(seconds) * 1000).iso8601
+    }
+
+    /// A row within the limits, or the same row rejected with the reason.
+    static func bounded(_ row: WorkbookRow, _ limits: WorkbookLimits) -> WorkbookRow {
+        if row.cells.count > limits.maxFields {
+            return WorkbookRow(number: row.number, cells: [],
+                               rejection: "the row has \(row.cells.count) cells, more than the limit of \(limits.maxFields)")
+        }
+        let bytes = row.cells.reduce(0) { $0 + $1.utf8.count }
+        if bytes > limits.maxRowBytes {
+            return WorkbookRow(number: row.number, cells: [], rejection: "the row is longer than \(limits.maxRowBytes) bytes")
+        }
+        return row
+    }
+}

@@ -1,0 +1,119 @@
+/// The cells of one worksheet part, row by row: `<row r="7"><c r="C7" t="s" s="3"><v>…</v></c>`.
+struct SheetParser {
+    let reader: XMLStreamReader?
+    let strings: [String]
+    let dateStyles: [Bool]
+    let date1904: Bool
+    let limits: WorkbookLimits
+
+    func rows(_ body: (WorkbookRow) throws -> Bool) throws {
+        guard let reader else { return }
+        var rowNumber = 0
+        var cells: [String] = []
+        var tooWide = false
+        var column = 0
+        var type = "", style = 0
+        var value = "", inline = ""
+        var inValue = false, inInline = false, inPhonetic = false
+        var inRow = false
+
+        func finishRow() throws -> Bool {
+            defer { cells.removeAll(keepingCapacity: true); tooWide = false }
+            if tooWide {
+                return try body(WorkbookRow(number: rowNumber, cells: [], rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields"))
+            }
+            while cells.last == "" { cells.removeLast() }
+            guard !cells.isEmpty else { return true }
+            return try body(Workbook.bounded(WorkbookRow(number: rowNumber, cells: cells), limits))
+        }
+
+        while try reader.next() {
+            if reader.isElement {
+                switch reader.localName {
+                case "row":
+                    rowNumber = reader.attribute("r").flatMap(Int.init) ?? rowNumber + 1
+                    column = 0
+                    inRow = !reader.isEmptyElement
+                case "c":
+                    column = reader.attribute("r").flatMap(SheetParser.column(of:)) ?? column + 1
+                    type = reader.attribute("t") ?? "n"
+                    style = reader.attribute("s").flatMap(Int.init) ?? 0
+                    value = ""
+                    inline = ""
+                case "v": inValue = !reader.isEmptyElement
+                case "is": inInline = !reader.isEmptyElement
+                case "rPh": inPhonetic = !reader.isEmptyElement
+                default: break
+                }
+            } else if reader.isText {
+                if inValue { value += reader.value } else if inInline && !inPhonetic { inline += reader.value }
+            } else if reader.isEndElement {
+                switch reader.localName {
+                case "v": inValue = false
+                case "is": inInline = false
+                case "rPh": inPhonetic = false
+                case "c":
+                    guard column >= 1 else { continue }
+                    if column > limits.maxFields {
+                        tooWide = true
+                        continue
+                    }
+                    let text = cellText(type: type, style: style, value: value, inline: inline)
+                    if !text.isEmpty {
+                        if cells.count < column { cells.append(contentsOf: repeatElement("", count: column - cells.count)) }
+                        cells[column - 1] = text
+                    }
+                case "row":
+                    inRow = false
+                    if try !finishRow() { return }
+                default: break
+                }
+            }
+        }
+        if inRow { _ = try finishRow() }
+    }
+
+    /// The text of a cell by its type: shared or inline string, boolean, error, formula
+    /// string, ISO date, or a number — shown as a date when its style's format is one.
+    func cellText(type: String, style: Int, value: String, inline: String) -> String {
+        switch type {
+        case "s":
+            guard let index = Int(value.trimmingCharacters(in: .whitespaces)), strings.indices.contains(index) else { return "" }
+            return strings[index]
+        case "inlineStr": return XLSXWorkbook.unescape(inline)
+        case "b": return value == "1" ? "TRUE" : "FALSE"
+        case "str", "e": return XLSXWorkbook.unescape(value)
+        case "d": return value
+        default:
+            guard !value.isEmpty else { return "" }
+            if dateStyles.indices.contains(style), dateStyles[style], let serial = Double(value) {
+                return serialDate(serial) ?? value
+            }
+            return Workbook.plainNumber(value)
+        }
+    }
+
+    /// A date serial in the workbook's system: 1904 counts from 1904-01-01; 1900 counts from
+    /// 1899-12-31 with Excel's phantom 29 February 1900 (serials from 61 on are a day ahead).
+    func serialDate(_ serial: Double) -> String? {
+        if date1904 { return Workbook.iso(days: serial, from: (1904, 1, 1)) }
+        return Workbook.iso(days: serial >= 61 ? serial - 1 : serial, from: (1899, 12, 31))
+    }
+
+    /// `C7` → 3; nil for anything that is not a cell reference.
+    static func column(of reference: String) -> Int? {
+        var column = 0
+        for byte in reference.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): column = column * 26 + Int(byte - UInt8(ascii: "A")) + 1
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): column = column * 26 + Int(byte - UInt8(ascii: "a")) + 1
+            case UInt8(ascii: "$"): continue
+            default: return column > 0 ? column : nil
+            }
+            if column > 1 << 20 { return nil }
+        }
+        return column > 0 ? column : nil
+    }
+}
+
+import Foundation

@@ -1,0 +1,177 @@
+import ZIPFoundation
+
+/// Reads a sheet of an XLSX (or XLSM) workbook as rows of text, streaming.
+///
+/// The workbook's parts are read in order — `xl/workbook.xml` (sheet names and the date
+/// system), its relationships (which part is which sheet), the shared strings and the cell
+/// styles (which number formats are dates) — then the chosen sheet, one node at a time. Cells
+/// are addressed by reference, so sparse rows (`C7` right after `A7`) land in their columns.
+public enum XLSXWorkbook {
+    static let relationships = ["http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                                "http://purl.oclc.org/ooxml/officeDocument/relationships"]
+
+    /// Calls `row` for each non-empty row of the sheet named `sheet` (default: the first in
+    /// workbook order) until it returns false.
+    public static func read(path: String, sheet: String? = nil, limits: WorkbookLimits = .init(),
+                            row: (WorkbookRow) throws -> Bool) throws {
+        let archive = try Workbook.open(path)
+        let budget = ZipEntryStream.Budget(limits: limits)
+        guard let workbook = try Workbook.xml(archive, "xl/workbook.xml", budget: budget) else {
+            throw WorkbookError.notAWorkbook("it has no xl/workbook.xml (is it an XLSX file?)")
+        }
+        var sheets: [(name: String, id: String)] = []
+        var date1904 = false
+        while try workbook.next() {
+            guard workbook.isElement else { continue }
+            if workbook.localName == "workbookPr", let flag = workbook.attribute("date1904") {
+                date1904 = flag == "1" || flag == "true"
+            } else if workbook.localName == "sheet", let name = workbook.attribute("name") {
+                let id = relationships.lazy.compactMap { workbook.attribute("id", namespace: $0) }.first ?? ""
+                sheets.append((name, id))
+            }
+        }
+        workbook.close()
+        let targets = try relationshipTargets(archive, budget: budget)
+        guard !sheets.isEmpty else { throw WorkbookError.noSheets }
+        let chosen: (name: String, id: String)
+        if let sheet {
+            guard let found = sheets.first(where: { $0.name == sheet }) else {
+                throw WorkbookError.noSuchSheet(name: sheet, available: sheets.map(\.name))
+            }
+            chosen = found
+        } else {
+            chosen = sheets[0]
+        }
+        let sheetPath = targets.byID[chosen.id] ?? "xl/worksheets/sheet1.xml"
+        let strings = try sharedStrings(archive, path: targets.sharedStrings ?? "xl/sharedStrings.xml", budget: budget)
+        let dateStyles = try styles(archive, path: targets.styles ?? "xl/styles.xml", budget: budget)
+        guard let reader = try Workbook.xml(archive, sheetPath, budget: budget) else {
+            throw WorkbookError.corrupt("the sheet \"\(chosen.name)\" has no part \(sheetPath)")
+        }
+        defer { reader.close() }
+        try SheetParser(reader: reader, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits).rows(row)
+    }
+
+    /// Relationship id → part path, and the shared strings' and styles' parts.
+    static func relationshipTargets(_ archive: Archive, budget: ZipEntryStream.Budget) throws
+        -> (byID: [String: String], sharedStrings: String?, styles: String?) {
+        var byID: [String: String] = [:]
+        var shared: String?, styles: String?
+        guard let rels = try Workbook.xml(archive, "xl/_rels/workbook.xml.rels", budget: budget) else { return ([:], nil, nil) }
+        defer { rels.close() }
+        while try rels.next() {
+            guard rels.isElement, rels.localName == "Relationship", let id = rels.attribute("Id"),
+                  let target = rels.attribute("Target") else { continue }
+            let path = target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target
+            byID[id] = path
+            let type = rels.attribute("Type") ?? ""
+            if type.hasSuffix("/sharedStrings") { shared = path }
+            if type.hasSuffix("/styles") { styles = path }
+        }
+        return (byID, shared, styles)
+    }
+
+    /// The shared strings, in order: each `<si>`'s text runs joined (phonetic runs skipped).
+    static func sharedStrings(_ archive: Archive, path: String, budget: ZipEntryStream.Budget) throws -> [String] {
+        guard let reader = try Workbook.xml(archive, path, budget: budget) else { return [] }
+        defer { reader.close() }
+        var strings: [String] = []
+        var current = ""
+        var inText = false, inPhonetic = false
+        while try reader.next() {
+            if reader.isElement {
+                switch reader.localName {
+                case "si": current = ""
+                case "t": inText = !reader.isEmptyElement
+                case "rPh": inPhonetic = !reader.isEmptyElement
+                default: break
+                }
+                if reader.localName == "si" && reader.isEmptyElement { strings.append("") }
+            } else if reader.isEndElement {
+                switch reader.localName {
+                case "si": strings.append(unescape(current))
+                case "t": inText = false
+                case "rPh": inPhonetic = false
+                default: break
+                }
+            } else if reader.isText, inText, !inPhonetic {
+                current += reader.value
+            }
+        }
+        return strings
+    }
+
+    /// For each cell style (`cellXfs` index), whether its number format shows a date.
+    static func styles(_ archive: Archive, path: String, budget: ZipEntryStream.Budget) throws -> [Bool] {
+        guard let reader = try Workbook.xml(archive, path, budget: budget) else { return [] }
+        defer { reader.close() }
+        var custom: [Int: Bool] = [:]
+        var result: [Bool] = []
+        var inCellXfs = false
+        while try reader.next() {
+            if reader.isElement {
+                switch reader.localName {
+                case "numFmt":
+                    if let id = reader.attribute("numFmtId").flatMap(Int.init), let code = reader.attribute("formatCode") {
+                        custom[id] = isDateFormat(code)
+                    }
+                case "cellXfs": inCellXfs = !reader.isEmptyElement
+                case "xf" where inCellXfs:
+                    let id = reader.attribute("numFmtId").flatMap(Int.init) ?? 0
+                    result.append(custom[id] ?? isBuiltInDate(id))
+                default: break
+                }
+            } else if reader.isEndElement && reader.localName == "cellXfs" {
+                inCellXfs = false
+            }
+        }
+        return result
+    }
+
+    static func isBuiltInDate(_ id: Int) -> Bool {
+        (14...22).contains(id) || (27...36).contains(id) || (45...47).contains(id) || (50...58).contains(id)
+    }
+
+    /// A custom format code shows a date or time when it has d, m, y, h or s outside quoted
+    /// text, escapes and brackets (`[Red]`, `[$-409]`); `[h]` elapsed hours count too.
+    static func isDateFormat(_ code: String) -> Bool {
+        var quoted = false, bracket = false, escaped = false
+        for character in code.lowercased() {
+            if escaped {
+                escaped = false
+                continue
+            }
+            if character == "\"" { quoted.toggle(); continue }
+            if quoted { continue }
+            if character == "\\" { escaped = true; continue }
+            if character == "[" { bracket = true; continue }
+            if character == "]" { bracket = false; continue }
+            if bracket {
+                if character == "h" || character == "s" { return true }   // [h], [ss]: elapsed time
+                continue
+            }
+            if "dmyhs".contains(character) { return true }
+        }
+        return false
+    }
+
+    /// Decodes `_xHHHH_` escapes (`_x000D_` is a carriage return).
+    static func unescape(_ text: String) -> String {
+        guard text.contains("_x") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "_x") {
+            out += rest[..<start.lowerBound]
+            let after = rest[start.upperBound...]
+            let hex = after.prefix(4)
+            if hex.count == 4, after.dropFirst(4).first == "_", let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) {
+                out.unicodeScalars.append(scalar)
+                rest = after.dropFirst(5)
+            } else {
+                out += "_x"
+                rest = after
+            }
+        }
+        return out + rest
+    }
+}
