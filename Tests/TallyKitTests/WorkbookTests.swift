@@ -145,3 +145,10 @@ func residentPeak() -> Int {
           let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
     return kilobytes * 1024
 }
+
+extension WorkbookTests {
+    @Test("a password-protected ODS is refused as such")
+    func encryptedODS() throws {
+        #expect(throws: WorkbookError.encrypted) { try Self.rows("pass_protected.ods", in: Self.corpus) }
+    }
+}
