@@ -152,3 +152,16 @@ extension WorkbookTests {
         #expect(throws: WorkbookError.encrypted) { try Self.rows("pass_protected.ods", in: Self.corpus) }
     }
 }
+
+extension WorkbookTests {
+    @Test("LibreOffice's XLSX and ODS of the same CSV read the same (its import kept the dates as text)",
+          arguments: ["libreoffice-form.xlsx", "libreoffice-form.ods"])
+    func libreOffice(name: String) throws {
+        let rows = try Self.rows(name)
+        #expect(rows.map(\.cells) == [
+            ["Timestamp", "Email Address", "Name", "Course"],
+            ["2024-09-02 10:30:00", "lo.xlsx@example.org", "Libre Office", "AI Foundations"],
+            ["09/03/2024", "lo2@example.org", "Calc User", "Data Literacy"],
+        ])
+    }
+}
