@@ -39,3 +39,27 @@ struct FuzzRegressionTests {
                                       fallbackTime: Timestamp(milliseconds: 0))
     }
 }
+
+extension FuzzRegressionTests {
+    @Test("worksheet XML inputs give bounded rows or a refusal", arguments: inputs("xlsx"))
+    func xlsxSheet(path: String) throws {
+        let reader = try XMLStreamReader(source: BytesXMLSource(try FileSystem.readFile(path)), name: "sheet1.xml")
+        defer { reader.close() }
+        let parser = SheetParser(reader: reader, strings: ["a", "b"], dateStyles: [false, true], date1904: false,
+                                 limits: WorkbookLimits(maxFields: 64, maxRowBytes: 4096))
+        try? parser.rows { row in
+            #expect(row.cells.count <= 64)
+            return true
+        }
+    }
+
+    @Test("ODS content inputs give bounded rows or a refusal", arguments: inputs("ods"))
+    func odsContent(path: String) throws {
+        let reader = try XMLStreamReader(source: BytesXMLSource(try FileSystem.readFile(path)), name: "content.xml")
+        defer { reader.close() }
+        try? ODSWorkbook.rows(of: reader, sheet: nil, limits: WorkbookLimits(maxFields: 64, maxRowBytes: 4096)) { row in
+            #expect(row.cells.count <= 64)
+            return true
+        }
+    }
+}

@@ -130,11 +130,11 @@ struct WorkbookTests {
         #expect(parser1900.serialDate(45537.4375) == "2024-09-02T10:30:00Z")
         let parser1904 = SheetParser(reader: nil, strings: [], dateStyles: [], date1904: true, limits: .init())
         #expect(parser1904.serialDate(44075.4375) == "2024-09-02T10:30:00Z")
-        #expect(XLSXWorkbook.isDateFormat("yyyy-mm-dd"))
-        #expect(XLSXWorkbook.isDateFormat("[$-409]h:mm AM/PM"))
-        #expect(!XLSXWorkbook.isDateFormat("#,##0.00\\ \"kg\""))
-        #expect(!XLSXWorkbook.isDateFormat("[Red]0.00"))
-        #expect(XLSXWorkbook.unescape("a_x000D_b_x0041_") == "a\rbA")
+        #expect(XLSXFormat.isDateFormat("yyyy-mm-dd"))
+        #expect(XLSXFormat.isDateFormat("[$-409]h:mm AM/PM"))
+        #expect(!XLSXFormat.isDateFormat("#,##0.00\\ \"kg\""))
+        #expect(!XLSXFormat.isDateFormat("[Red]0.00"))
+        #expect(XLSXFormat.unescape("a_x000D_b_x0041_") == "a\rbA")
     }
 }
 

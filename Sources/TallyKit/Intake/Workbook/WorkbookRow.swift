@@ -1,5 +1,3 @@
-import Foundation
-import ZIPFoundation
 
 /// One row of a workbook's sheet, as text, ready for the same row mapping as a CSV row.
 public struct WorkbookRow: Sendable, Equatable, TableRow {
@@ -24,21 +22,6 @@ public struct WorkbookRow: Sendable, Equatable, TableRow {
 
 /// Shared helpers of the workbook readers.
 enum Workbook {
-    /// Opens a zip archive, or says why the file is not one.
-    static func open(_ path: String) throws(WorkbookError) -> Archive {
-        do {
-            return try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            throw .notAWorkbook("it is not a zip archive, or its end is missing (a truncated download?)")
-        }
-    }
-
-    /// An XML reader over one entry of the archive, within the limits' budget.
-    static func xml(_ archive: Archive, _ path: String, budget: ZipEntryStream.Budget) throws(WorkbookError) -> XMLStreamReader? {
-        guard let entry = archive[path] else { return nil }
-        return try XMLStreamReader(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: path)
-    }
-
     /// A number as a person writes it: `8`, `8.5`, `-0.25`.
     static func plainNumber(_ text: String) -> String {
         guard let value = Double(text), value.isFinite else { return text }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The cells of one worksheet part, row by row: `<row r="7"><c r="C7" t="s" s="3"><v>…</v></c>`.
 struct SheetParser {
     let reader: XMLStreamReader?
@@ -80,9 +82,9 @@ struct SheetParser {
         case "s":
             guard let index = Int(value.trimmingCharacters(in: .whitespaces)), strings.indices.contains(index) else { return "" }
             return strings[index]
-        case "inlineStr": return XLSXWorkbook.unescape(inline)
+        case "inlineStr": return XLSXFormat.unescape(inline)
         case "b": return value == "1" ? "TRUE" : "FALSE"
-        case "str", "e": return XLSXWorkbook.unescape(value)
+        case "str", "e": return XLSXFormat.unescape(value)
         case "d": return value
         default:
             guard !value.isEmpty else { return "" }
@@ -116,4 +118,53 @@ struct SheetParser {
     }
 }
 
-import Foundation
+
+/// The number formats and string escapes of SpreadsheetML.
+enum XLSXFormat {
+    static func isBuiltInDate(_ id: Int) -> Bool {
+        (14...22).contains(id) || (27...36).contains(id) || (45...47).contains(id) || (50...58).contains(id)
+    }
+
+    /// A custom format code shows a date or time when it has d, m, y, h or s outside quoted
+    /// text, escapes and brackets (`[Red]`, `[$-409]`); `[h]` elapsed hours count too.
+    static func isDateFormat(_ code: String) -> Bool {
+        var quoted = false, bracket = false, escaped = false
+        for character in code.lowercased() {
+            if escaped {
+                escaped = false
+                continue
+            }
+            if character == "\"" { quoted.toggle(); continue }
+            if quoted { continue }
+            if character == "\\" { escaped = true; continue }
+            if character == "[" { bracket = true; continue }
+            if character == "]" { bracket = false; continue }
+            if bracket {
+                if character == "h" || character == "s" { return true }   // [h], [ss]: elapsed time
+                continue
+            }
+            if "dmyhs".contains(character) { return true }
+        }
+        return false
+    }
+
+    /// Decodes `_xHHHH_` escapes (`_x000D_` is a carriage return).
+    static func unescape(_ text: String) -> String {
+        guard text.contains("_x") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "_x") {
+            out += rest[..<start.lowerBound]
+            let after = rest[start.upperBound...]
+            let hex = after.prefix(4)
+            if hex.count == 4, after.dropFirst(4).first == "_", let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) {
+                out.unicodeScalars.append(scalar)
+                rest = after.dropFirst(5)
+            } else {
+                out += "_x"
+                rest = after
+            }
+        }
+        return out + rest
+    }
+}

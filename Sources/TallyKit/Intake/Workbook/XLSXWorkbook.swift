@@ -89,7 +89,7 @@ public enum XLSXWorkbook {
                 if reader.localName == "si" && reader.isEmptyElement { strings.append("") }
             } else if reader.isEndElement {
                 switch reader.localName {
-                case "si": strings.append(unescape(current))
+                case "si": strings.append(XLSXFormat.unescape(current))
                 case "t": inText = false
                 case "rPh": inPhonetic = false
                 default: break
@@ -113,12 +113,12 @@ public enum XLSXWorkbook {
                 switch reader.localName {
                 case "numFmt":
                     if let id = reader.attribute("numFmtId").flatMap(Int.init), let code = reader.attribute("formatCode") {
-                        custom[id] = isDateFormat(code)
+                        custom[id] = XLSXFormat.isDateFormat(code)
                     }
                 case "cellXfs": inCellXfs = !reader.isEmptyElement
                 case "xf" where inCellXfs:
                     let id = reader.attribute("numFmtId").flatMap(Int.init) ?? 0
-                    result.append(custom[id] ?? isBuiltInDate(id))
+                    result.append(custom[id] ?? XLSXFormat.isBuiltInDate(id))
                 default: break
                 }
             } else if reader.isEndElement && reader.localName == "cellXfs" {
@@ -128,50 +128,4 @@ public enum XLSXWorkbook {
         return result
     }
 
-    static func isBuiltInDate(_ id: Int) -> Bool {
-        (14...22).contains(id) || (27...36).contains(id) || (45...47).contains(id) || (50...58).contains(id)
-    }
-
-    /// A custom format code shows a date or time when it has d, m, y, h or s outside quoted
-    /// text, escapes and brackets (`[Red]`, `[$-409]`); `[h]` elapsed hours count too.
-    static func isDateFormat(_ code: String) -> Bool {
-        var quoted = false, bracket = false, escaped = false
-        for character in code.lowercased() {
-            if escaped {
-                escaped = false
-                continue
-            }
-            if character == "\"" { quoted.toggle(); continue }
-            if quoted { continue }
-            if character == "\\" { escaped = true; continue }
-            if character == "[" { bracket = true; continue }
-            if character == "]" { bracket = false; continue }
-            if bracket {
-                if character == "h" || character == "s" { return true }   // [h], [ss]: elapsed time
-                continue
-            }
-            if "dmyhs".contains(character) { return true }
-        }
-        return false
-    }
-
-    /// Decodes `_xHHHH_` escapes (`_x000D_` is a carriage return).
-    static func unescape(_ text: String) -> String {
-        guard text.contains("_x") else { return text }
-        var out = ""
-        var rest = Substring(text)
-        while let start = rest.range(of: "_x") {
-            out += rest[..<start.lowerBound]
-            let after = rest[start.upperBound...]
-            let hex = after.prefix(4)
-            if hex.count == 4, after.dropFirst(4).first == "_", let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) {
-                out.unicodeScalars.append(scalar)
-                rest = after.dropFirst(5)
-            } else {
-                out += "_x"
-                rest = after
-            }
-        }
-        return out + rest
-    }
 }

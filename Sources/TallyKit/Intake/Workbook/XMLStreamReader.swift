@@ -18,20 +18,26 @@ final class XMLStreamReader {
     }
 
     private var reader: xmlTextReaderPtr?
-    private let source: ZipEntryStream
+    private let source: any XMLByteSource
     private let name: String
-    private var context: Unmanaged<ZipEntryStream>
+    private var context: Unmanaged<SourceBox>
+
+    /// Holds the source for libxml2's read callback.
+    private final class SourceBox {
+        let source: any XMLByteSource
+        init(_ source: any XMLByteSource) { self.source = source }
+    }
 
     /// The corresponding C function is `xmlReaderForIO`.
-    init(source: ZipEntryStream, name: String) throws(WorkbookError) {
+    init(source: any XMLByteSource, name: String) throws(WorkbookError) {
         XMLStreamReader.refuseExternalEntities
         self.source = source
         self.name = name
-        context = Unmanaged.passRetained(source)
+        context = Unmanaged.passRetained(SourceBox(source))
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
         reader = xmlReaderForIO({ context, buffer, length in
             guard let context, let buffer, length > 0 else { return 0 }
-            let stream = Unmanaged<ZipEntryStream>.fromOpaque(context).takeUnretainedValue()
+            let stream = Unmanaged<SourceBox>.fromOpaque(context).takeUnretainedValue().source
             do {
                 return Int32(try stream.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(length))))
             } catch {
@@ -126,4 +132,32 @@ final class XMLStreamReader {
     private static let refuseExternalEntities: Void = {
         xmlSetExternalEntityLoader { _, _, _ in nil }
     }()
+}
+
+/// Where an `XMLStreamReader` pulls its bytes from: a zip entry, or bytes in memory.
+protocol XMLByteSource: AnyObject {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(WorkbookError) -> Int
+    /// What stopped the source early, if anything did.
+    var failureIfAny: WorkbookError? { get }
+    /// The reader needs no more bytes.
+    func cancel()
+}
+
+/// XML already in memory (tests, the fuzz targets).
+final class BytesXMLSource: XMLByteSource {
+    private let bytes: [UInt8]
+    private var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(buffer.count, bytes.count - offset)
+        guard count > 0 else { return 0 }
+        bytes.withUnsafeBytes { source in
+            guard let base = source.baseAddress else { return }
+            buffer.baseAddress?.copyMemory(from: base + offset, byteCount: count)
+        }
+        offset += count
+        return count
+    }
+    var failureIfAny: WorkbookError? { nil }
+    func cancel() {}
 }

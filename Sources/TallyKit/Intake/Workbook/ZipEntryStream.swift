@@ -8,7 +8,7 @@ import ZIPFoundation
 /// and blocks while the reader is behind, so a sheet of any size costs a few hundred KiB.
 /// The producer counts what it inflates and stops the moment a limit is passed — the size an
 /// entry declares is not trusted — and a reader that stops early cancels it.
-final class ZipEntryStream: @unchecked Sendable {
+final class ZipEntryStream: XMLByteSource, @unchecked Sendable {
     // @unchecked: every mutable field is guarded by `condition`; the archive is used by the
     // producer thread only, while the consumer waits on the queue.
     private let condition = NSCondition()
