@@ -96,17 +96,26 @@ extension ParsableCommand {
     /// Runs `body`, printing a `Failure` or any other error as `tally: message` and exiting
     /// with its code (1 for anything unexpected).
     func reporting(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let failure as Failure {
-            printError("tally: \(failure.description)")
-            throw ExitCode(failure.code)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            printError("tally: \(error)")
-            throw ExitCode(1)
-        }
+        do { try body() } catch { throw exitStatus(for: error) }
+    }
+
+    /// `reporting` for async commands.
+    func reportingAsync(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch { throw exitStatus(for: error) }
+    }
+}
+
+/// Prints what went wrong (once) and gives the exit code the contract names for it.
+func exitStatus(for error: any Error) -> ExitCode {
+    switch error {
+    case let failure as Failure:
+        printError("tally: \(failure.description)")
+        return ExitCode(failure.code)
+    case let exit as ExitCode:
+        return exit
+    default:
+        printError("tally: \(error)")
+        return ExitCode(1)
     }
 }
 

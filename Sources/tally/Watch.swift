@@ -30,20 +30,3 @@ struct Watch: AsyncParsableCommand {
         }
     }
 }
-
-extension AsyncParsableCommand {
-    /// `reporting` for async commands: prints a failure and exits with its code.
-    func reportingAsync(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let failure as Failure {
-            printError("tally: \(failure.description)")
-            throw ExitCode(failure.code)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            printError("tally: \(error)")
-            throw ExitCode(1)
-        }
-    }
-}
