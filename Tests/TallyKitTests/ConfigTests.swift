@@ -211,13 +211,15 @@ struct SecretTests {
 }
 
 @Suite("loading tally.toml from disk")
-struct ConfigFileTests {
+final class ConfigFileTests {
     let directory: String
 
     init() throws {
         directory = NSTemporaryDirectory() + "tally-config-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     @Test("a file on disk decodes like its text")
     func readsFile() throws {

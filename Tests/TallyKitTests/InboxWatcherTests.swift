@@ -4,13 +4,15 @@ import Testing
 
 /// The inotify watcher, against a real directory and real kernel events.
 @Suite("InboxWatcher")
-struct InboxWatcherTests {
+final class InboxWatcherTests {
     let directory: String
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString)").path
         try FileSystem.createDirectory(directory)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     /// Collects batches until `enough` says so (or 5 s pass), then stops the watcher.
     func collect(_ watcher: InboxWatcher, until enough: @escaping @Sendable ([InboxWatcher.Batch]) -> Bool) async throws -> [InboxWatcher.Batch] {

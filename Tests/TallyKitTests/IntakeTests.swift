@@ -3,13 +3,15 @@ import Testing
 @testable import TallyKit
 
 /// Files into events or rejected rows, as the engine's readers see them.
-struct IntakeTests {
+final class IntakeTests {
     let directory: String
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-\(UUID().uuidString)").path
         try FileSystem.createDirectory(directory)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func write(_ name: String, _ text: String) throws -> String {
         let path = directory + "/" + name

@@ -3,13 +3,15 @@ import Testing
 @testable import TallyKit
 
 /// The ledgers: append-only lines, hash chains, commits, and what recovery cuts.
-struct LedgerTests {
+final class LedgerTests {
     let directory: String
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
         try FileSystem.createDirectory(directory)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     static let t0 = Timestamp(year: 2024, month: 9, day: 2)!
 

@@ -5,12 +5,19 @@ import Testing
 /// 2024-09-02T10:30:00Z.
 private let noon = Timestamp(milliseconds: 1_725_273_000_000)
 
-/// A fresh, empty directory under the system's temporary directory.
+/// A fresh, empty directory under this test run's own temporary directory (removed at exit).
 private func temporaryDirectory() throws -> String {
-    let path = NSTemporaryDirectory() + "tally-site-" + UUID().uuidString
+    let path = siteTestRoot + "/" + UUID().uuidString
     try FileSystem.createDirectory(path)
     return path
 }
+
+/// One folder for every site the tests render, removed when the test process exits.
+private let siteTestRoot: String = {
+    let root = NSTemporaryDirectory() + "tally-site-tests-\(getpid())"
+    atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "tally-site-tests-\(getpid())") }
+    return root
+}()
 
 /// Every file under `directory`, relative path → text.
 private func files(in directory: String) throws -> [String: String] {

@@ -140,6 +140,7 @@ public final class InboxWatcher: Sendable {
                           !event.mask.contains(.isDirectory), !Inbox.isIncomplete(name) {
                     if pendingNames.insert(name).inserted { names.append(name) }
                     note(rescan: false)
+                    if names.count >= maxFiles { deliver() }   // one read can hold thousands of events
                 }
             }
             return lost ? rewatch() : true
