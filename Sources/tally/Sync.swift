@@ -22,9 +22,11 @@ struct Sync: AsyncParsableCommand {
 
 /// One line for a batch, as `sync` prints it.
 func summary(_ report: BatchReport, site: String) -> String {
-    let applied = report.files.reduce(0) { $0 + $1.applied }
-    let duplicates = report.files.reduce(0) { $0 + $1.duplicates }
-    let unmatched = report.files.reduce(0) { $0 + $1.unmatched }
+    // A roster's counts are re-homings of earlier events, not new events.
+    let inputs = report.files.filter { $0.students == nil }
+    let applied = inputs.reduce(0) { $0 + $1.applied }
+    let duplicates = inputs.reduce(0) { $0 + $1.duplicates }
+    let unmatched = inputs.reduce(0) { $0 + $1.unmatched }
     let points = report.files.reduce(0) { $0 + $1.points }
     let skipped = report.files.filter { $0.outcome == .skipped }.count
     var parts = ["\(report.files.count) file\(report.files.count == 1 ? "" : "s")",

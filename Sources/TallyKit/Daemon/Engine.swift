@@ -207,6 +207,8 @@ public final class Engine {
             try ledger.append(outcome)
             report.points += outcome.points.reduce(0) { $0 + $1.points }
             report.students = entries.count
+            report.applied = outcome.events.filter { $0.rehomed && $0.status == .applied }.count
+            report.unmatched = outcome.events.filter { $0.rehomed && $0.status == .unmatched }.count
         case .xlsx, .ods:
             let table = WorkbookTable(format: kind == .xlsx ? .xlsx : .ods, path: file.path, file: file.name,
                                       sheet: settings.config.source(for: file.name)?.sheet, limits: settings.workbookLimits)
@@ -238,7 +240,7 @@ public final class Engine {
 
     private func describe(_ report: FileReport) -> String {
         if let students = report.students {
-            return "roster of \(students) students, \(report.rejected) rejected rows; \(report.points) points moved in all"
+            return "roster of \(students) students (\(report.rejected) rows rejected): \(report.applied) events moved to roster students, \(report.unmatched) withdrawn to wait unmatched"
         }
         return "\(report.rows) rows, \(report.events) events (\(report.applied) applied, \(report.duplicates) duplicate, \(report.unmatched) unmatched), \(report.rejected) rejected, \(report.points) points, \(report.milliseconds) ms"
     }
