@@ -108,7 +108,14 @@ public struct RowRejection: Error, Equatable, Sendable {
     public init(_ reason: String) { self.reason = reason }
 }
 
+/// `text` without surrounding white space, or nil when nothing is left. It runs for every
+/// field of every row, so the common case — no space at either end — costs two byte checks
+/// and no copy; Foundation's `trimmingCharacters` is reserved for the rare rest.
 func nonEmpty(_ text: String) -> String? {
+    let utf8 = text.utf8
+    guard let first = utf8.first, let last = utf8.last else { return nil }
+    func isPlain(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x80 }
+    if isPlain(first) && isPlain(last) { return text }
     let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
     return trimmed.isEmpty ? nil : trimmed
 }
