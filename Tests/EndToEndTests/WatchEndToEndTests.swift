@@ -136,6 +136,7 @@ struct WatchEndToEndTests {
         let daemon = try Daemon(w)
         defer { daemon.kill9() }
         #expect(Self.settled(w, archived: Self.exports.count), "\(daemon.log)")
+        #expect(eventually { daemon.log.contains("watching inbox") }, "\(daemon.log)")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit()?.status == 0)
 
@@ -163,12 +164,15 @@ struct WatchEndToEndTests {
                 daemon.signal(SIGKILL)
                 _ = daemon.waitForExit()
                 kills += 1
-                daemon = try Daemon(w)
+                daemon = try Daemon(w, log: "watch-\(kills).log")
             }
         }
         defer { daemon.kill9() }
         #expect(kills == 3)
         #expect(Self.settled(w, archived: Self.exports.count), "\(daemon.log)")
+        // SIGTERM before the daemon has set up its signal handling would kill it outright
+        // (safe, like any crash, but not the graceful exit this checks): wait until it watches.
+        #expect(eventually { daemon.log.contains("watching inbox") }, "\(daemon.log)")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit()?.status == 0)
         let clean = Self.cleanRun

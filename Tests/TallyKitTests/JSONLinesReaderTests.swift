@@ -142,7 +142,7 @@ struct JSONLinesReaderTests {
 
     /// 40 MB rather than 30: a reader that held the whole file would then exceed the bound.
     @Test("a 40 MB file streams with less than 32 MiB of memory growth")
-    func boundedMemory() throws {
+    func streamingMemoryBound() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("jsonlines-big-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: url) }
         _ = FileManager.default.createFile(atPath: url.path, contents: nil)

@@ -75,7 +75,7 @@ struct WorkbookTests {
     }
 
     @Test("a zip bomb is refused by the compression ratio, early and within bounded memory")
-    func zipBomb() throws {
+    func zipBombMemoryBound() throws {
         let before = residentPeak()
         #expect {
             try Self.rows("hostile-bomb.xlsx")

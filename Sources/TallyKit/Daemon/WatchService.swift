@@ -40,14 +40,13 @@ public final class WatchService: Service, @unchecked Sendable {
         // Watch before catching up, so nothing dropped during the catch-up is missed.
         let watcher = try InboxWatcher(directory: paths.inbox)
         defer { watcher.stop() }
-        try await process(try engine.pendingFiles(), reason: "catch-up")
-        logger.info("watching \(paths.inbox)", metadata: ["inbox": .string(paths.inbox)])
-        SystemdNotifier.notify("READY=1\nSTATUS=watching \(paths.inbox)")
-
-        let signals = Task { [logger, loadSettings, reloadSlot, rescanSignal] in
-            var trapped: [UnixSignal] = [.sighup]
-            if let rescanSignal { trapped.append(rescanSignal) }
-            for await signal in await UnixSignalsSequence(trapping: trapped) {
+        // Trap SIGHUP (and the rescan signal) before anything is announced: a signal that
+        // came before its handler would take the default action and end the daemon.
+        var trapped: [UnixSignal] = [.sighup]
+        if let rescanSignal { trapped.append(rescanSignal) }
+        let incoming = await UnixSignalsSequence(trapping: trapped)
+        let signals = Task { [logger, loadSettings, reloadSlot] in
+            for await signal in incoming {
                 if signal == .sighup {
                     do {
                         let settings = try loadSettings()
@@ -64,6 +63,9 @@ public final class WatchService: Service, @unchecked Sendable {
             }
         }
         defer { signals.cancel() }
+        try await process(try engine.pendingFiles(), reason: "catch-up")
+        logger.info("watching \(paths.inbox)", metadata: ["inbox": .string(paths.inbox)])
+        SystemdNotifier.notify("READY=1\nSTATUS=watching \(paths.inbox)")
 
         for try await batch in watcher.batches.cancelOnGracefulShutdown() {
             if let settings = reloadSlot.take() {

@@ -51,6 +51,9 @@ public final class LedgerFile {
         staged.append(contentsOf: line)
         staged.append(0x0A)
         lastSeq = seq
+        // Written early, a big file's lines never pile up in memory; they stay uncommitted
+        // (recovery cuts them) until `commit` fsyncs and records the lengths.
+        if staged.count >= 1 << 20 { try? flush() }
         return seq
     }
 
