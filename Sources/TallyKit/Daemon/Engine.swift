@@ -150,7 +150,9 @@ public final class Engine {
             logger.info("\(file.name): already processed (same content); archived without reading")
             return (report, false)
         }
-        let kind = FileKind.detect(head: (try? readHead(file.path)) ?? [], name: file.name)
+        // The roster named by `[roster] file` is a roster whatever its name.
+        let detected = FileKind.detect(head: (try? readHead(file.path)) ?? [], name: file.name)
+        let kind = file.path == settings.rosterFile && [.csv, .tsv, .roster].contains(detected) ? .roster : detected
         report.kind = kind.rawValue
         let checkpoint = ledger.checkpoint()
         ledger.append(AuditRecord(at: started, action: "file_taken", file: file.name, sha256: sha,
@@ -173,7 +175,7 @@ public final class Engine {
             let reason = (error as? IntakeError)?.description ?? "\(file.name) could not be read: \(error)"
             report = FileReport(name: file.name, kind: kind.rawValue, outcome: .failed(reason: reason))
             ledger.append(AuditRecord(at: .now(), action: "file_failed", file: file.name, sha256: sha, detail: .string(reason)))
-            logger.error("\(reason) Moved to \(settings.paths.failed)/.")
+            logger.error("\(reason) " + (file.path == settings.rosterFile ? "The roster file was left where it is." : "Moved to \(settings.paths.failed)/."))
             return (report, false)
         }
     }
