@@ -175,7 +175,8 @@ public final class Engine {
             let reason = (error as? IntakeError)?.description ?? "\(file.name) could not be read: \(error)"
             report = FileReport(name: file.name, kind: kind.rawValue, outcome: .failed(reason: reason))
             ledger.append(AuditRecord(at: .now(), action: "file_failed", file: file.name, sha256: sha, detail: .string(reason)))
-            logger.error("\(reason) " + (file.path == settings.rosterFile ? "The roster file was left where it is." : "Moved to \(settings.paths.failed)/."))
+            let whereabouts = file.path == settings.rosterFile ? "The roster file was left where it is." : "Moved to \(settings.paths.failed)/."
+            logger.error("\(reason) \(whereabouts)")
             return (report, false)
         }
     }
