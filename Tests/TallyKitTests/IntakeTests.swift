@@ -150,3 +150,29 @@ final class IntakeTests {
         }
     }
 }
+
+extension IntakeTests {
+    @Test("a capture naming a site is checked with that site's secret; an unknown site is refused")
+    func siteSecrets() throws {
+        let policy = JSONIntake.SignaturePolicy(secret: "main", siteSecrets: ["school_1": "site-secret"], required: true)
+        let body = #"{"email":"a@example.org","course":"AI"}"#
+        func capture(site: String, secret: String) -> String {
+            let signed = CapturedRequest(headers: [("X-Kajabi-Signature", CapturedRequest.sign(body: body, secret: secret))],
+                                         body: body, site: site)
+            return String(decoding: signed.encoded(), as: UTF8.self)
+        }
+        #expect(try readJSON(capture(site: "school_1", secret: "site-secret"), policy: policy).count == 1)
+        do {
+            _ = try readJSON(capture(site: "school_1", secret: "main"), policy: policy)
+            Issue.record("the main secret must not sign for a site that has its own")
+        } catch let error as IntakeError {
+            #expect(error.description.contains("does not match"))
+        }
+        do {
+            _ = try readJSON(capture(site: "school_9", secret: "main"), policy: policy)
+            Issue.record("an unknown site must be refused")
+        } catch let error as IntakeError {
+            #expect(error.description.contains("which [kajabi.sites] does not list"))
+        }
+    }
+}
