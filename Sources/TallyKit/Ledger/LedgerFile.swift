@@ -63,7 +63,14 @@ public final class LedgerFile {
     /// Writes what is staged (one `write` call, retried on short writes).
     public func flush() throws {
         guard !staged.isEmpty else { return }
-        try FileSystem.writeAll(fd, staged, path: path)
+        do {
+            try FileSystem.writeAll(fd, staged, path: path)
+        } catch {
+            // A write that failed half-way (a full disk) must not leave half a batch in the
+            // file: cut it back, so the file stays exactly `size` bytes and a retry is clean.
+            _ = ftruncate(fd, off_t(size))
+            throw error
+        }
         size += staged.count
         staged.removeAll(keepingCapacity: staged.count < 4 << 20)
     }
