@@ -30,6 +30,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// ISO 8601 in UTC: `2024-09-02T10:30:00Z`, with `.123` only when there are milliseconds.
+    /// Built in a fixed byte buffer: it runs twice for every event a big export yields.
     public var iso8601: String {
         let ms = ((milliseconds % 1000) + 1000) % 1000
         let totalSeconds = (milliseconds - ms) / 1000
@@ -38,9 +39,30 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         if secs < 0 { secs += 86_400; days -= 1 }
         let (y, m, d) = Timestamp.civilFromDays(days)
         let hh = Int(secs / 3600), mm = Int(secs / 60 % 60), ss = Int(secs % 60)
-        var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(hh, 2) + ":" + pad(mm, 2) + ":" + pad(ss, 2)
-        if ms != 0 { out += "." + pad(Int(ms), 3) }
-        return out + "Z"
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+            var count = 0
+            func digits(_ value: Int, _ width: Int) {
+                var divisor = 1
+                for _ in 1..<width { divisor *= 10 }
+                var rest = value
+                if value >= divisor * 10 {   // a year past 9999 cannot come from a parsed date; keep it whole
+                    for character in String(value).utf8 { buffer[count] = character; count += 1 }
+                    return
+                }
+                while divisor > 0 {
+                    buffer[count] = UInt8(ascii: "0") + UInt8(rest / divisor)
+                    rest %= divisor
+                    divisor /= 10
+                    count += 1
+                }
+            }
+            func byte(_ character: Unicode.Scalar) { buffer[count] = UInt8(ascii: character); count += 1 }
+            digits(max(y, 0), 4); byte("-"); digits(m, 2); byte("-"); digits(d, 2); byte("T")
+            digits(hh, 2); byte(":"); digits(mm, 2); byte(":"); digits(ss, 2)
+            if ms != 0 { byte("."); digits(Int(ms), 3) }
+            byte("Z")
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
+        }
     }
 
     /// The UTC calendar date, as `(year, month, day)`.
@@ -85,10 +107,6 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 }
 
-private func pad(_ value: Int, _ width: Int) -> String {
-    let digits = String(value)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-}
 
 #if canImport(Glibc)
 import Glibc
