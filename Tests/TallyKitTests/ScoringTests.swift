@@ -22,7 +22,7 @@ struct ScoringTests {
     static func run(_ events: [Event], rules: Rules = Rules(), state: State = State()) -> (State, Outcome) {
         var state = state
         var outcome = Outcome()
-        for event in events { Scoring.apply(event, to: &state, rules: rules, into: &outcome) }
+        for event in events { try! Scoring.apply(event, to: &state, rules: rules, into: &outcome) }
         return (state, outcome)
     }
 
@@ -152,7 +152,6 @@ struct ScoringTests {
         for record in outcome.points { folded.apply(record) }
         #expect(folded == live)
         #expect(Snapshot.encodeState(folded, rules: rules) == Snapshot.encodeState(live, rules: rules))
-        #expect(Snapshot.encodeIndex(folded) == Snapshot.encodeIndex(live))
     }
 
     @Test("a snapshot reads back to the same state")

@@ -24,8 +24,8 @@ extension Engine {
 
     private func manual(_ event: Event, action: String) throws -> Outcome {
         var outcome = Outcome()
-        Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome)
-        try ledger.append(outcome)
+        try Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome, lines: ledger)
+        state.place(outcome.events, at: try ledger.append(outcome))
         ledger.append(AuditRecord(at: event.at, action: action, detail: .object(JSONObject([
             ("event", .string(event.id)), ("email", .string(event.email?.value ?? "")),
             ("student", event.student.map(JSONValue.string) ?? .null), ("points", event.points.map { .number(String($0)) } ?? .null),

@@ -44,26 +44,29 @@ public final class Engine {
 
     // MARK: - Start-up
 
-    /// Loads `index.json`, folds the ledger lines committed after it, or rebuilds from the
+    /// Loads `index.bin`, folds the ledger lines committed after it, or rebuilds from the
     /// ledgers when it is missing, unreadable or ahead of them; then brings `state.json` up
     /// to date if it is not.
     private func loadState() throws {
         let ends = Replay.positions(of: ledger)
-        let (restored, fromIndex) = try restoredState()
+        let (restored, indexAt) = try restoredState()
         state = restored
         let stateCurrent = (try? Snapshot.decodePositions(FileSystem.readFile(settings.paths.state, limit: Int.max), name: "state.json")) == ends
-        let indexCurrent = fromIndex && (try? Snapshot.decodePositions(FileSystem.readFile(settings.paths.index, limit: Int.max), name: "index.json")) == ends
         let empty = ledger.events.size == 0 && ledger.audit.size == 0
-        if !empty && !(stateCurrent && indexCurrent) {
+        if !empty && !(stateCurrent && indexAt == ends) {
             logger.notice("the snapshot was behind the ledgers; brought forward")
             try writeSnapshot(index: true)
         }
+        // An index.json of Tally before index.bin is only in the way.
+        let legacy = settings.paths.data + "/index.json"
+        if FileSystem.exists(legacy) { unlink(legacy) }
     }
 
-    /// The state the ledgers describe now: `index.json` with the lines after it folded in,
+    /// The state the ledgers describe now: `index.bin` with the lines after it folded in,
     /// or a fold of the whole ledgers when the index is missing, unreadable or ahead. Also
     /// how a file that failed half-way is undone, once its lines are cut from the ledgers.
-    private func restoredState() throws -> (State, fromIndex: Bool) {
+    /// Returns the positions the index was written at (nil without a usable index).
+    private func restoredState() throws -> (State, indexAt: State.Positions?) {
         let ends = Replay.positions(of: ledger)
         if FileSystem.exists(settings.paths.index) {
             do {
@@ -72,14 +75,14 @@ public final class Engine {
                 if at.events.bytes <= ends.events.bytes && at.points.bytes <= ends.points.bytes && at.audit.bytes <= ends.audit.bytes {
                     if at != ends { try Replay.roll(&candidate, forwardFrom: ledger) }
                     candidate.positions = ends
-                    return (candidate, true)
+                    return (candidate, at)
                 }
-                logger.warning("index.json is ahead of the ledgers; rebuilding it from the ledgers")
+                logger.warning("index.bin is ahead of the ledgers; rebuilding it from the ledgers")
             } catch {
-                logger.warning("index.json could not be read (\(error)); rebuilding it from the ledgers")
+                logger.warning("index.bin could not be read (\(error)); rebuilding it from the ledgers")
             }
         }
-        return (try Replay.rebuild(from: ledger), false)
+        return (try Replay.rebuild(from: ledger), nil)
     }
 
     // MARK: - Batches
@@ -205,9 +208,9 @@ public final class Engine {
             }
             let source = EventSource(file: file.name, sha256: sha, row: 0)
             var outcome = Outcome()
-            Scoring.applyBindings(RosterChanges.events(for: entries, in: state, source: source, at: .now()),
-                                  to: &state, rules: settings.rules, into: &outcome)
-            try ledger.append(outcome)
+            try Scoring.applyBindings(RosterChanges.events(for: entries, in: state, source: source, at: .now()),
+                                      to: &state, rules: settings.rules, into: &outcome, lines: ledger)
+            state.place(outcome.events, at: try ledger.append(outcome))
             report.points += outcome.points.reduce(0) { $0 + $1.points }
             report.students = entries.count
             report.applied = outcome.events.filter { $0.rehomed && $0.status == .applied }.count
@@ -229,8 +232,8 @@ public final class Engine {
     private func score(_ event: Event, report: inout FileReport) throws {
         try FaultPoint.check()
         var outcome = Outcome()
-        Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome)
-        try ledger.append(outcome)
+        try Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome, lines: ledger)
+        state.place(outcome.events, at: try ledger.append(outcome))
         report.events += 1
         switch outcome.events.first?.status {
         case .applied?: report.applied += 1
@@ -276,14 +279,14 @@ public final class Engine {
 
     // MARK: - Outputs
 
-    /// How often the daemon rewrites `index.json` (it grows with the ledgers); nil: after
+    /// How often the daemon rewrites `index.bin` (it grows with the ledgers); nil: after
     /// every batch, as `tally sync` and the manual commands do.
     public var indexInterval: Duration?
     private var indexWritten: ContinuousClock.Instant?
     private var indexBehind = false
 
     /// Writes `state.json` atomically, with the ledgers' current ends as its positions, and
-    /// `index.json` when `index` is true or the interval has passed.
+    /// `index.bin` when `index` is true or the interval has passed.
     public func writeSnapshot(index: Bool = false) throws {
         state.positions = Replay.positions(of: ledger)
         let students = state.students(rules: settings.rules)
@@ -294,7 +297,7 @@ public final class Engine {
         if index || due { try writeIndex() }
     }
 
-    /// Writes `index.json` now if it is behind `state.json` (the daemon's shutdown).
+    /// Writes `index.bin` now if it is behind `state.json` (the daemon's shutdown).
     public func flushIndex() throws {
         if indexBehind { try writeIndex() }
     }
@@ -331,7 +334,7 @@ public final class Engine {
         var rebuilt = try Replay.rebuild(from: ledger)
         rebuilt.positions = state.positions
         let matched = Snapshot.encodeState(rebuilt, rules: settings.rules) == Snapshot.encodeState(state, rules: settings.rules)
-            && Snapshot.encodeIndex(rebuilt) == Snapshot.encodeIndex(state)
+            && rebuilt == state
         state = rebuilt
         try writeSnapshot(index: true)
         try render()

@@ -15,7 +15,7 @@ public struct EnginePaths: Sendable, Equatable {
     public var archive: String { data + "/archive" }
     public var failed: String { data + "/failed" }
     public var state: String { data + "/state.json" }
-    public var index: String { data + "/index.json" }
+    public var index: String { data + "/index.bin" }
 }
 
 /// Everything the engine needs, taken from `tally.toml` and the flags in one place, so no

@@ -34,7 +34,7 @@ public final class WatchService: Service, @unchecked Sendable {
 
     public func run() async throws {
         let paths = engine.settings.paths
-        // index.json grows with the ledgers: rewrite it at most every 10 s (and at shutdown);
+        // index.bin grows with the ledgers: rewrite it at most every 10 s (and at shutdown);
         // a crash in between only means folding a few seconds of ledger lines at the next start.
         engine.indexInterval = .seconds(10)
         // Watch before catching up, so nothing dropped during the catch-up is missed.

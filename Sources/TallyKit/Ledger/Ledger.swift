@@ -30,11 +30,15 @@ public final class Ledger {
 
     // MARK: - Writing
 
-    public func append(_ record: EventRecord) throws {
+    /// Stages an event line; returns the byte offset where it starts in `events.jsonl`.
+    @discardableResult
+    public func append(_ record: EventRecord) throws -> Int {
         guard record.seq == events.lastSeq + 1 else {
             throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
+        let offset = events.size + events.pending
         events.append { _, _ in record.encoded() }
+        return offset
     }
 
     public func append(_ record: PointsRecord) throws {
@@ -73,11 +77,15 @@ public final class Ledger {
         }
     }
 
-    /// Stages every record of a scoring outcome.
-    public func append(_ outcome: Outcome) throws {
-        for record in outcome.events { try append(record) }
+    /// Stages every record of a scoring outcome; returns where each event line starts.
+    @discardableResult
+    public func append(_ outcome: Outcome) throws -> [Int] {
+        var offsets: [Int] = []
+        offsets.reserveCapacity(outcome.events.count)
+        for record in outcome.events { offsets.append(try append(record)) }
         for record in outcome.points { try append(record) }
         for record in outcome.unmatched { appendUnmatched(record) }
+        return offsets
     }
 
     /// Makes the batch durable; see the type's documentation for the order of writes.
@@ -159,5 +167,18 @@ public final class Ledger {
             try commit(at: time)
         }
         return messages
+    }
+}
+
+extension Ledger: EventLines {
+    /// The event line with `seq`, which starts at byte `offset` of `events.jsonl` (written or
+    /// still staged): how a move reads back an event the index keeps only by its place.
+    public func record(seq: Int, offset: Int) throws -> EventRecord {
+        guard offset >= 0 else { throw RecordError("events.jsonl line \(seq) has no known place; run `tally rebuild`") }
+        let record = try EventRecord(json: try JSONParser.parse(try events.line(at: offset)))
+        guard record.seq == seq else {
+            throw RecordError("events.jsonl has seq \(record.seq) at byte \(offset) where the index expects \(seq); run `tally rebuild`")
+        }
+        return record
     }
 }

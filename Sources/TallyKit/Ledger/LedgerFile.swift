@@ -60,6 +60,30 @@ public final class LedgerFile {
     /// Bytes staged and not yet written.
     public var pending: Int { staged.count }
 
+    /// The line (without its newline) that starts at byte `offset`, written or staged.
+    /// Lines are staged and written whole, so a line never straddles the two.
+    public func line(at offset: Int) throws -> [UInt8] {
+        if offset >= size {
+            let start = offset - size
+            guard start < staged.count else { throw RecordError("\(path): no line at byte \(offset)") }
+            let end = staged[start...].firstIndex(of: 0x0A) ?? staged.count
+            return Array(staged[start..<end])
+        }
+        var result: [UInt8] = []
+        var at = offset
+        while at < size {
+            let chunk = try readBytes(from: at, count: min(4096, size - at))
+            if chunk.isEmpty { break }
+            if let newline = chunk.firstIndex(of: 0x0A) {
+                result.append(contentsOf: chunk[..<newline])
+                return result
+            }
+            result.append(contentsOf: chunk)
+            at += chunk.count
+        }
+        return result
+    }
+
     /// Writes what is staged (one `write` call, retried on short writes).
     public func flush() throws {
         guard !staged.isEmpty else { return }

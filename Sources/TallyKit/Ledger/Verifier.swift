@@ -114,23 +114,24 @@ public struct Verifier {
         } catch {
             result.problems.append("state.json cannot be read: \(error); run `tally rebuild`")
         }
-        // index.json: brought forward, it must be the fold's, exactly.
+        // index.bin: brought forward, it must be the fold's, exactly.
         let indexPath = settings.paths.index
         guard FileSystem.exists(indexPath) else { return }
         do {
             var index = try Snapshot.decodeIndex(try FileSystem.readFile(indexPath, limit: Int.max))
             if isAhead(index.positions) {
-                result.problems.append("index.json reflects ledger lines that are not there; delete it (the next run rebuilds it)")
+                result.problems.append("index.bin reflects ledger lines that are not there; delete it (the next run rebuilds it)")
                 return
             }
             try Replay.roll(&index, forwardFrom: ledger)
-            if Snapshot.encodeIndex(index) == Snapshot.encodeIndex(rebuilt) {
-                result.summary.append("index.json matches the ledgers")
+            index.positions = rebuilt.positions
+            if index == rebuilt {
+                result.summary.append("index.bin matches the ledgers")
             } else {
-                result.problems.append("index.json differs from the fold of the ledgers; delete it (the next run rebuilds it)")
+                result.problems.append("index.bin differs from the fold of the ledgers; delete it (the next run rebuilds it)")
             }
         } catch {
-            result.problems.append("index.json cannot be read: \(error); delete it (the next run rebuilds it)")
+            result.problems.append("index.bin cannot be read: \(error); delete it (the next run rebuilds it)")
         }
     }
 }

@@ -9,18 +9,35 @@ public struct Outcome: Equatable, Sendable {
     public var isEmpty: Bool { events.isEmpty && points.isEmpty && unmatched.isEmpty }
 }
 
+/// Reads back the line in force of an event the index tracks: a move (a roster arriving, a
+/// `tally link`) re-states the whole event, which the index does not keep in memory.
+public protocol EventLines {
+    func record(seq: Int, offset: Int) throws -> EventRecord
+}
+
+/// Lines only in the outcome being made: enough for a run that starts from an empty state
+/// and keeps one outcome (as the unit tests do).
+public struct NoEventLines: EventLines {
+    public init() {}
+    public func record(seq: Int, offset: Int) throws -> EventRecord {
+        throw RecordError("events.jsonl line \(seq) is not available to read back")
+    }
+}
+
 /// The pure scoring core: given the state, an event and the rules, decide what the event
 /// does, as ledger records; fold each record into the state as it is made.
 ///
-/// No I/O happens here. The same inputs give the same records, byte for byte, which is what
-/// makes the ledgers reproducible and lets `verify` and `rebuild` prove a snapshot.
+/// No I/O happens here, but for reading back earlier event lines through `EventLines` when
+/// an email changes hands. The same inputs give the same records, byte for byte, which is
+/// what makes the ledgers reproducible and lets `verify` and `rebuild` prove a snapshot.
 public enum Scoring {
     /// Decides `event`: a duplicate, waiting for a roster entry, or applied with its awards.
     /// Roster entries, removals and links re-home the events of the emails they touch.
-    public static func apply(_ event: Event, to state: inout State, rules: Rules, into outcome: inout Outcome) {
+    public static func apply(_ event: Event, to state: inout State, rules: Rules, into outcome: inout Outcome,
+                             lines: some EventLines = NoEventLines()) throws {
         if event.kind.isPersonal {
             let owner = event.email.flatMap { state.owner(of: $0, rules: rules) }
-            if state.seen.contains(event.id) {
+            if state.seen.contains(EventKey(event.id)) {
                 record(event, owner, .duplicate, &state, &outcome)
             } else if let owner {
                 decide(event, for: owner, &state, rules, &outcome)
@@ -30,13 +47,14 @@ public enum Scoring {
             }
             return
         }
-        applyBindings([event], to: &state, rules: rules, into: &outcome)
+        try applyBindings([event], to: &state, rules: rules, into: &outcome, lines: lines)
     }
 
     /// Applies roster entries, roster removals and links together, then re-homes the emails
     /// they touch — every known email when they put the roster in force — so a whole roster
     /// lands at once and no email is withdrawn only to be bound by the next line.
-    public static func applyBindings(_ events: [Event], to state: inout State, rules: Rules, into outcome: inout Outcome) {
+    public static func applyBindings(_ events: [Event], to state: inout State, rules: Rules, into outcome: inout Outcome,
+                                     lines: some EventLines = NoEventLines()) throws {
         let before = state.isRosterMode(rules)
         var touched: [Email] = []
         for event in events where !event.kind.isPersonal {
@@ -45,27 +63,28 @@ public enum Scoring {
             touched.append(email)
         }
         let emails = !before && state.isRosterMode(rules) ? state.byEmail.keys.sorted() : touched
-        for email in emails { rehome(email, &state, rules, &outcome) }
+        for email in emails { try rehome(email, &state, rules, &outcome, lines) }
     }
 
     /// Moves every event of `email` to its current owner: revokes what it granted the old
     /// student, then applies it afresh to the new one (or leaves it waiting, unmatched).
-    public static func rehome(_ email: Email, _ state: inout State, _ rules: Rules, _ outcome: inout Outcome) {
+    public static func rehome(_ email: Email, _ state: inout State, _ rules: Rules, _ outcome: inout Outcome,
+                              _ lines: some EventLines) throws {
         let owner = state.owner(of: email, rules: rules)
-        for id in state.eventIDs(of: email) {
-            guard let entry = state.tracked[id] else { continue }
-            let current = entry.record
-            if current.status == .applied && current.student == owner { continue }
-            if current.status != .applied && owner == nil { continue }
-            if current.status == .applied, let old = current.student {
+        for key in state.eventKeys(of: email) {
+            guard let entry = state.tracked[key] else { continue }
+            if entry.status == .applied && entry.student == owner { continue }
+            if entry.status != .applied && owner == nil { continue }
+            let current = try line(seq: entry.seq, offset: entry.offset, outcome, lines)
+            if entry.status == .applied, let old = entry.student {
                 let why = owner.map { "moved to \($0)" } ?? "withdrawn: \(email.value) is not on the roster"
-                for award in entry.awards where award.points != 0 || award.course != nil {
-                    emit(PointsRecord(at: award.at, student: old, points: -award.points, activity: award.activity,
-                                      event: id, reason: why, change: .revoke, course: award.course), &state, &outcome)
+                for grant in entry.grants {
+                    emit(PointsRecord(at: grant.at, student: old, points: -grant.points, activity: grant.activity,
+                                      event: current.event.id, reason: why, change: .revoke, course: grant.course), &state, &outcome)
                 }
             }
             if let owner {
-                if current.status == .unmatched {
+                if entry.status == .unmatched {
                     outcome.unmatched.append(EventRecord(event: current.event, student: owner, status: .applied))
                 }
                 decide(current.event, for: owner, &state, rules, &outcome, rehomed: true)
@@ -74,6 +93,17 @@ public enum Scoring {
                 outcome.unmatched.append(EventRecord(event: current.event, student: nil, status: .unmatched))
             }
         }
+    }
+
+    /// The event line with `seq`: from the outcome being made, else read back from the ledger.
+    private static func line(seq: Int, offset: Int, _ outcome: Outcome, _ lines: some EventLines) throws -> EventRecord {
+        var low = 0, high = outcome.events.count
+        while low < high {
+            let middle = (low + high) / 2
+            if outcome.events[middle].seq < seq { low = middle + 1 } else { high = middle }
+        }
+        if low < outcome.events.count, outcome.events[low].seq == seq { return outcome.events[low] }
+        return try lines.record(seq: seq, offset: offset)
     }
 
     /// Applies a personal event to `student`, or records it as a duplicate of what they have.

@@ -5,9 +5,9 @@ public enum Replay {
     /// positions to the ledgers' ends.
     public static func roll(_ state: inout State, forwardFrom ledger: Ledger) throws {
         let start = state.positions
-        try fold(ledger.events, from: start.events.bytes) { json in state.apply(try EventRecord(json: json)) }
-        try fold(ledger.points, from: start.points.bytes) { json in state.apply(try PointsRecord(json: json)) }
-        try fold(ledger.audit, from: start.audit.bytes) { json in
+        try fold(ledger.events, from: start.events.bytes) { json, offset in state.apply(try EventRecord(json: json), offset: offset) }
+        try fold(ledger.points, from: start.points.bytes) { json, _ in state.apply(try PointsRecord(json: json)) }
+        try fold(ledger.audit, from: start.audit.bytes) { json, _ in
             if json["action"]?.string == "file_done" || json["action"]?.string == "roster_loaded",
                let sha = json["sha256"]?.string {
                 state.markProcessed(sha256: sha)
@@ -30,16 +30,17 @@ public enum Replay {
                                unmatched: mark(ledger.unmatched), rejected: mark(ledger.rejected), audit: mark(ledger.audit))
     }
 
-    private static func fold(_ file: LedgerFile, from offset: Int, _ body: (JSONValue) throws -> Void) throws {
+    /// Parses each line after `offset`; `body` gets it and the byte offset where it starts.
+    private static func fold(_ file: LedgerFile, from offset: Int, _ body: (JSONValue, Int) throws -> Void) throws {
         let name = FileSystem.split(file.path).name
         var lineNumber = 0
-        try file.forEachLine(from: offset) { line, _ in
+        try file.forEachLine(from: offset) { line, end in
             lineNumber += 1
             let json: JSONValue
             do { json = try JSONParser.parse(line) } catch {
                 throw RecordError("\(name): a line after byte \(offset) is not valid JSON (\(error)); run `tally verify`")
             }
-            do { try body(json) } catch {
+            do { try body(json, end - line.count - 1) } catch {
                 throw RecordError("\(name): line with seq \(json["seq"]?.text ?? "?") cannot be read back: \(error)")
             }
         }

@@ -2,10 +2,11 @@
 ///
 /// - `data/state.json` — what users and the site read: `format`, `students` and the
 ///   `positions` of the ledgers it reflects. Its size grows with the number of students only.
-/// - `data/index.json` — what the scoring core needs to decide the next event (ids seen,
-///   files processed, bindings, the events in force), with its own `positions`. It grows
-///   with the ledgers, so the daemon writes it at most every few seconds and at shutdown;
-///   a start loads it and folds only the ledger lines committed after it.
+/// - `data/index.bin` — what the scoring core needs to decide the next event (ids seen,
+///   files processed, bindings, the events in force and where their lines are), with its
+///   own `positions`, in a compact binary form (see `IndexFile.swift`). It grows with the
+///   ledgers, so the daemon writes it at most every few seconds and at shutdown; a start
+///   loads it and folds only the ledger lines committed after it.
 ///
 /// Both are derived from the ledgers: either can be deleted, and `tally rebuild` (or the
 /// next start) makes it again.
@@ -47,73 +48,6 @@ public enum Snapshot {
         w.endObject()
     }
 
-    /// The bytes of `index.json`.
-    public static func encodeIndex(_ state: State) -> [UInt8] {
-        var w = JSONWriter(capacity: 1 << 16)
-        w.beginObject()
-        w.field("format", State.format)
-        encodePositions(state.positions, &w)
-        w.key("index")
-        w.beginObject()
-        w.key("files")
-        w.beginArray()
-        for sha in state.files.sorted() { w.string(sha) }
-        w.endArray()
-        w.key("seen")
-        w.beginArray()
-        for id in state.seen.sorted() { w.string(id) }
-        w.endArray()
-        w.key("roster")
-        w.beginObject()
-        for id in state.roster.keys.sorted() {
-            guard let entry = state.roster[id] else { continue }
-            w.key(id)
-            w.beginObject()
-            w.field("name", entry.name)
-            w.field("public", entry.isPublic)
-            w.key("emails")
-            w.beginArray()
-            for email in entry.emails { w.string(email.value) }
-            w.endArray()
-            w.endObject()
-        }
-        w.endObject()
-        w.key("bindings")
-        w.beginObject()
-        for email in state.bindings.keys.sorted() { w.field(email.value, state.bindings[email]) }
-        w.endObject()
-        w.key("accounts")
-        w.beginObject()
-        for id in state.accounts.keys.sorted() {
-            guard let account = state.accounts[id] else { continue }
-            w.key(id)
-            w.beginObject()
-            w.field("latest_name", account.latestName)
-            w.key("figures")
-            encode(account.state, &w)
-            w.endObject()
-        }
-        w.endObject()
-        w.key("tracked")
-        w.beginArray()
-        for entry in state.tracked.values.sorted(by: { $0.firstSeq < $1.firstSeq }) {
-            w.beginObject()
-            w.field("first", entry.firstSeq)
-            w.key("record")
-            w.rawLiteral(entry.record.encoded())
-            w.key("awards")
-            w.beginArray()
-            for award in entry.awards { w.rawLiteral(award.encoded()) }
-            w.endArray()
-            w.endObject()
-        }
-        w.endArray()
-        w.endObject()
-        w.endObject()
-        w.bytes.append(0x0A)
-        return w.bytes
-    }
-
     private static func encode(_ student: StudentState, _ w: inout JSONWriter) {
         w.beginObject()
         w.field("name", student.name)
@@ -144,7 +78,7 @@ public enum Snapshot {
         return students
     }
 
-    /// The positions a `state.json` or `index.json` says it reflects.
+    /// The positions a `state.json` says it reflects.
     public static func decodePositions(_ bytes: [UInt8], name: String) throws -> State.Positions {
         var positions = State.Positions()
         for (key, value) in try parse(bytes, name: name)["positions"]?.object ?? JSONObject([]) {
@@ -162,41 +96,6 @@ public enum Snapshot {
             throw RecordError("\(name) has format \(json["format"]?.text ?? "none"); this Tally reads format \(State.format)")
         }
         return json
-    }
-
-    /// Reads `index.json` back into a state; throws when it is not one this version wrote.
-    public static func decodeIndex(_ bytes: [UInt8]) throws -> State {
-        let json = try parse(bytes, name: "index.json")
-        guard let index = json["index"], let positions = json["positions"] else {
-            throw RecordError("index.json has no index or positions")
-        }
-        var state = State()
-        for (name, value) in positions.object ?? JSONObject([]) {
-            state.positions[name] = State.Positions.Mark(seq: value["seq"]?.int ?? 0, bytes: value["bytes"]?.int ?? 0)
-        }
-        state.files = Set((index["files"]?.array ?? []).compactMap(\.string))
-        state.seen = Set((index["seen"]?.array ?? []).compactMap(\.string))
-        for (id, value) in index["roster"]?.object ?? JSONObject([]) {
-            let emails = (value["emails"]?.array ?? []).compactMap { $0.string.flatMap { try? Email(normalising: $0) } }
-            state.roster[id] = State.RosterStudent(name: value["name"]?.string, isPublic: value["public"]?.bool ?? true,
-                                                   emails: emails)
-        }
-        for (email, value) in index["bindings"]?.object ?? JSONObject([]) {
-            if let address = try? Email(normalising: email), let student = value.string { state.bindings[address] = student }
-        }
-        for (id, value) in index["accounts"]?.object ?? JSONObject([]) {
-            var account = State.Account()
-            account.latestName = value["latest_name"]?.string
-            if let figures = value["figures"] { account.state = student(from: figures) }
-            state.accounts[id] = account
-        }
-        for value in index["tracked"]?.array ?? [] {
-            guard let recordJSON = value["record"] else { continue }
-            let record = try EventRecord(json: recordJSON)
-            let awards = try (value["awards"]?.array ?? []).map { try PointsRecord(json: $0) }
-            state.restore(record, awards: awards, firstSeq: value["first"]?.int ?? record.seq)
-        }
-        return state
     }
 
     private static func student(from json: JSONValue) -> StudentState {
@@ -226,18 +125,5 @@ extension State.Positions {
             default: break
             }
         }
-    }
-}
-
-extension State {
-    /// Puts back a tracked event read from a snapshot, with the index entries derived from it.
-    mutating func restore(_ record: EventRecord, awards: [PointsRecord], firstSeq: Int) {
-        let event = record.event
-        tracked[event.id] = Tracked(record: record, awards: awards, firstSeq: firstSeq)
-        if let email = event.email { byEmail[email, default: []].append(event.id) }
-        guard record.status == .applied, let student = record.student else { return }
-        accounts[student, default: Account()].applied += 1
-        if event.kind == .courseCompleted, let course = event.course { accounts[student]?.completed[course] = event.id }
-        if event.kind == .quizPassed, let quiz = event.quiz { accounts[student]?.passed[quiz] = event.id }
     }
 }

@@ -6,14 +6,48 @@
 /// record as it stages it, and `tally rebuild` folds the same records read back from disk,
 /// so the snapshot and a rebuild agree by construction, and a test can prove it.
 public struct State: Equatable, Sendable {
+    /// The format of `state.json`.
     public static let format = 1
+    /// The format of `index.bin`.
+    public static let indexFormat = 2
 
-    /// An event that is applied or waiting, with what its award lines granted.
+    /// What an award line granted that a move of its event takes back: points, or a course.
+    /// (Badges and unlocks are sticky: a move never takes them back, so they are not kept.)
+    public struct Grant: Equatable, Sendable {
+        public var at: Timestamp
+        public var points: Int
+        public var activity: String
+        public var course: String?
+    }
+
+    /// An event that is applied or waiting: who has it, where its line in force is, and what
+    /// it granted. The event itself stays in `events.jsonl`; a move reads it back from there.
     public struct Tracked: Equatable, Sendable {
-        public var record: EventRecord
-        public var awards: [PointsRecord]
+        public var status: EventStatus
+        public var student: String?
+        /// The seq of the line in force, and its byte offset in `events.jsonl` (-1 until the
+        /// ledger has placed a line staged in this run: see `place(_:at:)`).
+        public var seq: Int
+        public var offset: Int
         /// The seq of the event's first line: the order in which an email's events are re-homed.
         public var firstSeq: Int
+        /// The grants, first inline (one award per event is the rule), the rest after it.
+        public var grant: Grant?
+        public var moreGrants: [Grant] = []
+
+        var grants: [Grant] { (grant.map { [$0] } ?? []) + moreGrants }
+
+        mutating func add(_ new: Grant) {
+            if grant == nil { grant = new } else { moreGrants.append(new) }
+        }
+
+        mutating func take(_ matching: (Grant) -> Bool) {
+            if let first = grant, matching(first) {
+                grant = moreGrants.isEmpty ? nil : moreGrants.removeFirst()
+            } else if let index = moreGrants.firstIndex(where: matching) {
+                moreGrants.remove(at: index)
+            }
+        }
     }
 
     /// A student as the roster lists them.
@@ -28,21 +62,25 @@ public struct State: Equatable, Sendable {
         var state = StudentState()
         var latestName: String?
         var applied = 0
-        var completed: [String: String] = [:]   // course → event id
-        var passed: [String: String] = [:]      // quiz → event id
+        var completed: [String: EventKey] = [:]   // course → event
+        var passed: [String: EventKey] = [:]      // quiz → event
     }
 
     var accounts: [String: Account] = [:]
-    public internal(set) var seen: Set<String> = []
+    /// Every event id seen, applied or not.
+    public internal(set) var seen: Set<EventKey> = []
     /// SHA-256 of every file fully processed: a re-dropped file is archived unread.
     public internal(set) var files: Set<String> = []
-    public internal(set) var tracked: [String: Tracked] = [:]
-    /// Event ids per email, in ledger order: what is re-homed when the email changes hands.
-    var byEmail: [Email: [String]] = [:]
+    /// The events applied or waiting.
+    public internal(set) var tracked: [EventKey: Tracked] = [:]
+    /// Events per email, in ledger order: what is re-homed when the email changes hands.
+    var byEmail: [Email: [EventKey]] = [:]
     public internal(set) var roster: [String: RosterStudent] = [:]
     /// Email → student, from roster entries and links.
     public internal(set) var bindings: [Email: String] = [:]
     public internal(set) var positions = Positions()
+    /// Course names, kept once: every student's list and every grant shares these strings.
+    var names: Set<String> = []
 
     public init() {}
 
@@ -57,6 +95,12 @@ public struct State: Equatable, Sendable {
         public var unmatched = Mark()
         public var rejected = Mark()
         public var audit = Mark()
+    }
+
+    public static func == (lhs: State, rhs: State) -> Bool {
+        lhs.accounts == rhs.accounts && lhs.seen == rhs.seen && lhs.files == rhs.files && lhs.tracked == rhs.tracked
+            && lhs.byEmail == rhs.byEmail && lhs.roster == rhs.roster && lhs.bindings == rhs.bindings
+            && lhs.positions == rhs.positions
     }
 
     // MARK: - Queries
@@ -91,14 +135,25 @@ public struct State: Equatable, Sendable {
     func hasCompleted(_ student: String, course: String) -> Bool { accounts[student]?.completed[course] != nil }
     func hasPassed(_ student: String, quiz: String) -> Bool { accounts[student]?.passed[quiz] != nil }
     func student(_ id: String) -> StudentState? { accounts[id]?.state }
-    public func eventIDs(of email: Email) -> [String] { byEmail[email] ?? [] }
+    public func eventKeys(of email: Email) -> [EventKey] { byEmail[email] ?? [] }
+
+    /// The one stored copy of a course name.
+    private mutating func intern(_ name: String) -> String { names.insert(name).memberAfterInsert }
+
+    /// The account of `student`, made when missing, and the stored copy of its id.
+    private mutating func accountIndex(_ student: String) -> Dictionary<String, Account>.Index {
+        if let index = accounts.index(forKey: student) { return index }
+        accounts[student] = Account()
+        return accounts.index(forKey: student)!
+    }
 
     // MARK: - The fold
 
-    /// Folds one line of `events.jsonl` (or its copy in `unmatched.jsonl`'s terms).
-    public mutating func apply(_ record: EventRecord) {
+    /// Folds one line of `events.jsonl`, which starts at byte `offset` (-1: not yet placed).
+    public mutating func apply(_ record: EventRecord, offset: Int = -1) {
         let event = record.event
-        seen.insert(event.id)
+        let key = EventKey(event.id)
+        let isNew = seen.insert(key).inserted
         positions.events.seq = max(positions.events.seq, record.seq)
         switch event.kind {
         case .rosterEntry:
@@ -126,54 +181,70 @@ public struct State: Equatable, Sendable {
         default:
             break
         }
-        let previous = tracked[event.id]
+        // Only an id seen before can be tracked already.
+        let previous = isNew ? nil : tracked[key]
         // A new row that repeats a known event (or a course already completed) is remembered
         // by its id alone; only a re-homing line changes what an earlier line decided.
         if record.status == .duplicate && !(record.rehomed && previous != nil) { return }
-        if let old = previous?.record, old.status == .applied, let student = old.student {
-            accounts[student]?.applied -= 1
-            if event.kind == .courseCompleted, let course = event.course, accounts[student]?.completed[course] == event.id {
-                accounts[student]?.completed[course] = nil
+        if let old = previous, old.status == .applied, let student = old.student, let index = accounts.index(forKey: student) {
+            accounts.values[index].applied -= 1
+            if event.kind == .courseCompleted, let course = event.course, accounts.values[index].completed[course] == key {
+                accounts.values[index].completed[course] = nil
             }
-            if event.kind == .quizPassed, let quiz = event.quiz, accounts[student]?.passed[quiz] == event.id {
-                accounts[student]?.passed[quiz] = nil
+            if event.kind == .quizPassed, let quiz = event.quiz, accounts.values[index].passed[quiz] == key {
+                accounts.values[index].passed[quiz] = nil
             }
         }
-        if previous == nil, let email = event.email { byEmail[email, default: []].append(event.id) }
-        tracked[event.id] = Tracked(record: record, awards: previous?.awards ?? [], firstSeq: previous?.firstSeq ?? record.seq)
-        guard record.status == .applied, let student = record.student else { return }
-        var account = accounts[student] ?? Account()
-        account.applied += 1
-        if let name = event.name, !name.isEmpty { account.latestName = name }
-        if event.kind == .courseCompleted, let course = event.course { account.completed[course] = event.id }
-        if event.kind == .quizPassed, let quiz = event.quiz { account.passed[quiz] = event.id }
-        accounts[student] = account
+        if previous == nil, let email = event.email { byEmail[email, default: []].append(key) }
+        var entry = Tracked(status: record.status, student: nil, seq: record.seq, offset: offset,
+                            firstSeq: previous?.firstSeq ?? record.seq, grant: previous?.grant,
+                            moreGrants: previous?.moreGrants ?? [])
+        guard record.status == .applied, let student = record.student else {
+            entry.student = record.student
+            tracked[key] = entry
+            return
+        }
+        let index = accountIndex(student)
+        entry.student = accounts.keys[index]
+        accounts.values[index].applied += 1
+        if let name = event.name, !name.isEmpty { accounts.values[index].latestName = name }
+        if event.kind == .courseCompleted, let course = event.course { accounts.values[index].completed[intern(course)] = key }
+        if event.kind == .quizPassed, let quiz = event.quiz { accounts.values[index].passed[quiz] = key }
+        tracked[key] = entry
+    }
+
+    /// Records where the ledger put event lines that were folded before they were written.
+    public mutating func place(_ records: [EventRecord], at offsets: [Int]) {
+        for (record, offset) in zip(records, offsets) where record.status != .duplicate || record.rehomed {
+            let key = EventKey(record.event.id)
+            if let index = tracked.index(forKey: key), tracked.values[index].seq == record.seq {
+                tracked.values[index].offset = offset
+            }
+        }
     }
 
     /// Folds one line of `points.jsonl`.
     public mutating func apply(_ record: PointsRecord) {
         positions.points.seq = max(positions.points.seq, record.seq)
-        var account = accounts[record.student] ?? Account()
-        account.state.xp += record.points
-        if record.points != 0 { account.state.reachedAt = record.seq }
+        let index = accountIndex(record.student)
+        accounts.values[index].state.xp += record.points
+        if record.points != 0 { accounts.values[index].state.reachedAt = record.seq }
+        let course = record.course.map { intern($0) }
         switch record.change {
         case .award:
-            if let course = record.course, !account.state.courses.contains(course) { account.state.courses.append(course) }
-            if let badge = record.badge, !account.state.badges.contains(badge) { account.state.badges.append(badge) }
-            if let unlock = record.unlock, !account.state.unlocks.contains(unlock) { account.state.unlocks.append(unlock) }
-            var award = record
-            award.prev = ""   // the chain is the ledger's business; the index keeps what was granted
-            tracked[record.event]?.awards.append(award)
+            if let course, !accounts.values[index].state.courses.contains(course) { accounts.values[index].state.courses.append(course) }
+            if let badge = record.badge, !accounts.values[index].state.badges.contains(badge) { accounts.values[index].state.badges.append(badge) }
+            if let unlock = record.unlock, !accounts.values[index].state.unlocks.contains(unlock) { accounts.values[index].state.unlocks.append(unlock) }
+            // Kept for a move to take back: what is not sticky.
+            if record.points != 0 || course != nil, let entry = tracked.index(forKey: EventKey(record.event)) {
+                tracked.values[entry].add(Grant(at: record.at, points: record.points, activity: record.activity, course: course))
+            }
         case .revoke:
-            if let course = record.course { account.state.courses.removeAll { $0 == course } }
-            if var entry = tracked[record.event],
-               let index = entry.awards.firstIndex(where: { $0.student == record.student && $0.activity == record.activity
-                   && $0.points == -record.points && $0.course == record.course }) {
-                entry.awards.remove(at: index)
-                tracked[record.event] = entry
+            if let course { accounts.values[index].state.courses.removeAll { $0 == course } }
+            if let entry = tracked.index(forKey: EventKey(record.event)) {
+                tracked.values[entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
             }
         }
-        accounts[record.student] = account
     }
 
     /// Marks a file as processed (from its `file_done` audit line).

@@ -1,0 +1,355 @@
+/// `data/index.bin`: the scoring index in a compact binary form, so that a start with
+/// millions of ledger lines loads it in a fraction of a second instead of folding the
+/// ledgers again (or parsing hundreds of megabytes of JSON).
+///
+/// Layout: the magic `TALLYIDX`, the format number, the positions of the five ledgers, then
+/// sections in a fixed order — files, seen ids, roster, bindings, accounts, tracked events,
+/// events per email. Integers are LEB128 varints (zigzag for signed ones), strings a varint
+/// length and their UTF-8 bytes, an event id a tag byte and 16 bytes or a string. Sections
+/// follow the state's hash order, not a sorted one: two indexes of one state may differ in
+/// bytes, and are compared as states (`==`), never byte for byte.
+///
+/// It is derived data: deleted, damaged or written by another version, it is rebuilt from
+/// the ledgers.
+extension Snapshot {
+    static let indexMagic = Array("TALLYIDX".utf8)
+
+    /// The bytes of `index.bin`.
+    public static func encodeIndex(_ state: State) -> [UInt8] {
+        var w = BinaryWriter(capacity: 64 + state.seen.count * 18 + state.tracked.count * 64)
+        w.bytes.append(contentsOf: indexMagic)
+        w.unsigned(UInt64(State.indexFormat))
+        for (_, mark) in state.positions.named {
+            w.signed(mark.seq)
+            w.signed(mark.bytes)
+        }
+        w.unsigned(state.files.count)
+        for sha in state.files { w.string(sha) }
+        w.unsigned(state.seen.count)
+        for key in state.seen { w.key(key) }
+        w.unsigned(state.roster.count)
+        for (id, entry) in state.roster {
+            w.string(id)
+            w.optional(entry.name)
+            w.bool(entry.isPublic)
+            w.unsigned(entry.emails.count)
+            for email in entry.emails { w.string(email.value) }
+        }
+        w.unsigned(state.bindings.count)
+        for (email, student) in state.bindings {
+            w.string(email.value)
+            w.string(student)
+        }
+        w.unsigned(state.accounts.count)
+        for (id, account) in state.accounts {
+            w.string(id)
+            w.optional(account.latestName)
+            w.signed(account.applied)
+            let figures = account.state
+            w.optional(figures.name)
+            w.signed(figures.xp)
+            w.optional(figures.level)
+            w.strings(figures.badges)
+            w.strings(figures.unlocks)
+            w.strings(figures.courses)
+            w.bool(figures.isPublic)
+            w.signed(figures.reachedAt)
+            w.unsigned(account.completed.count)
+            for (course, key) in account.completed { w.string(course); w.key(key) }
+            w.unsigned(account.passed.count)
+            for (quiz, key) in account.passed { w.string(quiz); w.key(key) }
+        }
+        w.unsigned(state.tracked.count)
+        for (key, entry) in state.tracked {
+            w.key(key)
+            w.byte(entry.status.code)
+            w.optional(entry.student)
+            w.signed(entry.seq)
+            w.signed(entry.offset)
+            w.signed(entry.firstSeq)
+            let grants = entry.grants
+            w.unsigned(grants.count)
+            for grant in grants {
+                w.signed(Int(grant.at.milliseconds))
+                w.signed(grant.points)
+                w.string(grant.activity)
+                w.optional(grant.course)
+            }
+        }
+        w.unsigned(state.byEmail.count)
+        for (email, keys) in state.byEmail {
+            w.string(email.value)
+            w.unsigned(keys.count)
+            for key in keys { w.key(key) }
+        }
+        return w.bytes
+    }
+
+    /// The positions an `index.bin` says it reflects, from its first bytes.
+    public static func decodeIndexPositions(_ bytes: [UInt8]) throws -> State.Positions {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var r = BinaryReader(buffer)
+            return try readHeader(&r)
+        }
+    }
+
+    private static func readHeader(_ r: inout BinaryReader) throws -> State.Positions {
+        guard r.remaining >= indexMagic.count, Array(r.take(indexMagic.count)) == indexMagic else {
+            throw RecordError("index.bin is not a Tally index")
+        }
+        let format = try r.unsigned()
+        guard format == UInt64(State.indexFormat) else {
+            throw RecordError("index.bin has format \(format); this Tally reads format \(State.indexFormat)")
+        }
+        var positions = State.Positions()
+        for (name, _) in positions.named {
+            positions[name] = State.Positions.Mark(seq: try r.signed(), bytes: try r.signed())
+        }
+        return positions
+    }
+
+    /// Reads `index.bin` back into a state; throws when it is not one this version wrote whole.
+    public static func decodeIndex(_ bytes: [UInt8]) throws -> State {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var r = BinaryReader(buffer)
+            var state = State()
+            state.positions = try readHeader(&r)
+            let files = try r.count()
+            state.files.reserveCapacity(files)
+            for _ in 0..<files { state.files.insert(try r.string()) }
+            let seen = try r.count()
+            state.seen.reserveCapacity(seen)
+            for _ in 0..<seen { state.seen.insert(try r.key()) }
+            for _ in 0..<(try r.count()) {
+                let id = try r.string()
+                let name = try r.optional()
+                let isPublic = try r.bool()
+                var emails: [Email] = []
+                for _ in 0..<(try r.count()) { emails.append(try r.email()) }
+                state.roster[id] = State.RosterStudent(name: name, isPublic: isPublic, emails: emails)
+            }
+            for _ in 0..<(try r.count()) {
+                let email = try r.email()
+                state.bindings[email] = try r.string()
+            }
+            let accounts = try r.count()
+            state.accounts.reserveCapacity(accounts)
+            for _ in 0..<accounts {
+                let id = try r.string()
+                var account = State.Account()
+                account.latestName = try r.optional()
+                account.applied = try r.signed()
+                account.state.name = try r.optional()
+                account.state.xp = try r.signed()
+                account.state.level = try r.optional()
+                account.state.badges = try r.strings()
+                account.state.unlocks = try r.strings()
+                account.state.courses = try r.strings().map { state.names.insert($0).memberAfterInsert }
+                account.state.isPublic = try r.bool()
+                account.state.reachedAt = try r.signed()
+                for _ in 0..<(try r.count()) {
+                    let course = state.names.insert(try r.string()).memberAfterInsert
+                    account.completed[course] = try r.key()
+                }
+                for _ in 0..<(try r.count()) {
+                    let quiz = try r.string()
+                    account.passed[quiz] = try r.key()
+                }
+                state.accounts[id] = account
+            }
+            let tracked = try r.count()
+            state.tracked.reserveCapacity(tracked)
+            for _ in 0..<tracked {
+                let key = try r.key()
+                guard let status = EventStatus(code: try r.byte()) else { throw RecordError("index.bin: unknown status") }
+                var student = try r.optional()
+                if let id = student, let index = state.accounts.index(forKey: id) { student = state.accounts.keys[index] }
+                var entry = State.Tracked(status: status, student: student, seq: try r.signed(), offset: try r.signed(),
+                                          firstSeq: try r.signed(), grant: nil)
+                for _ in 0..<(try r.count()) {
+                    let at = Timestamp(milliseconds: Int64(try r.signed()))
+                    let points: Int = try r.signed()
+                    let activity = try r.string()
+                    let course = try r.optional().map { state.names.insert($0).memberAfterInsert }
+                    entry.add(State.Grant(at: at, points: points, activity: activity, course: course))
+                }
+                state.tracked[key] = entry
+            }
+            let emails = try r.count()
+            state.byEmail.reserveCapacity(emails)
+            for _ in 0..<emails {
+                let email = try r.email()
+                var keys: [EventKey] = []
+                let count = try r.count()
+                keys.reserveCapacity(count)
+                for _ in 0..<count { keys.append(try r.key()) }
+                state.byEmail[email] = keys
+            }
+            guard r.remaining == 0 else { throw RecordError("index.bin has \(r.remaining) bytes after its last section") }
+            return state
+        }
+    }
+}
+
+extension EventStatus {
+    var code: UInt8 {
+        switch self {
+        case .applied: return 0
+        case .duplicate: return 1
+        case .unmatched: return 2
+        }
+    }
+
+    init?(code: UInt8) {
+        switch code {
+        case 0: self = .applied
+        case 1: self = .duplicate
+        case 2: self = .unmatched
+        default: return nil
+        }
+    }
+}
+
+/// Appends varints, strings and event ids to a byte buffer.
+struct BinaryWriter {
+    var bytes: [UInt8]
+
+    init(capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    mutating func unsigned(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    mutating func unsigned(_ value: Int) { unsigned(UInt64(value)) }
+
+    /// Zigzag: small negative numbers stay short.
+    mutating func signed(_ value: Int) {
+        let wide = Int64(value)
+        unsigned(UInt64(bitPattern: (wide << 1) ^ (wide >> 63)))
+    }
+
+    mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            unsigned(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func optional(_ value: String?) {
+        if let value {
+            bytes.append(1)
+            string(value)
+        } else {
+            bytes.append(0)
+        }
+    }
+
+    mutating func strings(_ values: [String]) {
+        unsigned(values.count)
+        for value in values { string(value) }
+    }
+
+    mutating func key(_ key: EventKey) {
+        switch key {
+        case let .digest(high, low):
+            bytes.append(0)
+            withUnsafeBytes(of: high.bigEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: low.bigEndian) { bytes.append(contentsOf: $0) }
+        case .text(let text):
+            bytes.append(1)
+            string(text)
+        }
+    }
+}
+
+/// Reads what `BinaryWriter` wrote; every read checks the bounds and throws on a short file.
+struct BinaryReader {
+    let buffer: UnsafeBufferPointer<UInt8>
+    var position = 0
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+
+    var remaining: Int { buffer.count - position }
+
+    private static let truncated = RecordError("index.bin ends early")
+
+    mutating func take(_ count: Int) -> UnsafeBufferPointer<UInt8> {
+        let slice = UnsafeBufferPointer(rebasing: buffer[position..<(position + count)])
+        position += count
+        return slice
+    }
+
+    mutating func byte() throws -> UInt8 {
+        guard position < buffer.count else { throw Self.truncated }
+        defer { position += 1 }
+        return buffer[position]
+    }
+
+    mutating func unsigned() throws -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let next = try byte()
+            guard shift < 64 else { throw RecordError("index.bin has a malformed number") }
+            value |= UInt64(next & 0x7F) << shift
+            if next < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    mutating func signed() throws -> Int {
+        let raw = try unsigned()
+        return Int(Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1))))
+    }
+
+    /// A count of items that follow: each takes at least one byte, so more than remain is damage.
+    mutating func count() throws -> Int {
+        let value = try unsigned()
+        guard value <= UInt64(remaining) else { throw Self.truncated }
+        return Int(value)
+    }
+
+    mutating func bool() throws -> Bool { try byte() != 0 }
+
+    mutating func string() throws -> String {
+        let length = try count()
+        return String(decoding: take(length), as: UTF8.self)
+    }
+
+    mutating func optional() throws -> String? { try byte() == 0 ? nil : try string() }
+
+    mutating func strings() throws -> [String] {
+        var values: [String] = []
+        for _ in 0..<(try count()) { values.append(try string()) }
+        return values
+    }
+
+    mutating func email() throws -> Email {
+        let text = try string()
+        do { return try Email(normalising: text) } catch { throw RecordError("index.bin holds a bad email") }
+    }
+
+    mutating func key() throws -> EventKey {
+        if try byte() == 0 {
+            guard remaining >= 16 else { throw Self.truncated }
+            var high: UInt64 = 0, low: UInt64 = 0
+            for byte in take(8) { high = high << 8 | UInt64(byte) }
+            for byte in take(8) { low = low << 8 | UInt64(byte) }
+            return .digest(high, low)
+        }
+        return .text(try string())
+    }
+}

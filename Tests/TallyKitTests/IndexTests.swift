@@ -1,0 +1,44 @@
+import Testing
+@testable import TallyKit
+
+/// The compact index: event ids as 16-byte keys, and `index.bin` read back whole or refused.
+struct IndexTests {
+    @Test("a content id is kept as 16 bytes and spelled back exactly; any other id stays text")
+    func eventKeys() {
+        let id = Event.contentID(kind: .courseCompleted, email: try! Email(normalising: "ada@example.org"), course: "AI 1",
+                                 points: nil, at: Timestamp(milliseconds: 1_725_273_000_000))
+        guard case .digest = EventKey(id) else { Issue.record("\(id) was not kept as a digest"); return }
+        #expect(EventKey(id).id == id)
+        #expect(EventKey("h-0123456789abcdef0123456789abcdef").id == "h-0123456789abcdef0123456789abcdef")
+        for other in ["evt_1", "h-0123456789ABCDEF0123456789abcdef", "h-0123456789abcdef0123456789abcde",
+                      "h-0123456789abcdef0123456789abcdef0", "x-0123456789abcdef0123456789abcdef", ""] {
+            #expect(EventKey(other) == .text(other))
+            #expect(EventKey(other).id == other)
+        }
+    }
+
+    @Test("keys sort as their ids do, digests and text mixed")
+    func keyOrder() {
+        let ids = ["h-ffffffffffffffff0000000000000000", "evt_9", "h-00000000000000000000000000000001", "h-x", "award-1",
+                   "h-0000000000000000ffffffffffffffff", "i"]
+        #expect(ids.map(EventKey.init).sorted().map(\.id) == ids.sorted())
+    }
+
+    @Test("index.bin reads back to the same state; cut anywhere or with another format it is refused")
+    func roundTripAndDamage() throws {
+        let (state, _) = ScoringTests.run([ScoringTests.completion("ada@example.org", "AI 1"),
+                                           ScoringTests.completion("bob@example.org", "AI 1", id: "evt_7"),
+                                           ScoringTests.rosterEntry("ada@example.org", "S1"),
+                                           ScoringTests.completion("ada@example.org", "AI 2", minutes: 4)])
+        let bytes = Snapshot.encodeIndex(state)
+        #expect(try Snapshot.decodeIndex(bytes) == state)
+        #expect(try Snapshot.decodeIndexPositions(bytes) == state.positions)
+        for length in 0..<bytes.count {
+            #expect(throws: RecordError.self) { try Snapshot.decodeIndex(Array(bytes.prefix(length))) }
+        }
+        #expect(throws: RecordError.self) { try Snapshot.decodeIndex(bytes + [0]) }
+        var other = bytes
+        other[8] = 1   // the format number
+        #expect(throws: RecordError.self) { try Snapshot.decodeIndex(other) }
+    }
+}
