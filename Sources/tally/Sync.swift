@@ -11,6 +11,7 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         try await reportingAsync {
             let engine = try options.engine()
+            keptUntilExit = engine
             let report = try engine.sync()
             guard !report.files.isEmpty else { return }
             print(summary(report, site: engine.settings.paths.site))
@@ -19,6 +20,11 @@ struct Sync: AsyncParsableCommand {
         }
     }
 }
+
+/// The engine of a one-shot command, never released: with a million events in memory,
+/// tearing the state down piece by piece took seconds that the process's exit does at once.
+/// (Everything is durable before the command returns; the lock goes with the process.)
+nonisolated(unsafe) var keptUntilExit: Engine?
 
 /// One line for a batch, as `sync` prints it.
 func summary(_ report: BatchReport, site: String) -> String {

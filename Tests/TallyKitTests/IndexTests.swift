@@ -41,4 +41,22 @@ struct IndexTests {
         other[8] = 1   // the format number
         #expect(throws: RecordError.self) { try Snapshot.decodeIndex(other) }
     }
+
+    @Test("state.json's positions are read from its last bytes, whatever the students are called")
+    func statePositions() throws {
+        var positions = State.Positions()
+        positions.events = .init(seq: 12, bytes: 3456)
+        positions.audit = .init(seq: 7, bytes: 890)
+        let students = ["positions": StudentState(name: "\"positions\":{}", xp: 20),
+                        "ada@example.org": StudentState(name: "Ada", xp: 40, courses: ["AI 1", "AI 2"])]
+        let path = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/state-\(UInt64.random(in: 0...UInt64.max)).json"
+        defer { unlink(path) }
+        try FileSystem.writeAtomically(Snapshot.encodeState(students: students, positions: positions), to: path)
+        #expect(try Snapshot.statePositions(at: path) == positions)
+        // A file that does not end as Tally writes it is read whole.
+        try FileSystem.writeAtomically(Array(#"{"format":1,"positions":{"events":{"seq":3,"bytes":9}},"students":{}}"#.utf8), to: path)
+        #expect(try Snapshot.statePositions(at: path).events == .init(seq: 3, bytes: 9))
+    }
 }
+
+import Foundation

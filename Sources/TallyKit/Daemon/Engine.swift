@@ -51,7 +51,7 @@ public final class Engine {
         let ends = Replay.positions(of: ledger)
         let (restored, indexAt) = try restoredState()
         state = restored
-        let stateCurrent = (try? Snapshot.decodePositions(FileSystem.readFile(settings.paths.state, limit: Int.max), name: "state.json")) == ends
+        let stateCurrent = (try? Snapshot.statePositions(at: settings.paths.state)) == ends
         let empty = ledger.events.size == 0 && ledger.audit.size == 0
         if !empty && !(stateCurrent && indexAt == ends) {
             logger.notice("the snapshot was behind the ledgers; brought forward")
@@ -231,9 +231,11 @@ public final class Engine {
 
     private func score(_ event: Event, report: inout FileReport) throws {
         try FaultPoint.check()
-        var outcome = Outcome()
-        try Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome, lines: ledger)
-        state.place(outcome.events, at: try ledger.append(outcome))
+        scratch.removeAll()
+        try Scoring.apply(event, to: &state, rules: settings.rules, into: &scratch, lines: ledger)
+        try ledger.append(scratch, offsets: &offsets)
+        state.place(scratch.events, at: offsets)
+        let outcome = scratch
         report.events += 1
         switch outcome.events.first?.status {
         case .applied?: report.applied += 1
@@ -317,6 +319,9 @@ public final class Engine {
     }
 
     private var renderCache: SiteRenderer.Cache?
+    /// Reused for every event of a file: no allocation per row.
+    private var scratch = Outcome()
+    private var offsets: [Int] = []
     /// The students the last snapshot listed, handed to the render that follows it.
     private var listed: [String: StudentState]?
 

@@ -37,7 +37,7 @@ public final class Ledger {
             throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
         let offset = events.size + events.pending
-        events.append { _, _ in record.encoded() }
+        events.append { _, _, w in record.encode(into: &w) }
         return offset
     }
 
@@ -45,18 +45,14 @@ public final class Ledger {
         guard record.seq == points.lastSeq + 1 else {
             throw RecordError("points.jsonl is at seq \(points.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
-        points.append { _, prev in
-            var line = record
-            line.prev = prev
-            return line.encoded()
-        }
+        points.append { _, prev, w in record.encode(into: &w, prev: prev) }
     }
 
     public func appendUnmatched(_ record: EventRecord) {
-        unmatched.append { seq, _ in
+        unmatched.append { seq, _, w in
             var line = record
             line.seq = seq
-            return line.encoded()
+            line.encode(into: &w)
         }
     }
 
@@ -81,11 +77,16 @@ public final class Ledger {
     @discardableResult
     public func append(_ outcome: Outcome) throws -> [Int] {
         var offsets: [Int] = []
-        offsets.reserveCapacity(outcome.events.count)
+        try append(outcome, offsets: &offsets)
+        return offsets
+    }
+
+    /// Stages every record of a scoring outcome; `offsets` gets where each event line starts.
+    public func append(_ outcome: Outcome, offsets: inout [Int]) throws {
+        offsets.removeAll(keepingCapacity: true)
         for record in outcome.events { offsets.append(try append(record)) }
         for record in outcome.points { try append(record) }
         for record in outcome.unmatched { appendUnmatched(record) }
-        return offsets
     }
 
     /// Makes the batch durable; see the type's documentation for the order of writes.

@@ -21,6 +21,8 @@ public final class LedgerFile {
     public private(set) var lastHash: String
     private var staged: [UInt8] = []
     private let fd: Int32
+    /// One hashing context for every chained line.
+    private var hasher = SHA256Hasher()
 
     public static let genesis = String(repeating: "0", count: 64)
 
@@ -47,7 +49,7 @@ public final class LedgerFile {
     public func append(_ build: (_ seq: Int, _ prev: String) -> [UInt8]) -> Int {
         let seq = lastSeq + 1
         let line = build(seq, lastHash)
-        if isChained { lastHash = Crypto.sha256Hex(line) }
+        if isChained { lastHash = line.withUnsafeBytes { hasher.hexDigest(of: $0) } }
         staged.append(contentsOf: line)
         staged.append(0x0A)
         lastSeq = seq
@@ -55,6 +57,31 @@ public final class LedgerFile {
         // (recovery cuts them) until `commit` fsyncs and records the lengths.
         if staged.count >= 1 << 20 { try? flush() }
         return seq
+    }
+
+    /// Stages a line encoded straight into the staging buffer (no array per line): `encode`
+    /// gets the next sequence number, the previous line's hash and a writer positioned at
+    /// the end of what is staged. Returns the sequence number.
+    @discardableResult
+    public func append(encoding encode: (_ seq: Int, _ prev: String, _ writer: inout JSONWriter) -> Void) -> Int {
+        let seq = lastSeq + 1
+        var writer = JSONWriter(adopting: take(&staged))
+        let start = writer.bytes.count
+        encode(seq, lastHash, &writer)
+        if isChained {
+            lastHash = writer.bytes.withUnsafeBytes { hasher.hexDigest(of: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        }
+        writer.bytes.append(0x0A)
+        staged = writer.takeBytes()
+        lastSeq = seq
+        if staged.count >= 1 << 20 { try? flush() }
+        return seq
+    }
+
+    private func take(_ buffer: inout [UInt8]) -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &buffer)
+        return taken
     }
 
     /// Bytes staged and not yet written.

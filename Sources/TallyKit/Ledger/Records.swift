@@ -120,6 +120,12 @@ public struct RecordError: Error, CustomStringConvertible, Sendable {
 extension EventRecord {
     public func encoded() -> [UInt8] {
         var w = JSONWriter(capacity: 384)
+        encode(into: &w)
+        return w.bytes
+    }
+
+    /// Appends the line (without newline) to `w`.
+    public func encode(into w: inout JSONWriter) {
         w.beginObject()
         w.field("seq", seq)
         w.field("id", event.id)
@@ -145,7 +151,6 @@ extension EventRecord {
         if let explicit = event.student, explicit != student { w.field("names_student", explicit) }
         if rehomed { w.field("rehomed", true) }
         w.endObject()
-        return w.bytes
     }
 
     public init(json: JSONValue) throws(RecordError) {
@@ -178,6 +183,12 @@ extension EventRecord {
 extension PointsRecord {
     public func encoded() -> [UInt8] {
         var w = JSONWriter(capacity: 320)
+        encode(into: &w)
+        return w.bytes
+    }
+
+    /// Appends the line (without newline) to `w`, with `prev` in place of the record's own.
+    public func encode(into w: inout JSONWriter, prev: String? = nil) {
         w.beginObject()
         w.field("seq", seq)
         w.field("at", at.iso8601)
@@ -190,9 +201,8 @@ extension PointsRecord {
         if let course { w.field("course", course) }
         if let badge { w.field("badge", badge) }
         if let unlock { w.field("unlock", unlock) }
-        w.field("prev", prev)
+        w.field("prev", prev ?? self.prev)
         w.endObject()
-        return w.bytes
     }
 
     public init(json: JSONValue) throws(RecordError) {

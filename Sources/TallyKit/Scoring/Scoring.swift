@@ -7,6 +7,13 @@ public struct Outcome: Equatable, Sendable {
     public init() {}
 
     public var isEmpty: Bool { events.isEmpty && points.isEmpty && unmatched.isEmpty }
+
+    /// Empties the outcome for the next event, keeping its storage.
+    public mutating func removeAll() {
+        events.removeAll(keepingCapacity: true)
+        points.removeAll(keepingCapacity: true)
+        unmatched.removeAll(keepingCapacity: true)
+    }
 }
 
 /// Reads back the line in force of an event the index tracks: a move (a roster arriving, a

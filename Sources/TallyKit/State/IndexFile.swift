@@ -3,8 +3,9 @@
 /// ledgers again (or parsing hundreds of megabytes of JSON).
 ///
 /// Layout: the magic `TALLYIDX`, the format number, the positions of the five ledgers, then
-/// sections in a fixed order — files, seen ids, roster, bindings, accounts, tracked events,
-/// events per email. Integers are LEB128 varints (zigzag for signed ones), strings a varint
+/// sections in a fixed order — course names, files, seen ids, roster, bindings, accounts,
+/// tracked events, events per email. A course is written once and named by its number in
+/// the first section; a tracked event's student by the number of its account. Integers are LEB128 varints (zigzag for signed ones), strings a varint
 /// length and their UTF-8 bytes, an event id a tag byte and 16 bytes or a string. Sections
 /// follow the state's hash order, not a sorted one: two indexes of one state may differ in
 /// bytes, and are compared as states (`==`), never byte for byte.
@@ -23,6 +24,24 @@ extension Snapshot {
             w.signed(mark.seq)
             w.signed(mark.bytes)
         }
+        var courseNumbers: [String: Int] = [:]
+        w.unsigned(state.names.count)
+        for (number, name) in state.names.enumerated() {
+            courseNumbers[name] = number
+            w.string(name)
+        }
+        func course(_ name: String) {
+            if let number = courseNumbers[name] {
+                w.unsigned(number + 1)
+            } else {
+                w.unsigned(0)
+                w.string(name)
+            }
+        }
+        func courses(_ names: [String]) {
+            w.unsigned(names.count)
+            for name in names { course(name) }
+        }
         w.unsigned(state.files.count)
         for sha in state.files { w.string(sha) }
         w.unsigned(state.seen.count)
@@ -40,8 +59,11 @@ extension Snapshot {
             w.string(email.value)
             w.string(student)
         }
+        var accountNumbers: [String: Int] = [:]
+        accountNumbers.reserveCapacity(state.accounts.count)
         w.unsigned(state.accounts.count)
-        for (id, account) in state.accounts {
+        for (number, (id, account)) in state.accounts.enumerated() {
+            accountNumbers[id] = number
             w.string(id)
             w.optional(account.latestName)
             w.signed(account.applied)
@@ -51,11 +73,11 @@ extension Snapshot {
             w.optional(figures.level)
             w.strings(figures.badges)
             w.strings(figures.unlocks)
-            w.strings(figures.courses)
+            courses(figures.courses)
             w.bool(figures.isPublic)
             w.signed(figures.reachedAt)
             w.unsigned(account.completed.count)
-            for (course, key) in account.completed { w.string(course); w.key(key) }
+            for (name, key) in account.completed { course(name); w.key(key) }
             w.unsigned(account.passed.count)
             for (quiz, key) in account.passed { w.string(quiz); w.key(key) }
         }
@@ -63,7 +85,14 @@ extension Snapshot {
         for (key, entry) in state.tracked {
             w.key(key)
             w.byte(entry.status.code)
-            w.optional(entry.student)
+            if let student = entry.student, let number = accountNumbers[student] {
+                w.unsigned(number + 2)
+            } else if let student = entry.student {
+                w.unsigned(1)
+                w.string(student)
+            } else {
+                w.unsigned(0)
+            }
             w.signed(entry.seq)
             w.signed(entry.offset)
             w.signed(entry.firstSeq)
@@ -73,7 +102,12 @@ extension Snapshot {
                 w.signed(Int(grant.at.milliseconds))
                 w.signed(grant.points)
                 w.string(grant.activity)
-                w.optional(grant.course)
+                if let name = grant.course {
+                    w.byte(1)
+                    course(name)
+                } else {
+                    w.byte(0)
+                }
             }
         }
         w.unsigned(state.byEmail.count)
@@ -114,6 +148,23 @@ extension Snapshot {
             var r = BinaryReader(buffer)
             var state = State()
             state.positions = try readHeader(&r)
+            var table: [String] = []
+            for _ in 0..<(try r.count()) {
+                let name = try r.string()
+                table.append(name)
+                state.names.insert(name)
+            }
+            func course() throws -> String {
+                let number = try r.unsigned()
+                if number == 0 { return state.names.insert(try r.string()).memberAfterInsert }
+                guard number <= UInt64(table.count) else { throw RecordError("index.bin names course \(number) of \(table.count)") }
+                return table[Int(number - 1)]
+            }
+            func courses() throws -> [String] {
+                var names: [String] = []
+                for _ in 0..<(try r.count()) { names.append(try course()) }
+                return names
+            }
             let files = try r.count()
             state.files.reserveCapacity(files)
             for _ in 0..<files { state.files.insert(try r.string()) }
@@ -134,8 +185,11 @@ extension Snapshot {
             }
             let accounts = try r.count()
             state.accounts.reserveCapacity(accounts)
+            var ids: [String] = []
+            ids.reserveCapacity(accounts)
             for _ in 0..<accounts {
                 let id = try r.string()
+                ids.append(id)
                 var account = State.Account()
                 account.latestName = try r.optional()
                 account.applied = try r.signed()
@@ -144,12 +198,12 @@ extension Snapshot {
                 account.state.level = try r.optional()
                 account.state.badges = try r.strings()
                 account.state.unlocks = try r.strings()
-                account.state.courses = try r.strings().map { state.names.insert($0).memberAfterInsert }
+                account.state.courses = try courses()
                 account.state.isPublic = try r.bool()
                 account.state.reachedAt = try r.signed()
                 for _ in 0..<(try r.count()) {
-                    let course = state.names.insert(try r.string()).memberAfterInsert
-                    account.completed[course] = try r.key()
+                    let name = try course()
+                    account.completed[name] = try r.key()
                 }
                 for _ in 0..<(try r.count()) {
                     let quiz = try r.string()
@@ -162,15 +216,21 @@ extension Snapshot {
             for _ in 0..<tracked {
                 let key = try r.key()
                 guard let status = EventStatus(code: try r.byte()) else { throw RecordError("index.bin: unknown status") }
-                var student = try r.optional()
-                if let id = student, let index = state.accounts.index(forKey: id) { student = state.accounts.keys[index] }
+                let student: String?
+                switch try r.unsigned() {
+                case 0: student = nil
+                case 1: student = try r.string()
+                case let number:
+                    guard number - 2 < UInt64(ids.count) else { throw RecordError("index.bin names account \(number - 2) of \(ids.count)") }
+                    student = ids[Int(number - 2)]
+                }
                 var entry = State.Tracked(status: status, student: student, seq: try r.signed(), offset: try r.signed(),
                                           firstSeq: try r.signed(), grant: nil)
                 for _ in 0..<(try r.count()) {
                     let at = Timestamp(milliseconds: Int64(try r.signed()))
                     let points: Int = try r.signed()
                     let activity = try r.string()
-                    let course = try r.optional().map { state.names.insert($0).memberAfterInsert }
+                    let course = try r.byte() == 0 ? nil : try course()
                     entry.add(State.Grant(at: at, points: points, activity: activity, course: course))
                 }
                 state.tracked[key] = entry

@@ -26,6 +26,17 @@ public struct SHA256Hasher: ~Copyable {
         if handled == nil { Array(bytes).withUnsafeBytes { update($0) } }
     }
 
+    /// The lowercase hex SHA-256 of `bytes`, starting afresh and leaving the hasher ready for
+    /// the next one: a ledger hashes every line it chains with one context.
+    public mutating func hexDigest(of bytes: UnsafeRawBufferPointer) -> String {
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        update(bytes)
+        var digest: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var length: UInt32 = 32
+        withUnsafeMutableBytes(of: &digest) { _ = EVP_DigestFinal_ex(context, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), &length) }
+        return withUnsafeBytes(of: digest) { Crypto.hex($0) }
+    }
+
     /// The 32-byte digest. The corresponding C function is `EVP_DigestFinal_ex`.
     public consuming func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
@@ -70,15 +81,17 @@ public enum Crypto {
     }
 
     /// Lowercase hexadecimal.
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+    public static func hex(_ bytes: some Collection<UInt8>) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var i = 0
+            for byte in bytes {
+                out[i] = digits.utf8Start[Int(byte >> 4)]
+                out[i + 1] = digits.utf8Start[Int(byte & 0x0f)]
+                i += 2
+            }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Bytes from hexadecimal (either case); nil when `text` is not hex of even length.

@@ -116,18 +116,24 @@ public enum FileSystem {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open", path: path) }
         defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        // Read straight into the result, sized by fstat (grown if the file grows meanwhile).
+        var info = stat()
+        let expected = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
+        guard expected <= limit else { throw SystemError("read", path: path, code: EFBIG) }
+        var result = [UInt8](repeating: 0, count: max(expected + 1, 1 << 12))
+        var count = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == result.count { result.append(contentsOf: repeatElement(0, count: result.count)) }
+            let n = result.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw SystemError("read", path: path)
             }
             if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
-            if result.count > limit { throw SystemError("read", path: path, code: EFBIG) }
+            count += n
+            if count > limit { throw SystemError("read", path: path, code: EFBIG) }
         }
+        result.removeSubrange(count...)
         return result
     }
 

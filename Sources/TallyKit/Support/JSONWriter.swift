@@ -22,6 +22,19 @@ public struct JSONWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Writes after the bytes of `buffer`, which the writer takes over (no copy).
+    public init(adopting buffer: consuming [UInt8]) {
+        bytes = buffer
+    }
+
+    /// Hands the buffer back, leaving the writer empty (no copy).
+    public mutating func takeBytes() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        needsComma = false
+        return taken
+    }
+
     /// Empties the buffer, keeping its capacity, to write the next document.
     public mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
