@@ -37,7 +37,9 @@ public struct EventSource: Equatable, Sendable {
 /// Everything Tally needs later is here, so a student can be re-homed (a roster arriving, a
 /// `tally link`) by re-applying the stored event instead of re-reading the original file.
 public struct Event: Equatable, Sendable {
-    public var id: String
+    public var id: String { didSet { key = EventKey(id) } }
+    /// The id as the index keys it, made once.
+    public private(set) var key: EventKey
     public var kind: EventKind
     public var email: Email?
     public var name: String?
@@ -60,6 +62,7 @@ public struct Event: Equatable, Sendable {
                 student: String? = nil, certificate: String? = nil, isPublic: Bool? = nil,
                 quiz: String? = nil, score: String? = nil) {
         self.id = id
+        self.key = EventKey(id)
         self.kind = kind
         self.email = email
         self.name = name

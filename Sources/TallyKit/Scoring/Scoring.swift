@@ -44,7 +44,7 @@ public enum Scoring {
                              lines: some EventLines = NoEventLines()) throws {
         if event.kind.isPersonal {
             let owner = event.email.flatMap { state.owner(of: $0, rules: rules) }
-            if state.seen.contains(EventKey(event.id)) {
+            if state.seen.contains(event.key) {
                 record(event, owner, .duplicate, &state, &outcome)
             } else if let owner {
                 decide(event, for: owner, &state, rules, &outcome)
@@ -152,7 +152,7 @@ public enum Scoring {
     /// Badges are sticky: checked after every award, never taken back.
     static func awardBadges(to student: String, for event: Event, _ state: inout State, _ rules: Rules,
                             _ outcome: inout Outcome) {
-        guard let current = state.student(student) else { return }
+        guard !rules.badges.isEmpty, let current = state.student(student) else { return }
         for badge in rules.badges where !current.badges.contains(badge.id) {
             let byCount = badge.completions.map { current.courses.count >= $0 } ?? true
             let byCourses = badge.courses.allSatisfy { current.courses.contains($0) }

@@ -128,7 +128,7 @@ public struct State: Equatable, Sendable {
 
     /// Who an email belongs to now: its binding, else itself in open mode, else nobody.
     public func owner(of email: Email, rules: Rules) -> String? {
-        if let bound = bindings[email] { return bound }
+        if !bindings.isEmpty, let bound = bindings[email] { return bound }
         return isRosterMode(rules) ? nil : email.value
     }
 
@@ -152,7 +152,7 @@ public struct State: Equatable, Sendable {
     /// Folds one line of `events.jsonl`, which starts at byte `offset` (-1: not yet placed).
     public mutating func apply(_ record: EventRecord, offset: Int = -1) {
         let event = record.event
-        let key = EventKey(event.id)
+        let key = event.key
         let isNew = seen.insert(key).inserted
         positions.events.seq = max(positions.events.seq, record.seq)
         switch event.kind {
@@ -216,7 +216,7 @@ public struct State: Equatable, Sendable {
     /// Records where the ledger put event lines that were folded before they were written.
     public mutating func place(_ records: [EventRecord], at offsets: [Int]) {
         for (record, offset) in zip(records, offsets) where record.status != .duplicate || record.rehomed {
-            let key = EventKey(record.event.id)
+            let key = record.event.key
             if let index = tracked.index(forKey: key), tracked.values[index].seq == record.seq {
                 tracked.values[index].offset = offset
             }
