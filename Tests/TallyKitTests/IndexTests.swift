@@ -17,6 +17,15 @@ struct IndexTests {
         }
     }
 
+    @Test("content ids are the documented hash, byte for byte (ledgers written before stay valid)")
+    func contentIDs() throws {
+        // Python: "h-" + sha256("course_completed\x1fada@example.org\x1fAI 1\x1f\x1f1725273000000\x1f").hexdigest()[:32]
+        #expect(Event.contentID(kind: .courseCompleted, email: try Email(normalising: "Ada@Example.org"), course: "AI 1",
+                                points: nil, at: Timestamp(milliseconds: 1_725_273_000_000)) == "h-1fbd248aa7f084a8d36fecf8ead398a8")
+        #expect(Event.contentID(kind: .manualAward, email: try Email(normalising: "ada@example.org"), course: nil, points: -15,
+                                at: nil, reason: "helped") == "h-fedff9e11ad875ff69ea4dad5bf0cd93")
+    }
+
     @Test("keys sort as their ids do, digests and text mixed")
     func keyOrder() {
         let ids = ["h-ffffffffffffffff0000000000000000", "evt_9", "h-00000000000000000000000000000001", "h-x", "award-1",

@@ -21,8 +21,6 @@ public final class LedgerFile {
     public private(set) var lastHash: String
     private var staged: [UInt8] = []
     private let fd: Int32
-    /// One hashing context for every chained line.
-    private var hasher = SHA256Hasher()
 
     public static let genesis = String(repeating: "0", count: 64)
 
@@ -49,7 +47,7 @@ public final class LedgerFile {
     public func append(_ build: (_ seq: Int, _ prev: String) -> [UInt8]) -> Int {
         let seq = lastSeq + 1
         let line = build(seq, lastHash)
-        if isChained { lastHash = line.withUnsafeBytes { hasher.hexDigest(of: $0) } }
+        if isChained { lastHash = line.withUnsafeBytes { Crypto.sha256($0).hex } }
         staged.append(contentsOf: line)
         staged.append(0x0A)
         lastSeq = seq
@@ -69,7 +67,7 @@ public final class LedgerFile {
         let start = writer.bytes.count
         encode(seq, lastHash, &writer)
         if isChained {
-            lastHash = writer.bytes.withUnsafeBytes { hasher.hexDigest(of: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            lastHash = writer.bytes.withUnsafeBytes { Crypto.sha256(UnsafeRawBufferPointer(rebasing: $0[start...])).hex }
         }
         writer.bytes.append(0x0A)
         staged = writer.takeBytes()

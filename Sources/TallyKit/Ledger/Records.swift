@@ -127,29 +127,29 @@ extension EventRecord {
     /// Appends the line (without newline) to `w`.
     public func encode(into w: inout JSONWriter) {
         w.beginObject()
-        w.field("seq", seq)
-        w.field("id", event.id)
-        w.field("kind", event.kind.rawValue)
-        w.field("student", student)
-        w.field("email", event.email?.value)
-        w.field("name", event.name)
-        w.field("course", event.course)
-        w.field("at", event.at.iso8601)
-        w.key("source")
+        w.member("seq", seq)
+        w.member("id", event.id)
+        w.member("kind", event.kind.rawValue)
+        w.member("student", student)
+        w.member("email", event.email?.value)
+        w.member("name", event.name)
+        w.member("course", event.course)
+        w.member("at", event.at)
+        w.key(literal: "source")
         w.beginObject()
-        w.field("file", event.source.file)
-        w.field("sha256", event.source.sha256)
-        w.field("row", event.source.row)
+        w.member("file", event.source.file)
+        w.member("sha256", event.source.sha256)
+        w.member("row", event.source.row)
         w.endObject()
-        w.field("status", status.rawValue)
-        if let points = event.points { w.field("points", points) }
-        if let reason = event.reason { w.field("reason", reason) }
-        if let certificate = event.certificate { w.field("certificate", certificate) }
-        if let isPublic = event.isPublic { w.field("public", isPublic) }
-        if let quiz = event.quiz { w.field("quiz", quiz) }
-        if let score = event.score { w.field("score", score) }
-        if let explicit = event.student, explicit != student { w.field("names_student", explicit) }
-        if rehomed { w.field("rehomed", true) }
+        w.member("status", status.rawValue)
+        if let points = event.points { w.member("points", points) }
+        if let reason = event.reason { w.member("reason", reason) }
+        if let certificate = event.certificate { w.member("certificate", certificate) }
+        if let isPublic = event.isPublic { w.member("public", isPublic) }
+        if let quiz = event.quiz { w.member("quiz", quiz) }
+        if let score = event.score { w.member("score", score) }
+        if let explicit = event.student, explicit != student { w.member("names_student", explicit) }
+        if rehomed { w.member("rehomed", true) }
         w.endObject()
     }
 
@@ -190,18 +190,18 @@ extension PointsRecord {
     /// Appends the line (without newline) to `w`, with `prev` in place of the record's own.
     public func encode(into w: inout JSONWriter, prev: String? = nil) {
         w.beginObject()
-        w.field("seq", seq)
-        w.field("at", at.iso8601)
-        w.field("student", student)
-        w.field("points", points)
-        w.field("activity", activity)
-        w.field("event", event)
-        w.field("reason", reason)
-        w.field("change", change.rawValue)
-        if let course { w.field("course", course) }
-        if let badge { w.field("badge", badge) }
-        if let unlock { w.field("unlock", unlock) }
-        w.field("prev", prev ?? self.prev)
+        w.member("seq", seq)
+        w.member("at", at)
+        w.member("student", student)
+        w.member("points", points)
+        w.member("activity", activity)
+        w.member("event", event)
+        w.member("reason", reason)
+        w.member("change", change.rawValue)
+        if let course { w.member("course", course) }
+        if let badge { w.member("badge", badge) }
+        if let unlock { w.member("unlock", unlock) }
+        w.member("prev", prev ?? self.prev)
         w.endObject()
     }
 

@@ -85,12 +85,29 @@ extension Event {
     /// row in tomorrow's cumulative export gets the same id and counts once.
     public static func contentID(kind: EventKind, email: Email?, course: String?, points: Int?,
                                  at: Timestamp?, reason: String? = nil) -> String {
-        var hasher = SHA256Hasher()
-        for part in [kind.rawValue, email?.value ?? "", course ?? reason ?? "",
-                     points.map(String.init) ?? "", at.map { String($0.milliseconds) } ?? ""] {
-            hasher.update(part.utf8)
-            hasher.update(CollectionOfOne(UInt8(0x1f)))
+        var kindText = kind.rawValue, emailText = email?.value ?? "", subject = course ?? reason ?? ""
+        var pointsText = points.map(String.init) ?? "", timeText = at.map { String($0.milliseconds) } ?? ""
+        let total = kindText.utf8.count + emailText.utf8.count + subject.utf8.count + pointsText.utf8.count
+            + timeText.utf8.count + 5
+        // The parts, each followed by 0x1F, hashed from one buffer on the stack.
+        let digest = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
+            var used = 0
+            func put(_ text: inout String) {
+                text.withUTF8 { utf8 in
+                    if let base = utf8.baseAddress { (buffer.baseAddress! + used).update(from: base, count: utf8.count) }
+                    used += utf8.count
+                }
+                buffer[used] = 0x1F
+                used += 1
+            }
+            put(&kindText)
+            put(&emailText)
+            put(&subject)
+            put(&pointsText)
+            put(&timeText)
+            return Crypto.sha256(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<used])))
         }
-        return "h-" + Crypto.hex(hasher.finalize().prefix(16))
+        let (high, low) = digest.prefix128
+        return EventKey.digest(high, low).id
     }
 }

@@ -31,17 +31,6 @@ public struct SHA256Hasher: ~Copyable {
         if handled == nil { Array(bytes).withUnsafeBytes { update($0) } }
     }
 
-    /// The lowercase hex SHA-256 of `bytes`, starting afresh and leaving the hasher ready for
-    /// the next one: a ledger hashes every line it chains with one context.
-    public mutating func hexDigest(of bytes: UnsafeRawBufferPointer) -> String {
-        EVP_DigestInit_ex(context, Self.algorithm, nil)
-        update(bytes)
-        var digest: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var length: UInt32 = 32
-        withUnsafeMutableBytes(of: &digest) { _ = EVP_DigestFinal_ex(context, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), &length) }
-        return withUnsafeBytes(of: digest) { Crypto.hex($0) }
-    }
-
     /// The 32-byte digest. The corresponding C function is `EVP_DigestFinal_ex`.
     public consuming func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
@@ -53,6 +42,16 @@ public struct SHA256Hasher: ~Copyable {
 
 /// One-call hashes and the HMAC used to authenticate webhook deliveries.
 public enum Crypto {
+    /// The SHA-256 of a short buffer, without a context to allocate (OpenSSL's one-shot
+    /// `SHA256`): what the hot path uses for content ids and chained ledger lines.
+    public static func sha256(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        var digest = SHA256Digest()
+        withUnsafeMutableBytes(of: &digest.words) { out in
+            tally_sha256(bytes.baseAddress, bytes.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        return digest
+    }
+
     /// The lowercase hex SHA-256 of `bytes`.
     public static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
         var hasher = SHA256Hasher()
@@ -122,4 +121,16 @@ public enum Crypto {
         default: return nil
         }
     }
+}
+
+/// A SHA-256 digest by value: 32 bytes on the stack, no array.
+public struct SHA256Digest: Equatable, Sendable {
+    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    public static func == (lhs: SHA256Digest, rhs: SHA256Digest) -> Bool { lhs.words == rhs.words }
+
+    public var bytes: [UInt8] { withUnsafeBytes(of: words) { Array($0) } }
+    public var hex: String { withUnsafeBytes(of: words) { Crypto.hex($0) } }
+    /// The first 16 bytes as two big-endian words: an `EventKey` digest.
+    var prefix128: (UInt64, UInt64) { (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1)) }
 }

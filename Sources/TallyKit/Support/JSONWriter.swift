@@ -134,6 +134,41 @@ public struct JSONWriter: Sendable {
 
     // MARK: - Members
 
+    /// Writes a key known at compile time: plain ASCII needing no escapes, copied as it is
+    /// (ledger lines have a dozen keys each, and scanning them for escapes showed).
+    @inline(__always) public mutating func key(literal k: StaticString) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    public mutating func member(_ key: StaticString, _ value: String?) {
+        self.key(literal: key)
+        if let value { string(value) } else { null() }
+    }
+
+    /// A time as its ISO 8601 string: plain ASCII, copied without an intermediate `String`.
+    public mutating func member(_ key: StaticString, _ time: Timestamp) {
+        self.key(literal: key)
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        time.withISO8601 { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    public mutating func member(_ key: StaticString, _ value: Int) {
+        self.key(literal: key)
+        int(value)
+    }
+
+    public mutating func member(_ key: StaticString, _ value: Bool) {
+        self.key(literal: key)
+        bool(value)
+    }
+
     /// Writes a member whose value is a string, or `null` for nil.
     public mutating func field(_ key: String, _ value: String?) {
         self.key(key)

@@ -32,6 +32,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// ISO 8601 in UTC: `2024-09-02T10:30:00Z`, with `.123` only when there are milliseconds.
     /// Built in a fixed byte buffer: it runs twice for every event a big export yields.
     public var iso8601: String {
+        withISO8601 { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Hands `body` the ISO 8601 bytes, built on the stack (ledger lines write them as they are).
+    public func withISO8601<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let ms = ((milliseconds % 1000) + 1000) % 1000
         let totalSeconds = (milliseconds - ms) / 1000
         var days = totalSeconds / 86_400
@@ -61,7 +66,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             digits(hh, 2); byte(":"); digits(mm, 2); byte(":"); digits(ss, 2)
             if ms != 0 { byte("."); digits(Int(ms), 3) }
             byte("Z")
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
+            return body(UnsafeBufferPointer(rebasing: buffer[0..<count]))
         }
     }
 
