@@ -20,7 +20,7 @@ public struct Rules: Equatable, Sendable {
     public init() {}
 
     /// LEARN points for completing `course`.
-    public func points(forCourse course: String) -> Int { perCourse[course] ?? courseCompleted }
+    public func points(forCourse course: String) -> Int { perCourse.isEmpty ? courseCompleted : perCourse[course] ?? courseCompleted }
 
     /// The name of the highest level whose threshold `xp` reaches.
     public func level(forXP xp: Int) -> String? {

@@ -59,11 +59,8 @@ extension Snapshot {
             w.string(email.value)
             w.string(student)
         }
-        var accountNumbers: [String: Int] = [:]
-        accountNumbers.reserveCapacity(state.accounts.count)
         w.unsigned(state.accounts.count)
-        for (number, (id, account)) in state.accounts.enumerated() {
-            accountNumbers[id] = number
+        for (id, account) in zip(state.accounts.ids, state.accounts.list) {
             w.string(id)
             w.optional(account.latestName)
             w.signed(account.applied)
@@ -85,7 +82,7 @@ extension Snapshot {
         for (key, entry) in state.tracked {
             w.key(key)
             w.byte(entry.status.code)
-            if let student = entry.student, let number = accountNumbers[student] {
+            if let student = entry.student, let number = state.accounts.index(of: student) {
                 w.unsigned(number + 2)
             } else if let student = entry.student {
                 w.unsigned(1)
@@ -209,7 +206,7 @@ extension Snapshot {
                     let quiz = try r.string()
                     account.passed[quiz] = try r.key()
                 }
-                state.accounts[id] = account
+                state.accounts.append(id, account)
             }
             let tracked = try r.count()
             state.tracked.reserveCapacity(tracked)

@@ -66,7 +66,7 @@ public struct State: Equatable, Sendable {
         var passed: [String: EventKey] = [:]      // quiz → event
     }
 
-    var accounts: [String: Account] = [:]
+    var accounts = AccountTable()
     /// Every event id seen, applied or not.
     public internal(set) var seen: Set<EventKey> = []
     /// SHA-256 of every file fully processed: a re-dropped file is archived unread.
@@ -81,6 +81,7 @@ public struct State: Equatable, Sendable {
     public internal(set) var positions = Positions()
     /// Course names, kept once: every student's list and every grant shares these strings.
     var names: Set<String> = []
+    private var recentName: String?
 
     public init() {}
 
@@ -110,7 +111,7 @@ public struct State: Equatable, Sendable {
     public func students(rules: Rules) -> [String: StudentState] {
         var result: [String: StudentState] = [:]
         result.reserveCapacity(accounts.count + roster.count)
-        for (id, account) in accounts where account.applied > 0 || roster[id] != nil {
+        for (id, account) in zip(accounts.ids, accounts.list) where account.applied > 0 || roster[id] != nil {
             var student = account.state
             student.name = roster[id]?.name ?? account.latestName
             student.isPublic = roster[id]?.isPublic ?? true
@@ -134,27 +135,29 @@ public struct State: Equatable, Sendable {
 
     // Through the index, so no copy of the whole account is made to ask one question.
     func hasCompleted(_ student: String, course: String) -> Bool {
-        guard let index = accounts.index(forKey: student) else { return false }
-        return accounts.values[index].completed[course] != nil
+        guard let index = accounts.index(of: student) else { return false }
+        return accounts.list[index].completed[course] != nil
     }
 
     func hasPassed(_ student: String, quiz: String) -> Bool {
-        guard let index = accounts.index(forKey: student) else { return false }
-        return accounts.values[index].passed[quiz] != nil
+        guard let index = accounts.index(of: student) else { return false }
+        return accounts.list[index].passed[quiz] != nil
     }
 
     func student(_ id: String) -> StudentState? { accounts[id]?.state }
     public func eventKeys(of email: Email) -> [EventKey] { byEmail[email] ?? [] }
 
-    /// The one stored copy of a course name.
-    private mutating func intern(_ name: String) -> String { names.insert(name).memberAfterInsert }
-
-    /// The account of `student`, made when missing, and the stored copy of its id.
-    private mutating func accountIndex(_ student: String) -> Dictionary<String, Account>.Index {
-        if let index = accounts.index(forKey: student) { return index }
-        accounts[student] = Account()
-        return accounts.index(forKey: student)!
+    /// The one stored copy of a course name. (An event's line and its award name the same
+    /// course one after the other: the last one is checked first.)
+    private mutating func intern(_ name: String) -> String {
+        if let recent = recentName, recent == name { return recent }
+        let stored = names.insert(name).memberAfterInsert
+        recentName = stored
+        return stored
     }
+
+    /// The account of `student`, made when missing.
+    private mutating func accountIndex(_ student: String) -> Int { accounts.findOrAdd(student) }
 
     // MARK: - The fold
 
@@ -195,13 +198,13 @@ public struct State: Equatable, Sendable {
         // A new row that repeats a known event (or a course already completed) is remembered
         // by its id alone; only a re-homing line changes what an earlier line decided.
         if record.status == .duplicate && !(record.rehomed && previous != nil) { return }
-        if let old = previous, old.status == .applied, let student = old.student, let index = accounts.index(forKey: student) {
-            accounts.values[index].applied -= 1
-            if event.kind == .courseCompleted, let course = event.course, accounts.values[index].completed[course] == key {
-                accounts.values[index].completed[course] = nil
+        if let old = previous, old.status == .applied, let student = old.student, let index = accounts.index(of: student) {
+            accounts.list[index].applied -= 1
+            if event.kind == .courseCompleted, let course = event.course, accounts.list[index].completed[course] == key {
+                accounts.list[index].completed[course] = nil
             }
-            if event.kind == .quizPassed, let quiz = event.quiz, accounts.values[index].passed[quiz] == key {
-                accounts.values[index].passed[quiz] = nil
+            if event.kind == .quizPassed, let quiz = event.quiz, accounts.list[index].passed[quiz] == key {
+                accounts.list[index].passed[quiz] = nil
             }
         }
         if previous == nil, let email = event.email { byEmail[email, default: []].append(key) }
@@ -214,11 +217,11 @@ public struct State: Equatable, Sendable {
             return
         }
         let index = accountIndex(student)
-        entry.student = accounts.keys[index]
-        accounts.values[index].applied += 1
-        if let name = event.name, !name.isEmpty { accounts.values[index].latestName = name }
-        if event.kind == .courseCompleted, let course = event.course { accounts.values[index].completed[intern(course)] = key }
-        if event.kind == .quizPassed, let quiz = event.quiz { accounts.values[index].passed[quiz] = key }
+        entry.student = accounts.ids[index]
+        accounts.list[index].applied += 1
+        if let name = event.name, !name.isEmpty { accounts.list[index].latestName = name }
+        if event.kind == .courseCompleted, let course = event.course { accounts.list[index].completed[intern(course)] = key }
+        if event.kind == .quizPassed, let quiz = event.quiz { accounts.list[index].passed[quiz] = key }
         tracked[key] = entry
     }
 
@@ -236,20 +239,20 @@ public struct State: Equatable, Sendable {
     public mutating func apply(_ record: PointsRecord) {
         positions.points.seq = max(positions.points.seq, record.seq)
         let index = accountIndex(record.student)
-        accounts.values[index].state.xp += record.points
-        if record.points != 0 { accounts.values[index].state.reachedAt = record.seq }
+        accounts.list[index].state.xp += record.points
+        if record.points != 0 { accounts.list[index].state.reachedAt = record.seq }
         let course = record.course.map { intern($0) }
         switch record.change {
         case .award:
-            if let course, !accounts.values[index].state.courses.contains(course) { accounts.values[index].state.courses.append(course) }
-            if let badge = record.badge, !accounts.values[index].state.badges.contains(badge) { accounts.values[index].state.badges.append(badge) }
-            if let unlock = record.unlock, !accounts.values[index].state.unlocks.contains(unlock) { accounts.values[index].state.unlocks.append(unlock) }
+            if let course, !accounts.list[index].state.courses.contains(course) { accounts.list[index].state.courses.append(course) }
+            if let badge = record.badge, !accounts.list[index].state.badges.contains(badge) { accounts.list[index].state.badges.append(badge) }
+            if let unlock = record.unlock, !accounts.list[index].state.unlocks.contains(unlock) { accounts.list[index].state.unlocks.append(unlock) }
             // Kept for a move to take back: what is not sticky.
             if record.points != 0 || course != nil, let entry = tracked.index(forKey: EventKey(record.event)) {
                 tracked.values[entry].add(Grant(at: record.at, points: record.points, activity: record.activity, course: course))
             }
         case .revoke:
-            if let course { accounts.values[index].state.courses.removeAll { $0 == course } }
+            if let course { accounts.list[index].state.courses.removeAll { $0 == course } }
             if let entry = tracked.index(forKey: EventKey(record.event)) {
                 tracked.values[entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
             }
