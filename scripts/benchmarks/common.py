@@ -1,0 +1,100 @@
+"""Helpers shared by the sync benchmarks (csv_sync.py, xlsx_sync.py, jsonl_sync.py): the
+seeded export, timing a child process, DuckDB's per-student totals, Tally's totals."""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def generate_export(path, rows, seed):
+    """Writes generate_export.py's CSV export (N rows, N/10 students, 20 courses) to `path`."""
+    subprocess.run([sys.executable, os.path.join(HERE, "generate_export.py"), path, "--rows", str(rows),
+                    "--seed", str(seed)], check=True)
+
+
+def export_rows(path):
+    """The header and then each row of a generated export, as lists of strings."""
+    with open(path, newline="") as f:
+        yield from csv.reader(f)
+
+
+def cache_dir():
+    """Where generated inputs that take long to write are kept between runs."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "tally-bench")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def warm(path):
+    """Reads a file once, so that every timed reader starts from a warm page cache."""
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
+def timed(command, cwd=None):
+    """Runs a command; returns (seconds, peak RSS in MiB) of that child alone."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        sys.exit(f"{command[0]} failed with {code}: {process.stderr.read().decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def duckdb_totals(path):
+    """(seconds, {normalised email: xp}) for a CSV export: 20 per distinct course per student."""
+    import duckdb
+    started = time.perf_counter()
+    query = f"""
+        WITH rows AS (
+          SELECT lower(trim("Email Address")) AS e, trim("Course") AS course
+          FROM read_csv('{path}', header = true, all_varchar = true)
+        ), normalised AS (
+          SELECT CASE WHEN split_part(e, '@', 2) IN ('gmail.com', 'googlemail.com')
+                      THEN replace(split_part(split_part(e, '@', 1), '+', 1), '.', '') || '@gmail.com'
+                      ELSE e END AS email, course
+          FROM rows WHERE e LIKE '%_@_%._%' AND course <> ''
+        )
+        SELECT email, count(DISTINCT course) * 20 AS xp FROM normalised GROUP BY email
+    """
+    totals = dict(duckdb.sql(query).fetchall())
+    return time.perf_counter() - started, totals
+
+
+def tally_totals(work):
+    """{student: xp} from the state.json of a Tally work dir."""
+    with open(os.path.join(work, "data", "state.json")) as f:
+        students = json.load(f)["students"]
+    return {email: s["xp"] for email, s in students.items()}
+
+
+def event_lines(work):
+    with open(os.path.join(work, "data", "events.jsonl"), "rb") as f:
+        return sum(1 for _ in f)
+
+
+def fresh_work_dir(root, source, name):
+    """A new Tally work dir under `root` whose inbox holds a copy of `source` as `name`."""
+    work = os.path.join(root, "tally")
+    os.makedirs(os.path.join(work, "inbox"))
+    shutil.copy(source, os.path.join(work, "inbox", name))
+    return work
+
+
+def report_equal(mine, duck):
+    """Prints whether Tally's totals equal DuckDB's (and the first differences); exits 1 if not."""
+    equal = mine == duck
+    print(f"  per-student totals equal to DuckDB's: {'yes' if equal else 'NO'}")
+    if not equal:
+        differing = [e for e in set(mine) | set(duck) if mine.get(e) != duck.get(e)][:5]
+        print("  first differences:", [(e, mine.get(e), duck.get(e)) for e in differing])
+        sys.exit(1)
