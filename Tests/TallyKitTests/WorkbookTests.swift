@@ -135,6 +135,10 @@ struct WorkbookTests {
         #expect(!XLSXFormat.isDateFormat("#,##0.00\\ \"kg\""))
         #expect(!XLSXFormat.isDateFormat("[Red]0.00"))
         #expect(XLSXFormat.unescape("a_x000D_b_x0041_") == "a\rbA")
+        // The fast path leaves text without an escape as it is; half an escape stays text.
+        for plain in ["", "_", "x_", "plain text", "Zoë_y", "_x", "a_x00", "a_xZZZZ_b", "_X0041_"] {
+            #expect(XLSXFormat.unescape(plain) == plain)
+        }
     }
 }
 

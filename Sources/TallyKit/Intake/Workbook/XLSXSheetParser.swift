@@ -150,7 +150,18 @@ enum XLSXFormat {
 
     /// Decodes `_xHHHH_` escapes (`_x000D_` is a carriage return).
     static func unescape(_ text: String) -> String {
-        guard text.contains("_x") else { return text }
+        // A byte scan: Foundation's `contains` for strings bridged to NSString and was a
+        // tenth of reading a big sheet.
+        var hasEscape = false
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if previous == UInt8(ascii: "_") && byte == UInt8(ascii: "x") {
+                hasEscape = true
+                break
+            }
+            previous = byte
+        }
+        guard hasEscape else { return text }
         var out = ""
         var rest = Substring(text)
         while let start = rest.range(of: "_x") {
