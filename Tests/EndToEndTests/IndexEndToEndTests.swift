@@ -78,4 +78,26 @@ struct IndexEndToEndTests {
         #expect(try w.tally("sync").status == 0)
         #expect(!w.exists("data/index.json"))
     }
+
+    @Test("the daemon leaves index.bin alone for small drops and writes it at shutdown")
+    func daemonWritesIndexAtShutdown() throws {
+        let w = try Workspace()
+        try w.write("inbox/day1.csv", Self.header + "9/2/2024 10:30:00,ada@example.org,Ada Lovelace,AI Foundations\n")
+        #expect(try w.tally("sync").status == 0)
+        let url = w.root.appendingPathComponent("data/index.bin")
+        let before = try Data(contentsOf: url)
+
+        let daemon = try Daemon(w)
+        defer { daemon.kill9() }
+        #expect(eventually { daemon.log.contains("watching inbox") })
+        try w.write("inbox/day2.csv", Self.header + "9/3/2024 10:30:00,bob@example.org,Bob Babbage,AI Foundations\n")
+        #expect(eventually { (try? w.xp()) == ["ada@example.org": 20, "bob@example.org": 20] }, "\(daemon.log)")
+        #expect(try Data(contentsOf: url) == before, "a few lines do not rewrite the whole index")
+
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(seconds: 10)?.status == 0)
+        #expect(try Data(contentsOf: url) != before)
+        let verify = try w.tally("verify")
+        #expect(verify.stdout.contains("index.bin matches the ledgers"), "\(verify.stdout)\(verify.stderr)")
+    }
 }

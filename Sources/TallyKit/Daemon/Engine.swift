@@ -51,6 +51,7 @@ public final class Engine {
         let ends = Replay.positions(of: ledger)
         let (restored, indexAt) = try restoredState()
         state = restored
+        indexedBytes = indexAt.map { $0.events.bytes + $0.points.bytes } ?? 0
         let stateCurrent = (try? Snapshot.statePositions(at: settings.paths.state)) == ends
         let empty = ledger.events.size == 0 && ledger.audit.size == 0
         if !empty && !(stateCurrent && indexAt == ends) {
@@ -281,21 +282,33 @@ public final class Engine {
 
     // MARK: - Outputs
 
-    /// How often the daemon rewrites `index.bin` (it grows with the ledgers); nil: after
-    /// every batch, as `tally sync` and the manual commands do.
+    /// How often at most the daemon rewrites `index.bin`; nil: after every batch, as
+    /// `tally sync` and the manual commands do. The index grows with the ledgers (hundreds of
+    /// megabytes for millions of lines), so the daemon also waits until the ledgers have grown
+    /// enough since the last one — `indexGrowth` bytes, or a tenth of what the index covers —
+    /// that folding the lines after it at the next start would take noticeably long. It
+    /// always writes it at shutdown.
     public var indexInterval: Duration?
+    public var indexGrowth = 32 << 20
     private var indexWritten: ContinuousClock.Instant?
     private var indexBehind = false
+    /// Bytes of `events.jsonl` and `points.jsonl` the index on disk covers.
+    private var indexedBytes = 0
 
     /// Writes `state.json` atomically, with the ledgers' current ends as its positions, and
-    /// `index.bin` when `index` is true or the interval has passed.
+    /// `index.bin` when `index` is true or it is due (see `indexInterval`).
     public func writeSnapshot(index: Bool = false) throws {
         state.positions = Replay.positions(of: ledger)
         let students = state.students(rules: settings.rules)
         listed = students
         try FileSystem.writeAtomically(Snapshot.encodeState(students: students, positions: state.positions), to: settings.paths.state)
         indexBehind = true
-        let due = indexInterval.map { interval in indexWritten.map { ContinuousClock.now - $0 >= interval } ?? true } ?? true
+        var due = true
+        if let interval = indexInterval {
+            let grown = state.positions.events.bytes + state.positions.points.bytes - indexedBytes
+            due = indexWritten.map { ContinuousClock.now - $0 >= interval } ?? true
+            due = due && grown >= max(indexGrowth, indexedBytes / 10)
+        }
         if index || due { try writeIndex() }
     }
 
@@ -308,6 +321,7 @@ public final class Engine {
         try FileSystem.writeAtomically(Snapshot.encodeIndex(state), to: settings.paths.index)
         indexWritten = ContinuousClock.now
         indexBehind = false
+        indexedBytes = state.positions.events.bytes + state.positions.points.bytes
     }
 
     /// Renders the site from the state.

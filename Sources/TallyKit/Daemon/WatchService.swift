@@ -34,8 +34,9 @@ public final class WatchService: Service, @unchecked Sendable {
 
     public func run() async throws {
         let paths = engine.settings.paths
-        // index.bin grows with the ledgers: rewrite it at most every 10 s (and at shutdown);
-        // a crash in between only means folding a few seconds of ledger lines at the next start.
+        // index.bin grows with the ledgers: rewrite it at most every 10 s, once the ledgers
+        // grew enough since the last one (and at shutdown); a crash in between only means
+        // folding those lines at the next start.
         engine.indexInterval = .seconds(10)
         // Watch before catching up, so nothing dropped during the catch-up is missed.
         let watcher = try InboxWatcher(directory: paths.inbox)
