@@ -275,38 +275,4 @@ extension SyncEndToEndTests {
         #expect(try w.read("data/events.jsonl") == clean.read("data/events.jsonl"))
         #expect(try w.tally("verify").status == 0)
     }
-
-    @Test("a big file, read on a second core, that fails half-way counts for nothing; a big bad row and a big file still count")
-    func failureMidBigFile() throws {
-        // Over Engine.pipelineThreshold (256 KiB): these are read on a thread of their own.
-        let padding = String(repeating: "x", count: 100)
-        func rows(_ prefix: String, _ count: Int) -> String {
-            "Email,Course,Date,Certificate\n"
-                + (0..<count).map { "\(prefix)\($0)@example.org,Course A,2024-09-01,https://certs.example.org/\(padding)/\($0)\n" }.joined()
-        }
-        let files = [("a.csv", rows("a", 2_000)), ("b.csv", rows("b", 2_000) + "not an email,Course A,2024-09-01,\n"),
-                     ("c.csv", rows("c", 2_000))]
-        let w = try Workspace()
-        for (name, text) in files { try w.write("inbox/" + name, text) }
-        // Event 3,000 is a row in the middle of b.csv.
-        let run = try w.tally(["sync"], environment: ["TALLY_FAIL_AT": "event:3000"])
-        #expect(run.status == 1)
-        #expect(w.list("data/failed") == ["b.csv", "b.csv.error.txt"])
-        #expect(try w.xp().count == 4_000)
-
-        let clean = try Workspace()
-        for (name, text) in files where name != "b.csv" { try clean.write("inbox/" + name, text) }
-        #expect(try clean.tally("sync").status == 0)
-        #expect(try w.read("data/events.jsonl") == clean.read("data/events.jsonl"))
-        #expect(try w.read("data/points.jsonl") == clean.read("data/points.jsonl"))
-
-        // Dropped again without the fault: every row of b.csv counts once, the bad one is rejected.
-        try FileManager.default.moveItem(at: w.root.appendingPathComponent("data/failed/b.csv"),
-                                         to: w.root.appendingPathComponent("inbox/b.csv"))
-        let again = try w.tally("sync")
-        #expect(again.status == 1, "a rejected row: exit 1")
-        #expect(try w.xp().count == 6_000)
-        #expect(try w.ledger("rejected").map { $0["row"] as? Int } == [2_002])
-        #expect(try w.tally("verify").status == 0)
-    }
 }

@@ -185,9 +185,6 @@ public final class Engine {
         }
     }
 
-    /// Files from this size on are read on a thread of their own; smaller ones are not worth one.
-    static let pipelineThreshold = 256 << 10
-
     private func read(_ file: InboxFile, kind: FileKind, sha: String, report: inout FileReport) throws {
         func handle(_ item: IntakeItem) throws {
             switch item {
@@ -198,27 +195,14 @@ public final class Engine {
                 report.rejected += 1
             }
         }
-        // A big file is read on a second core while this one scores (see `Pipeline`).
-        func intake(_ produce: @escaping @Sendable (_ emit: (IntakeItem) throws -> Void) throws -> Void) throws {
-            if file.size >= Self.pipelineThreshold {
-                try Pipeline.run(produce: produce, consume: handle)
-            } else {
-                try produce(handle)
-            }
-        }
-        let (path, name, modified) = (file.path, file.name, file.modified)
         switch kind {
         case .csv, .tsv, .utf16Text:
-            let table = settings.tableIntake(for: file.name)
-            try intake { emit in
-                try table.read(path: path, file: name, sha256: sha, kind: kind, modified: modified, emit: emit)
-            }
+            try settings.tableIntake(for: file.name).read(path: file.path, file: file.name, sha256: sha, kind: kind,
+                                                          modified: file.modified, emit: handle)
         case .json:
-            let json = settings.jsonIntake
-            try intake { emit in try json.readDocument(path: path, file: name, sha256: sha, modified: modified, emit: emit) }
+            try settings.jsonIntake.readDocument(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
         case .jsonLines:
-            let json = settings.jsonIntake
-            try intake { emit in try json.readLines(path: path, file: name, sha256: sha, modified: modified, emit: emit) }
+            try settings.jsonIntake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
         case .roster:
             let entries = try RosterReader.read(path: file.path, file: file.name, limits: settings.limits) { row, reason, raw in
                 try handle(.rejected(row: row, reason: reason, raw: raw))
@@ -235,8 +219,7 @@ public final class Engine {
         case .xlsx, .ods:
             let table = WorkbookTable(format: kind == .xlsx ? .xlsx : .ods, path: file.path, file: file.name,
                                       sheet: settings.config.source(for: file.name)?.sheet, limits: settings.workbookLimits)
-            let intakeSettings = settings.tableIntake(for: file.name)
-            try intake { emit in try intakeSettings.read(table, file: name, sha256: sha, modified: modified, emit: emit) }
+            try settings.tableIntake(for: file.name).read(table, file: file.name, sha256: sha, modified: file.modified, emit: handle)
         case .compoundFile:
             throw IntakeError.workbook(file: file.name, .encrypted)
         case .zip: throw IntakeError.notATable(file: file.name, reason: "it is a zip archive, not a workbook")
