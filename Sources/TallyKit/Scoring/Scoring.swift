@@ -44,7 +44,7 @@ public enum Scoring {
                              lines: some EventLines = NoEventLines()) throws {
         if event.kind.isPersonal {
             let owner = event.email.flatMap { state.owner(of: $0, rules: rules) }
-            if state.seen.contains(event.key) {
+            if state.hasSeen(event.key) {
                 record(event, owner, .duplicate, &state, &outcome)
             } else if let owner {
                 decide(event, for: owner, &state, rules, &outcome)

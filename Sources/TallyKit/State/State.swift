@@ -67,7 +67,9 @@ public struct State: Equatable, Sendable {
     }
 
     var accounts = AccountTable()
-    /// Every event id seen, applied or not.
+    /// The ids seen that `tracked` does not hold (duplicates, roster lines, links): every
+    /// id seen is in one of the two, and most are only in `tracked` — a big export's index
+    /// keeps each of its millions of ids once. Ask `hasSeen(_:)`.
     public internal(set) var seen: Set<EventKey> = []
     /// SHA-256 of every file fully processed: a re-dropped file is archived unread.
     public internal(set) var files: Set<String> = []
@@ -134,6 +136,9 @@ public struct State: Equatable, Sendable {
     }
 
     // Through the index, so no copy of the whole account is made to ask one question.
+    /// Whether an event with this id was seen before, whatever became of it.
+    func hasSeen(_ key: EventKey) -> Bool { tracked[key] != nil || seen.contains(key) }
+
     func hasCompleted(_ student: String, course: String) -> Bool {
         guard let index = accounts.index(of: student) else { return false }
         return accounts.list[index].completed[course] != nil
@@ -165,10 +170,10 @@ public struct State: Equatable, Sendable {
     public mutating func apply(_ record: EventRecord, offset: Int = -1) {
         let event = record.event
         let key = event.key
-        let isNew = seen.insert(key).inserted
         positions.events.seq = max(positions.events.seq, record.seq)
         switch event.kind {
         case .rosterEntry:
+            seen.insert(key)
             guard let student = record.student, let email = event.email else { return }
             if let previous = bindings[email], previous != student {
                 roster[previous]?.emails.removeAll { $0 == email }
@@ -182,22 +187,26 @@ public struct State: Equatable, Sendable {
             bindings[email] = student
             return
         case .rosterRemoved:
+            seen.insert(key)
             guard let email = event.email, let student = bindings.removeValue(forKey: email) else { return }
             roster[student]?.emails.removeAll { $0 == email }
             if roster[student]?.emails.isEmpty == true { roster[student] = nil }
             return
         case .link:
+            seen.insert(key)
             guard let email = event.email, let student = record.student else { return }
             bindings[email] = student
             return
         default:
             break
         }
-        // Only an id seen before can be tracked already.
-        let previous = isNew ? nil : tracked[key]
+        let previous = tracked[key]
         // A new row that repeats a known event (or a course already completed) is remembered
         // by its id alone; only a re-homing line changes what an earlier line decided.
-        if record.status == .duplicate && !(record.rehomed && previous != nil) { return }
+        if record.status == .duplicate && !(record.rehomed && previous != nil) {
+            if previous == nil { seen.insert(key) }
+            return
+        }
         if let old = previous, old.status == .applied, let student = old.student, let index = accounts.index(of: student) {
             accounts.list[index].applied -= 1
             if event.kind == .courseCompleted, let course = event.course, accounts.list[index].completed[course] == key {
