@@ -9,7 +9,7 @@ public struct State: Equatable, Sendable {
     /// The format of `state.json`.
     public static let format = 1
     /// The format of `index.bin`.
-    public static let indexFormat = 2
+    public static let indexFormat = 3
 
     /// What an award line granted that a move of its event takes back: points, or a course.
     /// (Badges and unlocks are sticky: a move never takes them back, so they are not kept.)
