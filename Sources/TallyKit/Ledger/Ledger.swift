@@ -57,19 +57,19 @@ public final class Ledger {
     }
 
     public func append(_ record: RejectedRecord) {
-        rejected.append { seq, _ in
+        rejected.append { seq, _, w in
             var line = record
             line.seq = seq
-            return line.encoded()
+            line.encode(into: &w)
         }
     }
 
     public func append(_ record: AuditRecord) {
-        audit.append { seq, prev in
+        audit.append { seq, prev, w in
             var line = record
             line.seq = seq
             line.prev = prev
-            return line.encoded()
+            line.encode(into: &w)
         }
     }
 

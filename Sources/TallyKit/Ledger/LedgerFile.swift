@@ -41,29 +41,15 @@ public final class LedgerFile {
 
     deinit { close(fd) }
 
-    /// Stages a line: `build` receives the next sequence number and the previous line's
-    /// hash and returns the encoded line, without newline.
-    @discardableResult
-    public func append(_ build: (_ seq: Int, _ prev: String) -> [UInt8]) -> Int {
-        let seq = lastSeq + 1
-        let line = build(seq, lastHash)
-        if isChained { lastHash = line.withUnsafeBytes { Crypto.sha256($0).hex } }
-        staged.append(contentsOf: line)
-        staged.append(0x0A)
-        lastSeq = seq
-        // Written early, a big file's lines never pile up in memory; they stay uncommitted
-        // (recovery cuts them) until `commit` fsyncs and records the lengths.
-        if staged.count >= 1 << 20 { try? flush() }
-        return seq
-    }
-
-    /// Stages a line encoded straight into the staging buffer (no array per line): `encode`
+    /// Stages a line, encoded straight into the staging buffer (no array per line): `encode`
     /// gets the next sequence number, the previous line's hash and a writer positioned at
-    /// the end of what is staged. Returns the sequence number.
+    /// the end of what is staged, and writes the line without its newline. Returns the
+    /// sequence number.
     @discardableResult
-    public func append(encoding encode: (_ seq: Int, _ prev: String, _ writer: inout JSONWriter) -> Void) -> Int {
+    public func append(_ encode: (_ seq: Int, _ prev: String, _ writer: inout JSONWriter) -> Void) -> Int {
         let seq = lastSeq + 1
-        var writer = JSONWriter(adopting: take(&staged))
+        var writer = JSONWriter(adopting: staged)
+        staged = []   // the writer's buffer is now the only reference: appends do not copy
         let start = writer.bytes.count
         encode(seq, lastHash, &writer)
         if isChained {
@@ -74,12 +60,6 @@ public final class LedgerFile {
         lastSeq = seq
         if staged.count >= 1 << 20 { try? flush() }
         return seq
-    }
-
-    private func take(_ buffer: inout [UInt8]) -> [UInt8] {
-        var taken: [UInt8] = []
-        swap(&taken, &buffer)
-        return taken
     }
 
     /// Bytes staged and not yet written.

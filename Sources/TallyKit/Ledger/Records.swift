@@ -220,6 +220,12 @@ extension PointsRecord {
 extension RejectedRecord {
     public func encoded() -> [UInt8] {
         var w = JSONWriter(capacity: 256)
+        encode(into: &w)
+        return w.bytes
+    }
+
+    /// Appends the line (without newline) to `w`.
+    public func encode(into w: inout JSONWriter) {
         w.beginObject()
         w.field("seq", seq)
         w.field("file", file)
@@ -227,13 +233,18 @@ extension RejectedRecord {
         w.field("reason", reason)
         w.field("raw", raw)
         w.endObject()
-        return w.bytes
     }
 }
 
 extension AuditRecord {
     public func encoded() -> [UInt8] {
         var w = JSONWriter(capacity: 256)
+        encode(into: &w)
+        return w.bytes
+    }
+
+    /// Appends the line (without newline) to `w`.
+    public func encode(into w: inout JSONWriter) {
         w.beginObject()
         w.field("seq", seq)
         w.field("at", at.iso8601)
@@ -243,7 +254,6 @@ extension AuditRecord {
         if let detail { w.field("detail", detail) }
         w.field("prev", prev)
         w.endObject()
-        return w.bytes
     }
 
     public init(json: JSONValue) throws(RecordError) {

@@ -135,10 +135,10 @@ public struct State: Equatable, Sendable {
         return isRosterMode(rules) ? nil : email.value
     }
 
-    // Through the index, so no copy of the whole account is made to ask one question.
     /// Whether an event with this id was seen before, whatever became of it.
-    func hasSeen(_ key: EventKey) -> Bool { tracked[key] != nil || seen.contains(key) }
+    func hasSeen(_ key: EventKey) -> Bool { tracked.index(forKey: key) != nil || seen.contains(key) }
 
+    // Through the account's index, so no copy of the whole account is made to ask one question.
     func hasCompleted(_ student: String, course: String) -> Bool {
         guard let index = accounts.index(of: student) else { return false }
         return accounts.list[index].completed[course] != nil

@@ -1,0 +1,147 @@
+/// The primitives `index.bin` is made of (see `IndexFile.swift` for its layout): LEB128
+/// varints, zigzag for signed numbers, length-prefixed UTF-8 strings, and event ids as a tag
+/// byte and 16 bytes or a string.
+
+/// Appends varints, strings and event ids to a byte buffer.
+struct BinaryWriter {
+    var bytes: [UInt8]
+
+    init(capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    mutating func unsigned(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    mutating func unsigned(_ value: Int) { unsigned(UInt64(value)) }
+
+    /// Zigzag: small negative numbers stay short.
+    mutating func signed(_ value: Int) {
+        let wide = Int64(value)
+        unsigned(UInt64(bitPattern: (wide << 1) ^ (wide >> 63)))
+    }
+
+    mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            unsigned(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func optional(_ value: String?) {
+        if let value {
+            bytes.append(1)
+            string(value)
+        } else {
+            bytes.append(0)
+        }
+    }
+
+    mutating func strings(_ values: [String]) {
+        unsigned(values.count)
+        for value in values { string(value) }
+    }
+
+    mutating func key(_ key: EventKey) {
+        switch key {
+        case let .digest(high, low):
+            bytes.append(0)
+            withUnsafeBytes(of: high.bigEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: low.bigEndian) { bytes.append(contentsOf: $0) }
+        case .text(let text):
+            bytes.append(1)
+            string(text)
+        }
+    }
+}
+
+/// Reads what `BinaryWriter` wrote; every read checks the bounds and throws on a short file.
+struct BinaryReader {
+    let buffer: UnsafeBufferPointer<UInt8>
+    var position = 0
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+
+    var remaining: Int { buffer.count - position }
+
+    private static let truncated = RecordError("index.bin ends early")
+
+    mutating func take(_ count: Int) -> UnsafeBufferPointer<UInt8> {
+        let slice = UnsafeBufferPointer(rebasing: buffer[position..<(position + count)])
+        position += count
+        return slice
+    }
+
+    mutating func byte() throws -> UInt8 {
+        guard position < buffer.count else { throw Self.truncated }
+        defer { position += 1 }
+        return buffer[position]
+    }
+
+    mutating func unsigned() throws -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let next = try byte()
+            guard shift < 64 else { throw RecordError("index.bin has a malformed number") }
+            value |= UInt64(next & 0x7F) << shift
+            if next < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    mutating func signed() throws -> Int {
+        let raw = try unsigned()
+        return Int(Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1))))
+    }
+
+    /// A count of items that follow: each takes at least one byte, so more than remain is damage.
+    mutating func count() throws -> Int {
+        let value = try unsigned()
+        guard value <= UInt64(remaining) else { throw Self.truncated }
+        return Int(value)
+    }
+
+    mutating func bool() throws -> Bool { try byte() != 0 }
+
+    mutating func string() throws -> String {
+        let length = try count()
+        return String(decoding: take(length), as: UTF8.self)
+    }
+
+    mutating func optional() throws -> String? { try byte() == 0 ? nil : try string() }
+
+    mutating func strings() throws -> [String] {
+        var values: [String] = []
+        for _ in 0..<(try count()) { values.append(try string()) }
+        return values
+    }
+
+    mutating func email() throws -> Email {
+        let text = try string()
+        do { return try Email(normalising: text) } catch { throw RecordError("index.bin holds a bad email") }
+    }
+
+    mutating func key() throws -> EventKey {
+        if try byte() == 0 {
+            guard remaining >= 16 else { throw Self.truncated }
+            var high: UInt64 = 0, low: UInt64 = 0
+            for byte in take(8) { high = high << 8 | UInt64(byte) }
+            for byte in take(8) { low = low << 8 | UInt64(byte) }
+            return .digest(high, low)
+        }
+        return .text(try string())
+    }
+}
