@@ -76,4 +76,19 @@ struct FastPathTests {
         #expect(ledger.points.lastHash == Crypto.sha256Hex(expected.encoded()))
         #expect(try ledger.record(seq: 1, offset: offset) == record)
     }
+
+    @Test("an event made from its content key equals the one made from its id text")
+    func eventsFromKeys() throws {
+        let email = try Email(normalising: "Grace.Hopper+x@Gmail.com")
+        let at = Timestamp(milliseconds: 1_725_273_000_000)
+        let source = EventSource(file: "a.csv", sha256: "abc", row: 2)
+        let key = Event.contentKey(kind: .courseCompleted, email: email, course: "AI 1", points: nil, at: at)
+        let fast = Event(key: key, kind: .courseCompleted, email: email, name: "Grace", course: "AI 1", at: at,
+                         source: source, certificate: "https://c.example/1")
+        let simple = Event(id: Event.contentID(kind: .courseCompleted, email: email, course: "AI 1", points: nil, at: at),
+                           kind: .courseCompleted, email: email, name: "Grace", course: "AI 1", at: at, source: source,
+                           certificate: "https://c.example/1")
+        #expect(fast == simple)
+        #expect(fast.key == EventKey(simple.id))
+    }
 }

@@ -61,8 +61,25 @@ public struct Event: Equatable, Sendable {
                 at: Timestamp, source: EventSource, points: Int? = nil, reason: String? = nil,
                 student: String? = nil, certificate: String? = nil, isPublic: Bool? = nil,
                 quiz: String? = nil, score: String? = nil) {
+        self.init(key: EventKey(id), id: id, kind: kind, email: email, name: name, course: course, at: at, source: source,
+                  points: points, reason: reason, student: student, certificate: certificate, isPublic: isPublic,
+                  quiz: quiz, score: score)
+    }
+
+    /// An event whose id is `key` (a content id, made as a key: nothing to parse back).
+    init(key: EventKey, kind: EventKind, email: Email? = nil, name: String? = nil, course: String? = nil,
+         at: Timestamp, source: EventSource, points: Int? = nil, reason: String? = nil,
+         certificate: String? = nil, quiz: String? = nil, score: String? = nil) {
+        self.init(key: key, id: key.id, kind: kind, email: email, name: name, course: course, at: at, source: source,
+                  points: points, reason: reason, student: nil, certificate: certificate, isPublic: nil,
+                  quiz: quiz, score: score)
+    }
+
+    private init(key: EventKey, id: String, kind: EventKind, email: Email?, name: String?, course: String?,
+                 at: Timestamp, source: EventSource, points: Int?, reason: String?, student: String?,
+                 certificate: String?, isPublic: Bool?, quiz: String?, score: String?) {
         self.id = id
-        self.key = EventKey(id)
+        self.key = key
         self.kind = kind
         self.email = email
         self.name = name
@@ -85,29 +102,38 @@ extension Event {
     /// row in tomorrow's cumulative export gets the same id and counts once.
     public static func contentID(kind: EventKind, email: Email?, course: String?, points: Int?,
                                  at: Timestamp?, reason: String? = nil) -> String {
-        var kindText = kind.rawValue, emailText = email?.value ?? "", subject = course ?? reason ?? ""
-        var pointsText = points.map(String.init) ?? "", timeText = at.map { String($0.milliseconds) } ?? ""
-        let total = kindText.utf8.count + emailText.utf8.count + subject.utf8.count + pointsText.utf8.count
-            + timeText.utf8.count + 5
+        contentKey(kind: kind, email: email, course: course, points: points, at: at, reason: reason).id
+    }
+
+    /// The content id as the index keys it (its 16 bytes), with no text to parse back.
+    static func contentKey(kind: EventKind, email: Email?, course: String?, points: Int?,
+                           at: Timestamp?, reason: String? = nil) -> EventKey {
+        var parts = (kind.rawValue, email?.value ?? "", course ?? reason ?? "",
+                     points.map(String.init) ?? "", at.map { String($0.milliseconds) } ?? "")
+        let total = parts.0.utf8.count + parts.1.utf8.count + parts.2.utf8.count + parts.3.utf8.count
+            + parts.4.utf8.count + 5
         // The parts, each followed by 0x1F, hashed from one buffer on the stack.
         let digest = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
             var used = 0
-            func put(_ text: inout String) {
-                text.withUTF8 { utf8 in
-                    if let base = utf8.baseAddress { (buffer.baseAddress! + used).update(from: base, count: utf8.count) }
-                    used += utf8.count
-                }
-                buffer[used] = 0x1F
-                used += 1
-            }
-            put(&kindText)
-            put(&emailText)
-            put(&subject)
-            put(&pointsText)
-            put(&timeText)
+            append(&parts.0, to: buffer, at: &used)
+            append(&parts.1, to: buffer, at: &used)
+            append(&parts.2, to: buffer, at: &used)
+            append(&parts.3, to: buffer, at: &used)
+            append(&parts.4, to: buffer, at: &used)
             return Crypto.sha256(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<used])))
         }
         let (high, low) = digest.prefix128
-        return EventKey.digest(high, low).id
+        return .digest(high, low)
+    }
+
+    /// Copies `text` and a 0x1F separator into `buffer` at `used`. (A function of its own, not
+    /// a closure over `used`: a captured variable costs an exclusivity check per call.)
+    private static func append(_ text: inout String, to buffer: UnsafeMutableBufferPointer<UInt8>, at used: inout Int) {
+        text.withUTF8 { utf8 in
+            if let base = utf8.baseAddress { (buffer.baseAddress! + used).update(from: base, count: utf8.count) }
+            used += utf8.count
+        }
+        buffer[used] = 0x1F
+        used += 1
     }
 }

@@ -73,9 +73,14 @@ public struct RowMapper: Sendable {
                                   at: at, source: source, quiz: quiz, score: text))
         }
         if let course = settings.course ?? field(.course).flatMap(nonEmpty) {
-            let id = explicitID ?? Event.contentID(kind: .courseCompleted, email: email, course: course, points: nil, at: explicitTime)
-            return .success(Event(id: id, kind: .courseCompleted, email: email, name: name, course: course, at: at,
-                                  source: source, certificate: field(.certificateURL).flatMap(nonEmpty)))
+            let certificate = field(.certificateURL).flatMap(nonEmpty)
+            if let explicitID {
+                return .success(Event(id: explicitID, kind: .courseCompleted, email: email, name: name, course: course,
+                                      at: at, source: source, certificate: certificate))
+            }
+            let key = Event.contentKey(kind: .courseCompleted, email: email, course: course, points: nil, at: explicitTime)
+            return .success(Event(key: key, kind: .courseCompleted, email: email, name: name, course: course, at: at,
+                                  source: source, certificate: certificate))
         }
         if let pointsText = field(.points).flatMap(nonEmpty) {
             guard let points = Int(pointsText.replacingOccurrences(of: "+", with: "")) else {
