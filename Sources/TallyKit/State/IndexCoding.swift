@@ -129,10 +129,8 @@ struct BinaryReader {
         return values
     }
 
-    mutating func email() throws -> Email {
-        let text = try string()
-        do { return try Email(normalising: text) } catch { throw RecordError("index.bin holds a bad email") }
-    }
+    /// An address as Tally stored it, already normalised.
+    mutating func email() throws -> Email { Email(normalised: try string()) }
 
     mutating func key() throws -> EventKey {
         if try byte() == 0 {
