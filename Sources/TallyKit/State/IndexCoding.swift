@@ -129,6 +129,14 @@ struct BinaryReader {
         return values
     }
 
+    /// A course: its number in `table` (from 1), or 0 and its name.
+    mutating func course(in table: [String]) throws -> String {
+        let number = try unsigned()
+        if number == 0 { return try string() }
+        guard number <= UInt64(table.count) else { throw RecordError("index.bin names course \(number) of \(table.count)") }
+        return table[Int(number - 1)]
+    }
+
     /// An address as Tally stored it, already normalised.
     mutating func email() throws -> Email { Email(normalised: try string()) }
 

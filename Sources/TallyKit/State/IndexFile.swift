@@ -145,22 +145,13 @@ extension Snapshot {
             var r = BinaryReader(buffer)
             var state = State()
             state.positions = try readHeader(&r)
+            // No nested functions over `state` or `r` below: a captured variable is boxed, and
+            // every access to it then costs a reference count and an exclusivity check.
             var table: [String] = []
             for _ in 0..<(try r.count()) {
                 let name = try r.string()
                 table.append(name)
                 state.names.insert(name)
-            }
-            func course() throws -> String {
-                let number = try r.unsigned()
-                if number == 0 { return state.names.insert(try r.string()).memberAfterInsert }
-                guard number <= UInt64(table.count) else { throw RecordError("index.bin names course \(number) of \(table.count)") }
-                return table[Int(number - 1)]
-            }
-            func courses() throws -> [String] {
-                var names: [String] = []
-                for _ in 0..<(try r.count()) { names.append(try course()) }
-                return names
             }
             let files = try r.count()
             state.files.reserveCapacity(files)
@@ -182,11 +173,8 @@ extension Snapshot {
             }
             let accounts = try r.count()
             state.accounts.reserveCapacity(accounts)
-            var ids: [String] = []
-            ids.reserveCapacity(accounts)
             for _ in 0..<accounts {
                 let id = try r.string()
-                ids.append(id)
                 var account = State.Account()
                 account.latestName = try r.optional()
                 account.applied = try r.signed()
@@ -195,11 +183,15 @@ extension Snapshot {
                 account.state.level = try r.optional()
                 account.state.badges = try r.strings()
                 account.state.unlocks = try r.strings()
-                account.state.courses = try courses()
+                let courses = try r.count()
+                account.state.courses.reserveCapacity(courses)
+                for _ in 0..<courses { account.state.courses.append(try r.course(in: table)) }
                 account.state.isPublic = try r.bool()
                 account.state.reachedAt = try r.signed()
-                for _ in 0..<(try r.count()) {
-                    let name = try course()
+                let completed = try r.count()
+                account.completed.reserveCapacity(completed)
+                for _ in 0..<completed {
+                    let name = try r.course(in: table)
                     account.completed[name] = try r.key()
                 }
                 for _ in 0..<(try r.count()) {
@@ -218,8 +210,10 @@ extension Snapshot {
                 case 0: student = nil
                 case 1: student = try r.string()
                 case let number:
-                    guard number - 2 < UInt64(ids.count) else { throw RecordError("index.bin names account \(number - 2) of \(ids.count)") }
-                    student = ids[Int(number - 2)]
+                    guard number - 2 < UInt64(state.accounts.count) else {
+                        throw RecordError("index.bin names account \(number - 2) of \(state.accounts.count)")
+                    }
+                    student = state.accounts.ids[Int(number - 2)]
                 }
                 var entry = State.Tracked(status: status, student: student, seq: try r.signed(), offset: try r.signed(),
                                           firstSeq: try r.signed(), grant: nil)
@@ -227,7 +221,7 @@ extension Snapshot {
                     let at = Timestamp(milliseconds: Int64(try r.signed()))
                     let points: Int = try r.signed()
                     let activity = try r.string()
-                    let course = try r.byte() == 0 ? nil : try course()
+                    let course = try r.byte() == 0 ? nil : try r.course(in: table)
                     entry.add(State.Grant(at: at, points: points, activity: activity, course: course))
                 }
                 state.tracked[key] = entry
