@@ -202,6 +202,7 @@ extension Snapshot {
             }
             let tracked = try r.count()
             state.tracked.reserveCapacity(tracked)
+            let ids = state.accounts.ids   // one reference to the array, not one per read
             for _ in 0..<tracked {
                 let key = try r.key()
                 guard let status = EventStatus(code: try r.byte()) else { throw RecordError("index.bin: unknown status") }
@@ -210,10 +211,10 @@ extension Snapshot {
                 case 0: student = nil
                 case 1: student = try r.string()
                 case let number:
-                    guard number - 2 < UInt64(state.accounts.count) else {
-                        throw RecordError("index.bin names account \(number - 2) of \(state.accounts.count)")
+                    guard number - 2 < UInt64(ids.count) else {
+                        throw RecordError("index.bin names account \(number - 2) of \(ids.count)")
                     }
-                    student = state.accounts.ids[Int(number - 2)]
+                    student = ids[Int(number - 2)]
                 }
                 var entry = State.Tracked(status: status, student: student, seq: try r.signed(), offset: try r.signed(),
                                           firstSeq: try r.signed(), grant: nil)
