@@ -168,33 +168,34 @@ public struct State: Equatable, Sendable {
 
     /// Folds one line of `events.jsonl`, which starts at byte `offset` (-1: not yet placed).
     public mutating func apply(_ record: EventRecord, offset: Int = -1) {
-        let event = record.event
-        let key = event.key
+        // `record.event` throughout, not a local copy of it: copying an event retains each of
+        // its strings, and this runs for every row of every file.
+        let key = record.event.key
         positions.events.seq = max(positions.events.seq, record.seq)
-        switch event.kind {
+        switch record.event.kind {
         case .rosterEntry:
             seen.insert(key)
-            guard let student = record.student, let email = event.email else { return }
+            guard let student = record.student, let email = record.event.email else { return }
             if let previous = bindings[email], previous != student {
                 roster[previous]?.emails.removeAll { $0 == email }
                 if roster[previous]?.emails.isEmpty == true { roster[previous] = nil }
             }
             var entry = roster[student] ?? RosterStudent(name: nil, isPublic: true, emails: [])
-            if let name = event.name { entry.name = name }
-            entry.isPublic = event.isPublic ?? entry.isPublic
+            if let name = record.event.name { entry.name = name }
+            entry.isPublic = record.event.isPublic ?? entry.isPublic
             if !entry.emails.contains(email) { entry.emails.append(email) }
             roster[student] = entry
             bindings[email] = student
             return
         case .rosterRemoved:
             seen.insert(key)
-            guard let email = event.email, let student = bindings.removeValue(forKey: email) else { return }
+            guard let email = record.event.email, let student = bindings.removeValue(forKey: email) else { return }
             roster[student]?.emails.removeAll { $0 == email }
             if roster[student]?.emails.isEmpty == true { roster[student] = nil }
             return
         case .link:
             seen.insert(key)
-            guard let email = event.email, let student = record.student else { return }
+            guard let email = record.event.email, let student = record.student else { return }
             bindings[email] = student
             return
         default:
@@ -209,14 +210,14 @@ public struct State: Equatable, Sendable {
         }
         if let old = previous, old.status == .applied, let student = old.student, let index = accounts.index(of: student) {
             accounts.list[index].applied -= 1
-            if event.kind == .courseCompleted, let course = event.course, accounts.list[index].completed[course] == key {
+            if record.event.kind == .courseCompleted, let course = record.event.course, accounts.list[index].completed[course] == key {
                 accounts.list[index].completed[course] = nil
             }
-            if event.kind == .quizPassed, let quiz = event.quiz, accounts.list[index].passed[quiz] == key {
+            if record.event.kind == .quizPassed, let quiz = record.event.quiz, accounts.list[index].passed[quiz] == key {
                 accounts.list[index].passed[quiz] = nil
             }
         }
-        if previous == nil, let email = event.email { byEmail[email, default: []].append(key) }
+        if previous == nil, let email = record.event.email { byEmail[email, default: []].append(key) }
         var entry = Tracked(status: record.status, student: nil, seq: record.seq, offset: offset,
                             firstSeq: previous?.firstSeq ?? record.seq, grant: previous?.grant,
                             moreGrants: previous?.moreGrants ?? [])
@@ -228,9 +229,9 @@ public struct State: Equatable, Sendable {
         let index = accountIndex(student)
         entry.student = accounts.ids[index]
         accounts.list[index].applied += 1
-        if let name = event.name, !name.isEmpty { accounts.list[index].latestName = name }
-        if event.kind == .courseCompleted, let course = event.course { accounts.list[index].completed[intern(course)] = key }
-        if event.kind == .quizPassed, let quiz = event.quiz { accounts.list[index].passed[quiz] = key }
+        if let name = record.event.name, !name.isEmpty { accounts.list[index].latestName = name }
+        if record.event.kind == .courseCompleted, let course = record.event.course { accounts.list[index].completed[intern(course)] = key }
+        if record.event.kind == .quizPassed, let quiz = record.event.quiz { accounts.list[index].passed[quiz] = key }
         tracked[key] = entry
     }
 
