@@ -80,10 +80,11 @@ public enum Scoring {
         let owner = state.owner(of: email, rules: rules)
         for key in state.eventKeys(of: email) {
             guard let entry = state.tracked[key] else { continue }
-            if entry.status == .applied && entry.student == owner { continue }
+            let holder = state.student(of: entry)
+            if entry.status == .applied && holder == owner { continue }
             if entry.status != .applied && owner == nil { continue }
             let current = try line(seq: entry.seq, offset: entry.offset, outcome, lines)
-            if entry.status == .applied, let old = entry.student {
+            if entry.status == .applied, let old = holder {
                 let why = owner.map { "moved to \($0)" } ?? "withdrawn: \(email.value) is not on the roster"
                 for grant in entry.grants {
                     emit(PointsRecord(at: grant.at, student: old, points: -grant.points, activity: grant.activity,

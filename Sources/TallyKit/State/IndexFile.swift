@@ -5,7 +5,8 @@
 /// Layout: the magic `TALLYIDX`, the format number, the positions of the five ledgers, then
 /// sections in a fixed order — course names, files, seen ids, roster, bindings, accounts,
 /// tracked events, events per email. A course is written once and named by its number in
-/// the first section; a tracked event's student by the number of its account. Integers are LEB128 varints (zigzag for signed ones), strings a varint
+/// the first section; a tracked event's student by the number of its account (plus one; 0
+/// for nobody). Integers are LEB128 varints (zigzag for signed ones), strings a varint
 /// length and their UTF-8 bytes, an event id a tag byte and 16 bytes or a string. Sections
 /// follow the state's hash order, not a sorted one: two indexes of one state may differ in
 /// bytes, and are compared as states (`==`), never byte for byte.
@@ -82,14 +83,7 @@ extension Snapshot {
         for (key, entry) in state.tracked {
             w.key(key)
             w.byte(entry.status.code)
-            if let student = entry.student, let number = state.accounts.index(of: student) {
-                w.unsigned(number + 2)
-            } else if let student = entry.student {
-                w.unsigned(1)
-                w.string(student)
-            } else {
-                w.unsigned(0)
-            }
+            w.unsigned(Int(entry.account) + 1)
             w.signed(entry.seq)
             w.signed(entry.offset)
             w.signed(entry.firstSeq)
@@ -202,21 +196,15 @@ extension Snapshot {
             }
             let tracked = try r.count()
             state.tracked.reserveCapacity(tracked)
-            let ids = state.accounts.ids   // one reference to the array, not one per read
+            let accountCount = state.accounts.count
             for _ in 0..<tracked {
                 let key = try r.key()
                 guard let status = EventStatus(code: try r.byte()) else { throw RecordError("index.bin: unknown status") }
-                let student: String?
-                switch try r.unsigned() {
-                case 0: student = nil
-                case 1: student = try r.string()
-                case let number:
-                    guard number - 2 < UInt64(ids.count) else {
-                        throw RecordError("index.bin names account \(number - 2) of \(ids.count)")
-                    }
-                    student = ids[Int(number - 2)]
+                let number = try r.unsigned()
+                guard number <= UInt64(accountCount) else {
+                    throw RecordError("index.bin names account \(number) of \(accountCount)")
                 }
-                var entry = State.Tracked(status: status, student: student, seq: try r.signed(), offset: try r.signed(),
+                var entry = State.Tracked(status: status, account: Int32(number) - 1, seq: try r.signed(), offset: try r.signed(),
                                           firstSeq: try r.signed(), grant: nil)
                 for _ in 0..<(try r.count()) {
                     let at = Timestamp(milliseconds: Int64(try r.signed()))

@@ -9,7 +9,7 @@ public struct State: Equatable, Sendable {
     /// The format of `state.json`.
     public static let format = 1
     /// The format of `index.bin`.
-    public static let indexFormat = 3
+    public static let indexFormat = 4
 
     /// What an award line granted that a move of its event takes back: points, or a course.
     /// (Badges and unlocks are sticky: a move never takes them back, so they are not kept.)
@@ -24,7 +24,9 @@ public struct State: Equatable, Sendable {
     /// it granted. The event itself stays in `events.jsonl`; a move reads it back from there.
     public struct Tracked: Equatable, Sendable {
         public var status: EventStatus
-        public var student: String?
+        /// The number of the account of the student who has it (see `student(of:)`); -1 for
+        /// nobody. A number, not the id: no reference to count for millions of entries.
+        public var account: Int32
         /// The seq of the line in force, and its byte offset in `events.jsonl` (-1 until the
         /// ledger has placed a line staged in this run: see `place(_:at:)`).
         public var seq: Int
@@ -135,6 +137,9 @@ public struct State: Equatable, Sendable {
         return isRosterMode(rules) ? nil : email.value
     }
 
+    /// The student who has a tracked event, if anyone.
+    func student(of entry: Tracked) -> String? { entry.account >= 0 ? accounts.ids[Int(entry.account)] : nil }
+
     /// Whether an event with this id was seen before, whatever became of it.
     func hasSeen(_ key: EventKey) -> Bool { tracked.index(forKey: key) != nil || seen.contains(key) }
 
@@ -208,7 +213,8 @@ public struct State: Equatable, Sendable {
             if previous == nil { seen.insert(key) }
             return
         }
-        if let old = previous, old.status == .applied, let student = old.student, let index = accounts.index(of: student) {
+        if let old = previous, old.status == .applied, old.account >= 0 {
+            let index = Int(old.account)
             accounts.list[index].applied -= 1
             if record.event.kind == .courseCompleted, let course = record.event.course, accounts.list[index].completed[course] == key {
                 accounts.list[index].completed[course] = nil
@@ -218,16 +224,16 @@ public struct State: Equatable, Sendable {
             }
         }
         if previous == nil, let email = record.event.email { byEmail[email, default: []].append(key) }
-        var entry = Tracked(status: record.status, student: nil, seq: record.seq, offset: offset,
+        var entry = Tracked(status: record.status, account: -1, seq: record.seq, offset: offset,
                             firstSeq: previous?.firstSeq ?? record.seq, grant: previous?.grant,
                             moreGrants: previous?.moreGrants ?? [])
         guard record.status == .applied, let student = record.student else {
-            entry.student = record.student
+            if let student = record.student { entry.account = Int32(accountIndex(student)) }
             tracked[key] = entry
             return
         }
         let index = accountIndex(student)
-        entry.student = accounts.ids[index]
+        entry.account = Int32(index)
         accounts.list[index].applied += 1
         if let name = record.event.name, !name.isEmpty { accounts.list[index].latestName = name }
         if record.event.kind == .courseCompleted, let course = record.event.course { accounts.list[index].completed[intern(course)] = key }
