@@ -42,8 +42,9 @@ public struct SHA256Hasher: ~Copyable {
 
 /// One-call hashes and the HMAC used to authenticate webhook deliveries.
 public enum Crypto {
-    /// The SHA-256 of a short buffer, without a context to allocate (OpenSSL's one-shot
-    /// `SHA256`): what the hot path uses for content ids and chained ledger lines.
+    /// The SHA-256 of a short buffer, without a context to allocate or an algorithm to look
+    /// up (OpenSSL's direct `SHA256_*` functions, through the module's `tally_sha256`): what
+    /// the hot path uses for content ids and chained ledger lines.
     public static func sha256(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
         var digest = SHA256Digest()
         withUnsafeMutableBytes(of: &digest.words) { out in
