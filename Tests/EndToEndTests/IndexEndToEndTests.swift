@@ -9,6 +9,14 @@ import Testing
 struct IndexEndToEndTests {
     static let header = "Timestamp,Email Address,Full name,Course\n"
 
+    /// A workspace after one sync of one completion, and its index.bin.
+    static func oneSync() throws -> (Workspace, URL) {
+        let w = try Workspace()
+        try w.write("inbox/day1.csv", header + "9/2/2024 10:30:00,ada@example.org,Ada Lovelace,AI Foundations\n")
+        #expect(try w.tally("sync").status == 0)
+        return (w, w.root.appendingPathComponent("data/index.bin"))
+    }
+
     @Test("a roster moves events whose lines come from the index, a roll-forward and the same batch")
     func movesReadLinesBack() throws {
         let w = try Workspace()
@@ -59,10 +67,7 @@ struct IndexEndToEndTests {
 
     @Test("a damaged or foreign index.bin is rebuilt from the ledgers, with a warning")
     func damagedIndex() throws {
-        let w = try Workspace()
-        try w.write("inbox/day1.csv", Self.header + "9/2/2024 10:30:00,ada@example.org,Ada Lovelace,AI Foundations\n")
-        #expect(try w.tally("sync").status == 0)
-        let url = w.root.appendingPathComponent("data/index.bin")
+        let (w, url) = try Self.oneSync()
         let whole = try Data(contentsOf: url)
         try whole.prefix(whole.count - 3).write(to: url)
         try w.write("inbox/day2.csv", Self.header + "9/2/2024 10:30:00,ada@example.org,Ada Lovelace,AI Foundations\n"
@@ -81,10 +86,7 @@ struct IndexEndToEndTests {
 
     @Test("the daemon leaves index.bin alone for small drops and writes it at shutdown")
     func daemonWritesIndexAtShutdown() throws {
-        let w = try Workspace()
-        try w.write("inbox/day1.csv", Self.header + "9/2/2024 10:30:00,ada@example.org,Ada Lovelace,AI Foundations\n")
-        #expect(try w.tally("sync").status == 0)
-        let url = w.root.appendingPathComponent("data/index.bin")
+        let (w, url) = try Self.oneSync()
         let before = try Data(contentsOf: url)
 
         let daemon = try Daemon(w)

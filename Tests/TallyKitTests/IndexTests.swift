@@ -41,7 +41,6 @@ struct IndexTests {
                                            ScoringTests.completion("ada@example.org", "AI 2", minutes: 4)])
         let bytes = Snapshot.encodeIndex(state)
         #expect(try Snapshot.decodeIndex(bytes) == state)
-        #expect(try Snapshot.decodeIndexPositions(bytes) == state.positions)
         for length in 0..<bytes.count {
             #expect(throws: RecordError.self) { try Snapshot.decodeIndex(Array(bytes.prefix(length))) }
         }

@@ -110,14 +110,6 @@ extension Snapshot {
         return w.bytes
     }
 
-    /// The positions an `index.bin` says it reflects, from its first bytes.
-    public static func decodeIndexPositions(_ bytes: [UInt8]) throws -> State.Positions {
-        try bytes.withUnsafeBufferPointer { buffer in
-            var r = BinaryReader(buffer)
-            return try readHeader(&r)
-        }
-    }
-
     private static func readHeader(_ r: inout BinaryReader) throws -> State.Positions {
         guard r.remaining >= indexMagic.count, Array(r.take(indexMagic.count)) == indexMagic else {
             throw RecordError("index.bin is not a Tally index")
