@@ -93,6 +93,7 @@ struct ConfigTests {
             courses = ["AI 2"]
             completions = 2
             [kajabi]
+            secret = "main-secret"
             require_signature = true
             sites = { site_123 = "s3cret" }
             [email]
@@ -100,7 +101,13 @@ struct ConfigTests {
             allow_from = ["  Forms@School.Example "]
             [receive]
             listen = "127.0.0.1:8080"
-            tokens = { default = "tok-1", site_123 = "tok_2", unused = "" }
+            max_body_bytes = 65536
+            max_header_bytes = 4096
+            max_requests = 8
+            max_connections = 32
+            request_timeout = 5
+            trusted_proxies = ["127.0.0.1", " ::1 "]
+            tokens = { default = "tok-1-0123456789abcdef", site_123 = "tok_2-0123456789abcdef", unused = "" }
             [[sources]]
             files = "*.xlsx"
             sheet = "Responses"
@@ -129,12 +136,18 @@ struct ConfigTests {
         #expect(config.levels == [.init(name: "Novice", xp: 0), .init(name: "Expert", xp: 500)])
         #expect(config.badges == [.init(id: "ai-track", name: "ai-track", completions: 2, courses: ["AI 1", "AI 2"])])
         #expect(config.kajabi.requireSignature && config.kajabi.sites == ["site_123": "s3cret"])
+        #expect(config.kajabi.secret == "main-secret")
         #expect(config.email.allowFrom == ["forms@school.example"])
         #expect(config.email.requireAuth == "mx.school.example")
         #expect(config.receive.listen == "127.0.0.1:8080")
-        #expect(config.receive.tokens == ["default": "tok-1", "site_123": "tok_2"])
-        #expect(config.receive.site(forToken: "tok_2") == "site_123")
+        #expect(config.receive.tokens == ["default": "tok-1-0123456789abcdef", "site_123": "tok_2-0123456789abcdef"])
+        #expect(config.receive.site(forToken: "tok_2-0123456789abcdef") == "site_123")
+        #expect(config.receive.site(forToken: "tok-1-0123456789abcdef") == "default")
+        #expect(config.receive.site(forToken: "tok_2-0123456789abcde") == nil)
         #expect(config.receive.site(forToken: "nope") == nil)
+        #expect(config.receive.maxBodyBytes == 65536 && config.receive.maxHeaderBytes == 4096)
+        #expect(config.receive.maxRequests == 8 && config.receive.maxConnections == 32 && config.receive.requestTimeout == 5)
+        #expect(config.receive.trustedProxies == ["127.0.0.1", "::1"])
         #expect(config.sources == [SourceConfig(files: Glob("*.xlsx"), quiz: "Final", pass: 1, dateOrder: .monthFirst,
                                                 sheet: "Responses", idColumn: "Submission ID")])
         #expect(config.site.title == "Hall of Fame" && config.site.names == .initials && config.site.top == 10)

@@ -186,16 +186,30 @@ extension TallyConfig.Mail {
 extension TallyConfig.Receive {
     init(_ table: ConfigTable) throws(ConfigError) {
         self.init()
-        try table.allowOnly(["listen", "tokens"])
+        try table.allowOnly(["listen", "tokens", "max_body_bytes", "max_header_bytes", "max_requests",
+                             "max_connections", "request_timeout", "trusted_proxies"])
         if let value = try table.optionalString("listen") {
-            if let address = value {
-                let port = address.split(separator: ":", omittingEmptySubsequences: false).last.flatMap { Int($0) }
-                guard address.contains(":"), let port, (1...65535).contains(port) else {
-                    throw table.badValue(
-                        "listen", "must be HOST:PORT, such as \"127.0.0.1:8080\", not \(ConfigTable.quote(address))")
-                }
+            if let address = value, ListenAddress(address) == nil {
+                throw table.badValue(
+                    "listen", "must be HOST:PORT, such as \"127.0.0.1:8080\", not \(ConfigTable.quote(address))")
             }
             listen = value
+        }
+        if let value = try table.int("max_body_bytes", atLeast: 1) { maxBodyBytes = value }
+        if let value = try table.int("max_header_bytes", atLeast: 1024) { maxHeaderBytes = value }
+        if let value = try table.int("max_requests", atLeast: 1) { maxRequests = value }
+        if let value = try table.int("max_connections", atLeast: 1) { maxConnections = value }
+        if let value = try table.int("request_timeout", atLeast: 1) { requestTimeout = value }
+        if let list = try table.strings("trusted_proxies") {
+            trustedProxies = try list.enumerated().map { (offset, raw) throws(ConfigError) in
+                let address = raw.trimmingCharacters(in: .whitespaces)
+                guard IPAddress(address) != nil else {
+                    let path = table.path.appending("trusted_proxies").appending(index: offset + 1)
+                    throw .badValue(key: path.display, line: table.locator.line(of: path),
+                                    reason: "must be an IP address, such as \"127.0.0.1\" or \"::1\", not \(ConfigTable.quote(raw))")
+                }
+                return address
+            }
         }
         if let map = try table.table("tokens") {
             for site in map.keys {
@@ -203,6 +217,11 @@ extension TallyConfig.Receive {
                 guard token.unicodeScalars.allSatisfy(Self.isTokenCharacter) else {
                     throw map.badValue(
                         site, "must use only letters, digits, \"-\", \"_\", \".\" and \"~\": it is part of a URL")
+                }
+                guard token.count >= Self.minimumTokenLength else {
+                    throw map.badValue(
+                        site, "must be at least \(Self.minimumTokenLength) characters long, or it can be guessed "
+                            + "(`tally receive --new-token` prints a random one)")
                 }
                 if let other = tokens.first(where: { $0.value == token })?.key {
                     throw map.badValue(site, "is the same token as receive.tokens.\(ConfigKeyPath.quoted(other))")

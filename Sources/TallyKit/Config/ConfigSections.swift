@@ -110,19 +110,53 @@ extension TallyConfig {
         public init() {}
     }
 
-    /// `[receive]`: the webhook front door.
+    /// `[receive]`: the webhook front door (`tally receive`, `tally watch --listen`).
     public struct Receive: Sendable, Equatable {
-        /// `HOST:PORT` to listen on, such as `127.0.0.1:8080`.
+        /// `HOST:PORT` to listen on, such as `127.0.0.1:8080`; port 0 takes any free port
+        /// (the log says which).
         public var listen: String?
         /// `[receive.tokens]`: site name → path token for `POST /kajabi/t/TOKEN` (the site
         /// `default` signs with the main secret). Entries with an empty token are left out.
         public var tokens: [String: String] = [:]
+        /// A request body larger than this gets 413, and the rest of it is not read.
+        public var maxBodyBytes = 1 << 20
+        /// All of a request's header lines together; more gets 431.
+        public var maxHeaderBytes = 16 << 10
+        /// Requests handled at once; one more gets 503 at once instead of waiting in a queue.
+        public var maxRequests = 64
+        /// Open connections; beyond it new ones wait in the kernel's backlog, unaccepted.
+        public var maxConnections = 256
+        /// Seconds a client has to send a whole request, headers and body (and an idle
+        /// keep-alive connection to send its next one); a slower client is disconnected.
+        public var requestTimeout = 10
+        /// Addresses of the reverse proxies whose `X-Forwarded-For` names the client.
+        public var trustedProxies: [String] = []
         public init() {}
 
-        /// The site whose token `token` is, if any.
+        /// The name (a site, or `default`) whose token `token` is, if any.
+        ///
+        /// Every configured token is compared, each in constant time, so the answer takes
+        /// the same time whichever token (if any) matched and wherever they first differ.
+        /// Tokens are compared by their SHA-256, so that not even a token's length shows.
         public func site(forToken token: String) -> String? {
-            tokens.first { $0.value == token }?.key
+            let given = Crypto.sha256Bytes(token.utf8)
+            var found: String?
+            for (site, candidate) in tokens.sorted(by: { $0.key < $1.key })
+            where Crypto.constantTimeEquals(Crypto.sha256Bytes(candidate.utf8), given) {
+                found = site
+            }
+            return found
         }
+
+        /// The shortest token accepted: 16 characters from the 66 a URL path carries plainly
+        /// are over 96 bits, out of reach of guessing over HTTP.
+        public static let minimumTokenLength = 16
+
+        /// The token name that signs with `[kajabi] secret` rather than a site's.
+        public static let defaultSite = "default"
+
+        /// The site a token name signs for: nil (the main secret) for `default`.
+        public static func site(ofToken name: String) -> String? { name == defaultSite ? nil : name }
     }
 
     /// How the site shows a student's name: the site's own type (`first-last-initial`, ...).

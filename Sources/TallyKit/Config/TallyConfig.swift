@@ -74,6 +74,7 @@ public struct TallyConfig: Sendable, Equatable {
             config.kajabi.secret = secret
         }
         try config.checkSignatureSecret(text: text)
+        try config.checkTokenSecrets(text: text)
         return config
     }
 
@@ -96,6 +97,25 @@ public struct TallyConfig: Sendable, Equatable {
         throw .badValue(
             key: path.display, line: KeyLocator(text).line(of: path),
             reason: "is true, but no secret is set: set kajabi.secret or \(TallyConfig.secretVariable)")
+    }
+
+    /// A path token stands for a site whose secret signs what it lets in: without that
+    /// secret, the front door would have to write unsigned requests it vouched for.
+    private func checkTokenSecrets(text: String) throws(ConfigError) {
+        for site in receive.tokens.keys.sorted() {
+            let path = ConfigKeyPath.root.appending("receive").appending("tokens").appending(site)
+            if site == TallyConfig.Receive.defaultSite {
+                guard kajabi.secret == nil else { continue }
+                throw .badValue(
+                    key: path.display, line: KeyLocator(text).line(of: path),
+                    reason: "needs a secret to sign what it lets in: set kajabi.secret or \(TallyConfig.secretVariable)")
+            }
+            guard kajabi.sites[site] == nil else { continue }
+            throw .badValue(
+                key: path.display, line: KeyLocator(text).line(of: path),
+                reason: "names no site of kajabi.sites, whose secret would sign what it lets in "
+                    + "(the name \"default\" signs with kajabi.secret)")
+        }
     }
 
     /// The whole file as UTF-8 text, refusing anything over 1 MiB (no configuration is that

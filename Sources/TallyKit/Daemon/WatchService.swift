@@ -18,15 +18,20 @@ public final class WatchService: Service, @unchecked Sendable {
     private let reloadSlot = ReloadSlot()
     private let rescanSignal: UnixSignal?
     private var ready: Set<String> = []
+    private let beforeReady: (@Sendable () async -> Void)?
 
     /// - Parameters:
     ///   - engine: an engine already open on the data directory (it holds the lock).
     ///   - loadSettings: reads `tally.toml` and the flags again, for SIGHUP.
     ///   - rescanSignal: a signal that makes the watcher rescan the inbox as after an inotify
     ///     overflow (SIGUSR1 in `tally watch`), so the overflow path can be exercised.
+    ///   - beforeReady: awaited after the catch-up and before READY=1 (the front door of
+    ///     `watch --listen` listening).
     public init(engine: Engine, logger: Logger, rescanSignal: UnixSignal? = .sigusr1,
+                beforeReady: (@Sendable () async -> Void)? = nil,
                 loadSettings: @escaping @Sendable () throws -> EngineSettings) {
         self.engine = engine
+        self.beforeReady = beforeReady
         self.logger = logger
         self.loadSettings = loadSettings
         self.rescanSignal = rescanSignal
@@ -65,6 +70,7 @@ public final class WatchService: Service, @unchecked Sendable {
         }
         defer { signals.cancel() }
         try await process(try engine.pendingFiles(), reason: "catch-up")
+        if let beforeReady { await beforeReady() }
         logger.info("watching \(paths.inbox)", metadata: ["inbox": .string(paths.inbox)])
         SystemdNotifier.notify("READY=1\nSTATUS=watching \(paths.inbox)")
 

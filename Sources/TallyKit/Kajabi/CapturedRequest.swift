@@ -46,10 +46,16 @@ public struct CapturedRequest: Equatable, Sendable {
 
     /// True when the signature header matches the body under `secret`; compared in constant time.
     public func isSigned(by secret: String) -> Bool {
-        guard let given = signature?.trimmingCharacters(in: .whitespaces),
+        Self.signature(signature, matches: body.utf8, secret: secret)
+    }
+
+    /// True when `header` (an `X-Kajabi-Signature` value, hex, optionally `sha256=`-prefixed)
+    /// is the HMAC-SHA256 of `body` under `secret`; compared in constant time.
+    public static func signature(_ header: String?, matches body: some Sequence<UInt8>, secret: String) -> Bool {
+        guard let given = header?.trimmingCharacters(in: .whitespaces),
               let givenBytes = Crypto.bytes(fromHex: given.hasPrefix("sha256=") ? String(given.dropFirst(7)) : given)
         else { return false }
-        return Crypto.constantTimeEquals(Crypto.hmacSHA256(key: Array(secret.utf8), message: Array(body.utf8)), givenBytes)
+        return Crypto.constantTimeEquals(Crypto.hmacSHA256(key: Array(secret.utf8), message: body), givenBytes)
     }
 
     /// The capture as Tally writes it: headers in order, then the body.

@@ -60,6 +60,32 @@ public enum Crypto {
         return hex(hasher.finalize())
     }
 
+    /// The 32-byte SHA-256 of `bytes`.
+    public static func sha256Bytes(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var hasher = SHA256Hasher()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// A random string for a URL: `count` bytes from the system's secure generator
+    /// (`getrandom`), in unpadded base64url.
+    public static func randomToken(bytes count: Int = 24) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            var word = 0
+            for byte in chunk { word = word << 8 | Int(byte) }
+            word <<= 8 * (3 - chunk.count)
+            for position in 0...chunk.count { out.append(alphabet[(word >> (18 - 6 * position)) & 63]) }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// HMAC-SHA256 of `message` under `key`. The corresponding C function is `HMAC`.
     public static func hmacSHA256(key: some Sequence<UInt8>, message: some Sequence<UInt8>) -> [UInt8] {
         let keyBytes = Array(key), messageBytes = Array(message)

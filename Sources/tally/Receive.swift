@@ -1,0 +1,62 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import TallyKit
+import TallyReceiver
+
+struct Receive: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The webhook front door alone: each authenticated POST becomes a file in the inbox.",
+        discussion: """
+            POST /kajabi (signature checked when a secret is set), POST /kajabi/SITE (a [kajabi.sites] secret), \
+            POST /kajabi/t/TOKEN (a [receive.tokens] token; the delivery is signed on arrival), GET /healthz, \
+            GET /metrics. A 200 means the delivery is durable in the inbox; anything else means retry. It does not \
+            touch the data folder, so it runs beside `tally watch` or a cron `tally sync`. SIGTERM and SIGINT \
+            stop it once the requests in flight are answered.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "HOST:PORT to listen on (default: [receive] listen). Port 0 takes any free port.")
+    var listen: String?
+
+    @Flag(help: "Print a fresh random token for [receive.tokens] and exit.")
+    var newToken = false
+
+    func run() async throws {
+        if newToken {
+            print(Crypto.randomToken())
+            return
+        }
+        try await reportingAsync {
+            let settings = try options.settings()
+            let address = try Self.address(listen, settings: settings, required: true)!
+            let logger = options.logger()
+            let server = try ReceiveServer.service(.init(settings: settings, listen: address), logger: logger) { _ in
+                SystemdNotifier.notify("READY=1")
+            }
+            let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            do {
+                try await group.run()
+            } catch {
+                throw Failure.failed("the front door stopped: \(error)")
+            }
+        }
+    }
+
+    /// The address from the flag, else `[receive] listen`; a usage error when it is malformed,
+    /// or missing and `required`.
+    static func address(_ flag: String?, settings: EngineSettings, required: Bool) throws -> ListenAddress? {
+        if let flag {
+            guard let address = ListenAddress(flag) else {
+                throw Failure.usage("--listen must be HOST:PORT, such as 127.0.0.1:8080, not \"\(flag)\"")
+            }
+            return address
+        }
+        guard let text = settings.config.receive.listen else {
+            if required { throw Failure.usage("no address to listen on: give --listen HOST:PORT or set [receive] listen in tally.toml") }
+            return nil
+        }
+        return ListenAddress(text)   // the configuration has checked it
+    }
+}
