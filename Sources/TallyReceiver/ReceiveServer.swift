@@ -86,25 +86,30 @@ struct ReceiveContext: RequestContext {
 }
 
 /// Health as `GET /healthz` reports it: the inbox is a writable folder, the data folder (once
-/// there is one) is writable, and the last delivery could be written.
+/// there is one) is writable, and no delivery failed to be written in the last minute (a full
+/// disk passes the first two checks).
 final class ReceiverHealth: Sendable {
     let inbox: String
     let data: String
-    private let lastWriteError = Mutex<String?>(nil)
+    private let lastWriteError = Mutex<(String, ContinuousClock.Instant)?>(nil)
+    static let memory = Duration.seconds(60)
 
     init(inbox: String, data: String) {
         self.inbox = inbox
         self.data = data
     }
 
-    func recordWrite(error: String?) { lastWriteError.withLock { $0 = error } }
+    func recordWrite(error: String?) { lastWriteError.withLock { $0 = error.map { ($0, .now) } } }
 
     /// Nil when healthy, else what is wrong.
     func problem() -> String? {
         guard FileSystem.isDirectory(inbox) else { return "the inbox \(inbox) is not a folder" }
         guard access(inbox, W_OK) == 0 else { return "the inbox \(inbox) is not writable" }
         if FileSystem.exists(data) && access(data, W_OK) != 0 { return "the data folder \(data) is not writable" }
-        return lastWriteError.withLock { $0.map { "the last delivery could not be written: \($0)" } }
+        return lastWriteError.withLock { last in
+            guard let (error, when) = last, ContinuousClock.now - when < Self.memory else { return nil }
+            return "a delivery could not be written: \(error)"
+        }
     }
 }
 

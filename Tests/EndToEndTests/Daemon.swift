@@ -1,18 +1,19 @@
 import Foundation
 import Testing
 
-/// A `tally watch` process running in a workspace, with its log in `NAME.log`.
+/// A `tally watch` (or `tally receive`) process running in a workspace, with its log in `NAME.log`.
 final class Daemon {
     let process = Process()
     let logURL: URL
 
-    init(_ workspace: Workspace, arguments: [String] = [], environment: [String: String] = [:], log: String = "watch.log") throws {
+    init(_ workspace: Workspace, command: String = "watch", arguments: [String] = [], environment: [String: String] = [:],
+         log: String = "watch.log") throws {
         logURL = workspace.root.appendingPathComponent(log)
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logURL)
         handle.seekToEndOfFile()
         process.executableURL = Workspace.binaryURL
-        process.arguments = ["watch"] + arguments
+        process.arguments = [command] + arguments
         process.currentDirectoryURL = workspace.root
         var env = ProcessInfo.processInfo.environment
         env["KAJABI_WEBHOOK_SECRET"] = nil
@@ -25,6 +26,17 @@ final class Daemon {
     }
 
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// The port of its front door, once its log says it listens (`--listen 127.0.0.1:0`).
+    func port(seconds: Double = 30) -> Int? {
+        var found: Int?
+        eventually(seconds: seconds) {
+            guard let range = log.range(of: "front door listening on http://127.0.0.1:") else { return false }
+            found = Int(log[range.upperBound...].prefix(while: \.isNumber))
+            return found != nil
+        }
+        return found
+    }
 
     /// Sends a signal (SIGTERM, SIGKILL, SIGHUP, SIGUSR1).
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
