@@ -19,6 +19,8 @@ public struct FileReport: Equatable, Sendable {
     public var milliseconds = 0
     /// For a roster: how many students it lists.
     public var students: Int?
+    /// For an email message: its `Message-ID`, recorded so the same message is read once.
+    public var messageID: String?
 
     public var rows: Int { events + rejected }
 }

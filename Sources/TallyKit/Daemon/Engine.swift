@@ -22,6 +22,8 @@ public final class Engine {
         let paths = settings.paths
         lock = try DataLock(directory: paths.data)
         for directory in [paths.inbox, paths.archive, paths.failed] { try FileSystem.createDirectory(directory) }
+        // Parts of messages a killed run was reading; we hold the lock, so nothing else uses them.
+        try? FileManager.default.removeItem(atPath: paths.data + "/tmp")
         ledger = try Ledger(directory: paths.data)
         for message in try ledger.recover(at: .now()) { logger.warning("recovery: \(message)") }
         state = State()
@@ -162,10 +164,23 @@ public final class Engine {
         ledger.append(AuditRecord(at: started, action: "file_taken", file: file.name, sha256: sha,
                                   detail: .object(JSONObject([("kind", .string(kind.rawValue)), ("bytes", .number(String(file.size)))]))))
         do {
-            try read(file, kind: kind, sha: sha, report: &report)
+            if kind == .email {
+                try readMessage(file, sha: sha, report: &report)
+            } else {
+                try read(file, kind: kind, sha: sha, report: &report)
+            }
+            if report.outcome == .skipped {
+                ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha,
+                                          detail: .string("the same message (Message-ID <\(report.messageID ?? "")>) was read before")))
+                state.markProcessed(sha256: sha)
+                logger.info("\(file.name): the same message was read before (its Message-ID); archived, nothing counted again")
+                return (report, false)
+            }
             report.milliseconds = Int(Timestamp.now().milliseconds - started.milliseconds)
+            let detail = counts(report)
+            if let id = report.messageID { state.markProcessed(sha256: State.messageKey(id)) }
             ledger.append(AuditRecord(at: .now(), action: kind == .roster ? "roster_loaded" : "file_done", file: file.name,
-                                      sha256: sha, detail: counts(report)))
+                                      sha256: sha, detail: detail))
             state.markProcessed(sha256: sha)
             logger.info("\(file.name): \(describe(report))", metadata: [
                 "file": .string(file.name), "rows": .stringConvertible(report.rows), "events": .stringConvertible(report.events),
@@ -185,13 +200,23 @@ public final class Engine {
         }
     }
 
-    private func read(_ file: InboxFile, kind: FileKind, sha: String, report: inout FileReport) throws {
+    /// Reads one file of `kind`. For an attachment of a message, `file` is the decoded part
+    /// (named as attached, so `[[sources]]` globs match it) and `container` says which
+    /// message and part its events and rejected rows record.
+    private func read(_ file: InboxFile, kind: FileKind, sha: String, report: inout FileReport,
+                      container: (file: String, messageID: String?, part: String)? = nil) throws {
         func handle(_ item: IntakeItem) throws {
             switch item {
-            case .event(let event):
+            case .event(var event):
+                if let container {
+                    event.source.file = container.file
+                    event.source.message = container.messageID
+                    event.source.part = container.part
+                }
                 try score(event, report: &report)
             case .rejected(let row, let reason, let raw):
-                ledger.append(RejectedRecord(file: file.name, row: row, reason: reason, raw: raw))
+                let reason = container.map { "attachment \(file.name) (part \($0.part)): " + reason } ?? reason
+                ledger.append(RejectedRecord(file: container?.file ?? file.name, row: row, reason: reason, raw: raw))
                 report.rejected += 1
             }
         }
@@ -223,10 +248,55 @@ public final class Engine {
         case .compoundFile:
             throw IntakeError.workbook(file: file.name, .encrypted)
         case .zip: throw IntakeError.notATable(file: file.name, reason: "it is a zip archive, not a workbook")
-        case .email: throw IntakeError.unsupported(file: file.name, kind: "an email message")
+        case .email: throw IntakeError.unsupported(file: file.name, kind: "an email message inside another one")
         case .otherEncoding:
             throw IntakeError.notATable(file: file.name, reason: "its text is not UTF-8 (it may be Latin-1 or Windows-1252); save it as \"CSV UTF-8\" (Excel) or download it as CSV (Google Sheets) and drop it again")
         case .binary: throw IntakeError.notATable(file: file.name, reason: "its content is binary, neither text nor JSON")
+        }
+    }
+
+    /// An email message: refused whole unless `[email]` allows its sender; read once per
+    /// `Message-ID`; each attachment Tally can read (and a JSON body) read as if dropped alone.
+    /// The decoded parts live in `data/tmp/` while they are read.
+    private func readMessage(_ file: InboxFile, sha: String, report: inout FileReport) throws {
+        let scratch = settings.paths.data + "/tmp/message-\(Crypto.randomToken(bytes: 9))"
+        try FileSystem.createDirectory(scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let message: ParsedMessage
+        do {
+            message = try MIMEReader(path: file.path, directory: scratch, limits: settings.mailLimits).read()
+        } catch {
+            throw IntakeError.unreadable(file: file.name, reason: "as an email message, \(error.description)")
+        }
+        if let refusal = settings.mailPolicy.refusal(for: message.headers) {
+            throw IntakeError.refused(file: file.name, reason: refusal)
+        }
+        report.messageID = message.headers.messageID
+        if let id = report.messageID, state.files.contains(State.messageKey(id)) {
+            report.outcome = .skipped
+            return
+        }
+        var readable: [(MailAttachment, FileKind)] = []
+        for attachment in message.attachments {
+            let isJSONType = attachment.contentType.essence.contains("json")
+            let name = attachment.name ?? (isJSONType ? "body.json" : "body.txt")
+            let kind = FileKind.detect(head: (try? readHead(attachment.path)) ?? [], name: name)
+            // A body without a file name counts only when it is JSON (a relayed webhook);
+            // rosters and messages attached are not read from mail.
+            if attachment.name == nil && kind != .json && kind != .jsonLines { continue }
+            if kind == .roster || kind == .email { continue }
+            readable.append((attachment, kind))
+        }
+        guard !readable.isEmpty else {
+            let passed = message.skipped.isEmpty ? "" : " (passed over: \(message.skipped.joined(separator: ", ")))"
+            throw IntakeError.notATable(
+                file: file.name, reason: "the message has no attachment Tally reads: CSV, TSV, XLSX, ODS, JSON or JSON lines\(passed)")
+        }
+        for (attachment, kind) in readable {
+            let part = InboxFile(name: attachment.name ?? file.name, path: attachment.path, modified: file.modified,
+                                 size: attachment.bytes)
+            try read(part, kind: kind, sha: sha, report: &report,
+                     container: (file.name, report.messageID, attachment.number))
         }
     }
 
@@ -255,9 +325,13 @@ public final class Engine {
     }
 
     private func counts(_ report: FileReport) -> JSONValue {
-        .object(JSONObject([("events", .number(String(report.events))), ("applied", .number(String(report.applied))),
-                            ("duplicate", .number(String(report.duplicates))), ("unmatched", .number(String(report.unmatched))),
-                            ("rejected", .number(String(report.rejected))), ("points", .number(String(report.points)))]))
+        var members: [(String, JSONValue)] = [
+            ("events", .number(String(report.events))), ("applied", .number(String(report.applied))),
+            ("duplicate", .number(String(report.duplicates))), ("unmatched", .number(String(report.unmatched))),
+            ("rejected", .number(String(report.rejected))), ("points", .number(String(report.points)))]
+        // Replay marks the message read from here, as it marks the file from `sha256`.
+        if let id = report.messageID { members.append(("message_id", .string(id))) }
+        return .object(JSONObject(members))
     }
 
     /// Moves a taken file to `archive/` (or `failed/`, with `NAME.error.txt`), after the commit.

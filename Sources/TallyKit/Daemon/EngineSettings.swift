@@ -28,6 +28,10 @@ public struct EngineSettings: Sendable {
     public var workbookLimits: WorkbookLimits
     public var jsonIntake: JSONIntake
     public var rosterFile: String?
+    /// Whose email messages are read (`[email]`).
+    public var mailPolicy: MailPolicy
+    /// Bounds on one message's structure and decoded parts (from `[limits]`).
+    public var mailLimits: MailLimits
     public var config: TallyConfig
 
     public init(config: TallyConfig, inbox: String? = nil, data: String? = nil, site: String? = nil) {
@@ -55,6 +59,12 @@ public struct EngineSettings: Sendable {
             limits: .init(maxDepth: config.limits.maxJSONDepth),
             maxDocumentBytes: config.limits.maxFileBytes, maxLineBytes: config.limits.maxRowBytes)
         rosterFile = config.roster.file
+        mailPolicy = MailPolicy(allowFrom: config.email.allowFrom, requireAuth: config.email.requireAuth)
+        var mail = MailLimits()
+        mail.maxLineBytes = config.limits.maxRowBytes
+        mail.maxPartBytes = config.limits.maxEntryBytes
+        mail.maxTotalBytes = config.limits.maxTotalBytes
+        mailLimits = mail
     }
 
     /// How to read the table file `name`: its `[[sources]]` entry, if one matches.

@@ -26,21 +26,33 @@ public struct Inbox: Sendable {
         return [".tmp", ".part", ".partial", ".crdownload", ".swp"].contains { lower.hasSuffix($0) }
     }
 
+    /// True when the inbox is a Maildir (`tmp/`, `new/` and `cur/` in it): messages are
+    /// delivered into `tmp/` and renamed into `new/`, where Tally takes them.
+    public var isMaildir: Bool {
+        ["tmp", "new", "cur"].allSatisfy { FileSystem.isDirectory(directory + "/" + $0) }
+    }
+
+    /// The folders files are taken from: the inbox, and `new/` when it is a Maildir
+    /// (`tmp/` holds deliveries still being written; `cur/` is a mail reader's).
+    public var folders: [String] { isMaildir ? [directory, directory + "/new"] : [directory] }
+
     /// Regular files ready to be taken, oldest first (modification time, then name).
     public func pendingFiles() throws -> [InboxFile] {
-        guard let dir = opendir(directory) else { throw SystemError("opendir", path: directory) }
-        defer { closedir(dir) }
         var files: [InboxFile] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        for folder in folders {
+            guard let dir = opendir(folder) else { throw SystemError("opendir", path: folder) }
+            defer { closedir(dir) }
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                guard name != ".", name != "..", !Inbox.isIncomplete(name) else { continue }
+                let path = folder + "/" + name
+                var info = stat()
+                guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                let modified = Timestamp(milliseconds: Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000)
+                files.append(InboxFile(name: name, path: path, modified: modified, size: Int(info.st_size)))
             }
-            guard name != ".", name != "..", !Inbox.isIncomplete(name) else { continue }
-            let path = directory + "/" + name
-            var info = stat()
-            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            let modified = Timestamp(milliseconds: Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000)
-            files.append(InboxFile(name: name, path: path, modified: modified, size: Int(info.st_size)))
         }
         return files.sorted { ($0.modified, $0.name) < ($1.modified, $1.name) }
     }

@@ -53,9 +53,12 @@ public final class InboxWatcher: Sendable {
         self.directory = directory
         inotify = try Inotify()
         let watch = try inotify.addWatch(path: directory, mask: Self.mask)
+        // A Maildir inbox: deliveries are renamed into new/, which is watched too.
+        let maildir = Inbox(directory: directory).isMaildir
+            ? try inotify.addWatch(path: directory + "/new", mask: [.closeWrite, .movedTo, .onlyDirectory]) : nil
         (batches, continuation) = AsyncThrowingStream.makeStream(of: Batch.self)
         let loop = Loop(directory: directory, inotify: inotify, flags: flags, continuation: continuation, watch: watch,
-                        quiet: quiet, maxDelay: maxDelay, maxFiles: maxFiles)
+                        maildirWatch: maildir, quiet: quiet, maxDelay: maxDelay, maxFiles: maxFiles)
         let thread = Thread { loop.run() }
         thread.name = "tally-inotify"
         thread.start()
@@ -83,6 +86,7 @@ public final class InboxWatcher: Sendable {
         let flags: Flags.Shared
         let continuation: AsyncThrowingStream<Batch, any Error>.Continuation
         var watch: Int32
+        var maildirWatch: Int32?
         let quiet: Duration, maxDelay: Duration, maxFiles: Int
         var names: [String] = []
         var pendingNames: Set<String> = []
@@ -92,12 +96,13 @@ public final class InboxWatcher: Sendable {
         let clock = ContinuousClock()
 
         init(directory: String, inotify: Inotify, flags: Flags.Shared, continuation: AsyncThrowingStream<Batch, any Error>.Continuation,
-             watch: Int32, quiet: Duration, maxDelay: Duration, maxFiles: Int) {
+             watch: Int32, maildirWatch: Int32?, quiet: Duration, maxDelay: Duration, maxFiles: Int) {
             self.directory = directory
             self.inotify = inotify
             self.flags = flags
             self.continuation = continuation
             self.watch = watch
+            self.maildirWatch = maildirWatch
             self.quiet = quiet
             self.maxDelay = maxDelay
             self.maxFiles = maxFiles
@@ -164,6 +169,9 @@ public final class InboxWatcher: Sendable {
                 do {
                     try FileSystem.createDirectory(directory)
                     watch = try inotify.addWatch(path: directory, mask: InboxWatcher.mask)
+                    if let old = maildirWatch { inotify.removeWatch(old) }
+                    maildirWatch = Inbox(directory: directory).isMaildir
+                        ? try inotify.addWatch(path: directory + "/new", mask: [.closeWrite, .movedTo, .onlyDirectory]) : nil
                     note(rescan: true)
                     return true
                 } catch {

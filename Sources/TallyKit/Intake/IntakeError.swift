@@ -8,6 +8,8 @@ public enum IntakeError: Error, CustomStringConvertible, Equatable, Sendable {
     case signature(file: String, reason: String)
     case tooLarge(file: String, bytes: Int, limit: Int)
     case workbook(file: String, WorkbookError)
+    /// An email message whose sender is not allowed or not proven.
+    case refused(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,8 @@ public enum IntakeError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(file) was refused: \(reason)."
         case let .workbook(file, error):
             return "\(file) was refused: \(error)."
+        case let .refused(file, reason):
+            return "\(file) was refused: \(reason); nothing in it was read."
         case let .tooLarge(file, bytes, limit):
             return "\(file) is \(bytes) bytes, over the limit of \(limit) bytes for a JSON document ([limits] max_json_bytes). Split it, or send it as JSON lines."
         }

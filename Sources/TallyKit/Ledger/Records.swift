@@ -140,6 +140,8 @@ extension EventRecord {
         w.member("file", event.source.file)
         w.member("sha256", event.source.sha256)
         w.member("row", event.source.row)
+        if let message = event.source.message { w.member("message", message) }
+        if let part = event.source.part { w.member("part", part) }
         w.endObject()
         w.member("status", status.rawValue)
         if let points = event.points { w.member("points", points) }
@@ -170,7 +172,8 @@ extension EventRecord {
             id: try required(json, "id"), kind: kind, email: email, name: json["name"]?.string,
             course: json["course"]?.string, at: try timestamp(json, "at"),
             source: EventSource(file: source?["file"]?.string ?? "", sha256: source?["sha256"]?.string ?? "",
-                                row: source?["row"]?.int ?? 0),
+                                row: source?["row"]?.int ?? 0, message: source?["message"]?.string,
+                                part: source?["part"]?.string),
             points: json["points"]?.int, reason: json["reason"]?.string,
             student: json["names_student"]?.string ?? (kind.isPersonal ? nil : student),
             certificate: json["certificate"]?.string, isPublic: json["public"]?.bool,

@@ -20,15 +20,23 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
 
 /// Where an event came from: the dropped file, its content hash, and the row (1-based
 /// record number for tables, line for JSON lines, item index for arrays; 0 for a command).
+/// For an attachment of an email message, `file` and `sha256` are the message's, and
+/// `message` and `part` say which message and which of its MIME parts.
 public struct EventSource: Equatable, Sendable {
     public var file: String
     public var sha256: String
     public var row: Int
+    /// The message's `Message-ID`, for an event read from an email attachment.
+    public var message: String?
+    /// The MIME part number of the attachment (`2`, `2.1`).
+    public var part: String?
 
-    public init(file: String, sha256: String, row: Int) {
+    public init(file: String, sha256: String, row: Int, message: String? = nil, part: String? = nil) {
         self.file = file
         self.sha256 = sha256
         self.row = row
+        self.message = message
+        self.part = part
     }
 }
 
