@@ -5,15 +5,17 @@ import NIOHTTPTypes
 
 /// Keeps one connection from holding the front door hostage.
 ///
-/// - A whole request — head and body — must arrive within `timeout` of its first byte being
-///   awaited; so must the next request on a kept-alive connection. A client that sends a
-///   byte a second (slowloris) or opens a connection and says nothing is disconnected. A
-///   read timeout alone would not do: every byte restarts it.
+/// - A deadline runs from the moment a connection opens, or its last answer is written:
+///   within `timeout` the next request, head and body, must have arrived whole. A client
+///   that sends a byte a second (slowloris), or connects and says nothing, or stops halfway
+///   through a body, is disconnected. A read timeout alone would not do: every byte
+///   restarts it. A request answered before its body is in (a 404 to a POST) keeps its
+///   deadline; once the body is in, the idle deadline starts.
 /// - A response that says `Connection: close` (a 413, for one) ends the connection once it
-///   is written: the output side is shut at once, so the client reads the answer and an end of
-///   stream, and whatever it is still sending is read and dropped for at most `linger` before
-///   the socket is closed. Closing outright with unread bytes would make the kernel send a
-///   reset, which can destroy the answer before the client reads it.
+///   is written: the output side is shut at once, so the client reads the answer and an end
+///   of stream, no more bytes are read from it, and the socket is closed `linger` later.
+///   Closing outright with unread bytes would make the kernel send a reset, which can destroy
+///   the answer before the client reads it.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -25,6 +27,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let logger: Logger
     private var deadline: Scheduled<Void>?
     private var requestComplete = false
+    private var responseComplete = false
+    private var closeAfterResponse = false
     private var closing = false
 
     init(timeout: TimeAmount, linger: TimeAmount = .seconds(1), logger: Logger) {
@@ -48,21 +52,31 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             requestComplete = false
-            arm(context, after: timeout, reason: "too slow to send its request")
+            responseComplete = false
+            // The deadline armed when the connection opened or went idle keeps running.
+            if deadline == nil { arm(context, after: timeout, reason: "was too slow to send its request") }
         case .body:
             break
         case .end:
             requestComplete = true
-            disarm()
+            if responseComplete {
+                arm(context, after: timeout, reason: "kept the connection idle too long")
+            } else {
+                disarm()
+            }
         }
         context.fireChannelRead(data)
     }
 
+    /// Once closing, nothing more is read: the rest of a refused body stays unread.
+    func read(context: ChannelHandlerContext) {
+        if !closing { context.read() }
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let part = unwrapOutboundIn(data)
-        switch part {
+        switch unwrapOutboundIn(data) {
         case .head(let response):
-            if response.headerFields[.connection]?.lowercased() == "close" { closing = true }
+            if response.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
             context.write(data, promise: promise)
         case .body:
             context.write(data, promise: promise)
@@ -78,20 +92,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func responseWritten(_ context: ChannelHandlerContext) {
-        if closing {
-            // The answer is out: shut our side, drain theirs for a moment, then close.
+        responseComplete = true
+        if closeAfterResponse {
+            // The answer is out: shut our side, stop reading theirs, close a moment later.
+            closing = true
             context.close(mode: .output, promise: nil)
             arm(context, after: linger, reason: nil)
         } else if requestComplete {
             arm(context, after: timeout, reason: "kept the connection idle too long")
         }
-        // Else the answer came before the whole request (a refusal): the request's own
-        // deadline, armed at its head, still runs.
+        // Else the answer came before the whole request: the request's deadline still runs.
     }
 
     private func arm(_ context: ChannelHandlerContext, after delay: TimeAmount, reason: String?) {
         disarm()
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            deadline = nil
             if let reason { logger.debug("closing a connection that \(reason)") }
             context.close(promise: nil)
         }

@@ -33,8 +33,9 @@ public struct DeliveryWriter: Sendable {
     }
 
     /// Removes the temporary files a killed front door left behind: `.kajabi-*.json.tmp-PID`
-    /// of a process that is no longer running. None of them was ever acknowledged, so the
-    /// sender retries it. Returns how many were removed.
+    /// of a process that is no longer running, or of this one (called at start, before any
+    /// delivery: in a container Tally may be PID 1 at every start). None of them was ever
+    /// acknowledged, so the sender retries it. Returns how many were removed.
     @discardableResult
     public func removeAbandoned() -> Int {
         guard let dir = opendir(inbox) else { return 0 }
@@ -45,10 +46,11 @@ public struct DeliveryWriter: Sendable {
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             guard name.hasPrefix("." + Self.prefix), let marker = name.range(of: ".json.tmp-"),
-                  let pid = Int32(name[marker.upperBound...]), pid != getpid()
+                  let pid = Int32(name[marker.upperBound...])
             else { continue }
             // kill(pid, 0) fails with ESRCH when no such process exists.
-            if kill(pid, 0) != 0 && errno == ESRCH && unlink(inbox + "/" + name) == 0 { removed += 1 }
+            let gone = pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH)
+            if gone && unlink(inbox + "/" + name) == 0 { removed += 1 }
         }
         return removed
     }

@@ -100,8 +100,11 @@ public struct FrontDoor: Sendable {
                       limits: JSONParser.Limits = .init()) -> Result<CapturedRequest, Refusal> {
         let signatureName = CapturedRequest.signatureHeader.lowercased()
         if !delivery.byToken {
+            let signatures = headers.filter { $0.0.lowercased() == signatureName }
+            // Two would be joined into one value in the capture, which no check could pass.
+            guard signatures.count <= 1 else { return .failure(Refusal(401, "more than one X-Kajabi-Signature header")) }
             if let secret = delivery.secret {
-                let given = headers.first { $0.0.lowercased() == signatureName }?.1
+                let given = signatures.first?.1
                 guard given != nil else { return .failure(Refusal(401, "no X-Kajabi-Signature header")) }
                 guard CapturedRequest.signature(given, matches: body, secret: secret) else {
                     return .failure(Refusal(401, "X-Kajabi-Signature does not match the body"))

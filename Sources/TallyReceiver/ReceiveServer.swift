@@ -19,6 +19,7 @@ import TallyKit
 public enum ReceiveServer {
     /// Everything the server needs; ``init(settings:listen:)`` takes it from the engine's settings.
     public struct Settings: Sendable {
+        /// The rules (secrets, tokens, `require_signature`), which a reload may replace.
         public var door: FrontDoor
         public var listen: ListenAddress
         public var inbox: String
@@ -38,7 +39,9 @@ public enum ReceiveServer {
 
     /// The service, ready to be run in a `ServiceGroup`. `onListening` is called with the
     /// bound port once the server accepts connections.
-    public static func service(_ settings: Settings, logger: Logger,
+    /// - Parameter rules: where the server reads its rules for each request; the caller
+    ///   puts new ones there when `tally.toml` is reloaded (SIGHUP). Nil: fixed rules.
+    public static func service(_ settings: Settings, rules: FrontDoorRules? = nil, logger: Logger,
                                onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> any Service {
         try FileSystem.createDirectory(settings.inbox)
         let writer = DeliveryWriter(inbox: settings.inbox)
@@ -47,7 +50,7 @@ public enum ReceiveServer {
             logger.notice("removed \(abandoned) unacknowledged temporary file(s) a stopped front door left in \(settings.inbox)")
         }
         let responder = FrontDoorResponder(
-            settings: settings, writer: writer, metrics: ReceiverMetrics(),
+            settings: settings, rules: rules ?? FrontDoorRules(settings.door), writer: writer, metrics: ReceiverMetrics(),
             health: ReceiverHealth(inbox: settings.inbox, data: settings.data), logger: logger)
         let receive = settings.receive
         let timeout = TimeAmount.seconds(Int64(receive.requestTimeout))
@@ -113,6 +116,15 @@ final class ReceiverHealth: Sendable {
     }
 }
 
+/// The front door's current rules, shared between the requests that read them and the
+/// reload that replaces them.
+public final class FrontDoorRules: Sendable {
+    private let current: Mutex<FrontDoor>
+    public init(_ door: FrontDoor) { current = Mutex(door) }
+    public var door: FrontDoor { current.withLock { $0 } }
+    public func replace(with door: FrontDoor) { current.withLock { $0 = door } }
+}
+
 /// Counts requests in flight and turns away those beyond the limit, so overload answers 503
 /// at once instead of queueing without bound.
 final class RequestGate: Sendable {
@@ -135,6 +147,7 @@ struct FrontDoorResponder: HTTPResponder {
     typealias Context = ReceiveContext
 
     let settings: ReceiveServer.Settings
+    let rules: FrontDoorRules
     let writer: DeliveryWriter
     let metrics: ReceiverMetrics
     let health: ReceiverHealth
@@ -142,9 +155,10 @@ struct FrontDoorResponder: HTTPResponder {
     let gate: RequestGate
     let trusted: Set<IPAddress>
 
-    init(settings: ReceiveServer.Settings, writer: DeliveryWriter, metrics: ReceiverMetrics,
+    init(settings: ReceiveServer.Settings, rules: FrontDoorRules, writer: DeliveryWriter, metrics: ReceiverMetrics,
          health: ReceiverHealth, logger: Logger) {
         self.settings = settings
+        self.rules = rules
         self.writer = writer
         self.metrics = metrics
         self.health = health
@@ -155,15 +169,8 @@ struct FrontDoorResponder: HTTPResponder {
 
     func respond(to request: Request, context: ReceiveContext) async throws -> Response {
         let started = ContinuousClock.now
-        guard gate.enter() else {
-            return answer(.init(code: 503), route: "any", json: #"{"error":"busy, retry later"}"#,
-                          headers: [.retryAfter: "1", .connection: "close"])
-        }
-        defer { gate.leave() }
-        metrics.requestStarted()
-        defer { metrics.requestEnded() }
-
-        switch settings.door.route(method: request.method.rawValue, path: request.uri.path) {
+        let door = rules.door
+        switch door.route(method: request.method.rawValue, path: request.uri.path) {
         case .failure(let refusal):
             log(.info, "\(request.method.rawValue) \(Self.shown(request.uri.path)) \(refusal.status): \(refusal.reason)",
                 from: client(request, context))
@@ -177,16 +184,27 @@ struct FrontDoorResponder: HTTPResponder {
             return answer(.ok, route: "healthz", json: #"{"status":"ok"}"#)
         case .success(.metrics):
             var text = (try? FileSystem.readFile(settings.data + "/metrics.prom", limit: 4 << 20)) ?? []
+            if let last = text.last, last != 0x0A { text.append(0x0A) }
             text += metrics.exposition()
             metrics.answered(route: "metrics", status: 200)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: text)))
         case .success(.delivery(let delivery)):
-            return await deliver(request, delivery, context: context, started: started)
+            // Only deliveries take a slot: health checks and scrapes answer even when busy.
+            guard gate.enter() else {
+                log(.warning, "POST \(delivery.displayPath) 503: \(gate.limit) requests in flight ([receive] max_requests)",
+                    from: client(request, context))
+                return answer(.init(code: 503), route: "kajabi", json: #"{"error":"busy, retry later"}"#,
+                              headers: [.retryAfter: "1", .connection: "close"])
+            }
+            defer { gate.leave() }
+            metrics.requestStarted()
+            defer { metrics.requestEnded() }
+            return await deliver(request, delivery, door: door, context: context, started: started)
         }
     }
 
-    private func deliver(_ request: Request, _ delivery: FrontDoor.Delivery, context: ReceiveContext,
+    private func deliver(_ request: Request, _ delivery: FrontDoor.Delivery, door: FrontDoor, context: ReceiveContext,
                          started: ContinuousClock.Instant) async -> Response {
         let limit = settings.receive.maxBodyBytes
         let from = client(request, context)
@@ -217,7 +235,7 @@ struct FrontDoorResponder: HTTPResponder {
         if let authority = request.head.authority { headers.append(("Host", authority)) }
         for field in request.headers { headers.append((field.name.rawName, field.value)) }
         let capture: CapturedRequest
-        switch settings.door.admit(delivery, headers: headers, body: body, limits: settings.jsonLimits) {
+        switch door.admit(delivery, headers: headers, body: body, limits: settings.jsonLimits) {
         case .failure(let refusal):
             if refusal.status == 401 {
                 metrics.refusedSignature()
@@ -271,9 +289,12 @@ struct FrontDoorResponder: HTTPResponder {
         return path == "/healthz" ? "healthz" : path == "/metrics" ? "metrics" : "other"
     }
 
-    /// A path as the log shows it: a token after `/kajabi/t/` is never written down.
+    /// A path as the log shows it: whatever follows a `t` segment (a token, or a mistyped
+    /// one such as `//kajabi/t/TOKEN`) is never written down.
     static func shown(_ path: String) -> String {
-        path.hasPrefix("/kajabi/t/") ? "/kajabi/t/…" : String(path.prefix(200))
+        let segments = path.prefix(200).split(separator: "/", omittingEmptySubsequences: false)
+        guard let t = segments.firstIndex(of: "t"), t + 1 < segments.endIndex else { return String(path.prefix(200)) }
+        return segments[...t].joined(separator: "/") + "/…"
     }
 
     private func client(_ request: Request, _ context: ReceiveContext) -> String? {

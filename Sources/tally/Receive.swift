@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import TallyKit
 import TallyReceiver
+import UnixSignals
 
 struct Receive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,7 @@ struct Receive: AsyncParsableCommand {
             POST /kajabi/t/TOKEN (a [receive.tokens] token; the delivery is signed on arrival), GET /healthz, \
             GET /metrics. A 200 means the delivery is durable in the inbox; anything else means retry. It does not \
             touch the data folder, so it runs beside `tally watch` or a cron `tally sync`. SIGTERM and SIGINT \
-            stop it once the requests in flight are answered.
+            stop it once the requests in flight are answered; SIGHUP reloads the secrets and tokens of tally.toml.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -32,9 +33,23 @@ struct Receive: AsyncParsableCommand {
             let settings = try options.settings()
             let address = try Self.address(listen, settings: settings, required: true)!
             let logger = options.logger()
-            let server = try ReceiveServer.service(.init(settings: settings, listen: address), logger: logger) { _ in
+            let rules = FrontDoorRules(FrontDoor(config: settings.config))
+            let server = try ReceiveServer.service(.init(settings: settings, listen: address), rules: rules, logger: logger) { _ in
                 SystemdNotifier.notify("READY=1")
             }
+            // SIGHUP reloads the secrets and tokens; a broken tally.toml keeps the running ones.
+            let hangups = await UnixSignalsSequence(trapping: .sighup)
+            let reloads = Task { [options] in
+                for await _ in hangups {
+                    do {
+                        rules.replace(with: FrontDoor(config: try options.settings().config))
+                        logger.notice("tally.toml reloaded: secrets and tokens")
+                    } catch {
+                        logger.error("tally.toml not reloaded, keeping the running secrets and tokens: \(error)")
+                    }
+                }
+            }
+            defer { reloads.cancel() }
             let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             do {
                 try await group.run()

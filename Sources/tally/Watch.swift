@@ -27,14 +27,19 @@ struct Watch: AsyncParsableCommand {
             let options = self.options
             var services: [any Service] = []
             var listening: (@Sendable () async -> Void)?
+            let rules = FrontDoorRules(FrontDoor(config: engine.settings.config))
             if let listen, let address = try Receive.address(listen, settings: engine.settings, required: true) {
                 let (opened, signal) = AsyncStream<Void>.makeStream()
-                services.append(try ReceiveServer.service(.init(settings: engine.settings, listen: address), logger: logger) { _ in
-                    signal.finish()
-                })
+                services.append(try ReceiveServer.service(.init(settings: engine.settings, listen: address), rules: rules,
+                                                          logger: logger) { _ in signal.finish() })
                 listening = { for await _ in opened {} }
             }
-            let watcher = WatchService(engine: engine, logger: logger, beforeReady: listening) { try options.settings() }
+            // SIGHUP: the watcher adopts the new settings between batches, the front door at once.
+            let watcher = WatchService(engine: engine, logger: logger, beforeReady: listening) {
+                let settings = try options.settings()
+                rules.replace(with: FrontDoor(config: settings.config))
+                return settings
+            }
             // Shut down in reverse order: the front door stops taking deliveries and answers
             // those in flight, then the watcher finishes its batch.
             services.insert(watcher, at: 0)

@@ -99,8 +99,8 @@ struct HTTPClient {
     func connect(timeout: Double = 30) throws -> Connection { try Connection(port: port, timeout: timeout) }
 
     /// The head of a request, with `Content-Length` unless `headers` say otherwise.
-    static func head(_ method: String, _ path: String, headers: [(String, String)], length: Int?) -> String {
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    static func head(_ method: String, _ path: String, headers: [(String, String)], length: Int?, keepAlive: Bool = false) -> String {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (keepAlive ? "" : "Connection: close\r\n")
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         if let length { text += "Content-Length: \(length)\r\n" }
         return text + "\r\n"

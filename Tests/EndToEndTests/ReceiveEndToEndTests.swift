@@ -74,6 +74,11 @@ struct ReceiveEndToEndTests {
         #expect(try client.post("/kajabi/t/\(Self.siteToken)", Self.payload(4), headers: [("X-Kajabi-Signature", "forged")]).status == 200)
         #expect(try client.post("/kajabi/t/tok-wrong-0123456789", Self.payload(5)).status == 404)
         #expect(try client.post("/kajabi/t/\(Self.token.dropLast())", Self.payload(5)).status == 404)
+        // A token under a mistyped path is refused, and not written down either.
+        #expect(try client.post("//kajabi/t/\(Self.token)", Self.payload(5)).status == 404)
+        #expect(try client.post("/kajabi//t/\(Self.token)", Self.payload(5)).status == 404)
+        // Two signatures, one good: refused, since the capture could carry only both.
+        #expect(try client.post("/kajabi", Self.payload(5), headers: Self.signed(Self.payload(5)) + [("X-Kajabi-Signature", "00")]).status == 401)
         // Not JSON (signed, so that only the body is wrong), other methods and paths.
         let notJSON = Array("email=a@b.example&course=X".utf8)
         let refused = try client.post("/kajabi", notJSON, headers: Self.signed(notJSON))
@@ -106,12 +111,12 @@ struct ReceiveEndToEndTests {
         let metrics = try client.get("/metrics")
         #expect(metrics.status == 200 && metrics.text.hasPrefix("# TYPE tally_files_total counter\ntally_files_total 12\n"))
         for line in [#"tally_receive_requests_total{route="kajabi",status="200"} 4"#,
-                     #"tally_receive_requests_total{route="kajabi",status="401"} 4"#,
-                     #"tally_receive_requests_total{route="kajabi",status="404"} 3"#,
+                     #"tally_receive_requests_total{route="kajabi",status="401"} 5"#,
+                     #"tally_receive_requests_total{route="kajabi",status="404"} 4"#,
                      #"tally_receive_requests_total{route="kajabi",status="400"} 2"#,
                      #"tally_receive_requests_total{route="kajabi",status="405"} 2"#,
-                     #"tally_receive_requests_total{route="other",status="404"} 2"#,
-                     "tally_receive_signature_failures_total 4", "tally_receive_deliveries_total 4"] {
+                     #"tally_receive_requests_total{route="other",status="404"} 3"#,
+                     "tally_receive_signature_failures_total 5", "tally_receive_deliveries_total 4"] {
             #expect(metrics.text.contains(line + "\n"), "\(line)")
         }
 
@@ -120,7 +125,6 @@ struct ReceiveEndToEndTests {
         #expect(receiver.waitForExit(seconds: 15)?.status == 0)
 
         // Every written delivery counts, with signatures required.
-        try w.write("tally.toml", Self.config() + "\n[kajabi.forms]\n\"77\" = \"Data Literacy 101\"")
         try w.write("tally.toml", Self.config().replacingOccurrences(of: "[kajabi]\n", with: "[kajabi]\nrequire_signature = true\n"))
         let sync = try w.tally("sync")
         #expect(sync.status == 0, "\(sync.stderr)")
@@ -185,13 +189,46 @@ struct ReceiveEndToEndTests {
         }
         #expect(!open, "a byte every 250 ms kept the connection for \(Date().timeIntervalSince(started)) s")
         #expect(idle.readToClose().closed)
+
+        // A body that trickles in after a prompt head is cut off the same way.
+        let body = Self.payload(1)
+        let trickle = try client.connect(timeout: 20)
+        trickle.send(HTTPClient.head("POST", "/kajabi", headers: try Self.signed(body), length: body.count))
+        var sent = 0
+        let bodyStarted = Date()
+        while sent < body.count, Date().timeIntervalSince(bodyStarted) < 20 {
+            guard trickle.send([body[sent]]) else { break }
+            sent += 1
+            usleep(250_000)
+            var probe = pollfd(fd: trickle.fd, events: Int16(POLLIN), revents: 0)
+            if poll(&probe, 1, 0) > 0 { break }
+        }
+        #expect(sent < body.count)
+        #expect(trickle.readToClose().closed)
+
+        // Kept alive: a refusal answered before its body is in, then the body, then silence:
+        // the idle deadline still ends the connection.
+        let kept = try client.connect(timeout: 20)
+        kept.send(HTTPClient.head("POST", "/nope", headers: [], length: 5, keepAlive: true))
+        #expect(try kept.readResponse().status == 404)
+        kept.send("{}   ")
+        #expect(kept.readToClose().closed)
+        // And a healthy keep-alive client gets several answers on one connection.
+        let healthy = try client.connect(timeout: 20)
+        for n in 2...3 {
+            healthy.send(HTTPClient.head("POST", "/kajabi", headers: try Self.signed(Self.payload(n)), length: Self.payload(n).count, keepAlive: true))
+            healthy.send(Self.payload(n))
+            #expect(try healthy.readResponse().status == 200)
+        }
+        #expect(healthy.readToClose().closed)
         #expect(try client.post("/kajabi", Self.payload(1), headers: Self.signed(Self.payload(1))).status == 200)
+        #expect(w.list("inbox").count == 3)
     }
 
-    @Test("beyond max_requests a request gets 503 at once; the one in flight still completes")
+    @Test("beyond max_requests a delivery gets 503 at once; the one in flight still completes; health still answers")
     func shedding() throws {
         let w = try Workspace()
-        try w.write("tally.toml", Self.config("[receive]\nmax_requests = 1"))
+        try w.write("tally.toml", Self.config("[receive]\nmax_requests = 1\nrequest_timeout = 60"))
         let receiver = try Daemon(w, command: "receive", arguments: ["--listen", "127.0.0.1:0"], log: "receive.log")
         defer { receiver.kill9() }
         let client = HTTPClient(port: try #require(receiver.port()))
@@ -200,10 +237,11 @@ struct ReceiveEndToEndTests {
         let inFlight = try client.connect()
         inFlight.send(HTTPClient.head("POST", "/kajabi", headers: try Self.signed(body), length: body.count))
         inFlight.send(Array(body.prefix(10)))
-        // Once it holds the only slot, even the health check is turned away.
-        #expect(eventually(seconds: 20) { (try? client.get("/healthz").status) == 503 })
+        // Once it holds the only slot (the metrics say so), the next delivery is turned away.
+        #expect(eventually(seconds: 20) { (try? client.get("/metrics").text.contains("tally_receive_requests_in_flight 1.0\n")) == true })
         let shed = try client.post("/kajabi", Self.payload(2), headers: Self.signed(Self.payload(2)))
         #expect(shed.status == 503 && shed.headers["retry-after"] == "1")
+        #expect(try client.get("/healthz").status == 200)
         inFlight.send(Array(body.dropFirst(10)))
         #expect(try inFlight.readResponse().status == 200)
         #expect(try client.get("/healthz").status == 200)
@@ -229,6 +267,28 @@ struct ReceiveEndToEndTests {
         #expect(try client.get("/healthz").status == 200)
     }
 
+    @Test("SIGHUP reloads the secrets: a token delivery is signed with the new one; a broken file keeps the old")
+    func reload() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.config())
+        let receiver = try Daemon(w, command: "receive", arguments: ["--listen", "127.0.0.1:0"], log: "receive.log")
+        defer { receiver.kill9() }
+        let client = HTTPClient(port: try #require(receiver.port()))
+        try w.write("tally.toml", Self.config().replacingOccurrences(of: "main-secret", with: "rotated-secret"))
+        receiver.signal(SIGHUP)
+        #expect(eventually { receiver.log.contains("tally.toml reloaded") })
+        #expect(try client.post("/kajabi/t/\(Self.token)", Self.payload(1)).status == 200)
+        let capture = try #require(Self.captures(w).first)
+        let body = Array((capture["body"] as? String ?? "").utf8)
+        #expect((capture["headers"] as? [String: String])?["X-Kajabi-Signature"] == (try hmacHex(body, secret: "rotated-secret")))
+        #expect(try client.post("/kajabi", Self.payload(2), headers: Self.signed(Self.payload(2))).status == 401)
+
+        try w.write("tally.toml", "[kajabi\n")
+        receiver.signal(SIGHUP)
+        #expect(eventually { receiver.log.contains("tally.toml not reloaded") })
+        #expect(try client.post("/kajabi", Self.payload(2), headers: Self.signed(Self.payload(2), "rotated-secret")).status == 200)
+    }
+
     @Test("watch --listen: deliveries become points in the same process; SIGTERM stops both")
     func watchListen() throws {
         let w = try Workspace()
@@ -250,7 +310,7 @@ struct ReceiveEndToEndTests {
         #expect(try w.ledger("events").count == 4)
     }
 
-    @Test("hundreds of concurrent deliveries, a kill -9 in the middle, retries of all not answered 200: each counted once")
+    @Test("hundreds of deliveries, 96 at a time (more than max_requests), a kill -9 in the middle, retries of all not answered 200: each counted once")
     func crashAndRetry() throws {
         let w = try Workspace()
         try w.write("tally.toml", Self.config())
@@ -261,7 +321,7 @@ struct ReceiveEndToEndTests {
         let port = try #require(first.port())
         let sent = DispatchSemaphore(value: 0)
         Thread {
-            kajabi.send(Array(0..<total), port: port, workers: 24)
+            kajabi.send(Array(0..<total), port: port, workers: 96)
             sent.signal()
         }.start()
         #expect(eventually(seconds: 60) { kajabi.acknowledgedCount >= total / 3 })

@@ -120,7 +120,7 @@ extension TallyConfig {
         public var tokens: [String: String] = [:]
         /// A request body larger than this gets 413, and the rest of it is not read.
         public var maxBodyBytes = 1 << 20
-        /// All of a request's header lines together; more gets 431.
+        /// All of a request's header lines together; more gets 400 and the connection closed.
         public var maxHeaderBytes = 16 << 10
         /// Requests handled at once; one more gets 503 at once instead of waiting in a queue.
         public var maxRequests = 64

@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+@testable import TallyKit
+
+@Suite("email: headers, encodings, MIME structure, senders")
+struct MailTests {
+    @Test("header blocks unfold; RFC 2047 words decode in B and Q, adjacent words join, unknown ones stay")
+    func headers() {
+        let headers = MailHeaders(block: [
+            "Subject: =?UTF-8?B?UsOpcG9uc2Vz?= =?ISO-8859-1?Q?_au_formulaire_=E9t=E9?=",
+            "From: \"Forms (bot)\" <Forms@School.Example> (Google)",
+            "Content-Type: text/csv;",
+            "\tname=\"export.csv\"",
+            "Message-ID: <abc@mail>",
+            "not a header line",
+        ])
+        #expect(headers.fields.count == 4)
+        #expect(MailHeaders.decodeWords(headers["subject"] ?? "") == "Réponses au formulaire été")
+        #expect(MailHeaders.decodeWords("a =?x-unknown?Q?b?= c") == "a =?x-unknown?Q?b?= c")
+        #expect(MailHeaders.decodeWords("plain =?utf-8?q?caf=C3=A9?=, then text") == "plain café, then text")
+        #expect(headers.fromAddress == "forms@school.example")
+        #expect(headers.messageID == "abc@mail")
+        #expect(headers.contentType == MediaType(type: "text", subtype: "csv", parameters: ["name": "export.csv"]))
+        #expect(MailHeaders.address("forms@school.example (Forms)") == "forms@school.example")
+        #expect(MailHeaders.address("=?utf-8?q?F=C3=B6rms?= <f@x.example>") == "f@x.example")
+        #expect(MailHeaders.address("undisclosed-recipients:;") == nil)
+    }
+
+    @Test("file names: RFC 2231 (charset, continuations), RFC 2047 inside quotes, Content-Type name as a fallback")
+    func fileNames() {
+        func name(_ lines: [String]) -> String? { MailHeaders(block: lines).fileName }
+        #expect(name(["Content-Disposition: attachment; filename*=utf-8''R%C3%A9ponses%20%E2%80%93%20cours.csv"]) == "Réponses – cours.csv")
+        #expect(name(["Content-Disposition: attachment;", " filename*0*=iso-8859-1''Donn%E9es;", " filename*1=\" 2024.csv\""])
+                == "Données 2024.csv")
+        #expect(name(["Content-Disposition: attachment; filename=\"=?utf-8?B?Q29tcGzDqXRpb25zLnhsc3g=?=\""]) == "Complétions.xlsx")
+        #expect(name(["Content-Type: text/csv; name=\"a \\\"b\\\".csv\""]) == "a \"b\".csv")
+        #expect(name(["Content-Type: text/csv; name=x.csv", "Content-Disposition: attachment; filename=y.csv"]) == "y.csv")
+        #expect(name(["Content-Type: text/plain"]) == nil)
+    }
+
+    @Test("base64 and quoted-printable decode a piece at a time; Latin-1 becomes UTF-8, a character cut in two is joined")
+    func transferEncodings() {
+        var decoder = Base64Decoder()
+        var out: [UInt8] = []
+        for piece in ["SGVs", "bG8s\r\n", " IHfDtnJs", "ZCE="] { decoder.decode(Array(piece.utf8), into: &out) }
+        decoder.finish(into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "Hello, wörld!")
+        #expect(Base64Decoder.decode(Array("YWI".utf8)) == Array("ab".utf8))
+
+        var text: [UInt8] = []
+        #expect(QuotedPrintable.decodeLine(Array("Donn=E9es=20101 =".utf8)[...], into: &text) == false)
+        #expect(QuotedPrintable.decodeLine(Array("a=3Db=  \t".utf8)[...], into: &text) == false)
+        #expect(QuotedPrintable.decodeLine(Array("x=zz".utf8)[...], into: &text) == true)
+        #expect(text == [0x44, 0x6F, 0x6E, 0x6E, 0xE9, 0x65, 0x73, 0x20, 0x31, 0x30, 0x31, 0x20] + Array("a=bx=zz".utf8))
+        #expect(Charset.decode([0x44, 0x6F, 0x6E, 0x6E, 0xE9, 0x65, 0x73], charset: "ISO-8859-1") == "Données")
+        #expect(Charset.decode([0x80], charset: "windows-1252") == "€")
+        #expect(Charset.decode([0x41], charset: "no-such-charset") == nil)
+
+        let transcoder = Charset.Transcoder(from: "UTF-16LE")!
+        var utf8: [UInt8] = []
+        #expect(transcoder.convert([0x41, 0x00, 0xE9][...], into: &utf8, final: false))
+        #expect(transcoder.convert([0x00][...], into: &utf8, final: true))
+        #expect(String(decoding: utf8, as: UTF8.self) == "Aé")
+    }
+
+    /// Writes `text` (LF line breaks turned into CRLF) and reads it as a message.
+    func parse(_ text: String, limits: MailLimits = MailLimits()) throws -> (ParsedMessage, [String: [UInt8]]) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-mail-\(UUID().uuidString)").path
+        try FileSystem.createDirectory(dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileSystem.writeAtomically(Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8), to: dir + "/m.eml", durable: false)
+        try FileSystem.createDirectory(dir + "/parts")
+        let message = try MIMEReader(path: dir + "/m.eml", directory: dir + "/parts", limits: limits).read()
+        var contents: [String: [UInt8]] = [:]
+        for attachment in message.attachments { contents[attachment.number] = try FileSystem.readFile(attachment.path) }
+        return (message, contents)
+    }
+
+    static let nested = """
+        From: a@school.example
+        Message-ID: <n@x>
+        Content-Type: multipart/mixed; boundary="outer"
+
+        preamble, ignored
+        --outer
+        Content-Type: multipart/alternative; boundary="outer-inner"
+
+        --outer-inner
+        Content-Type: text/plain
+
+        Hello
+        --outer-inner
+        Content-Type: text/html
+
+        <p>Hello</p>
+        --outer-inner--
+        --outer  \t
+        Content-Type: text/csv; charset=iso-8859-1
+        Content-Transfer-Encoding: quoted-printable
+        Content-Disposition: attachment; filename="a.csv"
+
+        Email,Course
+        x@y.example,Donn=E9es=
+         101
+        --outer
+        Content-Type: message/rfc822
+
+        From: b@elsewhere.example
+        Content-Type: multipart/mixed; boundary=in
+
+        --in
+        Content-Type: application/json
+
+        {"a": 1}
+        --in--
+        --outer
+        Content-Type: image/png; name=logo.png
+        Content-Transfer-Encoding: base64
+
+        iVBORw0KGgo=
+        --outer--
+        epilogue
+        """
+
+    @Test("nested multipart, a forwarded message and delimiters with padding: parts numbered as IMAP does, bodies exact")
+    func structure() throws {
+        let (message, contents) = try parse(Self.nested)
+        #expect(message.headers.messageID == "n@x")
+        #expect(message.attachments.map(\.number) == ["1.1", "2", "3.1"])
+        #expect(message.attachments.map(\.name) == [nil, "a.csv", nil])
+        #expect(message.skipped == ["1.2 (text/html)", "4 (image/png logo.png)"])
+        #expect(String(decoding: contents["1.1"] ?? [], as: UTF8.self) == "Hello")
+        // Latin-1 decoded from quoted-printable and turned into UTF-8; the soft break joins the line.
+        #expect(String(decoding: contents["2"] ?? [], as: UTF8.self) == "Email,Course\r\nx@y.example,Données 101")
+        #expect(String(decoding: contents["3.1"] ?? [], as: UTF8.self) == "{\"a\": 1}")
+    }
+
+    @Test("a truncated message keeps what it had; limits on depth, parts and decoded size refuse a hostile one")
+    func limits() throws {
+        let (truncated, contents) = try parse(String(Self.nested[..<Self.nested.range(of: " 101")!.upperBound]))
+        #expect(truncated.attachments.map(\.number) == ["1.1", "2"])
+        #expect(String(decoding: contents["2"] ?? [], as: UTF8.self) == "Email,Course\r\nx@y.example,Données 101")
+
+        var deep = "From: a@b.example\nContent-Type: multipart/mixed; boundary=b0\n\n"
+        for level in 1...12 { deep += "--b\(level - 1)\nContent-Type: multipart/mixed; boundary=b\(level)\n\n" }
+        #expect(throws: MailError.tooDeep(10)) { try parse(deep) }
+
+        var many = "From: a@b.example\nContent-Type: multipart/mixed; boundary=b\n\n"
+        for _ in 0..<20 { many += "--b\nContent-Type: text/plain\n\nx\n" }
+        var few = MailLimits()
+        few.maxParts = 10
+        #expect(throws: MailError.tooManyParts(10)) { try parse(many, limits: few) }
+
+        var small = MailLimits()
+        small.maxPartBytes = 1000
+        let big = "From: a@b.example\nContent-Type: text/csv\nContent-Transfer-Encoding: base64\n\n"
+            + String(repeating: "QUFBQUFBQUFB\n", count: 200)
+        #expect(throws: MailError.partTooLarge(part: "1", limit: 1000)) { try parse(big, limits: small) }
+    }
+
+    static func headers(from: String, results: [String]) -> MailHeaders {
+        MailHeaders(block: results.map { "Authentication-Results: " + $0 } + ["From: " + from])
+    }
+
+    @Test("allow_from: addresses and whole domains only; require_auth: the named server's topmost results, for the From domain")
+    func policy() {
+        let open = MailPolicy(allowFrom: ["forms@school.example", "@partner.example"])
+        #expect(open.refusal(for: Self.headers(from: "Forms@School.example", results: [])) == nil)
+        #expect(open.refusal(for: Self.headers(from: "x@partner.example", results: [])) == nil)
+        #expect(open.refusal(for: Self.headers(from: "x@sub.partner.example", results: []))
+                == "the sender x@sub.partner.example is not in [email] allow_from")
+        #expect(open.refusal(for: Self.headers(from: "other@school.example", results: [])) != nil)
+        #expect(MailPolicy().refusal(for: Self.headers(from: "forms@school.example", results: []))?.contains("allow_from is empty") == true)
+        #expect(open.refusal(for: MailHeaders(block: ["Subject: x"])) == "the message has no From address")
+
+        let strict = MailPolicy(allowFrom: ["@school.example"], requireAuth: "mx.school.example")
+        func accepts(_ results: [String]) -> Bool { strict.refusal(for: Self.headers(from: "f@school.example", results: results)) == nil }
+        #expect(accepts(["MX.School.Example; dmarc=pass (p=reject) header.from=school.example"]))
+        #expect(accepts(["mx.school.example; dkim=pass header.i=@school.example"]))
+        #expect(accepts(["mx.school.example 1; spf=pass smtp.mailfrom=school.example"]))
+        #expect(!accepts(["mx.school.example; dmarc=fail header.from=school.example"]))
+        #expect(!accepts(["mx.school.example; dmarc=pass header.from=other.example"]))
+        #expect(!accepts(["mx.school.example; dkim=pass header.d=mailer.example"]))
+        #expect(!accepts(["mx.school.example; spf=pass smtp.mailfrom=bounce@mailer.example"]))
+        #expect(!accepts(["mx.school.example; none"]))
+        #expect(!accepts(["relay.example; dmarc=pass header.from=school.example"]))
+        // Only the topmost header of the trusted server counts.
+        #expect(!accepts(["mx.school.example; dkim=fail", "mx.school.example; dmarc=pass header.from=school.example"]))
+        #expect(accepts(["relay.example; dkim=fail", "mx.school.example; dkim=pass header.d=school.example"]))
+    }
+}
