@@ -63,3 +63,20 @@ extension FuzzRegressionTests {
         }
     }
 }
+
+extension FuzzRegressionTests {
+    @Test("email inputs parse within the part limit, or fail with a MailError", arguments: inputs("mail"))
+    func mail(path: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-fuzz-mail-\(UUID().uuidString)").path
+        try FileSystem.createDirectory(directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var limits = MailLimits()
+        limits.maxParts = 40
+        limits.maxDepth = 6
+        guard let message = try? MIMEReader(source: ArrayByteSource(try FileSystem.readFile(path)), directory: directory,
+                                            limits: limits).read() else { return }
+        #expect(message.attachments.count + message.skipped.count <= limits.maxParts)
+        #expect(Set(message.attachments.map(\.number)).count == message.attachments.count)
+        _ = MailPolicy(allowFrom: ["@school.example"], requireAuth: "mx.school.example").refusal(for: message.headers)
+    }
+}

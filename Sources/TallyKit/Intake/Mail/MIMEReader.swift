@@ -82,10 +82,15 @@ public final class MIMEReader {
     private var attachments: [MailAttachment] = []
     private var skipped: [String] = []
 
-    public init(path: String, directory: String, limits: MailLimits = MailLimits()) throws(MailError) {
-        do { lines = MailLineReader(source: try FileByteSource(path: path), maxLine: limits.maxLineBytes) } catch {
-            throw .unreadable("\(error)")
-        }
+    public convenience init(path: String, directory: String, limits: MailLimits = MailLimits()) throws(MailError) {
+        let source: FileByteSource
+        do { source = try FileByteSource(path: path) } catch { throw .unreadable("\(error)") }
+        self.init(source: source, directory: directory, limits: limits)
+    }
+
+    /// Reads the message from `source` (the fuzzer hands it bytes in memory).
+    package init(source: ByteSource, directory: String, limits: MailLimits = MailLimits()) {
+        lines = MailLineReader(source: source, maxLine: limits.maxLineBytes)
         self.limits = limits
         self.directory = directory
     }
