@@ -46,6 +46,8 @@ struct MailTests {
         decoder.finish(into: &out)
         #expect(String(decoding: out, as: UTF8.self) == "Hello, wörld!")
         #expect(Base64Decoder.decode(Array("YWI".utf8)) == Array("ab".utf8))
+        // Two encoded pieces pasted together, the first padded.
+        #expect(Base64Decoder.decode(Array("YQ==\r\nYmM=".utf8)) == Array("abc".utf8))
 
         var text: [UInt8] = []
         #expect(QuotedPrintable.decodeLine(Array("Donn=E9es=20101 =".utf8)[...], into: &text) == false)
@@ -187,5 +189,40 @@ struct MailTests {
         // Only the topmost header of the trusted server counts.
         #expect(!accepts(["mx.school.example; dkim=fail", "mx.school.example; dmarc=pass header.from=school.example"]))
         #expect(accepts(["relay.example; dkim=fail", "mx.school.example; dkim=pass header.d=school.example"]))
+    }
+}
+
+@Suite("email: streaming")
+struct MailStreamingTests {
+    @Test("a message with a 40 MB base64 attachment (30 MB decoded) is decoded through fixed buffers")
+    func largeAttachmentMemoryBound() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-mail-big-\(UUID().uuidString)").path
+        try FileSystem.createDirectory(directory + "/parts")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/big.eml"
+        guard let file = fopen(path, "w") else { throw MailError.unreadable("cannot write the test message") }
+        fputs("From: forms@school.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+              + "Content-Type: text/csv\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=big.csv\r\n\r\n",
+              file)
+        // 57 bytes a line, as base64 encoders wrap them (76 characters).
+        let line = Data("student0@example.org,Course 1,2024-09-02T10:30:00Z,notes\n".utf8).base64EncodedString() + "\r\n"
+        let block = String(repeating: line, count: 10_000)
+        let blocks = 53
+        for _ in 0..<blocks { fputs(block, file) }
+        fputs("--b--\r\n", file)
+        fclose(file)
+
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+        let before = try Self.peak()
+        let message = try MIMEReader(path: path, directory: directory + "/parts").read()
+        let after = try Self.peak()
+        #expect(message.attachments.map(\.bytes) == [57 * 10_000 * blocks])
+        #expect(after - before < 16 << 20, "peak grew by \((after - before) >> 20) MiB")
+    }
+
+    static func peak() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 }

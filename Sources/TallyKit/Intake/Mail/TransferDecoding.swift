@@ -5,11 +5,11 @@ import Darwin
 #endif
 
 /// Base64 (RFC 2045) decoded a piece at a time: characters outside the alphabet (line
-/// breaks, spaces, garbage a mailer added) are skipped, `=` ends the data.
+/// breaks, spaces, garbage a mailer added) are skipped; `=` completes the group in hand, and
+/// what follows it starts afresh (two encoded pieces pasted together still decode whole).
 struct Base64Decoder {
     private var quantum: UInt32 = 0
     private var count = 0
-    private var finished = false
 
     private static let table: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
@@ -24,18 +24,9 @@ struct Base64Decoder {
 
     mutating func decode(_ input: some Sequence<UInt8>, into output: inout [UInt8]) {
         for byte in input {
-            if finished { return }
             if byte == UInt8(ascii: "=") {
-                // Padding: what is in hand is the end.
-                switch count {
-                case 2: output.append(UInt8(truncatingIfNeeded: quantum >> 4))
-                case 3:
-                    output.append(UInt8(truncatingIfNeeded: quantum >> 10))
-                    output.append(UInt8(truncatingIfNeeded: quantum >> 2))
-                default: break
-                }
-                finished = true
-                return
+                flush(into: &output)
+                continue
             }
             let value = Base64Decoder.table[Int(byte)]
             if value == 0xFF { continue }
@@ -52,8 +43,10 @@ struct Base64Decoder {
     }
 
     /// Bytes left when the data ends without padding.
-    mutating func finish(into output: inout [UInt8]) {
-        guard !finished else { return }
+    mutating func finish(into output: inout [UInt8]) { flush(into: &output) }
+
+    /// The bytes of a partial group (2 or 3 characters), which padding or the end completes.
+    private mutating func flush(into output: inout [UInt8]) {
         switch count {
         case 2: output.append(UInt8(truncatingIfNeeded: quantum >> 4))
         case 3:
@@ -61,7 +54,8 @@ struct Base64Decoder {
             output.append(UInt8(truncatingIfNeeded: quantum >> 2))
         default: break
         }
-        finished = true
+        quantum = 0
+        count = 0
     }
 
     static func decode(_ input: [UInt8]) -> [UInt8] {
