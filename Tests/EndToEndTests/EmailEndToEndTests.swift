@@ -201,11 +201,23 @@ struct EmailEndToEndTests {
         let skipped = try w.ledger("audit").filter { $0["action"] as? String == "file_skipped" }
         #expect(skipped.count == 1 && (skipped.first?["detail"] as? String)?.contains("<once@mail.school.example>") == true)
 
-        #expect(try w.tally("rebuild").status == 0)
+        #expect(try w.tally("verify").status == 0)
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
         try python(w, copy(3))
         #expect(try w.tally("sync").status == 0)
         #expect(try w.ledger("events").count == 2)
         #expect(w.list("data/archive") == ["copy-1.eml", "copy-2.eml", "copy-3.eml"])
+
+        // A sender reusing a Message-ID for another export: other attachments, another message.
+        try python(w, """
+            m = message(mid="<once@mail.school.example>")
+            m.set_content("next week's export")
+            m.add_attachment("Email,Course\\nkat@example.org,Prompt Design\\n".encode(), maintype="text", subtype="csv", filename="export.csv")
+            write("inbox/reused.eml", m)
+            """)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["ada@example.org": 20, "grace@example.org": 20, "kat@example.org": 20])
+        #expect(try w.tally("verify").status == 0)
     }
 
     @Test("a Maildir inbox under tally watch: deliveries renamed from tmp/ into new/ are read and moved out; tmp/ is left alone")
@@ -231,6 +243,29 @@ struct EmailEndToEndTests {
         #expect(eventually { w.list("inbox/new").isEmpty })
         #expect(w.list("data/archive") == ["1700000001.M2P2.host,S=1234"])
         #expect(w.list("inbox/tmp") == ["1700000000.M1P1.host"])
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(seconds: 15)?.status == 0)
+    }
+
+    @Test("an inbox that becomes a Maildir while tally watch runs (procmail makes the folders at its first delivery)")
+    func maildirLater() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.allowed)
+        let daemon = try Daemon(w)
+        defer { daemon.kill9() }
+        #expect(eventually { daemon.log.contains("watching") })
+        try python(w, """
+            import os
+            for folder in ("tmp", "new", "cur"):
+                os.mkdir("inbox/" + folder)
+            m = message(mid="<later@mail.school.example>")
+            m.set_content("export")
+            m.add_attachment(CSV.encode(), maintype="text", subtype="csv", filename="export.csv")
+            write("inbox/tmp/1700000002.M3P3.host", m)
+            os.rename("inbox/tmp/1700000002.M3P3.host", "inbox/new/1700000002.M3P3.host")
+            """)
+        #expect(eventually(seconds: 30) { (try? w.xp()) == ["ada@example.org": 20, "grace@example.org": 20] })
+        #expect(eventually { w.list("inbox/new").isEmpty })
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(seconds: 15)?.status == 0)
     }

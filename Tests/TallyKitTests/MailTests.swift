@@ -66,11 +66,12 @@ struct MailTests {
     }
 
     /// Writes `text` (LF line breaks turned into CRLF) and reads it as a message.
-    func parse(_ text: String, limits: MailLimits = MailLimits()) throws -> (ParsedMessage, [String: [UInt8]]) {
+    func parse(_ text: String, limits: MailLimits = MailLimits(), crlf: Bool = true) throws -> (ParsedMessage, [String: [UInt8]]) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-mail-\(UUID().uuidString)").path
         try FileSystem.createDirectory(dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileSystem.writeAtomically(Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8), to: dir + "/m.eml", durable: false)
+        let bytes = crlf ? text.replacingOccurrences(of: "\n", with: "\r\n") : text
+        try FileSystem.writeAtomically(Array(bytes.utf8), to: dir + "/m.eml", durable: false)
         try FileSystem.createDirectory(dir + "/parts")
         let message = try MIMEReader(path: dir + "/m.eml", directory: dir + "/parts", limits: limits).read()
         var contents: [String: [UInt8]] = [:]
@@ -137,6 +138,55 @@ struct MailTests {
         #expect(String(decoding: contents["3.1"] ?? [], as: UTF8.self) == "{\"a\": 1}")
     }
 
+    @Test("LF-only mail reads the same as CRLF mail, the line breaks inside parts kept as sent")
+    func bareLineFeeds() throws {
+        let (message, contents) = try parse(Self.nested, crlf: false)
+        #expect(message.attachments.map(\.number) == ["1.1", "2", "3.1"])
+        #expect(String(decoding: contents["2"] ?? [], as: UTF8.self) == "Email,Course\nx@y.example,Données 101")
+    }
+
+    @Test("a forwarded message in base64, a nameless CSV, a body in a wrong charset beside an export")
+    func awkwardParts() throws {
+        let inner = "From: b@elsewhere.example\r\nContent-Type: text/csv; name=in.csv\r\n\r\nEmail,Course\r\nz@y.example,C\r\n"
+        let text = """
+            From: a@school.example
+            Content-Type: multipart/mixed; boundary=b
+
+            --b
+            Content-Type: text/plain; charset=gb2312
+            Content-Transfer-Encoding: base64
+
+            \(Data([0x81, 0x30, 0x81, 0x30]).base64EncodedString())
+            --b
+            Content-Type: text/csv
+
+            Email,Course
+            x@y.example,C
+            --b
+            Content-Type: message/rfc822
+            Content-Transfer-Encoding: base64
+
+            \(Data(inner.utf8).base64EncodedString())
+            --b--
+            """
+        let (message, contents) = try parse(text)
+        #expect(message.attachments.map(\.number) == ["1", "2", "3"])
+        #expect(message.attachments.map(\.name) == [nil, nil, "in.csv"])
+        #expect(MIMEReader.defaultName(for: message.attachments[1]) == "part-2.csv")
+        #expect(contents["1"] == [0x81, 0x30, 0x81, 0x30])   // a body is kept as sent, not converted
+        #expect(String(decoding: contents["3"] ?? [], as: UTF8.self) == "Email,Course\r\nz@y.example,C\r\n")
+    }
+
+    @Test("a file is a message by its headers, whatever its charset; a table or JSON is not")
+    func kinds() {
+        func kind(_ text: [UInt8], _ name: String = "1700000000.M1P1.host") -> FileKind { FileKind.detect(head: text, name: name) }
+        #expect(kind(Array("From: a@b.example\r\nSubject: Donn".utf8) + [0xE9, 0x65, 0x73] + Array("\r\n\r\nbody".utf8)) == .email)
+        #expect(kind(Array("Authentication-Results: mx; dkim=pass\r\nFrom: a@b.example\r\nDate: x\r\n\r\n".utf8) + [0x1B, 0x24, 0x42]) == .email)
+        #expect(kind(Array("Email,Course\nFrom: a@b.example,Date: x\n".utf8), "x.csv") == .csv)
+        #expect(kind(Array("{\"from\": \"a\", \"date\": 1}\n".utf8), "x.json") == .json)
+        #expect(kind(Array("From: a@b.example\n\nno other header".utf8), "x.txt") == .csv)
+    }
+
     @Test("a truncated message keeps what it had; limits on depth, parts and decoded size refuse a hostile one")
     func limits() throws {
         let (truncated, contents) = try parse(String(Self.nested[..<Self.nested.range(of: " 101")!.upperBound]))
@@ -173,11 +223,21 @@ struct MailTests {
                 == "the sender x@sub.partner.example is not in [email] allow_from")
         #expect(open.refusal(for: Self.headers(from: "other@school.example", results: [])) != nil)
         #expect(MailPolicy().refusal(for: Self.headers(from: "forms@school.example", results: []))?.contains("allow_from is empty") == true)
-        #expect(open.refusal(for: MailHeaders(block: ["Subject: x"])) == "the message has no From address")
+        #expect(open.refusal(for: MailHeaders(block: ["Subject: x"])) == "the message has no single From address")
+        #expect(open.refusal(for: MailHeaders(block: ["From: forms@school.example", "From: x@evil.example"]))
+                == "the message has 2 From headers")
+        #expect(open.refusal(for: MailHeaders(block: ["From: forms@school.example, x@evil.example"])) != nil)
+        // Quoted text is not an address: the mailbox is what is outside the quotes.
+        #expect(MailHeaders.address("\"<forms@school.example>\" <x@evil.example>") == "x@evil.example")
+        #expect(MailHeaders.address("\"<forms@school.example>\"@evil.example") == nil)
 
         let strict = MailPolicy(allowFrom: ["@school.example"], requireAuth: "mx.school.example")
         func accepts(_ results: [String]) -> Bool { strict.refusal(for: Self.headers(from: "f@school.example", results: results)) == nil }
         #expect(accepts(["MX.School.Example; dmarc=pass (p=reject) header.from=school.example"]))
+        // A result only vouches for the domain it names; quotes and comments hide nothing.
+        #expect(!accepts(["mx.school.example; dmarc=pass"]))
+        #expect(!accepts(["mx.school.example; spf=pass smtp.mailfrom=\"x; dmarc=pass header.from=school.example y\"@evil.example; dmarc=fail header.from=school.example"]))
+        #expect(!accepts(["mx.school.example; dkim=fail (dmarc=pass header.from=school.example)"]))
         #expect(accepts(["mx.school.example; dkim=pass header.i=@school.example"]))
         #expect(accepts(["mx.school.example 1; spf=pass smtp.mailfrom=school.example"]))
         #expect(!accepts(["mx.school.example; dmarc=fail header.from=school.example"]))

@@ -19,8 +19,11 @@ public struct FileReport: Equatable, Sendable {
     public var milliseconds = 0
     /// For a roster: how many students it lists.
     public var students: Int?
-    /// For an email message: its `Message-ID`, recorded so the same message is read once.
+    /// For an email message: its `Message-ID`.
     public var messageID: String?
+    /// For an email message: what marks it read (its `Message-ID` and its attachments'
+    /// digest), so the same message delivered again is read once.
+    public var messageKey: String?
 
     public var rows: Int { events + rejected }
 }

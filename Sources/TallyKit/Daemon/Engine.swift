@@ -170,15 +170,16 @@ public final class Engine {
                 try read(file, kind: kind, sha: sha, report: &report)
             }
             if report.outcome == .skipped {
+                // Its bytes are not marked: the next copy is recognised by its message key again.
+                let id = report.messageID.map { " (Message-ID <\($0)>)" } ?? ""
                 ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha,
-                                          detail: .string("the same message (Message-ID <\(report.messageID ?? "")>) was read before")))
-                state.markProcessed(sha256: sha)
-                logger.info("\(file.name): the same message was read before (its Message-ID); archived, nothing counted again")
+                                          detail: .string("the same message\(id) with the same attachments was read before")))
+                logger.info("\(file.name): the same message was read before; archived, nothing counted again")
                 return (report, false)
             }
             report.milliseconds = Int(Timestamp.now().milliseconds - started.milliseconds)
             let detail = counts(report)
-            if let id = report.messageID { state.markProcessed(sha256: State.messageKey(id)) }
+            if let key = report.messageKey { state.markProcessed(sha256: key) }
             ledger.append(AuditRecord(at: .now(), action: kind == .roster ? "roster_loaded" : "file_done", file: file.name,
                                       sha256: sha, detail: detail))
             state.markProcessed(sha256: sha)
@@ -272,29 +273,36 @@ public final class Engine {
             throw IntakeError.refused(file: file.name, reason: refusal)
         }
         report.messageID = message.headers.messageID
-        if let id = report.messageID, state.files.contains(State.messageKey(id)) {
+        var readable: [(MailAttachment, String, FileKind)] = []
+        var passed = message.skipped
+        for attachment in message.attachments {
+            let name = attachment.name ?? MIMEReader.defaultName(for: attachment)
+            let kind = FileKind.detect(head: (try? readHead(attachment.path)) ?? [], name: name)
+            // A plain-text body counts only when it is JSON (a relayed webhook); rosters and
+            // messages attached are not read from mail.
+            let isBody = attachment.name == nil && attachment.contentType.essence == "text/plain"
+            if (isBody && kind != .json && kind != .jsonLines) || kind == .roster || kind == .email {
+                if !isBody { passed.append("\(attachment.number) (\(kind == .roster ? "a roster" : "a message") \(name))") }
+                continue
+            }
+            readable.append((attachment, name, kind))
+        }
+        guard !readable.isEmpty else {
+            let list = passed.isEmpty ? "" : " (passed over: \(passed.joined(separator: ", ")))"
+            throw IntakeError.notATable(
+                file: file.name, reason: "the message has no attachment Tally reads: CSV, TSV, XLSX, ODS, JSON or JSON lines\(list)")
+        }
+        // What it carries, for "the same message again": its attachments' bytes.
+        var digest = SHA256Hasher()
+        for (attachment, _, _) in readable { digest.update(Array(try hashFile(attachment.path).utf8)) }
+        let key = State.messageKey(messageID: report.messageID, contentDigest: Crypto.hex(digest.finalize()))
+        report.messageKey = key
+        if state.files.contains(key) {
             report.outcome = .skipped
             return
         }
-        var readable: [(MailAttachment, FileKind)] = []
-        for attachment in message.attachments {
-            let isJSONType = attachment.contentType.essence.contains("json")
-            let name = attachment.name ?? (isJSONType ? "body.json" : "body.txt")
-            let kind = FileKind.detect(head: (try? readHead(attachment.path)) ?? [], name: name)
-            // A body without a file name counts only when it is JSON (a relayed webhook);
-            // rosters and messages attached are not read from mail.
-            if attachment.name == nil && kind != .json && kind != .jsonLines { continue }
-            if kind == .roster || kind == .email { continue }
-            readable.append((attachment, kind))
-        }
-        guard !readable.isEmpty else {
-            let passed = message.skipped.isEmpty ? "" : " (passed over: \(message.skipped.joined(separator: ", ")))"
-            throw IntakeError.notATable(
-                file: file.name, reason: "the message has no attachment Tally reads: CSV, TSV, XLSX, ODS, JSON or JSON lines\(passed)")
-        }
-        for (attachment, kind) in readable {
-            let part = InboxFile(name: attachment.name ?? file.name, path: attachment.path, modified: file.modified,
-                                 size: attachment.bytes)
+        for (attachment, name, kind) in readable {
+            let part = InboxFile(name: name, path: attachment.path, modified: file.modified, size: attachment.bytes)
             try read(part, kind: kind, sha: sha, report: &report,
                      container: (file.name, report.messageID, attachment.number))
         }
@@ -331,6 +339,7 @@ public final class Engine {
             ("rejected", .number(String(report.rejected))), ("points", .number(String(report.points)))]
         // Replay marks the message read from here, as it marks the file from `sha256`.
         if let id = report.messageID { members.append(("message_id", .string(id))) }
+        if let key = report.messageKey { members.append(("message", .string(key))) }
         return .object(JSONObject(members))
     }
 

@@ -61,7 +61,8 @@ public struct EngineSettings: Sendable {
         rosterFile = config.roster.file
         mailPolicy = MailPolicy(allowFrom: config.email.allowFrom, requireAuth: config.email.requireAuth)
         var mail = MailLimits()
-        mail.maxLineBytes = config.limits.maxRowBytes
+        // An 8-bit JSON body is one long line; allow it what a JSON file dropped alone gets.
+        mail.maxLineBytes = max(config.limits.maxRowBytes, config.limits.maxFileBytes)
         mail.maxPartBytes = config.limits.maxEntryBytes
         mail.maxTotalBytes = config.limits.maxTotalBytes
         mailLimits = mail

@@ -46,7 +46,10 @@ public final class InboxWatcher: Sendable {
         }
     }
 
-    static let mask: Inotify.Mask = [.closeWrite, .movedTo, .deleteSelf, .moveSelf, .onlyDirectory]
+    /// `create` only for folders: `tmp/`, `new/` and `cur/` made while Tally runs turn the
+    /// inbox into a Maildir.
+    static let mask: Inotify.Mask = [.closeWrite, .movedTo, .create, .deleteSelf, .moveSelf, .onlyDirectory]
+    static let maildirMask: Inotify.Mask = [.closeWrite, .movedTo, .deleteSelf, .moveSelf, .onlyDirectory]
 
     public init(directory: String, quiet: Duration = .milliseconds(10), maxDelay: Duration = .milliseconds(250),
                 maxFiles: Int = 1000) throws {
@@ -55,7 +58,7 @@ public final class InboxWatcher: Sendable {
         let watch = try inotify.addWatch(path: directory, mask: Self.mask)
         // A Maildir inbox: deliveries are renamed into new/, which is watched too.
         let maildir = Inbox(directory: directory).isMaildir
-            ? try inotify.addWatch(path: directory + "/new", mask: [.closeWrite, .movedTo, .onlyDirectory]) : nil
+            ? try inotify.addWatch(path: directory + "/new", mask: Self.maildirMask) : nil
         (batches, continuation) = AsyncThrowingStream.makeStream(of: Batch.self)
         let loop = Loop(directory: directory, inotify: inotify, flags: flags, continuation: continuation, watch: watch,
                         maildirWatch: maildir, quiet: quiet, maxDelay: maxDelay, maxFiles: maxFiles)
@@ -133,6 +136,17 @@ public final class InboxWatcher: Sendable {
             continuation.finish()
         }
 
+        /// Watches `new/` once the inbox is a Maildir; a rescan then takes what was delivered
+        /// before the watch. Returns whether a watch was added.
+        @discardableResult
+        func watchMaildir() -> Bool {
+            guard maildirWatch == nil, Inbox(directory: directory).isMaildir,
+                  let added = try? inotify.addWatch(path: directory + "/new", mask: InboxWatcher.maildirMask)
+            else { return false }
+            maildirWatch = added
+            return true
+        }
+
         /// Takes events in; returns false when the watcher had to give up.
         func absorb(_ events: [Inotify.Event]) -> Bool {
             var lost = false
@@ -141,8 +155,18 @@ public final class InboxWatcher: Sendable {
                     note(rescan: true)
                 } else if event.watch == watch && !event.mask.intersection([.deleteSelf, .moveSelf, .ignored]).isEmpty {
                     lost = true
-                } else if !event.mask.intersection([.closeWrite, .movedTo]).isEmpty, let name = event.name,
-                          !event.mask.contains(.isDirectory), !Inbox.isIncomplete(name) {
+                } else if event.watch == maildirWatch && !event.mask.intersection([.deleteSelf, .moveSelf, .ignored]).isEmpty {
+                    // new/ went away: back to a plain inbox until a Maildir is there again.
+                    maildirWatch = nil
+                    if watchMaildir() { note(rescan: true) }
+                } else if event.watch == watch, event.mask.contains(.isDirectory),
+                          !event.mask.intersection([.create, .movedTo]).isEmpty,
+                          ["tmp", "new", "cur"].contains(event.name ?? "") {
+                    if watchMaildir() { note(rescan: true) }
+                } else if !event.mask.intersection([.closeWrite, .movedTo]).isEmpty, let base = event.name,
+                          !event.mask.contains(.isDirectory), !Inbox.isIncomplete(base) {
+                    // Names are relative to the inbox: `new/NAME` never releases an `inbox/NAME`.
+                    let name = event.watch == maildirWatch ? "new/" + base : base
                     if pendingNames.insert(name).inserted { names.append(name) }
                     note(rescan: false)
                     if names.count >= maxFiles { deliver() }   // one read can hold thousands of events
@@ -170,8 +194,8 @@ public final class InboxWatcher: Sendable {
                     try FileSystem.createDirectory(directory)
                     watch = try inotify.addWatch(path: directory, mask: InboxWatcher.mask)
                     if let old = maildirWatch { inotify.removeWatch(old) }
-                    maildirWatch = Inbox(directory: directory).isMaildir
-                        ? try inotify.addWatch(path: directory + "/new", mask: [.closeWrite, .movedTo, .onlyDirectory]) : nil
+                    maildirWatch = nil
+                    watchMaildir()
                     note(rescan: true)
                     return true
                 } catch {

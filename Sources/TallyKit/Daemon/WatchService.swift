@@ -82,7 +82,10 @@ public final class WatchService: Service, @unchecked Sendable {
             let pending = try engine.pendingFiles()
             // An empty file just closed is usually a placeholder its writer fills next (some
             // tools create, close, reopen): it waits for its next close, or a rescan.
-            let files = batch.rescan ? pending : pending.filter { ready.contains($0.name) && $0.size > 0 }
+            let inbox = paths.inbox + "/"
+            let files = batch.rescan ? pending : pending.filter {
+                ready.contains($0.path.hasPrefix(inbox) ? String($0.path.dropFirst(inbox.count)) : $0.name) && $0.size > 0
+            }
             ready.removeAll()
             try await process(files, reason: batch.rescan ? "rescan" : "drop")
         }

@@ -30,6 +30,9 @@ public enum FileKind: String, Equatable, Sendable {
         if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) { return .utf16Text }
         var body = head[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        // Before the text check: an old mailer's 8-bit Latin-1 body, or a 7-bit ISO-2022-JP
+        // one with its escape bytes, is still a message (its parts say their charsets).
+        if ext == "eml" || looksLikeMessage(body) { return .email }
         switch sniffText(body) {
         case .binary: return .binary
         case .otherEncoding: return .otherEncoding
@@ -40,7 +43,6 @@ public enum FileKind: String, Equatable, Sendable {
             if ext == "jsonl" || ext == "ndjson" { return .jsonLines }
             return firstLineIsCompleteObject(body) ? .jsonLines : .json
         }
-        if ext == "eml" || looksLikeMessage(body) { return .email }
         if ext == "jsonl" || ext == "ndjson" { return .jsonLines }
         if ext == "json" { return .json }
         if lower.hasPrefix("roster") && (ext == "csv" || ext == "tsv" || ext == "txt") { return .roster }
@@ -77,12 +79,33 @@ public enum FileKind: String, Equatable, Sendable {
         return (try? JSONParser.parse(Array(line))) != nil
     }
 
-    /// RFC 5322 header lines at the start (`From:`, `Received:`, `MIME-Version:`, ...).
+    /// RFC 5322 header lines at the start: the first line is a header field (`Name: value`,
+    /// a name of letters, digits and dashes), and the header block holds a `From:` and
+    /// one more field every message has (`Date:`, `Message-ID:`, `Received:`, `Subject:`,
+    /// `MIME-Version:`, `Return-Path:`, `Delivered-To:`). A table's header row has no `:`
+    /// right after its first word.
     static func looksLikeMessage(_ bytes: ArraySlice<UInt8>) -> Bool {
-        let text = String(decoding: bytes.prefix(1024), as: UTF8.self).lowercased()
-        let starts = ["return-path:", "received:", "from:", "mime-version:", "delivered-to:", "message-id:", "date:", "x-"]
-        guard starts.contains(where: { text.hasPrefix($0) }) else { return false }
-        return text.contains("\nfrom:") || text.hasPrefix("from:") || text.contains("\nsubject:")
+        // Header lines up to the first empty one, as bytes: CR LF and LF alike.
+        var lines: [ArraySlice<UInt8>] = []
+        var start = bytes.startIndex
+        for index in bytes.indices.prefix(4096) where bytes[index] == 0x0A {
+            var line = bytes[start..<index]
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.isEmpty { break }
+            lines.append(line)
+            start = index + 1
+        }
+        func name(_ line: ArraySlice<UInt8>) -> String? {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon != line.startIndex,
+                  line[..<colon].allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A)
+                                             || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
+            else { return nil }
+            return String(decoding: line[..<colon], as: UTF8.self).lowercased()
+        }
+        guard let first = lines.first, name(first) != nil else { return false }
+        let names = Set(lines.compactMap(name))
+        let common: Set<String> = ["date", "message-id", "received", "subject", "mime-version", "return-path", "delivered-to"]
+        return names.contains("from") && !names.isDisjoint(with: common)
     }
 
     private static func containsASCII(_ bytes: [UInt8], _ needle: String) -> Bool {

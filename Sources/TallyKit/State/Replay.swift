@@ -11,7 +11,7 @@ public enum Replay {
             if json["action"]?.string == "file_done" || json["action"]?.string == "roster_loaded",
                let sha = json["sha256"]?.string {
                 state.markProcessed(sha256: sha)
-                if let id = json["detail"]?["message_id"]?.string { state.markProcessed(sha256: State.messageKey(id)) }
+                if let key = json["detail"]?["message"]?.string { state.markProcessed(sha256: key) }
             }
         }
         state.positions = positions(of: ledger)

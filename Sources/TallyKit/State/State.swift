@@ -278,7 +278,11 @@ public struct State: Equatable, Sendable {
     /// Marks a file as processed (from its `file_done` audit line).
     public mutating func markProcessed(sha256: String) { files.insert(sha256) }
 
-    /// The entry of `files` that marks an email message as read, whatever its bytes (the
-    /// same message delivered twice differs in its `Received` lines).
-    public static func messageKey(_ messageID: String) -> String { "message-id:" + messageID }
+    /// The entry of `files` that marks an email message as read: its `Message-ID` and the
+    /// SHA-256 of what it carries, whatever its other bytes (the same message delivered twice
+    /// differs in its `Received` lines). A reused `Message-ID` with other attachments is
+    /// another message.
+    public static func messageKey(messageID: String?, contentDigest: String) -> String {
+        "message:" + (messageID ?? "") + ":" + contentDigest
+    }
 }

@@ -79,6 +79,9 @@ public final class MIMEReader {
     private var boundaries: [[UInt8]] = []
     private var partCount = 0
     private var keptBytes = 0
+    /// For a forwarded message read on its own: its part number and depth in the outer one.
+    private var rootNumber = ""
+    private var rootDepth = 0
     private var attachments: [MailAttachment] = []
     private var skipped: [String] = []
 
@@ -97,7 +100,7 @@ public final class MIMEReader {
 
     public func read() throws(MailError) -> ParsedMessage {
         var top = MailHeaders()
-        _ = try entity(number: "", depth: 0, defaultType: .textPlain, topHeaders: &top)
+        _ = try entity(number: rootNumber, depth: rootDepth, defaultType: .textPlain, topHeaders: &top)
         return ParsedMessage(headers: top, attachments: attachments, skipped: skipped)
     }
 
@@ -112,7 +115,7 @@ public final class MIMEReader {
         guard partCount <= limits.maxParts else { throw .tooManyParts(limits.maxParts) }
         guard depth <= limits.maxDepth else { throw .tooDeep(limits.maxDepth) }
         let (headers, ended) = try headerBlock()
-        if depth == 0 { topHeaders = headers }
+        if depth == rootDepth { topHeaders = headers }
         if let ended { return ended }
         let type = headers["Content-Type"].flatMap(MediaType.init) ?? defaultType
 
@@ -134,10 +137,28 @@ public final class MIMEReader {
             if let current = delimiter, current.level == level { return try skipToDelimiter() }
             return delimiter
         }
-        if type.essence == "message/rfc822" && ["7bit", "8bit", "binary"].contains(headers.transferEncoding) {
-            var ignored = MailHeaders()
-            return try entity(number: number.isEmpty ? "1" : number, depth: depth + 1, defaultType: .textPlain,
-                              topHeaders: &ignored)
+        if type.essence == "message/rfc822" {
+            let number = number.isEmpty ? "1" : number
+            if ["7bit", "8bit", "binary"].contains(headers.transferEncoding) {
+                var ignored = MailHeaders()
+                return try entity(number: number, depth: depth + 1, defaultType: .textPlain, topHeaders: &ignored)
+            }
+            // Forwarded in base64 or quoted-printable: decoded first, then read as a message
+            // of its own, its parts numbered under this one, within what the limits leave.
+            let path = directory + "/message-\(number).eml"
+            let (_, ended) = try decode(headers: headers, charset: nil, number: number, to: path)
+            var rest = limits
+            rest.maxParts = limits.maxParts - partCount
+            rest.maxTotalBytes = limits.maxTotalBytes - keptBytes
+            let inner = try MIMEReader(path: path, directory: directory, limits: rest)
+            inner.rootNumber = number
+            inner.rootDepth = depth + 1
+            let forwarded = try inner.read()
+            attachments += forwarded.attachments
+            skipped += forwarded.skipped
+            partCount += inner.partCount
+            keptBytes += inner.keptBytes
+            return ended
         }
         return try leaf(headers: headers, type: type, number: number.isEmpty ? "1" : number)
     }
@@ -189,7 +210,20 @@ public final class MIMEReader {
             return try skipToDelimiter()
         }
         let path = directory + "/part-\(number)"
-        let charset = type.type == "text" ? type.parameters["charset"] : nil
+        // Only what may be a table is turned into UTF-8: a plain body is read only if it is
+        // JSON (UTF-8 by definition), and a body in a mislabelled charset must not fail the
+        // export attached beside it.
+        let isData = name != nil || Self.dataTypes.contains(type.essence)
+        let charset = type.type == "text" && isData ? type.parameters["charset"] : nil
+        let (written, ended) = try decode(headers: headers, charset: charset, number: number, to: path)
+        attachments.append(MailAttachment(number: number, name: name, contentType: type, path: path, bytes: written))
+        return ended
+    }
+
+    /// Decodes the body that follows into `path`, up to the delimiter that ends it (returned,
+    /// nil at the end of the message), counting it against the limits.
+    private func decode(headers: MailHeaders, charset: String?, number: String,
+                        to path: String) throws(MailError) -> (Int, Delimiter?) {
         let sink = try PartSink(path: path, charset: charset, part: number, limit: limits.maxPartBytes)
         let encoding = headers.transferEncoding
         var base64 = Base64Decoder()
@@ -222,11 +256,24 @@ public final class MIMEReader {
             decoded.removeAll(keepingCapacity: true)
             base64.finish(into: &decoded)
             try sink.write(decoded)
+        } else if ended == nil {
+            try sink.write(pendingBreak)   // no delimiter owns the last line break: it is content
         }
         try sink.close()
         keptBytes += sink.written
-        attachments.append(MailAttachment(number: number, name: name, contentType: type, path: path, bytes: sink.written))
-        return ended
+        return (sink.written, ended)
+    }
+
+    /// A name for a part that has none, from its media type: `part-2.csv`, `part-1.json`.
+    public static func defaultName(for attachment: MailAttachment) -> String {
+        let extensions = [
+            "text/csv": "csv", "text/comma-separated-values": "csv", "application/csv": "csv",
+            "text/tab-separated-values": "tsv", "application/json": "json", "application/x-ndjson": "jsonl",
+            "application/jsonl": "jsonl", "application/x-jsonlines": "jsonl",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+            "application/vnd.oasis.opendocument.spreadsheet": "ods",
+        ]
+        return "part-\(attachment.number).\(extensions[attachment.contentType.essence] ?? "txt")"
     }
 
     /// File extensions and media types of the tables and JSON Tally reads.

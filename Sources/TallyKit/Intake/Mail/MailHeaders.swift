@@ -75,16 +75,32 @@ public struct MailHeaders: Sendable, Equatable {
 
     /// The address in a `From`-style value: `"Forms" <forms@school.example>`, `forms@school.example
     /// (Forms)`, `=?utf-8?Q?...?= <forms@school.example>`.
+    ///
+    /// Quoted text (a display name, a quoted local part) is skipped when looking for the angle
+    /// brackets, so `"<forms@school.example>" <x@evil.example>` is `x@evil.example`, and a
+    /// value with more than one mailbox, or a quoted local part, gives nil: no single sender.
     static func address(_ value: String) -> String? {
-        let text = MailHeaders.removingComments(value)
-        var candidate: Substring
-        if let open = text.lastIndex(of: "<"), let close = text[open...].firstIndex(of: ">") {
-            candidate = text[text.index(after: open)..<close]
-        } else {
-            candidate = Substring(text)
+        var outside = ""          // the value with quoted strings blanked out
+        var quoted = false, escaped = false
+        for character in MailHeaders.removingComments(value) {
+            if escaped { escaped = false; outside.append(" "); continue }
+            if quoted && character == "\\" { escaped = true; outside.append(" "); continue }
+            if character == "\"" { quoted.toggle(); outside.append("\""); continue }
+            outside.append(quoted ? " " : character)
         }
-        candidate = Substring(candidate.trimmingCharacters(in: .whitespaces))
-        guard candidate.contains("@"), !candidate.contains(" "), !candidate.contains(",") else { return nil }
+        guard !quoted else { return nil }
+        let text = Array(MailHeaders.removingComments(value))
+        let blank = Array(outside)
+        guard blank.count == text.count, blank.filter({ $0 == "<" }).count <= 1, !blank.contains(",") else { return nil }
+        var candidate: String
+        if let open = blank.firstIndex(of: "<"), let close = blank[open...].firstIndex(of: ">") {
+            candidate = String(text[(open + 1)..<close])
+        } else {
+            candidate = String(text)
+        }
+        candidate = candidate.trimmingCharacters(in: .whitespaces)
+        guard candidate.contains("@"), !candidate.contains(" "), !candidate.contains("\""), !candidate.contains(",")
+        else { return nil }
         return candidate.lowercased()
     }
 

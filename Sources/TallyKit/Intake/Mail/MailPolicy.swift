@@ -13,7 +13,11 @@ public struct MailPolicy: Sendable, Equatable {
 
     /// Nil when the message may be read, else why not (the reason its file is refused with).
     public func refusal(for headers: MailHeaders) -> String? {
-        guard let from = headers.fromAddress else { return "the message has no From address" }
+        // RFC 7489 §6.6.1: a message with several From headers, or several mailboxes in one,
+        // names no single sender to check.
+        let fromFields = headers.all("From")
+        guard fromFields.count <= 1 else { return "the message has \(fromFields.count) From headers" }
+        guard let from = headers.fromAddress else { return "the message has no single From address" }
         guard !allowFrom.isEmpty else {
             return "no sender is allowed: [email] allow_from is empty, so no message is read"
         }
@@ -50,38 +54,62 @@ public struct AuthenticationResults: Sendable, Equatable {
     public var server: String
     public var results: [Result]
 
-    /// Parses `authserv-id [version]; method=result prop=value ...; ...` with comments removed.
+    /// Parses `authserv-id [version]; method=result prop=value ...; ...` (RFC 8601), as
+    /// tokens: comments dropped, quoted strings kept whole (a `;` or `=` inside quotes — which
+    /// a sender can put in its own address — separates nothing).
     public init?(_ value: String) {
-        let text = MailHeaders.removingComments(value)
-        let pieces = text.split(separator: ";", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard let first = pieces.first, let id = first.split(separator: " ").first, !id.isEmpty else { return nil }
-        server = String(id)
-        results = pieces.dropFirst().compactMap { piece in
-            let words = piece.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" })
+        var statements: [[String]] = [[]]
+        var word = ""
+        var quoted = false, escaped = false, depth = 0
+        func endWord() {
+            if !word.isEmpty { statements[statements.count - 1].append(word) }
+            word = ""
+        }
+        for character in value {
+            if escaped { word.append(character); escaped = false; continue }
+            if character == "\\" && (quoted || depth > 0) { escaped = true; continue }
+            if depth > 0 {
+                if character == "(" { depth += 1 } else if character == ")" { depth -= 1 }
+                continue
+            }
+            if quoted {
+                if character == "\"" { quoted = false } else { word.append(character) }
+                continue
+            }
+            switch character {
+            case "\"": quoted = true
+            case "(": endWord(); depth = 1
+            case ";": endWord(); statements.append([])
+            case " ", "\t", "\r", "\n": endWord()
+            default: word.append(character)
+            }
+        }
+        endWord()
+        guard let id = statements.first?.first, !id.contains("=") else { return nil }
+        server = id
+        results = statements.dropFirst().compactMap { words in
             guard let head = words.first, let equals = head.firstIndex(of: "=") else { return nil }
             let method = head[..<equals].split(separator: "/").first.map { $0.lowercased() } ?? ""
             let result = head[head.index(after: equals)...].lowercased()
             var properties: [String: String] = [:]
             for word in words.dropFirst() {
                 guard let sign = word.firstIndex(of: "=") else { continue }
-                var value = String(word[word.index(after: sign)...])
-                if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-                properties[word[..<sign].lowercased()] = value
+                properties[word[..<sign].lowercased()] = String(word[word.index(after: sign)...])
             }
             return Result(method: method, result: result, properties: properties)
         }
     }
 
-    /// True when the results prove mail from `domain`: DMARC passed (for that domain when
-    /// the header names it), or DKIM passed with a signature of that domain, or SPF passed
+    /// True when the results prove mail from `domain`: DMARC passed for that domain
+    /// (`header.from`), or DKIM passed with a signature of that domain, or SPF passed
     /// for an envelope sender in it.
     public func vouches(for domain: String) -> Bool {
         results.contains { result in
             guard result.result == "pass" else { return false }
             switch result.method {
             case "dmarc":
-                return result.properties["header.from"].map { $0.lowercased() == domain } ?? true
+                // Only a result that names the domain it is for vouches for it.
+                return result.properties["header.from"].map { $0.lowercased() == domain } ?? false
             case "dkim":
                 if let signer = result.properties["header.d"] { return signer.lowercased() == domain }
                 if let identity = result.properties["header.i"] { return MailPolicy.domain(of: identity) == domain }
