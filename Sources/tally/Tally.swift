@@ -7,6 +7,6 @@ struct Tally: AsyncParsableCommand {
         commandName: "tally",
         abstract: "Points, levels and a leaderboard from Kajabi payloads and form exports dropped into a folder.",
         version: "0.1.0",
-        subcommands: [Sync.self, Watch.self, Render.self, Rebuild.self, Verify.self, Link.self, Award.self, Sign.self, Receive.self]
+        subcommands: [Sync.self, Watch.self, Render.self, Rebuild.self, Verify.self, Link.self, Award.self, Stats.self, Sign.self, Receive.self]
     )
 }

@@ -26,6 +26,7 @@ extension Engine {
         var outcome = Outcome()
         try Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome, lines: ledger)
         state.place(outcome.events, at: try ledger.append(outcome))
+        stats.count(outcome)
         ledger.append(AuditRecord(at: event.at, action: action, detail: .object(JSONObject([
             ("event", .string(event.id)), ("email", .string(event.email?.value ?? "")),
             ("student", event.student.map(JSONValue.string) ?? .null), ("points", event.points.map { .number(String($0)) } ?? .null),

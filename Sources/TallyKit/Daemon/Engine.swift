@@ -14,6 +14,8 @@ public final class Engine {
     let ledger: Ledger
     let lock: DataLock
     public internal(set) var state: State
+    /// The figures of `tally stats` and `metrics.prom`, counted as lines are staged.
+    public internal(set) var stats = LedgerStats()
     public var logger: Logger
 
     public init(settings: EngineSettings, logger: Logger = Logger(label: "tally")) throws {
@@ -54,6 +56,7 @@ public final class Engine {
         let (restored, indexAt) = try restoredState()
         state = restored
         indexedBytes = indexAt.map { $0.events.bytes + $0.points.bytes } ?? 0
+        stats = try LedgerStats.current(saved: LedgerStats.load(path: settings.paths.stats), ledger: ledger)
         let stateCurrent = (try? Snapshot.statePositions(at: settings.paths.state)) == ends
         let empty = ledger.events.size == 0 && ledger.audit.size == 0
         if !empty && !(stateCurrent && indexAt == ends) {
@@ -145,11 +148,13 @@ public final class Engine {
         var report = FileReport(name: file.name, kind: "", outcome: .done)
         let sha: String
         do { sha = try hashFile(file.path) } catch {
+            stats.count(fileAction: "file_failed", milliseconds: nil)
             report.outcome = .failed(reason: "\(file.name) could not be read: \(error)")
             ledger.append(AuditRecord(at: started, action: "file_failed", file: file.name, detail: .string("\(error)")))
             return (report, false)
         }
         if state.files.contains(sha) {
+            stats.count(fileAction: "file_skipped", milliseconds: nil)
             report.outcome = .skipped
             ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha,
                                       detail: .string("the same content was processed before")))
@@ -161,6 +166,7 @@ public final class Engine {
         let kind = file.path == settings.rosterFile && [.csv, .tsv, .roster].contains(detected) ? .roster : detected
         report.kind = kind.rawValue
         let checkpoint = ledger.checkpoint()
+        let statsBefore = stats
         ledger.append(AuditRecord(at: started, action: "file_taken", file: file.name, sha256: sha,
                                   detail: .object(JSONObject([("kind", .string(kind.rawValue)), ("bytes", .number(String(file.size)))]))))
         do {
@@ -170,6 +176,7 @@ public final class Engine {
                 try read(file, kind: kind, sha: sha, report: &report)
             }
             if report.outcome == .skipped {
+                stats.count(fileAction: "file_skipped", milliseconds: nil)
                 // Its bytes are not marked: the next copy is recognised by its message key again.
                 let id = report.messageID.map { " (Message-ID <\($0)>)" } ?? ""
                 ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha,
@@ -178,6 +185,7 @@ public final class Engine {
                 return (report, false)
             }
             report.milliseconds = Int(Timestamp.now().milliseconds - started.milliseconds)
+            stats.count(fileAction: kind == .roster ? "roster_loaded" : "file_done", milliseconds: report.milliseconds)
             let detail = counts(report)
             if let key = report.messageKey { state.markProcessed(sha256: key) }
             ledger.append(AuditRecord(at: .now(), action: kind == .roster ? "roster_loaded" : "file_done", file: file.name,
@@ -192,6 +200,8 @@ public final class Engine {
             // No copy of the state is kept per file or batch for this rare path.
             try ledger.rollback(to: checkpoint)
             state = try restoredState().0
+            stats = statsBefore
+            stats.count(fileAction: "file_failed", milliseconds: nil)
             let reason = (error as? IntakeError)?.description ?? "\(file.name) could not be read: \(error)"
             report = FileReport(name: file.name, kind: kind.rawValue, outcome: .failed(reason: reason))
             ledger.append(AuditRecord(at: .now(), action: "file_failed", file: file.name, sha256: sha, detail: .string(reason)))
@@ -218,6 +228,7 @@ public final class Engine {
             case .rejected(let row, let reason, let raw):
                 let reason = container.map { "attachment \(file.name) (part \($0.part)): " + reason } ?? reason
                 ledger.append(RejectedRecord(file: container?.file ?? file.name, row: row, reason: reason, raw: raw))
+                stats.rejectedRows += 1
                 report.rejected += 1
             }
         }
@@ -238,6 +249,7 @@ public final class Engine {
             try Scoring.applyBindings(RosterChanges.events(for: entries, in: state, source: source, at: .now()),
                                       to: &state, rules: settings.rules, into: &outcome, lines: ledger)
             state.place(outcome.events, at: try ledger.append(outcome))
+            stats.count(outcome)
             report.points += outcome.points.reduce(0) { $0 + $1.points }
             report.students = entries.count
             report.applied = outcome.events.filter { $0.rehomed && $0.status == .applied }.count
@@ -314,6 +326,7 @@ public final class Engine {
         try Scoring.apply(event, to: &state, rules: settings.rules, into: &scratch, lines: ledger)
         try ledger.append(scratch, offsets: &offsets)
         state.place(scratch.events, at: offsets)
+        stats.count(scratch)
         let outcome = scratch
         report.events += 1
         switch outcome.events.first?.status {
@@ -336,7 +349,8 @@ public final class Engine {
         var members: [(String, JSONValue)] = [
             ("events", .number(String(report.events))), ("applied", .number(String(report.applied))),
             ("duplicate", .number(String(report.duplicates))), ("unmatched", .number(String(report.unmatched))),
-            ("rejected", .number(String(report.rejected))), ("points", .number(String(report.points)))]
+            ("rejected", .number(String(report.rejected))), ("points", .number(String(report.points))),
+            ("ms", .number(String(report.milliseconds)))]
         // Replay marks the message read from here, as it marks the file from `sha256`.
         if let id = report.messageID { members.append(("message_id", .string(id))) }
         if let key = report.messageKey { members.append(("message", .string(key))) }
@@ -385,6 +399,7 @@ public final class Engine {
         let students = state.students(rules: settings.rules)
         listed = students
         try FileSystem.writeAtomically(Snapshot.encodeState(students: students, positions: state.positions), to: settings.paths.state)
+        writeStats(students: students.count)
         indexBehind = true
         var due = true
         if let interval = indexInterval {
@@ -393,6 +408,22 @@ public final class Engine {
             due = due && grown >= max(indexGrowth, indexedBytes / 10)
         }
         if index || due { try writeIndex() }
+    }
+
+    /// Writes `stats.json` and `metrics.prom` for the ledgers' current ends. Both are derived
+    /// (made again from the ledgers when missing or behind), so they are replaced atomically
+    /// without an fsync, and a failure is logged, never fatal.
+    private func writeStats(students: Int) {
+        stats.positions = state.positions
+        let now = Timestamp.now()
+        do {
+            try FileSystem.writeAtomically(stats.encodedJSON(students: students, generatedAt: now), to: settings.paths.stats,
+                                           durable: false)
+            try FileSystem.writeAtomically(stats.prometheus(students: students, at: now), to: settings.paths.metrics,
+                                           durable: false)
+        } catch {
+            logger.error("stats.json or metrics.prom could not be written: \(error)")
+        }
     }
 
     /// Writes `index.bin` now if it is behind `state.json` (the daemon's shutdown).

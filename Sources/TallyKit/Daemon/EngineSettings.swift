@@ -16,6 +16,8 @@ public struct EnginePaths: Sendable, Equatable {
     public var failed: String { data + "/failed" }
     public var state: String { data + "/state.json" }
     public var index: String { data + "/index.bin" }
+    public var stats: String { data + "/stats.json" }
+    public var metrics: String { data + "/metrics.prom" }
 }
 
 /// Everything the engine needs, taken from `tally.toml` and the flags in one place, so no
