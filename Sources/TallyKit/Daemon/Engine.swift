@@ -443,7 +443,9 @@ public final class Engine {
         let students = listed ?? state.students(rules: settings.rules)
         listed = nil
         let board = Leaderboard(students: students, settings: settings.site, generatedAt: .now())
-        try SiteRenderer(templatesOverride: settings.paths.templates).render(board, to: settings.paths.site, cache: &renderCache)
+        let figures = SiteStats(students: students, figures: stats, rules: settings.rules)
+        try SiteRenderer(templatesOverride: settings.paths.templates).render(board, stats: figures, to: settings.paths.site,
+                                                                             cache: &renderCache)
     }
 
     private var renderCache: SiteRenderer.Cache?
@@ -454,9 +456,15 @@ public final class Engine {
     private var listed: [String: StudentState]?
 
     /// Renders the site from the students of a snapshot (`tally render` needs no lock).
+    /// The stats page uses the last batch's `stats.json`; without one there is no stats page.
     public static func render(students: [String: StudentState], settings: EngineSettings) throws {
         let board = Leaderboard(students: students, settings: settings.site, generatedAt: .now())
-        try SiteRenderer(templatesOverride: settings.paths.templates).render(board, to: settings.paths.site)
+        let figures = LedgerStats.load(path: settings.paths.stats).map {
+            SiteStats(students: students, figures: $0, rules: settings.rules)
+        }
+        var cache: SiteRenderer.Cache?
+        try SiteRenderer(templatesOverride: settings.paths.templates).render(board, stats: figures, to: settings.paths.site,
+                                                                             cache: &cache)
     }
 
     // MARK: - Verification

@@ -67,7 +67,7 @@ enum BuiltInTemplates {
 """###,
         "foot.mustache": ###"""
 <footer class="colophon">
-  <p>Ranked by XP. Students with equal XP share a rank; whoever reached it first is listed first.</p>
+  <p>Ranked by XP. Students with equal XP share a rank; whoever reached it first is listed first.{{#hasStats}} <a href="{{root}}stats.html">Stats</a>{{/hasStats}}</p>
 </footer>
 
 """###,
@@ -106,6 +106,74 @@ enum BuiltInTemplates {
       </ul>
     </section>
     {{/hasCourses}}
+  </main>
+  {{> foot}}
+</div>
+</body>
+</html>
+
+"""###,
+        "stats.mustache": ###"""
+{{! The aggregate picture (stats.html): counts only, nobody's name. Context: see SiteRenderer. Partials: head, foot. }}
+<!doctype html>
+<html lang="en">
+<head>
+{{> head}}
+</head>
+<body>
+<div class="page">
+  <nav class="back"><a href="{{root}}index.html"><span aria-hidden="true">←</span> {{title}}</a></nav>
+  <header class="masthead">
+    <p class="eyebrow">Stats</p>
+    <h1>How the board is doing</h1>
+    <p class="updated">Last updated <time datetime="{{generatedAt}}">{{updated}}</time></p>
+  </header>
+  <main class="stats">
+    <section aria-labelledby="totals-heading">
+      <h2 id="totals-heading">At a glance</h2>
+      <dl class="figures">
+        <div><dt>Students</dt><dd>{{students}}</dd></div>
+        <div><dt>Courses completed</dt><dd>{{completions}}</dd></div>
+        <div><dt>XP earned</dt><dd>{{totalXP}}</dd></div>
+        <div><dt>Matched to a student on arrival</dt><dd>{{matchedRate}}</dd></div>
+        <div><dt>Repeats recognised</dt><dd>{{duplicates}} ({{duplicateRate}})</dd></div>
+        <div><dt>Rows rejected</dt><dd>{{rejectedRows}}</dd></div>
+        <div><dt>Files read</dt><dd>{{filesDone}}{{#filesFailed}}, {{filesFailed}} refused{{/filesFailed}}</dd></div>
+      </dl>
+    </section>
+    {{#hasCourseCounts}}
+    <section aria-labelledby="courses-heading">
+      <h2 id="courses-heading">Completions by course</h2>
+      <table class="counts">
+        <thead><tr><th scope="col">Course</th><th scope="col">Students</th></tr></thead>
+        <tbody>
+          {{#courseCounts}}<tr><td>{{label}}</td><td>{{count}}</td></tr>{{/courseCounts}}
+        </tbody>
+      </table>
+    </section>
+    {{/hasCourseCounts}}
+    {{#hasLevelCounts}}
+    <section aria-labelledby="levels-heading">
+      <h2 id="levels-heading">Students by level</h2>
+      <table class="counts">
+        <thead><tr><th scope="col">Level</th><th scope="col">Students</th></tr></thead>
+        <tbody>
+          {{#levelCounts}}<tr><td>{{label}}</td><td>{{count}}</td></tr>{{/levelCounts}}
+        </tbody>
+      </table>
+    </section>
+    {{/hasLevelCounts}}
+    {{#hasBadgeCounts}}
+    <section aria-labelledby="badges-heading">
+      <h2 id="badges-heading">Badges earned</h2>
+      <table class="counts">
+        <thead><tr><th scope="col">Badge</th><th scope="col">Students</th></tr></thead>
+        <tbody>
+          {{#badgeCounts}}<tr><td>{{label}}</td><td>{{count}}</td></tr>{{/badgeCounts}}
+        </tbody>
+      </table>
+    </section>
+    {{/hasBadgeCounts}}
   </main>
   {{> foot}}
 </div>
@@ -329,8 +397,24 @@ td.xp {
 .course-name { min-width: 0; overflow-wrap: anywhere; }
 .arrow { color: var(--accent); }
 
+.stats section { margin-top: clamp(1.5rem, 4vw, 2.25rem); }
+.stats h2 { margin: 0 0 0.75rem; font-size: 1.1rem; }
+.figures {
+  display: grid;
+  grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr));
+  gap: 0.6rem;
+  margin: 0;
+}
+.figures div { padding: 0.8rem 1rem; border: 1px solid var(--line); border-radius: 12px; background: var(--card); }
+.figures dt { color: var(--muted); font-size: 0.85rem; }
+.figures dd { margin: 0.2rem 0 0; font-size: 1.35rem; font-weight: 700; font-variant-numeric: tabular-nums; }
+.counts { width: 100%; border-collapse: collapse; }
+.counts th, .counts td { padding: 0.45rem 0.5rem; border-bottom: 1px solid var(--line); text-align: left; overflow-wrap: anywhere; }
+.counts td:last-child, .counts th:last-child { text-align: right; font-variant-numeric: tabular-nums; }
+
 .colophon { margin-top: 2rem; color: var(--muted); font-size: 0.82rem; }
 .colophon p { margin: 0; }
+.colophon a { color: var(--accent); }
 
 """###,
     ]

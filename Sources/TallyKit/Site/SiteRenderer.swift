@@ -37,6 +37,7 @@ public struct SiteRenderer: Sendable {
         var board: Leaderboard
         var templates: Int
         var directory: String
+        var hasStats: Bool
     }
 
     /// Renders `board` into `siteDirectory`, creating it (and `courses/`) when missing.
@@ -45,33 +46,38 @@ public struct SiteRenderer: Sendable {
         try render(board, to: siteDirectory, cache: &cache)
     }
 
-    /// Renders `board`, re-rendering only the course pages that differ from `cache`'s, and
-    /// leaves the cache describing this render.
-    public func render(_ board: Leaderboard, to siteDirectory: String, cache: inout Cache?) throws {
+    /// Renders `board` (and with `stats`, `stats.html`), re-rendering only the course pages
+    /// that differ from `cache`'s, and leaves the cache describing this render.
+    public func render(_ board: Leaderboard, stats: SiteStats? = nil, to siteDirectory: String, cache: inout Cache?) throws {
         let templates = try SiteTemplates.load(overrideDirectory: templatesOverride)
         let coursesDirectory = siteDirectory + "/courses"
         try FileSystem.createDirectory(coursesDirectory)
         let previous = cache.flatMap { cached -> [String: Leaderboard.CourseBoard]? in
             guard cached.templates == templates.fingerprint, cached.directory == siteDirectory, cached.board.title == board.title,
+                  cached.hasStats == (stats != nil),
                   cached.board.courses.map({ [$0.course, $0.slug] }) == board.courses.map({ [$0.course, $0.slug] })
             else { return nil }
             return Dictionary(cached.board.courses.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
         }
 
         try write(templates.stylesheet, to: siteDirectory + "/style.css")
+        let withStats = stats != nil
         for course in board.courses {
             let path = coursesDirectory + "/" + course.slug + ".html"
             if previous?[course.slug] == course && FileSystem.exists(path) { continue }
-            let html = try templates.render("course", Self.coursePage(course, of: board))
+            let html = try templates.render("course", Self.coursePage(course, of: board, withStats: withStats))
             try write(html, to: path)
         }
+        if let stats {
+            try write(try templates.render("stats", Self.statsPage(stats, of: board)), to: siteDirectory + "/stats.html")
+        }
         try write(try Self.json(board), to: siteDirectory + "/leaderboard.json")
-        try write(try templates.render("index", Self.indexPage(board)), to: siteDirectory + "/index.html")
+        try write(try templates.render("index", Self.indexPage(board, withStats: withStats)), to: siteDirectory + "/index.html")
 
         let current = Set(board.courses.map { $0.slug + ".html" })
         try Self.removeStale(in: coursesDirectory) { $0.hasSuffix(".html") && !current.contains($0) }
-        try Self.removeStale(in: siteDirectory) { _ in false }
-        cache = Cache(board: board, templates: templates.fingerprint, directory: siteDirectory)
+        try Self.removeStale(in: siteDirectory) { !withStats && $0 == "stats.html" }
+        cache = Cache(board: board, templates: templates.fingerprint, directory: siteDirectory, hasStats: withStats)
     }
 
     /// `leaderboard.json`: the board with sorted keys, so that an unchanged board gives
@@ -88,16 +94,16 @@ public struct SiteRenderer: Sendable {
 
     // MARK: - Template contexts
 
-    static func indexPage(_ board: Leaderboard) -> [String: Any] {
-        var page = common(board, root: "")
+    static func indexPage(_ board: Leaderboard, withStats: Bool = false) -> [String: Any] {
+        var page = common(board, root: "", withStats: withStats)
         page["pageTitle"] = board.title
         page["rows"] = board.students.map(row)
         page["hasRows"] = !board.students.isEmpty
         return page
     }
 
-    static func coursePage(_ course: Leaderboard.CourseBoard, of board: Leaderboard) -> [String: Any] {
-        var page = common(board, root: "../")
+    static func coursePage(_ course: Leaderboard.CourseBoard, of board: Leaderboard, withStats: Bool = false) -> [String: Any] {
+        var page = common(board, root: "../", withStats: withStats)
         page["pageTitle"] = course.course + " · " + board.title
         page["course"] = course.course
         page["rows"] = course.students.map(row)
@@ -105,8 +111,34 @@ public struct SiteRenderer: Sendable {
         return page
     }
 
-    private static func common(_ board: Leaderboard, root: String) -> [String: Any] {
+    /// `stats.html`: counts only; see `SiteStats`.
+    static func statsPage(_ stats: SiteStats, of board: Leaderboard) -> [String: Any] {
+        var page = common(board, root: "", withStats: true)
+        func percent(_ rate: Double?) -> String { rate.map { String(Int(($0 * 100).rounded())) + " %" } ?? "–" }
+        func counts(_ list: [SiteStats.Count]) -> [[String: Any]] { list.map { ["label": $0.label, "count": grouped($0.count)] } }
+        let figures = stats.figures
+        page["pageTitle"] = "Stats · " + board.title
+        page["students"] = grouped(stats.students)
+        page["completions"] = grouped(stats.completions)
+        page["totalXP"] = grouped(stats.totalXP)
+        page["matchedRate"] = percent(figures.matchedRate)
+        page["duplicates"] = grouped(figures.personal.duplicate)
+        page["duplicateRate"] = percent(figures.duplicateRate)
+        page["rejectedRows"] = grouped(figures.rejectedRows)
+        page["filesDone"] = grouped(figures.filesDone + figures.rosters)
+        if figures.filesFailed > 0 { page["filesFailed"] = grouped(figures.filesFailed) }
+        page["courseCounts"] = counts(stats.courses)
+        page["hasCourseCounts"] = !stats.courses.isEmpty
+        page["levelCounts"] = counts(stats.levels)
+        page["hasLevelCounts"] = !stats.levels.isEmpty
+        page["badgeCounts"] = counts(stats.badges)
+        page["hasBadgeCounts"] = !stats.badges.isEmpty
+        return page
+    }
+
+    private static func common(_ board: Leaderboard, root: String, withStats: Bool) -> [String: Any] {
         [
+            "hasStats": withStats,
             "title": board.title,
             "generatedAt": board.generatedAt,
             "updated": humanTime(board.generatedAt),
