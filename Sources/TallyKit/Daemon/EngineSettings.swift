@@ -43,6 +43,7 @@ public struct EngineSettings: Sendable {
         var rules = Rules()
         rules.courseCompleted = config.points.courseCompleted
         rules.quizPassed = config.points.quizPassed
+        rules.purchaseCreated = config.points.purchaseCreated
         rules.perCourse = config.points.courses
         rules.levels = config.levels.sorted { $0.xp < $1.xp }
         rules.badges = config.badges
@@ -57,7 +58,7 @@ public struct EngineSettings: Sendable {
                                         maxFields: config.limits.maxFields, maxRowBytes: config.limits.maxRowBytes)
         jsonIntake = JSONIntake(
             policy: .init(secret: config.kajabi.secret, siteSecrets: config.kajabi.sites, required: config.kajabi.requireSignature),
-            payloads: .init(forms: config.kajabi.forms),
+            payloads: .init(forms: config.kajabi.forms, tags: config.kajabi.tags),
             limits: .init(maxDepth: config.limits.maxJSONDepth),
             maxDocumentBytes: config.limits.maxFileBytes, maxLineBytes: config.limits.maxRowBytes)
         rosterFile = config.roster.file

@@ -5,14 +5,25 @@
 public enum KajabiPayload {
     public static let knownShapes = """
         Tally reads: Kajabi form payloads {"event_type", "event_id", "created_at", "data": {"form", "submission": {"id", "fields"}}}; \
+        outbound webhooks {"id", "event": "purchase.created" | "payment.succeeded" | "purchase.refunded", "payload": {...}}; \
+        API webhooks {"id", "event": "form_submission" | "tag_added" | "tag_removed" | "purchase" | "payment_succeeded", \
+        "payload": [resources]}; contact tags {"event_id", "created_at", "contact": {"id", "email"}, "tag": {"name"}}; \
         captured requests {"headers", "body"}; and flat events {"email", "course", "name", "at"} (or "kind" and "points" for awards).
         """
 
-    /// How to read payloads: course names for Kajabi form ids.
+    /// How to read payloads: course names for Kajabi form ids and for contact tags.
     public struct Settings: Sendable {
         public var forms: [String: String]
-        public init(forms: [String: String] = [:]) { self.forms = forms }
+        /// Tag (trimmed, lowercased) → course, as `[kajabi.tags]` stores them.
+        public var tags: [String: String]
+        public init(forms: [String: String] = [:], tags: [String: String] = [:]) {
+            self.forms = forms
+            self.tags = tags
+        }
     }
+
+    /// The id of the event a purchase becomes: a refund names it to take back what it awarded.
+    public static func purchaseEventID(_ purchase: String) -> String { "purchase-" + purchase }
 
     /// The events in one payload. `row` is the payload's place in its file (1 for a lone payload).
     public static func events(in json: JSONValue, source: EventSource, settings: Settings,
@@ -22,6 +33,17 @@ public enum KajabiPayload {
         }
         if object["event_type"] != nil || (object["data"]?["submission"] != nil) {
             return [try formSubmission(json, source: source, settings: settings, fallbackTime: fallbackTime)]
+        }
+        if let name = object["event"]?.string, let payload = object["payload"] {
+            if payload.array != nil {
+                return try apiWebhook(json, event: name, source: source, settings: settings, fallbackTime: fallbackTime)
+            }
+            if payload.object != nil {
+                return [try outboundWebhook(json, event: name, source: source, fallbackTime: fallbackTime)]
+            }
+        }
+        if object["contact"]?.object != nil, object["tag"]?.object != nil {
+            return [try contactTag(json, source: source, settings: settings, fallbackTime: fallbackTime)]
         }
         if object["email"] != nil {
             return [try flatEvent(json, source: source, fallbackTime: fallbackTime)]

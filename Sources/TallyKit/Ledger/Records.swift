@@ -150,6 +150,10 @@ extension EventRecord {
         if let isPublic = event.isPublic { w.member("public", isPublic) }
         if let quiz = event.quiz { w.member("quiz", quiz) }
         if let score = event.score { w.member("score", score) }
+        if let contact = event.contact { w.member("contact", contact) }
+        if let purchase = event.purchase { w.member("purchase", purchase) }
+        if let offer = event.offer { w.member("offer", offer) }
+        if let tag = event.tag { w.member("tag", tag) }
         if let explicit = event.student, explicit != student { w.member("names_student", explicit) }
         if rehomed { w.member("rehomed", true) }
         w.endObject()
@@ -178,7 +182,12 @@ extension EventRecord {
             student: json["names_student"]?.string ?? (kind.isPersonal ? nil : student),
             certificate: json["certificate"]?.string, isPublic: json["public"]?.bool,
             quiz: json["quiz"]?.string, score: json["score"]?.string)
-        self.init(seq: try requiredInt(json, "seq"), event: event, student: student, status: status,
+        var kajabi = event
+        kajabi.contact = json["contact"]?.string
+        kajabi.purchase = json["purchase"]?.string
+        kajabi.offer = json["offer"]?.string
+        kajabi.tag = json["tag"]?.string
+        self.init(seq: try requiredInt(json, "seq"), event: kajabi, student: student, status: status,
                   rehomed: json["rehomed"]?.bool ?? false)
     }
 }

@@ -8,11 +8,20 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case rosterEntry = "roster_entry"
     case rosterRemoved = "roster_removed"
     case link
+    /// A Kajabi contact tag that names no course (`[kajabi.tags]`): recorded, worth nothing.
+    case tagAdded = "tag_added"
+    /// A contact tag removed: recorded; it takes nothing back.
+    case tagRemoved = "tag_removed"
+    case purchaseCreated = "purchase_created"
+    case paymentSucceeded = "payment_succeeded"
+    /// Takes back what its purchase awarded.
+    case purchaseRefunded = "purchase_refunded"
 
     /// Kinds that belong to a person and are applied to a student (or wait, unmatched).
     var isPersonal: Bool {
         switch self {
-        case .courseCompleted, .quizPassed, .quizFailed, .formSubmitted, .manualAward: return true
+        case .courseCompleted, .quizPassed, .quizFailed, .formSubmitted, .manualAward, .tagAdded, .tagRemoved,
+             .purchaseCreated, .paymentSucceeded, .purchaseRefunded: return true
         case .rosterEntry, .rosterRemoved, .link: return false
         }
     }
@@ -64,6 +73,14 @@ public struct Event: Equatable, Sendable {
     public var isPublic: Bool?
     public var quiz: String?
     public var score: String?
+    /// Kajabi's contact (member, customer) id, when the payload names one.
+    public var contact: String?
+    /// A purchase's id; a refund's names the purchase it undoes.
+    public var purchase: String?
+    /// The offer bought: its title, else its id.
+    public var offer: String?
+    /// A contact tag, trimmed and lowercased.
+    public var tag: String?
 
     public init(id: String, kind: EventKind, email: Email? = nil, name: String? = nil, course: String? = nil,
                 at: Timestamp, source: EventSource, points: Int? = nil, reason: String? = nil,

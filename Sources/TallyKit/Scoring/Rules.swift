@@ -8,6 +8,8 @@ public struct Rules: Equatable, Sendable {
 
     public var courseCompleted: Int = 20
     public var quizPassed: Int = 0
+    /// Points for a purchase (`[points] purchase_created`); a refund takes them back.
+    public var purchaseCreated: Int = 0
     public var perCourse: [String: Int] = [:]
     /// Levels sorted by threshold.
     public var levels: [Level] = []
@@ -35,4 +37,5 @@ public enum Activity {
     public static let manual = "MANUAL"
     public static let badge = "BADGE"
     public static let unlock = "UNLOCK"
+    public static let purchase = "PURCHASE"
 }

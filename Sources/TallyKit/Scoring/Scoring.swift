@@ -47,7 +47,7 @@ public enum Scoring {
             if state.hasSeen(event.key) {
                 record(event, owner, .duplicate, &state, &outcome)
             } else if let owner {
-                decide(event, for: owner, &state, rules, &outcome)
+                decide(event, for: owner, &state, rules, &outcome, lines: lines)
             } else {
                 record(event, nil, .unmatched, &state, &outcome)
                 outcome.unmatched.append(EventRecord(event: event, student: nil, status: .unmatched))
@@ -95,7 +95,7 @@ public enum Scoring {
                 if entry.status == .unmatched {
                     outcome.unmatched.append(EventRecord(event: current.event, student: owner, status: .applied))
                 }
-                decide(current.event, for: owner, &state, rules, &outcome, rehomed: true)
+                decide(current.event, for: owner, &state, rules, &outcome, rehomed: true, lines: lines)
             } else {
                 record(current.event, nil, .unmatched, &state, &outcome, rehomed: true)
                 outcome.unmatched.append(EventRecord(event: current.event, student: nil, status: .unmatched))
@@ -104,7 +104,7 @@ public enum Scoring {
     }
 
     /// The event line with `seq`: from the outcome being made, else read back from the ledger.
-    private static func line(seq: Int, offset: Int, _ outcome: Outcome, _ lines: some EventLines) throws -> EventRecord {
+    static func line(seq: Int, offset: Int, _ outcome: Outcome, _ lines: some EventLines) throws -> EventRecord {
         var low = 0, high = outcome.events.count
         while low < high {
             let middle = (low + high) / 2
@@ -116,7 +116,7 @@ public enum Scoring {
 
     /// Applies a personal event to `student`, or records it as a duplicate of what they have.
     static func decide(_ event: Event, for student: String, _ state: inout State, _ rules: Rules,
-                       _ outcome: inout Outcome, rehomed: Bool = false) {
+                       _ outcome: inout Outcome, rehomed: Bool = false, lines: some EventLines = NoEventLines()) {
         func record(_ event: Event, _ student: String?, _ status: EventStatus, _ state: inout State, _ outcome: inout Outcome) {
             Scoring.record(event, student, status, &state, &outcome, rehomed: rehomed)
         }
@@ -145,8 +145,43 @@ public enum Scoring {
             record(event, student, .applied, &state, &outcome)
             emit(PointsRecord(at: event.at, student: student, points: event.points ?? 0, activity: Activity.manual,
                               event: event.id, reason: event.reason ?? "manual award"), &state, &outcome)
-        case .quizFailed, .formSubmitted, .rosterEntry, .rosterRemoved, .link:
+        case .purchaseCreated:
             record(event, student, .applied, &state, &outcome)
+            if rules.purchaseCreated != 0 {
+                emit(PointsRecord(at: event.at, student: student, points: rules.purchaseCreated, activity: Activity.purchase,
+                                  event: event.id, reason: "purchased \(event.offer ?? "an offer")"), &state, &outcome)
+            }
+        case .purchaseRefunded:
+            record(event, student, .applied, &state, &outcome)
+            refund(event, &state, &outcome, lines)
+        case .quizFailed, .formSubmitted, .rosterEntry, .rosterRemoved, .link, .tagAdded, .tagRemoved, .paymentSucceeded:
+            record(event, student, .applied, &state, &outcome)
+        }
+    }
+
+    /// Takes back what the refunded purchase still grants: found by its purchase id, else as
+    /// the latest purchase of the same offer by the same email. A refund of a purchase Tally
+    /// never saw changes nothing (its line records it).
+    static func refund(_ refund: Event, _ state: inout State, _ outcome: inout Outcome, _ lines: some EventLines) {
+        var target: (key: EventKey, id: String)?
+        if let purchase = refund.purchase {
+            let id = KajabiPayload.purchaseEventID(purchase)
+            target = (EventKey(id), id)
+        } else if let email = refund.email, let offer = refund.offer {
+            for key in state.eventKeys(of: email).reversed() {
+                guard let entry = state.tracked[key], entry.status == .applied,
+                      let line = try? Scoring.line(seq: entry.seq, offset: entry.offset, outcome, lines),
+                      line.event.kind == .purchaseCreated, line.event.offer == offer else { continue }
+                target = (key, line.event.id)
+                break
+            }
+        }
+        guard let target, let entry = state.tracked[target.key], entry.status == .applied,
+              let holder = state.student(of: entry) else { return }
+        for grant in entry.grants {
+            emit(PointsRecord(at: refund.at, student: holder, points: -grant.points, activity: grant.activity,
+                              event: target.id, reason: "refunded \(refund.offer ?? "a purchase")", change: .revoke,
+                              course: grant.course), &state, &outcome)
         }
     }
 

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// Every Kajabi shape from samples/ through `tally sync`, as a school would configure it.
+@Suite("Kajabi webhooks, end to end")
+struct KajabiEndToEndTests {
+    static let shapes = ["kajabi-outbound-purchase.json", "kajabi-api-form-submission.json", "kajabi-api-tag-added.json",
+                         "kajabi-api-purchase.json", "kajabi-contact-tag.json", "kajabi-outbound-refund.json"]
+    static let config = """
+        [points]
+        purchase_created = 10
+        [kajabi.tags]
+        "AI-Foundations-1-Completed" = "AI Foundations 1"
+        "prompt-design-completed" = "Prompt Design"
+        [kajabi.forms]
+        "81" = "Prompt Design"
+        """
+
+    @Test("every shape, in arrival order: completions by form and tag, a purchase and its refund; rebuild agrees")
+    func everyShape() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.config)
+        for name in Self.shapes { try w.drop(sample: name) }
+        let run = try w.tally("sync")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try w.xp() == ["grace@northwind.example": 0, "alan.turing@northwind.example": 20,
+                               "katherine@northwind.example": 20, "mary.jackson@northwind.example": 10,
+                               "dorothy@northwind.example": 20])
+        let events = try w.ledger("events").map { "\($0["kind"] as? String ?? "") \($0["course"] as? String ?? "-")" }
+        #expect(events == ["purchase_created -", "course_completed Prompt Design", "course_completed AI Foundations 1",
+                           "purchase_created -", "course_completed Prompt Design", "purchase_refunded -"])
+        let refund = try #require(try w.ledger("points").last)
+        #expect(refund["points"] as? Int == -10 && refund["change"] as? String == "revoke"
+                && refund["event"] as? String == "purchase-txn_7f3a9c21" && refund["reason"] as? String == "refunded Data Literacy Bundle")
+        #expect(try w.tally("verify").status == 0)
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
+    }
+
+    @Test("a refund before its purchase is recorded and changes nothing; files are taken oldest first, so order holds")
+    func refundFirst() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.config)
+        try w.drop(sample: "kajabi-outbound-refund.json")
+        try w.drop(sample: "kajabi-outbound-purchase.json")
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["grace@northwind.example": 10])
+    }
+
+    @Test("with require_signature, unsigned raw payloads of every shape are refused and nothing counts")
+    func unsigned() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", """
+            [points]
+            purchase_created = 10
+            [kajabi]
+            secret = "s"
+            require_signature = true
+            [kajabi.tags]
+            "prompt-design-completed" = "Prompt Design"
+            """)
+        for name in Self.shapes { try w.drop(sample: name) }
+        #expect(try w.tally("sync").status == 1)
+        #expect(try w.ledger("events").isEmpty)
+        #expect(try w.ledger("rejected").count + w.list("data/failed").filter { $0.hasSuffix(".error.txt") }.count == Self.shapes.count)
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+@testable import TallyKit
+
+/// Kajabi's webhook shapes, from the realistic samples in samples/, into exact events; and
+/// what purchases and refunds do to the points.
+@Suite("Kajabi webhook shapes")
+struct KajabiWebhookTests {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("samples")
+    static let source = EventSource(file: "f.json", sha256: "", row: 1)
+    static let fallback = Timestamp(milliseconds: 1_700_000_000_000)
+    static let settings = KajabiPayload.Settings(forms: ["81": "Prompt Design"],
+                                                 tags: ["ai-foundations-1-completed": "AI Foundations 1",
+                                                        "prompt-design-completed": "Prompt Design"])
+
+    static func sample(_ sample: String, settings: KajabiPayload.Settings = settings) throws -> [Event] {
+        let json = try JSONParser.parse(try FileSystem.readFile(samples.appendingPathComponent(sample).path))
+        return try KajabiPayload.events(in: json, source: source, settings: settings, fallbackTime: fallback)
+    }
+
+    static func payload(_ text: String) throws -> [Event] {
+        try KajabiPayload.events(in: try JSONParser.parse(text), source: source, settings: settings, fallbackTime: fallback)
+    }
+
+    @Test("outbound purchase.created, flat member_* and offer_* fields")
+    func outboundPurchase() throws {
+        let event = try #require(try Self.sample("kajabi-outbound-purchase.json").first)
+        #expect(event.id == "purchase-txn_7f3a9c21" && event.kind == .purchaseCreated)
+        #expect(event.email?.value == "grace@northwind.example" && event.name == "Grace Hopper")
+        #expect(event.contact == "4100231" && event.purchase == "txn_7f3a9c21" && event.offer == "Data Literacy Bundle")
+        #expect(event.at == Timestamp(year: 2026, month: 11, day: 20, hour: 9, minute: 41, second: 7))
+    }
+
+    @Test("outbound purchase.refunded with nested member and offer names its purchase")
+    func outboundRefund() throws {
+        let event = try #require(try Self.sample("kajabi-outbound-refund.json").first)
+        #expect(event.id == "kajabi-purchase.refunded-rfd_19b2e0aa" && event.kind == .purchaseRefunded)
+        #expect(event.purchase == "txn_7f3a9c21" && event.offer == "Data Literacy Bundle" && event.contact == "4100231")
+        // payment.succeeded, nested first and last name only.
+        let payment = try #require(try Self.payload(#"""
+            {"id": "pay_1", "event": "payment.succeeded", "payload": {"member": {"id": 7, "email": "a@b.example",
+             "first_name": "Ada", "last_name": "Lovelace"}, "offer": {"id": 5}, "purchase_id": "txn_9"}}
+            """#).first)
+        #expect(payment.kind == .paymentSucceeded && payment.name == "Ada Lovelace" && payment.offer == "5" && payment.purchase == "txn_9")
+    }
+
+    @Test("API form_submission: the course from [kajabi.forms], else the form's title")
+    func apiFormSubmission() throws {
+        let mapped = try #require(try Self.sample("kajabi-api-form-submission.json").first)
+        #expect(mapped.id == "submission-908412" && mapped.kind == .courseCompleted && mapped.course == "Prompt Design")
+        #expect(mapped.email?.value == "alan.turing@northwind.example" && mapped.name == "Alan Turing")
+        let titled = try #require(try Self.sample("kajabi-api-form-submission.json", settings: .init()).first)
+        #expect(titled.course == "Prompt Design — Course completion")
+    }
+
+    @Test("API tag_added: a mapped tag is a completion; another tag and a removal are recorded, worth nothing")
+    func apiTags() throws {
+        let event = try #require(try Self.sample("kajabi-api-tag-added.json").first)
+        #expect(event.kind == .courseCompleted && event.course == "AI Foundations 1")
+        #expect(event.tag == "ai-foundations-1-completed" && event.contact == "5520981" && event.id == "kajabi-tag_added-hk_77d1e0b3c4")
+        let other = try #require(try Self.sample("kajabi-api-tag-added.json", settings: .init()).first)
+        #expect(other.kind == .tagAdded && other.course == nil)
+        let text = try String(contentsOf: Self.samples.appendingPathComponent("kajabi-api-tag-added.json"), encoding: .utf8)
+        let removed = try #require(try Self.payload(text.replacingOccurrences(of: "\"tag_added\"", with: "\"tag_removed\"")).first)
+        #expect(removed.kind == .tagRemoved && removed.course == nil)
+    }
+
+    @Test("API purchase: purchases, offers and customers linked by relationships; the contact from the customer")
+    func apiPurchase() throws {
+        let event = try #require(try Self.sample("kajabi-api-purchase.json").first)
+        #expect(event.id == "purchase-77120" && event.kind == .purchaseCreated)
+        #expect(event.email?.value == "mary.jackson@northwind.example" && event.name == "Mary Jackson")
+        #expect(event.offer == "Prompt Design Masterclass" && event.contact == "5520977" && event.purchase == "77120")
+    }
+
+    @Test("the simple contact-tag form: trimmed and lowercased, mapped by [kajabi.tags]")
+    func contactTag() throws {
+        let event = try #require(try Self.sample("kajabi-contact-tag.json").first)
+        #expect(event.id == "evt_tag_01JD8K2M5N" && event.kind == .courseCompleted && event.course == "Prompt Design")
+        #expect(event.tag == "prompt-design-completed" && event.email?.value == "dorothy@northwind.example")
+    }
+
+    @Test("unknown webhook events are an unknown shape, naming what Tally reads")
+    func unknown() {
+        for text in [#"{"id": "1", "event": "subscription.cancelled", "payload": {}}"#,
+                     #"{"id": "1", "event": "order_created", "payload": []}"#] {
+            #expect(throws: RowRejection.self) { _ = try Self.payload(text) }
+            do { _ = try Self.payload(text) } catch let error as RowRejection { #expect(error.reason.hasPrefix("unknown payload shape")) } catch {}
+        }
+    }
+
+    // MARK: Scoring
+
+    static func purchase(_ id: String, offer: String, email: String = "grace@northwind.example") -> Event {
+        var event = Event(id: KajabiPayload.purchaseEventID(id), kind: .purchaseCreated, email: try! Email(normalising: email),
+                          at: fallback, source: source)
+        event.purchase = id
+        event.offer = offer
+        return event
+    }
+
+    static func refund(_ id: String, purchase: String?, offer: String, email: String = "grace@northwind.example") -> Event {
+        var event = Event(id: id, kind: .purchaseRefunded, email: try! Email(normalising: email), at: fallback, source: source)
+        event.purchase = purchase
+        event.offer = offer
+        return event
+    }
+
+    @Test("a purchase awards purchase_created PURCHASE points; its refund takes them back, once")
+    func purchaseAndRefund() {
+        var rules = Rules()
+        rules.purchaseCreated = 15
+        let (state, outcome) = ScoringTests.run([
+            Self.purchase("p1", offer: "Bundle"), Self.purchase("p2", offer: "Masterclass"),
+            Self.refund("r1", purchase: "p1", offer: "Bundle"),
+            Self.refund("r1", purchase: "p1", offer: "Bundle"),           // retried: a duplicate
+            Self.refund("r2", purchase: "p1", offer: "Bundle"),           // a second refund: nothing left
+            Self.refund("r3", purchase: nil, offer: "Masterclass"),       // by member and offer
+            Self.refund("r4", purchase: "never-seen", offer: "Bundle"),   // unknown: recorded, changes nothing
+        ], rules: rules)
+        #expect(outcome.events.map(\.status) == [.applied, .applied, .applied, .duplicate, .applied, .applied, .applied])
+        #expect(outcome.points.map(\.points) == [15, 15, -15, -15])
+        #expect(outcome.points.map(\.event) == ["purchase-p1", "purchase-p2", "purchase-p1", "purchase-p2"])
+        #expect(outcome.points.map(\.reason) == ["purchased Bundle", "purchased Masterclass", "refunded Bundle", "refunded Masterclass"])
+        #expect(outcome.points.allSatisfy { $0.activity == "PURCHASE" })
+        #expect(state.students(rules: rules)["grace@northwind.example"]?.xp == 0)
+    }
+
+    @Test("with purchase_created at 0 (the default) a purchase is recorded and awards nothing; tags award nothing")
+    func recordedOnly() throws {
+        var tag = Event(id: "t1", kind: .tagAdded, email: try Email(normalising: "a@b.example"), at: Self.fallback, source: Self.source)
+        tag.tag = "newsletter"
+        let (_, outcome) = ScoringTests.run([Self.purchase("p1", offer: "Bundle", email: "a@b.example"), tag,
+                                             Self.refund("r1", purchase: "p1", offer: "Bundle", email: "a@b.example")])
+        #expect(outcome.events.map(\.status) == [.applied, .applied, .applied])
+        #expect(outcome.points.isEmpty)
+    }
+
+    @Test("the new fields survive a ledger line and back")
+    func roundTrip() throws {
+        var event = Self.purchase("p1", offer: "Bundle")
+        event.contact = "4100231"
+        event.tag = "x"
+        let record = EventRecord(seq: 1, event: event, student: "grace@northwind.example", status: .applied)
+        #expect(try EventRecord(json: JSONParser.parse(record.encoded())) == record)
+    }
+}
