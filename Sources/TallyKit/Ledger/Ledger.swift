@@ -84,9 +84,17 @@ public final class Ledger {
     /// Stages every record of a scoring outcome; `offsets` gets where each event line starts.
     public func append(_ outcome: Outcome, offsets: inout [Int]) throws {
         offsets.removeAll(keepingCapacity: true)
-        for record in outcome.events { offsets.append(try append(record)) }
-        for record in outcome.points { try append(record) }
-        for record in outcome.unmatched { appendUnmatched(record) }
+        // Through buffer pointers: a `for record in array` loop copies each record, which
+        // retains every string of its event, once per line of a million-row file.
+        try outcome.events.withUnsafeBufferPointer { records in
+            for index in records.indices { offsets.append(try append(records[index])) }
+        }
+        try outcome.points.withUnsafeBufferPointer { records in
+            for index in records.indices { try append(records[index]) }
+        }
+        outcome.unmatched.withUnsafeBufferPointer { records in
+            for index in records.indices { appendUnmatched(records[index]) }
+        }
     }
 
     /// Makes the batch durable; see the type's documentation for the order of writes.

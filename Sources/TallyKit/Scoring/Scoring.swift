@@ -88,7 +88,7 @@ public enum Scoring {
                 let why = owner.map { "moved to \($0)" } ?? "withdrawn: \(email.value) is not on the roster"
                 for grant in entry.grants {
                     emit(PointsRecord(at: grant.at, student: old, points: -grant.points, activity: grant.activity,
-                                      event: current.event.id, reason: why, change: .revoke, course: grant.course), &state, &outcome)
+                                      event: current.event.id, reason: why, change: .revoke, course: grant.course), of: current.event.key, &state, &outcome)
                 }
             }
             if let owner {
@@ -128,7 +128,7 @@ public enum Scoring {
             record(event, student, .applied, &state, &outcome)
             emit(PointsRecord(at: event.at, student: student, points: rules.points(forCourse: course),
                               activity: Activity.learn, event: event.id, reason: "completed \(course)", course: course),
-                 &state, &outcome)
+                 of: event.key, &state, &outcome)
             awardBadges(to: student, for: event, &state, rules, &outcome)
         case .quizPassed:
             guard let quiz = event.quiz, !state.hasPassed(student, quiz: quiz) else {
@@ -136,15 +136,15 @@ public enum Scoring {
             }
             record(event, student, .applied, &state, &outcome)
             emit(PointsRecord(at: event.at, student: student, points: rules.quizPassed, activity: Activity.quiz,
-                              event: event.id, reason: "passed \(quiz)"), &state, &outcome)
+                              event: event.id, reason: "passed \(quiz)"), of: event.key, &state, &outcome)
             for step in rules.unlocks[quiz] ?? [] where !(state.student(student)?.unlocks.contains(step) ?? false) {
                 emit(PointsRecord(at: event.at, student: student, points: 0, activity: Activity.unlock, event: event.id,
-                                  reason: "unlocked by \(quiz)", unlock: step), &state, &outcome)
+                                  reason: "unlocked by \(quiz)", unlock: step), of: event.key, &state, &outcome)
             }
         case .manualAward:
             record(event, student, .applied, &state, &outcome)
             emit(PointsRecord(at: event.at, student: student, points: event.points ?? 0, activity: Activity.manual,
-                              event: event.id, reason: event.reason ?? "manual award"), &state, &outcome)
+                              event: event.id, reason: event.reason ?? "manual award"), of: event.key, &state, &outcome)
         case .quizFailed, .formSubmitted, .rosterEntry, .rosterRemoved, .link:
             record(event, student, .applied, &state, &outcome)
         }
@@ -159,7 +159,7 @@ public enum Scoring {
             let byCourses = badge.courses.allSatisfy { current.courses.contains($0) }
             guard byCount && byCourses && (badge.completions != nil || !badge.courses.isEmpty) else { continue }
             emit(PointsRecord(at: event.at, student: student, points: 0, activity: Activity.badge, event: event.id,
-                              reason: "earned \(badge.name)", badge: badge.id), &state, &outcome)
+                              reason: "earned \(badge.name)", badge: badge.id), of: event.key, &state, &outcome)
         }
     }
 
@@ -171,10 +171,11 @@ public enum Scoring {
         outcome.events.append(line)
     }
 
-    private static func emit(_ points: PointsRecord, _ state: inout State, _ outcome: inout Outcome) {
+    /// Folds and keeps an award line of the event whose key is `key` (`points.event`'s own).
+    private static func emit(_ points: PointsRecord, of key: EventKey, _ state: inout State, _ outcome: inout Outcome) {
         var line = points
         line.seq = state.positions.points.seq + 1
-        state.apply(line)
+        state.apply(line, eventKey: key)
         outcome.points.append(line)
     }
 }

@@ -243,16 +243,23 @@ public struct State: Equatable, Sendable {
 
     /// Records where the ledger put event lines that were folded before they were written.
     public mutating func place(_ records: [EventRecord], at offsets: [Int]) {
-        for (record, offset) in zip(records, offsets) where record.status != .duplicate || record.rehomed {
-            let key = record.event.key
-            if let index = tracked.index(forKey: key), tracked.values[index].seq == record.seq {
-                tracked.values[index].offset = offset
+        // By index into the buffer, not `zip`: that would copy each record (and retain its strings).
+        records.withUnsafeBufferPointer { records in
+            for index in 0..<min(records.count, offsets.count) {
+                guard records[index].status != .duplicate || records[index].rehomed else { continue }
+                if let entry = tracked.index(forKey: records[index].event.key), tracked.values[entry].seq == records[index].seq {
+                    tracked.values[entry].offset = offsets[index]
+                }
             }
         }
     }
 
     /// Folds one line of `points.jsonl`.
-    public mutating func apply(_ record: PointsRecord) {
+    public mutating func apply(_ record: PointsRecord) { apply(record, eventKey: EventKey(record.event)) }
+
+    /// Folds one line of `points.jsonl` whose event's key the caller has (scoring does):
+    /// `record.event` is then not parsed back into one.
+    mutating func apply(_ record: PointsRecord, eventKey: EventKey) {
         positions.points.seq = max(positions.points.seq, record.seq)
         let index = accountIndex(record.student)
         accounts.list[index].state.xp += record.points
@@ -264,12 +271,12 @@ public struct State: Equatable, Sendable {
             if let badge = record.badge, !accounts.list[index].state.badges.contains(badge) { accounts.list[index].state.badges.append(badge) }
             if let unlock = record.unlock, !accounts.list[index].state.unlocks.contains(unlock) { accounts.list[index].state.unlocks.append(unlock) }
             // Kept for a move to take back: what is not sticky.
-            if record.points != 0 || course != nil, let entry = tracked.index(forKey: EventKey(record.event)) {
+            if record.points != 0 || course != nil, let entry = tracked.index(forKey: eventKey) {
                 tracked.values[entry].add(Grant(at: record.at, points: record.points, activity: record.activity, course: course))
             }
         case .revoke:
             if let course { accounts.list[index].state.courses.removeAll { $0 == course } }
-            if let entry = tracked.index(forKey: EventKey(record.event)) {
+            if let entry = tracked.index(forKey: eventKey) {
                 tracked.values[entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
             }
         }
