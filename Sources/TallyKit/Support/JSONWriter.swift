@@ -159,6 +159,17 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// An event id, written from its key: a content id's 34 bytes go straight into the buffer,
+    /// with no `String` made for them.
+    mutating func member(_ key: StaticString, _ id: EventKey) {
+        guard case .digest = id else { return member(key, id.id) }
+        self.key(literal: key)
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        id.withDigestText { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     public mutating func member(_ key: StaticString, _ value: Int) {
         self.key(literal: key)
         int(value)
