@@ -301,7 +301,9 @@ public final class Engine {
         state.positions = Replay.positions(of: ledger)
         let students = state.students(rules: settings.rules)
         listed = students
-        try FileSystem.writeAtomically(Snapshot.encodeState(students: students, positions: state.positions), to: settings.paths.state)
+        try FileSystem.writeAtomically(to: settings.paths.state) { write in
+            try Snapshot.writeState(students: students, positions: state.positions, to: write)
+        }
         indexBehind = true
         var due = true
         if let interval = indexInterval {
@@ -318,7 +320,7 @@ public final class Engine {
     }
 
     func writeIndex() throws {
-        try FileSystem.writeAtomically(Snapshot.encodeIndex(state), to: settings.paths.index)
+        try FileSystem.writeAtomically(to: settings.paths.index) { write in try Snapshot.writeIndex(state, to: write) }
         indexWritten = ContinuousClock.now
         indexBehind = false
         indexedBytes = state.positions.events.bytes + state.positions.points.bytes

@@ -18,7 +18,23 @@ extension Snapshot {
 
     /// The bytes of `index.bin`.
     public static func encodeIndex(_ state: State) -> [UInt8] {
-        var w = BinaryWriter(capacity: 64 + state.seen.count * 18 + state.tracked.count * 64)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + state.seen.count * 18 + state.tracked.count * 64)
+        writeIndex(state, chunk: Int.max) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// Encodes `index.bin` as `encodeIndex` does, handing `write` the bytes whenever `chunk`
+    /// of them are ready (and the rest at the end): a million events' index is tens of
+    /// megabytes, and held whole (and grown by copying) it was the peak of a big sync.
+    public static func writeIndex<Failure: Error>(_ state: State, chunk: Int = 1 << 20,
+                                                  to write: (_ bytes: [UInt8]) throws(Failure) -> Void) throws(Failure) {
+        var w = BinaryWriter(capacity: min(chunk, 1 << 20) + 4096)
+        func drain() throws(Failure) {
+            guard w.bytes.count >= chunk else { return }
+            try write(w.bytes)
+            w.bytes.removeAll(keepingCapacity: true)
+        }
         w.bytes.append(contentsOf: indexMagic)
         w.unsigned(UInt64(State.indexFormat))
         for (_, mark) in state.positions.named {
@@ -46,7 +62,10 @@ extension Snapshot {
         w.unsigned(state.files.count)
         for sha in state.files { w.string(sha) }
         w.unsigned(state.seen.count)
-        for key in state.seen { w.key(key) }
+        for key in state.seen {
+            w.key(key)
+            try drain()
+        }
         w.unsigned(state.roster.count)
         for (id, entry) in state.roster {
             w.string(id)
@@ -78,6 +97,7 @@ extension Snapshot {
             for (name, key) in account.completed { course(name); w.key(key) }
             w.unsigned(account.passed.count)
             for (quiz, key) in account.passed { w.string(quiz); w.key(key) }
+            try drain()
         }
         w.unsigned(state.tracked.count)
         for (key, entry) in state.tracked {
@@ -100,14 +120,16 @@ extension Snapshot {
                     w.byte(0)
                 }
             }
+            try drain()
         }
         w.unsigned(state.byEmail.count)
         for (email, keys) in state.byEmail {
             w.string(email.value)
             w.unsigned(keys.count)
             for key in keys { w.key(key) }
+            try drain()
         }
-        return w.bytes
+        try write(w.bytes)
     }
 
     private static func readHeader(_ r: inout BinaryReader) throws -> State.Positions {

@@ -24,7 +24,16 @@ public enum Snapshot {
 
     /// The bytes of `state.json` for students already listed (the engine lists them once a batch).
     public static func encodeState(students: [String: StudentState], positions: State.Positions) -> [UInt8] {
-        var w = JSONWriter(capacity: 1 << 16)
+        var bytes: [UInt8] = []
+        writeState(students: students, positions: positions, chunk: Int.max) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// Encodes `state.json` as `encodeState` does, handing `write` the bytes whenever `chunk`
+    /// of them are ready (and the rest at the end), so the whole text is never in memory.
+    public static func writeState(students: [String: StudentState], positions: State.Positions, chunk: Int = 1 << 20,
+                                  to write: (_ bytes: [UInt8]) throws -> Void) rethrows {
+        var w = JSONWriter(capacity: min(chunk, 1 << 20) + 4096)
         w.beginObject()
         w.field("format", State.format)
         w.key("students")
@@ -33,12 +42,17 @@ public enum Snapshot {
             guard let student = students[id] else { continue }
             w.key(id)
             encode(student, &w)
+            if w.bytes.count >= chunk {
+                // Only the bytes go: the writer's place in the document (its commas) stays.
+                try write(w.bytes)
+                w.bytes.removeAll(keepingCapacity: true)
+            }
         }
         w.endObject()
         encodePositions(positions, &w)
         w.endObject()
         w.bytes.append(0x0A)
-        return w.bytes
+        try write(w.bytes)
     }
 
     private static func encodePositions(_ positions: State.Positions, _ w: inout JSONWriter) {
