@@ -165,17 +165,17 @@ public enum Scoring {
 
     private static func record(_ event: Event, _ student: String?, _ status: EventStatus, _ state: inout State,
                                _ outcome: inout Outcome, rehomed: Bool = false) {
-        let line = EventRecord(seq: state.positions.events.seq + 1, event: event, student: student, status: status,
-                               rehomed: rehomed)
-        state.apply(line)
-        outcome.events.append(line)
+        outcome.events.append(EventRecord(seq: state.positions.events.seq + 1, event: event, student: student,
+                                          status: status, rehomed: rehomed))
+        // Folded where it lies in the outcome: a local copy would retain every string of the event.
+        outcome.events.withUnsafeBufferPointer { state.apply($0[$0.count - 1]) }
     }
 
     /// Folds and keeps an award line of the event whose key is `key` (`points.event`'s own).
     private static func emit(_ points: PointsRecord, of key: EventKey, _ state: inout State, _ outcome: inout Outcome) {
         var line = points
         line.seq = state.positions.points.seq + 1
-        state.apply(line, eventKey: key)
         outcome.points.append(line)
+        outcome.points.withUnsafeBufferPointer { state.apply($0[$0.count - 1], eventKey: key) }
     }
 }

@@ -19,6 +19,15 @@ struct AccountTable: Equatable, Sendable {
         return positions[id]
     }
 
+    /// The index of `id`'s account, or nil when the student has none; remembered, so the
+    /// fold that usually follows (scoring asks, then applies) finds it without hashing again.
+    mutating func find(_ id: String) -> Int? {
+        if last >= 0, ids[last] == id { return last }
+        guard let found = positions[id] else { return nil }
+        last = found
+        return found
+    }
+
     /// The index of `id`'s account, made when missing.
     mutating func findOrAdd(_ id: String) -> Int {
         if last >= 0, ids[last] == id { return last }

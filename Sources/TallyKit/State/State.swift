@@ -144,8 +144,9 @@ public struct State: Equatable, Sendable {
     func hasSeen(_ key: EventKey) -> Bool { tracked.index(forKey: key) != nil || seen.contains(key) }
 
     // Through the account's index, so no copy of the whole account is made to ask one question.
-    func hasCompleted(_ student: String, course: String) -> Bool {
-        guard let index = accounts.index(of: student) else { return false }
+    // Mutating only to remember the account found, for the fold of the line that follows.
+    mutating func hasCompleted(_ student: String, course: String) -> Bool {
+        guard let index = accounts.find(student) else { return false }
         return accounts.list[index].completed[course] != nil
     }
 
