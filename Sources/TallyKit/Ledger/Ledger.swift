@@ -33,19 +33,30 @@ public final class Ledger {
     /// Stages an event line; returns the byte offset where it starts in `events.jsonl`.
     @discardableResult
     public func append(_ record: EventRecord) throws -> Int {
-        guard record.seq == events.lastSeq + 1 else {
-            throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
-        }
-        let offset = events.size + events.pending
-        events.append { _, _, w in record.encode(into: &w) }
-        return offset
+        try withUnsafePointer(to: record) { try append(event: $0) }
     }
 
     public func append(_ record: PointsRecord) throws {
-        guard record.seq == points.lastSeq + 1 else {
-            throw RecordError("points.jsonl is at seq \(points.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+        try withUnsafePointer(to: record) { try append(points: $0) }
+    }
+
+    // The lines are read through pointers: a closure that captured a record would copy it
+    // (and retain each of its strings) for every line of the file.
+
+    private func append(event line: UnsafePointer<EventRecord>) throws -> Int {
+        guard line.pointee.seq == events.lastSeq + 1 else {
+            throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(line.pointee.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
-        points.append { _, prev, w in record.encode(into: &w, prev: prev) }
+        let offset = events.size + events.pending
+        events.append { _, _, w in line.pointee.encode(into: &w) }
+        return offset
+    }
+
+    private func append(points line: UnsafePointer<PointsRecord>) throws {
+        guard line.pointee.seq == points.lastSeq + 1 else {
+            throw RecordError("points.jsonl is at seq \(points.lastSeq) but the state expected \(line.pointee.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+        }
+        points.append { _, prev, w in line.pointee.encode(into: &w, prev: prev) }
     }
 
     public func appendUnmatched(_ record: EventRecord) {
@@ -87,10 +98,10 @@ public final class Ledger {
         // Through buffer pointers: a `for record in array` loop copies each record, which
         // retains every string of its event, once per line of a million-row file.
         try outcome.events.withUnsafeBufferPointer { records in
-            for index in records.indices { offsets.append(try append(records[index])) }
+            for index in records.indices { offsets.append(try append(event: records.baseAddress! + index)) }
         }
         try outcome.points.withUnsafeBufferPointer { records in
-            for index in records.indices { try append(records[index]) }
+            for index in records.indices { try append(points: records.baseAddress! + index) }
         }
         outcome.unmatched.withUnsafeBufferPointer { records in
             for index in records.indices { appendUnmatched(records[index]) }

@@ -172,7 +172,7 @@ public enum Scoring {
     }
 
     /// Folds and keeps an award line of the event whose key is `key` (`points.event`'s own).
-    private static func emit(_ points: PointsRecord, of key: EventKey, _ state: inout State, _ outcome: inout Outcome) {
+    private static func emit(_ points: consuming PointsRecord, of key: EventKey, _ state: inout State, _ outcome: inout Outcome) {
         var line = points
         line.seq = state.positions.points.seq + 1
         outcome.points.append(line)
