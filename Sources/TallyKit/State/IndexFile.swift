@@ -9,7 +9,8 @@
 /// for nobody). Integers are LEB128 varints (zigzag for signed ones), strings a varint
 /// length and their UTF-8 bytes, an event id a tag byte and 16 bytes or a string. Sections
 /// follow the state's hash order, not a sorted one: two indexes of one state may differ in
-/// bytes, and are compared as states (`==`), never byte for byte.
+/// bytes, and are compared as states (`==`), never byte for byte. (Tracked events follow
+/// the order they were first tracked in.)
 ///
 /// It is derived data: deleted, damaged or written by another version, it is rebuilt from
 /// the ledgers.

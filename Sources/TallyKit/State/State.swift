@@ -76,7 +76,7 @@ public struct State: Equatable, Sendable {
     /// SHA-256 of every file fully processed: a re-dropped file is archived unread.
     public internal(set) var files: Set<String> = []
     /// The events applied or waiting.
-    public internal(set) var tracked: [EventKey: Tracked] = [:]
+    public internal(set) var tracked = TrackedTable()
     /// Events per email, in ledger order: what is re-homed when the email changes hands.
     var byEmail: [Email: [EventKey]] = [:]
     public internal(set) var roster: [String: RosterStudent] = [:]
@@ -147,7 +147,7 @@ public struct State: Equatable, Sendable {
     // Mutating only to remember the account found, for the fold of the line that follows.
     mutating func hasCompleted(_ student: String, course: String) -> Bool {
         guard let index = accounts.find(student) else { return false }
-        return accounts.list[index].completed[course] != nil
+        return accounts.list.withUnsafeBufferPointer { $0[index].completed[course] != nil }
     }
 
     func hasPassed(_ student: String, quiz: String) -> Bool {
@@ -207,7 +207,9 @@ public struct State: Equatable, Sendable {
         default:
             break
         }
-        let previous = tracked[key]
+        // Found once: the entry is then changed, or added, without a second search.
+        let found = tracked.index(forKey: key)
+        let previous = found.map { tracked[at: $0] }
         // A new row that repeats a known event (or a course already completed) is remembered
         // by its id alone; only a re-homing line changes what an earlier line decided.
         if record.status == .duplicate && !(record.rehomed && previous != nil) {
@@ -230,7 +232,7 @@ public struct State: Equatable, Sendable {
                             moreGrants: previous?.moreGrants ?? [])
         guard record.status == .applied, let student = record.student else {
             if let student = record.student { entry.account = Int32(accountIndex(student)) }
-            tracked[key] = entry
+            tracked.set(entry, for: key, at: found)
             return
         }
         let index = accountIndex(student)
@@ -239,7 +241,7 @@ public struct State: Equatable, Sendable {
         if let name = record.event.name, !name.isEmpty { accounts.list[index].latestName = name }
         if record.event.kind == .courseCompleted, let course = record.event.course { accounts.list[index].completed[intern(course)] = key }
         if record.event.kind == .quizPassed, let quiz = record.event.quiz { accounts.list[index].passed[quiz] = key }
-        tracked[key] = entry
+        tracked.set(entry, for: key, at: found)
     }
 
     /// Records where the ledger put event lines that were folded before they were written.
@@ -248,8 +250,8 @@ public struct State: Equatable, Sendable {
         records.withUnsafeBufferPointer { records in
             for index in 0..<min(records.count, offsets.count) {
                 guard records[index].status != .duplicate || records[index].rehomed else { continue }
-                if let entry = tracked.index(forKey: records[index].event.key), tracked.values[entry].seq == records[index].seq {
-                    tracked.values[entry].offset = offsets[index]
+                if let entry = tracked.index(forKey: records[index].event.key), tracked[at: entry].seq == records[index].seq {
+                    tracked[at: entry].offset = offsets[index]
                 }
             }
         }
@@ -273,12 +275,12 @@ public struct State: Equatable, Sendable {
             if let unlock = record.unlock, !accounts.list[index].state.unlocks.contains(unlock) { accounts.list[index].state.unlocks.append(unlock) }
             // Kept for a move to take back: what is not sticky.
             if record.points != 0 || course != nil, let entry = tracked.index(forKey: eventKey) {
-                tracked.values[entry].add(Grant(at: record.at, points: record.points, activity: record.activity, course: course))
+                tracked[at: entry].add(Grant(at: record.at, points: record.points, activity: record.activity, course: course))
             }
         case .revoke:
             if let course { accounts.list[index].state.courses.removeAll { $0 == course } }
             if let entry = tracked.index(forKey: eventKey) {
-                tracked.values[entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
+                tracked[at: entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
             }
         }
     }
