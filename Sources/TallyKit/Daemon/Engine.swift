@@ -236,15 +236,16 @@ public final class Engine {
         try Scoring.apply(event, to: &state, rules: settings.rules, into: &scratch, lines: ledger)
         try ledger.append(scratch, offsets: &offsets)
         state.place(scratch.events, at: offsets)
-        let outcome = scratch
         report.events += 1
-        switch outcome.events.first?.status {
+        // Field by field through the buffers: `events.first?.status` copied the whole record.
+        let status = scratch.events.withUnsafeBufferPointer { $0.isEmpty ? nil : $0[0].status }
+        switch status {
         case .applied?: report.applied += 1
         case .duplicate?: report.duplicates += 1
         case .unmatched?: report.unmatched += 1
         case nil: break
         }
-        report.points += outcome.points.reduce(0) { $0 + $1.points }
+        report.points += scratch.points.withUnsafeBufferPointer { $0.reduce(0) { $0 + $1.points } }
     }
 
     private func describe(_ report: FileReport) -> String {
