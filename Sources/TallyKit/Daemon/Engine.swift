@@ -300,10 +300,10 @@ public final class Engine {
     /// `index.bin` when `index` is true or it is due (see `indexInterval`).
     public func writeSnapshot(index: Bool = false) throws {
         state.positions = Replay.positions(of: ledger)
-        let students = state.students(rules: settings.rules)
+        let students = state.listed(rules: settings.rules)
         listed = students
         try FileSystem.writeAtomically(to: settings.paths.state) { write in
-            try Snapshot.writeState(students: students, positions: state.positions, to: write)
+            try Snapshot.writeState(students, positions: state.positions, to: write)
         }
         indexBehind = true
         var due = true
@@ -329,9 +329,9 @@ public final class Engine {
 
     /// Renders the site from the state.
     public func render() throws {
-        let students = listed ?? state.students(rules: settings.rules)
+        let students = listed ?? state.listed(rules: settings.rules)
         listed = nil
-        let board = Leaderboard(students: students, settings: settings.site, generatedAt: .now())
+        let board = Leaderboard(students, settings: settings.site, generatedAt: .now())
         try SiteRenderer(templatesOverride: settings.paths.templates).render(board, to: settings.paths.site, cache: &renderCache)
     }
 
@@ -340,7 +340,7 @@ public final class Engine {
     private var scratch = Outcome()
     private var offsets: [Int] = []
     /// The students the last snapshot listed, handed to the render that follows it.
-    private var listed: [String: StudentState]?
+    private var listed: StudentListing?
 
     /// Renders the site from the students of a snapshot (`tally render` needs no lock).
     public static func render(students: [String: StudentState], settings: EngineSettings) throws {

@@ -107,10 +107,16 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
     /// order): with a hundred thousand students, moving `(id, state)` pairs through the sort
     /// and into every course board retained each of their strings at every step.
     public init(students: [String: StudentState], settings: SiteSettings, generatedAt: Timestamp) {
+        self.init(StudentListing(ids: Array(students.keys), states: Array(students.values)), settings: settings,
+                  generatedAt: generatedAt)
+    }
+
+    /// The board of students listed as arrays (the engine's batches: no dictionary to build).
+    init(_ students: StudentListing, settings: SiteSettings, generatedAt: Timestamp) {
         var ids: [String] = [], states: [StudentState] = []
         ids.reserveCapacity(students.count)
         states.reserveCapacity(students.count)
-        for (id, state) in students where state.xp > 0 || !state.courses.isEmpty {
+        for (id, state) in zip(students.ids, students.states) where state.xp > 0 || !state.courses.isEmpty {
             ids.append(id)
             states.append(state)
         }

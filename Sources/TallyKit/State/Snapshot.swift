@@ -33,15 +33,21 @@ public enum Snapshot {
     /// of them are ready (and the rest at the end), so the whole text is never in memory.
     public static func writeState(students: [String: StudentState], positions: State.Positions, chunk: Int = 1 << 20,
                                   to write: (_ bytes: [UInt8]) throws -> Void) rethrows {
+        try writeState(StudentListing(ids: Array(students.keys), states: Array(students.values)), positions: positions,
+                       chunk: chunk, to: write)
+    }
+
+    /// `writeState` for students listed as arrays (the engine's batches).
+    static func writeState(_ students: StudentListing, positions: State.Positions, chunk: Int = 1 << 20,
+                           to write: (_ bytes: [UInt8]) throws -> Void) rethrows {
         var w = JSONWriter(capacity: min(chunk, 1 << 20) + 4096)
         w.beginObject()
         w.field("format", State.format)
         w.key("students")
         w.beginObject()
-        for id in students.keys.sorted() {
-            guard let student = students[id] else { continue }
-            w.key(id)
-            encode(student, &w)
+        for index in students.byID() {
+            w.key(students.ids[index])
+            encode(students.states[index], &w)
             if w.bytes.count >= chunk {
                 // Only the bytes go: the writer's place in the document (its commas) stays.
                 try write(w.bytes)

@@ -113,19 +113,32 @@ public struct State: Equatable, Sendable {
     /// The students as the snapshot and the site see them, with levels from `rules`.
     /// Listed: roster students, and anyone with an applied event.
     public func students(rules: Rules) -> [String: StudentState] {
-        var result: [String: StudentState] = [:]
-        result.reserveCapacity(accounts.count + roster.count)
-        for (id, account) in zip(accounts.ids, accounts.list) where account.applied > 0 || roster[id] != nil {
+        listed(rules: rules).dictionary
+    }
+
+    /// The students of `students(rules:)` as two arrays in no particular order: what a
+    /// batch's snapshot and render go through, with no table of a hundred thousand
+    /// students to build (and hold next to the state) only to be read in order.
+    func listed(rules: Rules) -> StudentListing {
+        var listing = StudentListing()
+        listing.ids.reserveCapacity(accounts.count + roster.count)
+        listing.states.reserveCapacity(accounts.count + roster.count)
+        let hasRoster = !roster.isEmpty
+        for (id, account) in zip(accounts.ids, accounts.list) where account.applied > 0 || (hasRoster && roster[id] != nil) {
             var student = account.state
-            student.name = roster[id]?.name ?? account.latestName
-            student.isPublic = roster[id]?.isPublic ?? true
+            let entry = hasRoster ? roster[id] : nil
+            student.name = entry?.name ?? account.latestName
+            student.isPublic = entry?.isPublic ?? true
             student.level = rules.level(forXP: student.xp)
-            result[id] = student
+            listing.ids.append(id)
+            listing.states.append(student)
         }
-        for (id, entry) in roster where result[id] == nil {
-            result[id] = StudentState(name: entry.name, level: rules.level(forXP: 0), isPublic: entry.isPublic)
+        // Roster students with no account yet (one with an account is listed above).
+        for (id, entry) in roster where accounts.index(of: id) == nil {
+            listing.ids.append(id)
+            listing.states.append(StudentState(name: entry.name, level: rules.level(forXP: 0), isPublic: entry.isPublic))
         }
-        return result
+        return listing
     }
 
     /// The roster is in force: from the first roster entry on, or from the start when required.
