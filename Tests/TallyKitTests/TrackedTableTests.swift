@@ -59,6 +59,23 @@ struct TrackedTableTests {
         #expect(forward != shorter)
     }
 
+    @Test("a set of ids answers as a Set does")
+    func eventSet() {
+        var set = EventSet(), simple = Set<EventKey>()
+        for n in 0..<20_000 {
+            let key = Self.key(n % 15_000)
+            #expect(set.insert(key) == simple.insert(key).inserted)
+            #expect(set.contains(Self.key(n / 2)) == simple.contains(Self.key(n / 2)))
+        }
+        #expect(set.count == simple.count)
+        #expect(Set(set) == simple)
+        var other = EventSet()
+        for key in simple { other.insert(key) }
+        #expect(other == set)
+        other.insert(Self.key(99_999))
+        #expect(other != set)
+    }
+
     @Test("room reserved ahead holds every entry added after it")
     func reserved() {
         var table = TrackedTable()

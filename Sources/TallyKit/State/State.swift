@@ -72,7 +72,7 @@ public struct State: Equatable, Sendable {
     /// The ids seen that `tracked` does not hold (duplicates, roster lines, links): every
     /// id seen is in one of the two, and most are only in `tracked` — a big export's index
     /// keeps each of its millions of ids once. Ask `hasSeen(_:)`.
-    public internal(set) var seen: Set<EventKey> = []
+    public internal(set) var seen = EventSet()
     /// SHA-256 of every file fully processed: a re-dropped file is archived unread.
     public internal(set) var files: Set<String> = []
     /// The events applied or waiting.
