@@ -108,9 +108,9 @@ extension Snapshot {
             w.signed(entry.seq)
             w.signed(entry.offset)
             w.signed(entry.firstSeq)
-            let grants = entry.grants
-            w.unsigned(grants.count)
-            for grant in grants {
+            // The inline grant and the rest, without making an array of them per entry.
+            w.unsigned((entry.grant == nil ? 0 : 1) + entry.moreGrants.count)
+            func grant(_ grant: State.Grant) {
                 w.signed(Int(grant.at.milliseconds))
                 w.signed(grant.points)
                 w.string(grant.activity)
@@ -121,6 +121,8 @@ extension Snapshot {
                     w.byte(0)
                 }
             }
+            if let first = entry.grant { grant(first) }
+            for more in entry.moreGrants { grant(more) }
             try drain()
         }
         w.unsigned(state.byEmail.count)

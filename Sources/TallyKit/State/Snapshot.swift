@@ -75,24 +75,25 @@ public enum Snapshot {
     }
 
     private static func encode(_ student: StudentState, _ w: inout JSONWriter) {
+        // Keys known at compile time (`member`): written without scanning them for escapes.
         w.beginObject()
-        w.field("name", student.name)
-        w.field("xp", student.xp)
-        w.field("level", student.level)
-        w.key("badges")
+        w.member("name", student.name)
+        w.member("xp", student.xp)
+        w.member("level", student.level)
+        w.key(literal: "badges")
         w.beginArray()
         for badge in student.badges { w.string(badge) }
         w.endArray()
-        w.key("unlocks")
+        w.key(literal: "unlocks")
         w.beginArray()
         for step in student.unlocks { w.string(step) }
         w.endArray()
-        w.key("courses")
+        w.key(literal: "courses")
         w.beginArray()
         for course in student.courses { w.string(course) }
         w.endArray()
-        w.field("public", student.isPublic)
-        w.field("reached_at", student.reachedAt)
+        w.member("public", student.isPublic)
+        w.member("reached_at", student.reachedAt)
         w.endObject()
     }
 
