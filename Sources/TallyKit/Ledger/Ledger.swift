@@ -31,32 +31,29 @@ public final class Ledger {
     // MARK: - Writing
 
     /// Stages an event line; returns the byte offset where it starts in `events.jsonl`.
+    // Encoded between `beginLine` and `endLine`, not in a closure: a closure that captured
+    // the record (or read it through a pointer) copied it, retaining each of its strings,
+    // for every line of the file.
+
     @discardableResult
     public func append(_ record: EventRecord) throws -> Int {
-        try withUnsafePointer(to: record) { try append(event: $0) }
-    }
-
-    public func append(_ record: PointsRecord) throws {
-        try withUnsafePointer(to: record) { try append(points: $0) }
-    }
-
-    // The lines are read through pointers: a closure that captured a record would copy it
-    // (and retain each of its strings) for every line of the file.
-
-    private func append(event line: UnsafePointer<EventRecord>) throws -> Int {
-        guard line.pointee.seq == events.lastSeq + 1 else {
-            throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(line.pointee.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+        guard record.seq == events.lastSeq + 1 else {
+            throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
         let offset = events.size + events.pending
-        events.append { _, _, w in line.pointee.encode(into: &w) }
+        var writer = events.beginLine()
+        record.encode(into: &writer)
+        events.endLine(&writer)
         return offset
     }
 
-    private func append(points line: UnsafePointer<PointsRecord>) throws {
-        guard line.pointee.seq == points.lastSeq + 1 else {
-            throw RecordError("points.jsonl is at seq \(points.lastSeq) but the state expected \(line.pointee.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+    public func append(_ record: PointsRecord) throws {
+        guard record.seq == points.lastSeq + 1 else {
+            throw RecordError("points.jsonl is at seq \(points.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
-        points.append { _, prev, w in line.pointee.encode(into: &w, prev: prev) }
+        var writer = points.beginLine()
+        record.encode(into: &writer, prev: points.lastHash)
+        points.endLine(&writer)
     }
 
     public func appendUnmatched(_ record: EventRecord) {
@@ -95,13 +92,13 @@ public final class Ledger {
     /// Stages every record of a scoring outcome; `offsets` gets where each event line starts.
     public func append(_ outcome: Outcome, offsets: inout [Int]) throws {
         offsets.removeAll(keepingCapacity: true)
-        // Through buffer pointers: a `for record in array` loop copies each record, which
-        // retains every string of its event, once per line of a million-row file.
+        // By index through the buffers. (Reading an element still copies the record, which
+        // retains every string of its event; encoding in a closure copied it once more.)
         try outcome.events.withUnsafeBufferPointer { records in
-            for index in records.indices { offsets.append(try append(event: records.baseAddress! + index)) }
+            for index in records.indices { offsets.append(try append(records[index])) }
         }
         try outcome.points.withUnsafeBufferPointer { records in
-            for index in records.indices { try append(points: records.baseAddress! + index) }
+            for index in records.indices { try append(records[index]) }
         }
         outcome.unmatched.withUnsafeBufferPointer { records in
             for index in records.indices { appendUnmatched(records[index]) }
