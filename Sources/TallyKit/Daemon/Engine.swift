@@ -327,15 +327,16 @@ public final class Engine {
         try ledger.append(scratch, offsets: &offsets)
         state.place(scratch.events, at: offsets)
         stats.count(scratch)
-        let outcome = scratch
         report.events += 1
-        switch outcome.events.first?.status {
+        // Field by field through the buffers: `events.first?.status` copied the whole record.
+        let status = scratch.events.withUnsafeBufferPointer { $0.isEmpty ? nil : $0[0].status }
+        switch status {
         case .applied?: report.applied += 1
         case .duplicate?: report.duplicates += 1
         case .unmatched?: report.unmatched += 1
         case nil: break
         }
-        report.points += outcome.points.reduce(0) { $0 + $1.points }
+        report.points += scratch.points.withUnsafeBufferPointer { $0.reduce(0) { $0 + $1.points } }
     }
 
     private func describe(_ report: FileReport) -> String {
@@ -396,9 +397,11 @@ public final class Engine {
     /// `index.bin` when `index` is true or it is due (see `indexInterval`).
     public func writeSnapshot(index: Bool = false) throws {
         state.positions = Replay.positions(of: ledger)
-        let students = state.students(rules: settings.rules)
+        let students = state.listed(rules: settings.rules)
         listed = students
-        try FileSystem.writeAtomically(Snapshot.encodeState(students: students, positions: state.positions), to: settings.paths.state)
+        try FileSystem.writeAtomically(to: settings.paths.state) { write in
+            try Snapshot.writeState(students, positions: state.positions, to: write)
+        }
         writeStats(students: students.count)
         indexBehind = true
         var due = true
@@ -432,7 +435,7 @@ public final class Engine {
     }
 
     func writeIndex() throws {
-        try FileSystem.writeAtomically(Snapshot.encodeIndex(state), to: settings.paths.index)
+        try FileSystem.writeAtomically(to: settings.paths.index) { write in try Snapshot.writeIndex(state, to: write) }
         indexWritten = ContinuousClock.now
         indexBehind = false
         indexedBytes = state.positions.events.bytes + state.positions.points.bytes
@@ -440,10 +443,10 @@ public final class Engine {
 
     /// Renders the site from the state.
     public func render() throws {
-        let students = listed ?? state.students(rules: settings.rules)
+        let students = listed ?? state.listed(rules: settings.rules)
         listed = nil
-        let board = Leaderboard(students: students, settings: settings.site, generatedAt: .now())
-        let figures = SiteStats(students: students, figures: stats, rules: settings.rules)
+        let board = Leaderboard(students, settings: settings.site, generatedAt: .now())
+        let figures = SiteStats(students: students.states, figures: stats, rules: settings.rules)
         try SiteRenderer(templatesOverride: settings.paths.templates).render(board, stats: figures, to: settings.paths.site,
                                                                              cache: &renderCache)
     }
@@ -453,14 +456,14 @@ public final class Engine {
     private var scratch = Outcome()
     private var offsets: [Int] = []
     /// The students the last snapshot listed, handed to the render that follows it.
-    private var listed: [String: StudentState]?
+    private var listed: StudentListing?
 
     /// Renders the site from the students of a snapshot (`tally render` needs no lock).
     /// The stats page uses the last batch's `stats.json`; without one there is no stats page.
     public static func render(students: [String: StudentState], settings: EngineSettings) throws {
         let board = Leaderboard(students: students, settings: settings.site, generatedAt: .now())
         let figures = LedgerStats.load(path: settings.paths.stats).map {
-            SiteStats(students: students, figures: $0, rules: settings.rules)
+            SiteStats(students: students.values, figures: $0, rules: settings.rules)
         }
         var cache: SiteRenderer.Cache?
         try SiteRenderer(templatesOverride: settings.paths.templates).render(board, stats: figures, to: settings.paths.site,

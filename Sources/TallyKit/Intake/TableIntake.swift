@@ -50,6 +50,7 @@ public struct TableIntake: Sendable {
         for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
 
         var first = true
+        var courses = TextInterner()
         try table.forEachRow { row in
             if first {
                 first = false
@@ -60,7 +61,9 @@ public struct TableIntake: Sendable {
                 return true
             }
             let result = mapper.event(row: row.number) { wanted in
-                for (column, index) in columns where column == wanted { return row.string(at: index) }
+                for (column, index) in columns where column == wanted {
+                    return column == .course ? Self.string(row, at: index, interning: &courses) : row.string(at: index)
+                }
                 return nil
             }
             switch result {
@@ -69,6 +72,13 @@ public struct TableIntake: Sendable {
             }
             return true
         }
+    }
+
+    /// Cell `index` as one shared string per distinct value (see `TextInterner`), taken from
+    /// the bytes of a CSV record; other tables' cells are strings already.
+    static func string<Row: TableRow>(_ row: Row, at index: Int, interning interner: inout TextInterner) -> String {
+        guard let record = row as? CSVRecord else { return row.string(at: index) }
+        return record.withBytes(at: index) { interner.string($0) }
     }
 
     /// A reader over the file; UTF-16 text is transcoded to UTF-8 on the way in.

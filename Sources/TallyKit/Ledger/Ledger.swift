@@ -31,13 +31,19 @@ public final class Ledger {
     // MARK: - Writing
 
     /// Stages an event line; returns the byte offset where it starts in `events.jsonl`.
+    // Encoded between `beginLine` and `endLine`, not in a closure: a closure that captured
+    // the record (or read it through a pointer) copied it, retaining each of its strings,
+    // for every line of the file.
+
     @discardableResult
     public func append(_ record: EventRecord) throws -> Int {
         guard record.seq == events.lastSeq + 1 else {
             throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
         let offset = events.size + events.pending
-        events.append { _, _, w in record.encode(into: &w) }
+        var writer = events.beginLine()
+        record.encode(into: &writer)
+        events.endLine(&writer)
         return offset
     }
 
@@ -45,7 +51,9 @@ public final class Ledger {
         guard record.seq == points.lastSeq + 1 else {
             throw RecordError("points.jsonl is at seq \(points.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
-        points.append { _, prev, w in record.encode(into: &w, prev: prev) }
+        var writer = points.beginLine()
+        record.encode(into: &writer, prev: points.lastHash)
+        points.endLine(&writer)
     }
 
     public func appendUnmatched(_ record: EventRecord) {
@@ -84,9 +92,17 @@ public final class Ledger {
     /// Stages every record of a scoring outcome; `offsets` gets where each event line starts.
     public func append(_ outcome: Outcome, offsets: inout [Int]) throws {
         offsets.removeAll(keepingCapacity: true)
-        for record in outcome.events { offsets.append(try append(record)) }
-        for record in outcome.points { try append(record) }
-        for record in outcome.unmatched { appendUnmatched(record) }
+        // By index through the buffers. (Reading an element still copies the record, which
+        // retains every string of its event; encoding in a closure copied it once more.)
+        try outcome.events.withUnsafeBufferPointer { records in
+            for index in records.indices { offsets.append(try append(records[index])) }
+        }
+        try outcome.points.withUnsafeBufferPointer { records in
+            for index in records.indices { try append(records[index]) }
+        }
+        outcome.unmatched.withUnsafeBufferPointer { records in
+            for index in records.indices { appendUnmatched(records[index]) }
+        }
     }
 
     /// Makes the batch durable; see the type's documentation for the order of writes.

@@ -47,12 +47,28 @@ public final class LedgerFile {
     /// sequence number.
     @discardableResult
     public func append(_ encode: (_ seq: Int, _ prev: String, _ writer: inout JSONWriter) -> Void) -> Int {
-        let seq = lastSeq + 1
-        var writer = JSONWriter(adopting: staged)
+        var writer = beginLine()
+        encode(lastSeq + 1, lastHash, &writer)
+        return endLine(&writer)
+    }
+
+    /// Starts a line: a writer over the staging buffer, positioned at its end. Write the
+    /// line (numbered `lastSeq + 1`, after `lastHash`) without its newline, then hand the
+    /// writer to `endLine`. The pair is `append(_:)` without a closure, for the hot path:
+    /// a closure that captures a record copies it.
+    func beginLine() -> JSONWriter {
+        let writer = JSONWriter(adopting: staged)
         staged = []   // the writer's buffer is now the only reference: appends do not copy
-        let start = writer.bytes.count
-        encode(seq, lastHash, &writer)
+        lineStart = writer.bytes.count
+        return writer
+    }
+
+    /// Ends the line begun by `beginLine`: chains its hash, stages it; returns its seq.
+    @discardableResult
+    func endLine(_ writer: inout JSONWriter) -> Int {
+        let seq = lastSeq + 1
         if isChained {
+            let start = lineStart
             lastHash = writer.bytes.withUnsafeBytes { Crypto.sha256(UnsafeRawBufferPointer(rebasing: $0[start...])).hex }
         }
         writer.bytes.append(0x0A)
@@ -61,6 +77,8 @@ public final class LedgerFile {
         if staged.count >= 1 << 20 { try? flush() }
         return seq
     }
+
+    private var lineStart = 0
 
     /// Bytes staged and not yet written.
     public var pending: Int { staged.count }

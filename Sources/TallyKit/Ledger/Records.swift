@@ -128,7 +128,7 @@ extension EventRecord {
     public func encode(into w: inout JSONWriter) {
         w.beginObject()
         w.member("seq", seq)
-        w.member("id", event.id)
+        w.member("id", event.key)
         w.member("kind", event.kind.rawValue)
         w.member("student", student)
         w.member("email", event.email?.value)

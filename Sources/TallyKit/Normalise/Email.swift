@@ -133,25 +133,44 @@ extension Email {
         if domain.last == dot { domain = domain.dropLast() }
         guard isValidLocal(local), isValidDomain(domain) else { return nil }
 
-        var out: [UInt8] = []
-        out.reserveCapacity(address.count)
-        if domain.elementsEqual("gmail.com".utf8, by: { lowercased($0) == $1 })
-            || domain.elementsEqual("googlemail.com".utf8, by: { lowercased($0) == $1 }) {
-            // Gmail delivers b.o.b+news@gmail.com to bob@gmail.com: one mailbox, one student.
-            for byte in local {
-                if byte == UInt8(ascii: "+") { break }
-                if byte != dot { out.append(lowercased(byte)) }
+        let isGmail = domain.elementsEqual("gmail.com".utf8, by: { lowercased($0) == $1 })
+            || domain.elementsEqual("googlemail.com".utf8, by: { lowercased($0) == $1 })
+        // Written straight into the new string's storage: one allocation per address, not two.
+        var emptyLocal = false
+        let folded = String(unsafeUninitializedCapacity: local.count + 1 + max(domain.count, 9)) { out in
+            var n = 0
+            if isGmail {
+                // Gmail delivers b.o.b+news@gmail.com to bob@gmail.com: one mailbox, one student.
+                for byte in local {
+                    if byte == UInt8(ascii: "+") { break }
+                    if byte != dot {
+                        out[n] = lowercased(byte)
+                        n += 1
+                    }
+                }
+                emptyLocal = n == 0
+                out[n] = atSign
+                n += 1
+                for byte in "gmail.com".utf8 {
+                    out[n] = byte
+                    n += 1
+                }
+            } else {
+                for byte in local {
+                    out[n] = lowercased(byte)
+                    n += 1
+                }
+                out[n] = atSign
+                n += 1
+                for byte in domain {
+                    out[n] = lowercased(byte)
+                    n += 1
+                }
             }
-            guard !out.isEmpty else { return nil }
-            out.append(atSign)
-            out.append(contentsOf: "gmail.com".utf8)
-        } else {
-            for byte in local { out.append(lowercased(byte)) }
-            out.append(atSign)
-            for byte in domain { out.append(lowercased(byte)) }
+            return n
         }
-        guard out.count <= 254 else { return nil }
-        return String(decoding: out, as: UTF8.self)
+        guard !emptyLocal, folded.utf8.count <= 254 else { return nil }
+        return folded
     }
 
     /// Non-empty, at most 64 bytes, no whitespace or control characters, and none of the

@@ -54,7 +54,12 @@ public struct EventSource: Equatable, Sendable {
 /// Everything Tally needs later is here, so a student can be re-homed (a roster arriving, a
 /// `tally link`) by re-applying the stored event instead of re-reading the original file.
 public struct Event: Equatable, Sendable {
-    public var id: String { didSet { key = EventKey(id) } }
+    /// The id as the ledgers spell it, made from `key` when asked for: most events of a big
+    /// export are only written (straight from the key) and never need it as a `String`.
+    public var id: String {
+        get { key.id }
+        set { key = EventKey(newValue) }
+    }
     /// The id as the index keys it, made once.
     public private(set) var key: EventKey
     public var kind: EventKind
@@ -86,7 +91,7 @@ public struct Event: Equatable, Sendable {
                 at: Timestamp, source: EventSource, points: Int? = nil, reason: String? = nil,
                 student: String? = nil, certificate: String? = nil, isPublic: Bool? = nil,
                 quiz: String? = nil, score: String? = nil) {
-        self.init(key: EventKey(id), id: id, kind: kind, email: email, name: name, course: course, at: at, source: source,
+        self.init(key: EventKey(id), kind: kind, email: email, name: name, course: course, at: at, source: source,
                   points: points, reason: reason, student: student, certificate: certificate, isPublic: isPublic,
                   quiz: quiz, score: score)
     }
@@ -95,15 +100,14 @@ public struct Event: Equatable, Sendable {
     init(key: EventKey, kind: EventKind, email: Email? = nil, name: String? = nil, course: String? = nil,
          at: Timestamp, source: EventSource, points: Int? = nil, reason: String? = nil,
          certificate: String? = nil, quiz: String? = nil, score: String? = nil) {
-        self.init(key: key, id: key.id, kind: kind, email: email, name: name, course: course, at: at, source: source,
+        self.init(key: key, kind: kind, email: email, name: name, course: course, at: at, source: source,
                   points: points, reason: reason, student: nil, certificate: certificate, isPublic: nil,
                   quiz: quiz, score: score)
     }
 
-    private init(key: EventKey, id: String, kind: EventKind, email: Email?, name: String?, course: String?,
+    private init(key: EventKey, kind: EventKind, email: Email?, name: String?, course: String?,
                  at: Timestamp, source: EventSource, points: Int?, reason: String?, student: String?,
                  certificate: String?, isPublic: Bool?, quiz: String?, score: String?) {
-        self.id = id
         self.key = key
         self.kind = kind
         self.email = email

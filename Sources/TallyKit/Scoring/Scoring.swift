@@ -88,7 +88,7 @@ public enum Scoring {
                 let why = owner.map { "moved to \($0)" } ?? "withdrawn: \(email.value) is not on the roster"
                 for grant in entry.grants {
                     emit(PointsRecord(at: grant.at, student: old, points: -grant.points, activity: grant.activity,
-                                      event: current.event.id, reason: why, change: .revoke, course: grant.course), &state, &outcome)
+                                      event: current.event.id, reason: why, change: .revoke, course: grant.course), of: current.event.key, &state, &outcome)
                 }
             }
             if let owner {
@@ -128,7 +128,7 @@ public enum Scoring {
             record(event, student, .applied, &state, &outcome)
             emit(PointsRecord(at: event.at, student: student, points: rules.points(forCourse: course),
                               activity: Activity.learn, event: event.id, reason: "completed \(course)", course: course),
-                 &state, &outcome)
+                 of: event.key, &state, &outcome)
             awardBadges(to: student, for: event, &state, rules, &outcome)
         case .quizPassed:
             guard let quiz = event.quiz, !state.hasPassed(student, quiz: quiz) else {
@@ -136,20 +136,20 @@ public enum Scoring {
             }
             record(event, student, .applied, &state, &outcome)
             emit(PointsRecord(at: event.at, student: student, points: rules.quizPassed, activity: Activity.quiz,
-                              event: event.id, reason: "passed \(quiz)"), &state, &outcome)
+                              event: event.id, reason: "passed \(quiz)"), of: event.key, &state, &outcome)
             for step in rules.unlocks[quiz] ?? [] where !(state.student(student)?.unlocks.contains(step) ?? false) {
                 emit(PointsRecord(at: event.at, student: student, points: 0, activity: Activity.unlock, event: event.id,
-                                  reason: "unlocked by \(quiz)", unlock: step), &state, &outcome)
+                                  reason: "unlocked by \(quiz)", unlock: step), of: event.key, &state, &outcome)
             }
         case .manualAward:
             record(event, student, .applied, &state, &outcome)
             emit(PointsRecord(at: event.at, student: student, points: event.points ?? 0, activity: Activity.manual,
-                              event: event.id, reason: event.reason ?? "manual award"), &state, &outcome)
+                              event: event.id, reason: event.reason ?? "manual award"), of: event.key, &state, &outcome)
         case .purchaseCreated:
             record(event, student, .applied, &state, &outcome)
             if rules.purchaseCreated != 0 {
                 emit(PointsRecord(at: event.at, student: student, points: rules.purchaseCreated, activity: Activity.purchase,
-                                  event: event.id, reason: "purchased \(event.offer ?? "an offer")"), &state, &outcome)
+                                  event: event.id, reason: "purchased \(event.offer ?? "an offer")"), of: event.key, &state, &outcome)
             }
         case .purchaseRefunded:
             record(event, student, .applied, &state, &outcome)
@@ -181,7 +181,7 @@ public enum Scoring {
         for grant in entry.grants {
             emit(PointsRecord(at: refund.at, student: holder, points: -grant.points, activity: grant.activity,
                               event: target.id, reason: "refunded \(refund.offer ?? "a purchase")", change: .revoke,
-                              course: grant.course), &state, &outcome)
+                              course: grant.course), of: target.key, &state, &outcome)
         }
     }
 
@@ -194,22 +194,23 @@ public enum Scoring {
             let byCourses = badge.courses.allSatisfy { current.courses.contains($0) }
             guard byCount && byCourses && (badge.completions != nil || !badge.courses.isEmpty) else { continue }
             emit(PointsRecord(at: event.at, student: student, points: 0, activity: Activity.badge, event: event.id,
-                              reason: "earned \(badge.name)", badge: badge.id), &state, &outcome)
+                              reason: "earned \(badge.name)", badge: badge.id), of: event.key, &state, &outcome)
         }
     }
 
     private static func record(_ event: Event, _ student: String?, _ status: EventStatus, _ state: inout State,
                                _ outcome: inout Outcome, rehomed: Bool = false) {
-        let line = EventRecord(seq: state.positions.events.seq + 1, event: event, student: student, status: status,
-                               rehomed: rehomed)
-        state.apply(line)
-        outcome.events.append(line)
+        outcome.events.append(EventRecord(seq: state.positions.events.seq + 1, event: event, student: student,
+                                          status: status, rehomed: rehomed))
+        // Folded where it lies in the outcome: a local copy would retain every string of the event.
+        outcome.events.withUnsafeBufferPointer { state.apply($0[$0.count - 1]) }
     }
 
-    private static func emit(_ points: PointsRecord, _ state: inout State, _ outcome: inout Outcome) {
+    /// Folds and keeps an award line of the event whose key is `key` (`points.event`'s own).
+    private static func emit(_ points: consuming PointsRecord, of key: EventKey, _ state: inout State, _ outcome: inout Outcome) {
         var line = points
         line.seq = state.positions.points.seq + 1
-        state.apply(line)
         outcome.points.append(line)
+        outcome.points.withUnsafeBufferPointer { state.apply($0[$0.count - 1], eventKey: key) }
     }
 }

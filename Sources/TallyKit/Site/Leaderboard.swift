@@ -102,18 +102,35 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
     /// A student with no XP (or less) and no completed course is not listed: they have
     /// nothing to show, and listing every roster entry would bury the ones who do. Ranks
     /// count every listed student; `settings.top` only cuts the rows shown.
+    ///
+    /// The students are ranked and filed under their courses as numbers (positions in board
+    /// order): with a hundred thousand students, moving `(id, state)` pairs through the sort
+    /// and into every course board retained each of their strings at every step.
     public init(students: [String: StudentState], settings: SiteSettings, generatedAt: Timestamp) {
-        let listed = students.filter { $0.value.xp > 0 || !$0.value.courses.isEmpty }
-        let ranked = Self.ranked(listed.map { (id: $0.key, state: $0.value) })
+        self.init(StudentListing(ids: Array(students.keys), states: Array(students.values)), settings: settings,
+                  generatedAt: generatedAt)
+    }
+
+    /// The board of students listed as arrays (the engine's batches: no dictionary to build).
+    init(_ students: StudentListing, settings: SiteSettings, generatedAt: Timestamp) {
+        var ids: [String] = [], states: [StudentState] = []
+        ids.reserveCapacity(students.count)
+        states.reserveCapacity(students.count)
+        for (id, state) in zip(students.ids, students.states) where state.xp > 0 || !state.courses.isEmpty {
+            ids.append(id)
+            states.append(state)
+        }
+        let order = Self.boardOrder(ids: ids, states: states)
         let limit = settings.top > 0 ? settings.top : Int.max
 
         // A student shown on several boards is made public-safe once.
-        var made: [String: Entry] = [:]
-        func entry(_ rank: Int, _ id: String, _ state: StudentState) -> Entry {
-            if var known = made[id] {
+        var made: [Int: Entry] = [:]
+        func entry(_ rank: Int, at position: Int) -> Entry {
+            if var known = made[position] {
                 known.rank = rank
                 return known
             }
+            let state = states[order[position]]
             let level = state.level.map(PublicText.scrubbed).flatMap { $0.isEmpty ? nil : $0 }
             let shown = Entry(
                 rank: rank,
@@ -123,58 +140,76 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
                 badges: state.badges.map(PublicText.scrubbed).filter { !$0.isEmpty },
                 courses: Set(state.courses.map(Self.courseName)).count
             )
-            made[id] = shown
+            made[position] = shown
             return shown
         }
 
-        // One pass over the ranked students files each under its courses, already in board
-        // order; a course board then only needs its own ranks. Course names are tidied once.
-        var tidied: [String: String] = [:]
-        var boards: [String: [(id: String, state: StudentState)]] = [:]
-        for student in ranked {
-            var seen: Set<String> = []
-            for raw in student.state.courses {
-                let name = tidied[raw] ?? Self.courseName(raw)
-                tidied[raw] = name
-                if seen.insert(name).inserted { boards[name, default: []].append((student.id, student.state)) }
+        // One pass in board order files each student under their courses, so a board is in
+        // board order already. Course names are tidied once per raw name, and two raw names
+        // that tidy alike share a board.
+        var boardOfRaw: [String: Int] = [:], boardOfName: [String: Int] = [:]
+        var names: [String] = [], members: [[Int]] = [], lastFiled: [Int] = []
+        for position in order.indices {
+            for raw in states[order[position]].courses {
+                let board: Int
+                if let known = boardOfRaw[raw] {
+                    board = known
+                } else {
+                    let name = Self.courseName(raw)
+                    if let existing = boardOfName[name] {
+                        board = existing
+                    } else {
+                        board = names.count
+                        boardOfName[name] = board
+                        names.append(name)
+                        members.append([])
+                        lastFiled.append(-1)
+                    }
+                    boardOfRaw[raw] = board
+                }
+                // A student who completed two raw names of one board is on it once.
+                if lastFiled[board] != position {
+                    lastFiled[board] = position
+                    members[board].append(position)
+                }
             }
         }
-        let names = boards.keys.sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
-        let slugs = Slug.unique(for: names)
+        let sortedBoards = names.indices.sorted { (names[$0].lowercased(), names[$0]) < (names[$1].lowercased(), names[$1]) }
+        let slugs = Slug.unique(for: sortedBoards.map { names[$0] })
 
         self.title = PublicText.scrubbed(settings.title)
         self.generatedAt = generatedAt.iso8601
-        self.students = ranked.prefix(limit).map { entry($0.rank, $0.id, $0.state) }
-        self.courses = zip(names, slugs).map { name, slug in
-            let board = Self.ranks(ofSorted: boards[name] ?? [], limit: limit)
-            return CourseBoard(course: name, slug: slug, students: board.map { entry($0.rank, $0.id, $0.state) })
+        let xp = { (position: Int) in states[order[position]].xp }
+        self.students = Self.competitionRanks(Array(order.indices), limit: limit, xp: xp).map { entry($0.rank, at: $0.position) }
+        self.courses = zip(sortedBoards, slugs).map { board, slug in
+            let ranked = Self.competitionRanks(members[board], limit: limit, xp: xp)
+            return CourseBoard(course: names[board], slug: slug, students: ranked.map { entry($0.rank, at: $0.position) })
         }
     }
 
-    /// Competition ranks for students already in board order, for the first `limit` of them.
-    static func ranks(ofSorted students: [(id: String, state: StudentState)], limit: Int) -> [(rank: Int, id: String, state: StudentState)] {
-        var result: [(rank: Int, id: String, state: StudentState)] = []
-        for (index, student) in students.prefix(limit).enumerated() {
-            let rank = result.last.map { $0.state.xp == student.state.xp ? $0.rank : index + 1 } ?? 1
-            result.append((rank, student.id, student.state))
+    /// The indices of `states` in board order — XP descending, then the earlier to reach it
+    /// (smaller `reachedAt`), then student id so that the order never depends on a dictionary's.
+    static func boardOrder(ids: [String], states: [StudentState]) -> [Int] {
+        var keys = states.indices.map { (xp: states[$0].xp, reachedAt: states[$0].reachedAt, index: $0) }
+        keys.sort { a, b in
+            if a.xp != b.xp { return a.xp > b.xp }
+            if a.reachedAt != b.reachedAt { return a.reachedAt < b.reachedAt }
+            return ids[a.index] < ids[b.index]
         }
-        return result
+        return keys.map(\.index)
     }
 
-    /// Students in board order — XP descending, then the earlier to reach it (smaller
-    /// `reachedAt`), then student id so that the order never depends on a dictionary's —
-    /// each with its competition rank: equal XP, equal rank, and the next rank skips.
-    static func ranked(_ students: [(id: String, state: StudentState)]) -> [(rank: Int, id: String, state: StudentState)] {
-        let sorted = students.sorted { a, b in
-            if a.state.xp != b.state.xp { return a.state.xp > b.state.xp }
-            if a.state.reachedAt != b.state.reachedAt { return a.state.reachedAt < b.state.reachedAt }
-            return a.id < b.id
-        }
-        var result: [(rank: Int, id: String, state: StudentState)] = []
-        result.reserveCapacity(sorted.count)
-        for (index, student) in sorted.enumerated() {
-            let rank = result.last.map { $0.state.xp == student.state.xp ? $0.rank : index + 1 } ?? 1
-            result.append((rank, student.id, student.state))
+    /// Competition ranks for the first `limit` of `positions`, which are in board order:
+    /// equal XP, equal rank, and the next rank skips (1, 2, 2, 4).
+    static func competitionRanks(_ positions: [Int], limit: Int, xp: (Int) -> Int) -> [(rank: Int, position: Int)] {
+        var result: [(rank: Int, position: Int)] = []
+        result.reserveCapacity(min(positions.count, limit))
+        var previousXP = 0
+        for (index, position) in positions.prefix(limit).enumerated() {
+            let points = xp(position)
+            let rank = index > 0 && points == previousXP ? result[index - 1].rank : index + 1
+            result.append((rank, position))
+            previousXP = points
         }
         return result
     }

@@ -18,13 +18,13 @@ public struct SiteStats: Equatable, Sendable {
     public var totalXP: Int
     public var figures: LedgerStats
 
-    public init(students: [String: StudentState], figures: LedgerStats, rules: Rules) {
+    public init(students: some Collection<StudentState>, figures: LedgerStats, rules: Rules) {
         self.students = students.count
         var perCourse: [String: Int] = [:]
         var perLevel: [String: Int] = [:]
         var perBadge: [String: Int] = [:]
         var completions = 0, xp = 0
-        for student in students.values {
+        for student in students {
             completions += student.courses.count
             xp += student.xp
             for course in student.courses { perCourse[course, default: 0] += 1 }

@@ -34,18 +34,52 @@ public enum EventKey: Hashable, Sendable, Comparable {
     public var id: String {
         switch self {
         case .text(let text): return text
-        case .digest(let high, let low):
-            let digits = Array("0123456789abcdef".utf8)
-            return String(unsafeUninitializedCapacity: 34) { buffer in
-                buffer[0] = UInt8(ascii: "h")
-                buffer[1] = UInt8(ascii: "-")
-                for i in 0..<16 {
-                    buffer[2 + i] = digits[Int(truncatingIfNeeded: high >> UInt64(60 - 4 * i)) & 0xF]
-                    buffer[18 + i] = digits[Int(truncatingIfNeeded: low >> UInt64(60 - 4 * i)) & 0xF]
-                }
-                return 34
-            }
+        case .digest: return withDigestText { String(decoding: $0, as: UTF8.self) }
         }
+    }
+
+    /// Hands `body` the text of a digest id (`h-` and 32 hex digits), built on the stack;
+    /// an empty buffer for a text id.
+    func withDigestText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard case let .digest(high, low) = self else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 34) { buffer in
+            @inline(__always) func digit(_ nibble: UInt64) -> UInt8 {
+                nibble < 10 ? UInt8(ascii: "0") &+ UInt8(nibble) : UInt8(ascii: "a") &+ UInt8(nibble &- 10)
+            }
+            buffer[0] = UInt8(ascii: "h")
+            buffer[1] = UInt8(ascii: "-")
+            for i in 0..<16 {
+                let shift = UInt64(60 - 4 * i)
+                buffer[2 + i] = digit(high >> shift & 0xF)
+                buffer[18 + i] = digit(low >> shift & 0xF)
+            }
+            return body(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case let .digest(high, low):
+            hasher.combine(high)
+            hasher.combine(low)
+        case .text(let text):
+            hasher.combine(text)
+        }
+    }
+
+    /// The hash the index's tables use. A digest's bits are SHA-256 output already, so one
+    /// multiply folds them with the table's seed (a per-table value the file cannot know)
+    /// where a full SipHash cost more than the lookup itself, several times per row. Text ids
+    /// take the standard hash.
+    public func _rawHashValue(seed: Int) -> Int {
+        guard case let .digest(high, low) = self else {
+            var hasher = Hasher()
+            hasher.combine(seed)
+            hash(into: &hasher)
+            return hasher.finalize()
+        }
+        let mixed = (high ^ UInt64(truncatingIfNeeded: seed)).multipliedFullWidth(by: low | 1)
+        return Int(truncatingIfNeeded: mixed.high ^ mixed.low)
     }
 
     /// Ids in text order, as they sort in a snapshot.

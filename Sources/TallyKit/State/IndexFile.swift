@@ -9,7 +9,8 @@
 /// for nobody). Integers are LEB128 varints (zigzag for signed ones), strings a varint
 /// length and their UTF-8 bytes, an event id a tag byte and 16 bytes or a string. Sections
 /// follow the state's hash order, not a sorted one: two indexes of one state may differ in
-/// bytes, and are compared as states (`==`), never byte for byte.
+/// bytes, and are compared as states (`==`), never byte for byte. (Tracked events follow
+/// the order they were first tracked in.)
 ///
 /// It is derived data: deleted, damaged or written by another version, it is rebuilt from
 /// the ledgers.
@@ -18,7 +19,23 @@ extension Snapshot {
 
     /// The bytes of `index.bin`.
     public static func encodeIndex(_ state: State) -> [UInt8] {
-        var w = BinaryWriter(capacity: 64 + state.seen.count * 18 + state.tracked.count * 64)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + state.seen.count * 18 + state.tracked.count * 64)
+        writeIndex(state, chunk: Int.max) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// Encodes `index.bin` as `encodeIndex` does, handing `write` the bytes whenever `chunk`
+    /// of them are ready (and the rest at the end): a million events' index is tens of
+    /// megabytes, and held whole (and grown by copying) it was the peak of a big sync.
+    public static func writeIndex<Failure: Error>(_ state: State, chunk: Int = 1 << 20,
+                                                  to write: (_ bytes: [UInt8]) throws(Failure) -> Void) throws(Failure) {
+        var w = BinaryWriter(capacity: min(chunk, 1 << 20) + 4096)
+        func drain() throws(Failure) {
+            guard w.bytes.count >= chunk else { return }
+            try write(w.bytes)
+            w.bytes.removeAll(keepingCapacity: true)
+        }
         w.bytes.append(contentsOf: indexMagic)
         w.unsigned(UInt64(State.indexFormat))
         for (_, mark) in state.positions.named {
@@ -46,7 +63,10 @@ extension Snapshot {
         w.unsigned(state.files.count)
         for sha in state.files { w.string(sha) }
         w.unsigned(state.seen.count)
-        for key in state.seen { w.key(key) }
+        for key in state.seen {
+            w.key(key)
+            try drain()
+        }
         w.unsigned(state.roster.count)
         for (id, entry) in state.roster {
             w.string(id)
@@ -78,6 +98,7 @@ extension Snapshot {
             for (name, key) in account.completed { course(name); w.key(key) }
             w.unsigned(account.passed.count)
             for (quiz, key) in account.passed { w.string(quiz); w.key(key) }
+            try drain()
         }
         w.unsigned(state.tracked.count)
         for (key, entry) in state.tracked {
@@ -87,9 +108,9 @@ extension Snapshot {
             w.signed(entry.seq)
             w.signed(entry.offset)
             w.signed(entry.firstSeq)
-            let grants = entry.grants
-            w.unsigned(grants.count)
-            for grant in grants {
+            // The inline grant and the rest, without making an array of them per entry.
+            w.unsigned((entry.grant == nil ? 0 : 1) + entry.moreGrants.count)
+            func grant(_ grant: State.Grant) {
                 w.signed(Int(grant.at.milliseconds))
                 w.signed(grant.points)
                 w.string(grant.activity)
@@ -100,14 +121,18 @@ extension Snapshot {
                     w.byte(0)
                 }
             }
+            if let first = entry.grant { grant(first) }
+            for more in entry.moreGrants { grant(more) }
+            try drain()
         }
         w.unsigned(state.byEmail.count)
         for (email, keys) in state.byEmail {
             w.string(email.value)
             w.unsigned(keys.count)
             for key in keys { w.key(key) }
+            try drain()
         }
-        return w.bytes
+        try write(w.bytes)
     }
 
     private static func readHeader(_ r: inout BinaryReader) throws -> State.Positions {

@@ -24,21 +24,41 @@ public enum Snapshot {
 
     /// The bytes of `state.json` for students already listed (the engine lists them once a batch).
     public static func encodeState(students: [String: StudentState], positions: State.Positions) -> [UInt8] {
-        var w = JSONWriter(capacity: 1 << 16)
+        var bytes: [UInt8] = []
+        writeState(students: students, positions: positions, chunk: Int.max) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// Encodes `state.json` as `encodeState` does, handing `write` the bytes whenever `chunk`
+    /// of them are ready (and the rest at the end), so the whole text is never in memory.
+    public static func writeState(students: [String: StudentState], positions: State.Positions, chunk: Int = 1 << 20,
+                                  to write: (_ bytes: [UInt8]) throws -> Void) rethrows {
+        try writeState(StudentListing(ids: Array(students.keys), states: Array(students.values)), positions: positions,
+                       chunk: chunk, to: write)
+    }
+
+    /// `writeState` for students listed as arrays (the engine's batches).
+    static func writeState(_ students: StudentListing, positions: State.Positions, chunk: Int = 1 << 20,
+                           to write: (_ bytes: [UInt8]) throws -> Void) rethrows {
+        var w = JSONWriter(capacity: min(chunk, 1 << 20) + 4096)
         w.beginObject()
         w.field("format", State.format)
         w.key("students")
         w.beginObject()
-        for id in students.keys.sorted() {
-            guard let student = students[id] else { continue }
-            w.key(id)
-            encode(student, &w)
+        for index in students.byID() {
+            w.key(students.ids[index])
+            encode(students.states[index], &w)
+            if w.bytes.count >= chunk {
+                // Only the bytes go: the writer's place in the document (its commas) stays.
+                try write(w.bytes)
+                w.bytes.removeAll(keepingCapacity: true)
+            }
         }
         w.endObject()
         encodePositions(positions, &w)
         w.endObject()
         w.bytes.append(0x0A)
-        return w.bytes
+        try write(w.bytes)
     }
 
     private static func encodePositions(_ positions: State.Positions, _ w: inout JSONWriter) {
@@ -55,24 +75,25 @@ public enum Snapshot {
     }
 
     private static func encode(_ student: StudentState, _ w: inout JSONWriter) {
+        // Keys known at compile time (`member`): written without scanning them for escapes.
         w.beginObject()
-        w.field("name", student.name)
-        w.field("xp", student.xp)
-        w.field("level", student.level)
-        w.key("badges")
+        w.member("name", student.name)
+        w.member("xp", student.xp)
+        w.member("level", student.level)
+        w.key(literal: "badges")
         w.beginArray()
         for badge in student.badges { w.string(badge) }
         w.endArray()
-        w.key("unlocks")
+        w.key(literal: "unlocks")
         w.beginArray()
         for step in student.unlocks { w.string(step) }
         w.endArray()
-        w.key("courses")
+        w.key(literal: "courses")
         w.beginArray()
         for course in student.courses { w.string(course) }
         w.endArray()
-        w.field("public", student.isPublic)
-        w.field("reached_at", student.reachedAt)
+        w.member("public", student.isPublic)
+        w.member("reached_at", student.reachedAt)
         w.endObject()
     }
 

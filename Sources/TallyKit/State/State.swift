@@ -72,11 +72,11 @@ public struct State: Equatable, Sendable {
     /// The ids seen that `tracked` does not hold (duplicates, roster lines, links): every
     /// id seen is in one of the two, and most are only in `tracked` — a big export's index
     /// keeps each of its millions of ids once. Ask `hasSeen(_:)`.
-    public internal(set) var seen: Set<EventKey> = []
+    public internal(set) var seen = EventSet()
     /// SHA-256 of every file fully processed: a re-dropped file is archived unread.
     public internal(set) var files: Set<String> = []
     /// The events applied or waiting.
-    public internal(set) var tracked: [EventKey: Tracked] = [:]
+    public internal(set) var tracked = TrackedTable()
     /// Events per email, in ledger order: what is re-homed when the email changes hands.
     var byEmail: [Email: [EventKey]] = [:]
     public internal(set) var roster: [String: RosterStudent] = [:]
@@ -113,19 +113,32 @@ public struct State: Equatable, Sendable {
     /// The students as the snapshot and the site see them, with levels from `rules`.
     /// Listed: roster students, and anyone with an applied event.
     public func students(rules: Rules) -> [String: StudentState] {
-        var result: [String: StudentState] = [:]
-        result.reserveCapacity(accounts.count + roster.count)
-        for (id, account) in zip(accounts.ids, accounts.list) where account.applied > 0 || roster[id] != nil {
+        listed(rules: rules).dictionary
+    }
+
+    /// The students of `students(rules:)` as two arrays in no particular order: what a
+    /// batch's snapshot and render go through, with no table of a hundred thousand
+    /// students to build (and hold next to the state) only to be read in order.
+    func listed(rules: Rules) -> StudentListing {
+        var listing = StudentListing()
+        listing.ids.reserveCapacity(accounts.count + roster.count)
+        listing.states.reserveCapacity(accounts.count + roster.count)
+        let hasRoster = !roster.isEmpty
+        for (id, account) in zip(accounts.ids, accounts.list) where account.applied > 0 || (hasRoster && roster[id] != nil) {
             var student = account.state
-            student.name = roster[id]?.name ?? account.latestName
-            student.isPublic = roster[id]?.isPublic ?? true
+            let entry = hasRoster ? roster[id] : nil
+            student.name = entry?.name ?? account.latestName
+            student.isPublic = entry?.isPublic ?? true
             student.level = rules.level(forXP: student.xp)
-            result[id] = student
+            listing.ids.append(id)
+            listing.states.append(student)
         }
-        for (id, entry) in roster where result[id] == nil {
-            result[id] = StudentState(name: entry.name, level: rules.level(forXP: 0), isPublic: entry.isPublic)
+        // Roster students with no account yet (one with an account is listed above).
+        for (id, entry) in roster where accounts.index(of: id) == nil {
+            listing.ids.append(id)
+            listing.states.append(StudentState(name: entry.name, level: rules.level(forXP: 0), isPublic: entry.isPublic))
         }
-        return result
+        return listing
     }
 
     /// The roster is in force: from the first roster entry on, or from the start when required.
@@ -144,9 +157,10 @@ public struct State: Equatable, Sendable {
     func hasSeen(_ key: EventKey) -> Bool { tracked.index(forKey: key) != nil || seen.contains(key) }
 
     // Through the account's index, so no copy of the whole account is made to ask one question.
-    func hasCompleted(_ student: String, course: String) -> Bool {
-        guard let index = accounts.index(of: student) else { return false }
-        return accounts.list[index].completed[course] != nil
+    // Mutating only to remember the account found, for the fold of the line that follows.
+    mutating func hasCompleted(_ student: String, course: String) -> Bool {
+        guard let index = accounts.find(student) else { return false }
+        return accounts.list.withUnsafeBufferPointer { $0[index].completed[course] != nil }
     }
 
     func hasPassed(_ student: String, quiz: String) -> Bool {
@@ -206,7 +220,9 @@ public struct State: Equatable, Sendable {
         default:
             break
         }
-        let previous = tracked[key]
+        // Found once: the entry is then changed, or added, without a second search.
+        let found = tracked.index(forKey: key)
+        let previous = found.map { tracked[at: $0] }
         // A new row that repeats a known event (or a course already completed) is remembered
         // by its id alone; only a re-homing line changes what an earlier line decided.
         if record.status == .duplicate && !(record.rehomed && previous != nil) {
@@ -229,7 +245,7 @@ public struct State: Equatable, Sendable {
                             moreGrants: previous?.moreGrants ?? [])
         guard record.status == .applied, let student = record.student else {
             if let student = record.student { entry.account = Int32(accountIndex(student)) }
-            tracked[key] = entry
+            tracked.set(entry, for: key, at: found)
             return
         }
         let index = accountIndex(student)
@@ -238,21 +254,28 @@ public struct State: Equatable, Sendable {
         if let name = record.event.name, !name.isEmpty { accounts.list[index].latestName = name }
         if record.event.kind == .courseCompleted, let course = record.event.course { accounts.list[index].completed[intern(course)] = key }
         if record.event.kind == .quizPassed, let quiz = record.event.quiz { accounts.list[index].passed[quiz] = key }
-        tracked[key] = entry
+        tracked.set(entry, for: key, at: found)
     }
 
     /// Records where the ledger put event lines that were folded before they were written.
     public mutating func place(_ records: [EventRecord], at offsets: [Int]) {
-        for (record, offset) in zip(records, offsets) where record.status != .duplicate || record.rehomed {
-            let key = record.event.key
-            if let index = tracked.index(forKey: key), tracked.values[index].seq == record.seq {
-                tracked.values[index].offset = offset
+        // By index into the buffer, not `zip`: that would copy each record (and retain its strings).
+        records.withUnsafeBufferPointer { records in
+            for index in 0..<min(records.count, offsets.count) {
+                guard records[index].status != .duplicate || records[index].rehomed else { continue }
+                if let entry = tracked.index(forKey: records[index].event.key), tracked[at: entry].seq == records[index].seq {
+                    tracked[at: entry].offset = offsets[index]
+                }
             }
         }
     }
 
     /// Folds one line of `points.jsonl`.
-    public mutating func apply(_ record: PointsRecord) {
+    public mutating func apply(_ record: PointsRecord) { apply(record, eventKey: EventKey(record.event)) }
+
+    /// Folds one line of `points.jsonl` whose event's key the caller has (scoring does):
+    /// `record.event` is then not parsed back into one.
+    mutating func apply(_ record: PointsRecord, eventKey: EventKey) {
         positions.points.seq = max(positions.points.seq, record.seq)
         let index = accountIndex(record.student)
         accounts.list[index].state.xp += record.points
@@ -264,13 +287,13 @@ public struct State: Equatable, Sendable {
             if let badge = record.badge, !accounts.list[index].state.badges.contains(badge) { accounts.list[index].state.badges.append(badge) }
             if let unlock = record.unlock, !accounts.list[index].state.unlocks.contains(unlock) { accounts.list[index].state.unlocks.append(unlock) }
             // Kept for a move to take back: what is not sticky.
-            if record.points != 0 || course != nil, let entry = tracked.index(forKey: EventKey(record.event)) {
-                tracked.values[entry].add(Grant(at: record.at, points: record.points, activity: record.activity, course: course))
+            if record.points != 0 || course != nil, let entry = tracked.index(forKey: eventKey) {
+                tracked[at: entry].add(Grant(at: record.at, points: record.points, activity: record.activity, course: course))
             }
         case .revoke:
             if let course { accounts.list[index].state.courses.removeAll { $0 == course } }
-            if let entry = tracked.index(forKey: EventKey(record.event)) {
-                tracked.values[entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
+            if let entry = tracked.index(forKey: eventKey) {
+                tracked[at: entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
             }
         }
     }

@@ -37,12 +37,20 @@ public enum FileSystem {
     /// power cut may lose the new content. For files made again from the snapshot anyway
     /// (the site), where an fsync per page would cost more than the page.
     public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String, durable: Bool = true) throws {
+        try writeAtomically(to: path, durable: durable) { write in try write(bytes) }
+    }
+
+    /// Writes atomically, as above, what `produce` hands in piece by piece to the function it
+    /// is given: a snapshot of a hundred thousand students is written as it is encoded, and
+    /// never held whole in memory next to the state it is made from.
+    public static func writeAtomically(to path: String, durable: Bool = true,
+                                       _ produce: (_ write: (any Collection<UInt8>) throws -> Void) throws -> Void) throws {
         let (directory, name) = split(path)
         let temporary = directory + "/." + name + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("open", path: temporary) }
         do {
-            try writeAll(fd, bytes, path: temporary)
+            try produce { bytes in try writeAll(fd, bytes, path: temporary) }
             guard !durable || fsync(fd) == 0 else { throw SystemError("fsync", path: temporary) }
         } catch {
             close(fd)

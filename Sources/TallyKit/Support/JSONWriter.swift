@@ -65,14 +65,10 @@ public struct JSONWriter: Sendable {
 
     public mutating func int(_ i: Int) {
         separate()
-        let start = bytes.count
-        var magnitude = i.magnitude
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        if i < 0 { bytes.append(UInt8(ascii: "-")) }
-        bytes[start...].reverse()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            let count = Self.writeDecimal(i, to: buffer.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: count))
+        }
     }
 
     /// Writes a double in its shortest round-trip form; `null` for NaN and infinities.
@@ -145,28 +141,127 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    // Each member below is made whole — comma, key, value — in a buffer on the stack and
+    // appended to `bytes` in one call. A ledger line has a dozen members; byte by byte,
+    // every one of its hundred-odd appends paid the array's uniqueness and capacity checks.
+
     public mutating func member(_ key: StaticString, _ value: String?) {
+        guard let value else {
+            self.key(literal: key)
+            return null()
+        }
+        let done = value.utf8.withContiguousStorageIfAvailable { text -> Bool in
+            guard text.count <= Self.memberLimit, !Self.mayNeedEscaping(text) else { return false }
+            appendMember(key, room: text.count + 2) { p in
+                p[0] = UInt8(ascii: "\"")
+                if let base = text.baseAddress { (p + 1).update(from: base, count: text.count) }
+                p[text.count + 1] = UInt8(ascii: "\"")
+                return text.count + 2
+            }
+            return true
+        }
+        guard done != true else { return }
         self.key(literal: key)
-        if let value { string(value) } else { null() }
+        string(value)
     }
 
     /// A time as its ISO 8601 string: plain ASCII, copied without an intermediate `String`.
     public mutating func member(_ key: StaticString, _ time: Timestamp) {
-        self.key(literal: key)
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        time.withISO8601 { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
+        time.withISO8601 { text in
+            appendMember(key, room: text.count + 2) { p in
+                p[0] = UInt8(ascii: "\"")
+                (p + 1).update(from: text.baseAddress!, count: text.count)
+                p[text.count + 1] = UInt8(ascii: "\"")
+                return text.count + 2
+            }
+        }
+    }
+
+    /// An event id, written from its key: a content id's 34 bytes go straight into the buffer,
+    /// with no `String` made for them.
+    mutating func member(_ key: StaticString, _ id: EventKey) {
+        guard case .digest = id else { return member(key, id.id) }
+        id.withDigestText { text in
+            appendMember(key, room: text.count + 2) { p in
+                p[0] = UInt8(ascii: "\"")
+                (p + 1).update(from: text.baseAddress!, count: text.count)
+                p[text.count + 1] = UInt8(ascii: "\"")
+                return text.count + 2
+            }
+        }
     }
 
     public mutating func member(_ key: StaticString, _ value: Int) {
-        self.key(literal: key)
-        int(value)
+        appendMember(key, room: 20) { Self.writeDecimal(value, to: $0) }
     }
 
     public mutating func member(_ key: StaticString, _ value: Bool) {
         self.key(literal: key)
         bool(value)
+    }
+
+    /// Values longer than this take the general path (a member is built on the stack).
+    private static let memberLimit = 512
+
+    /// Appends `,"key":` (the comma when needed) and what `fill` writes after it, at most
+    /// `room` bytes, in one append; `fill` returns how many it wrote.
+    @inline(__always)
+    private mutating func appendMember(_ key: StaticString, room: Int, _ fill: (UnsafeMutablePointer<UInt8>) -> Int) {
+        let keyCount = key.utf8CodeUnitCount
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: keyCount + 4 + room) { buffer in
+            let p = buffer.baseAddress!
+            var n = 0
+            if needsComma {
+                p[0] = UInt8(ascii: ",")
+                n = 1
+            }
+            p[n] = UInt8(ascii: "\"")
+            (p + n + 1).update(from: key.utf8Start, count: keyCount)
+            n += keyCount + 1
+            p[n] = UInt8(ascii: "\"")
+            p[n + 1] = UInt8(ascii: ":")
+            n += 2
+            n += fill(p + n)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        }
+        needsComma = true
+    }
+
+    /// Writes `value` in decimal at `p` (at most 20 bytes); returns the length.
+    @inline(__always)
+    private static func writeDecimal(_ value: Int, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        var magnitude = value.magnitude
+        var digits = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        let sign = value < 0 ? 1 : 0
+        if sign == 1 { p[0] = UInt8(ascii: "-") }
+        var at = sign + digits
+        repeat {
+            at -= 1
+            p[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        return sign + digits
+    }
+
+    /// Whether any byte of `text` may need escaping (see `mayNeedEscaping(_: UInt64)`).
+    private static func mayNeedEscaping(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = text.baseAddress else { return false }
+        var i = 0
+        while i + 8 <= text.count {
+            if mayNeedEscaping(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { return true }
+            i += 8
+        }
+        while i < text.count {
+            let b = base[i]
+            if b < 0x20 || b == 0x22 || b == 0x5C || b == 0xE2 { return true }
+            i += 1
+        }
+        return false
     }
 
     /// Writes a member whose value is a string, or `null` for nil.

@@ -1,0 +1,193 @@
+/// Events found by id: a flat open-addressing table over entries kept in insertion order.
+/// The index's events in force (`State.tracked`) and the ids it has only seen
+/// (`State.seen`, through `EventSet`) are kept in these.
+///
+/// A big export tracks hundreds of thousands of events. As a `Dictionary` they took a
+/// power-of-two table of 112-byte buckets at most three-quarters full, and every time it
+/// grew the old and the new table were both in memory: the peak of a sync. Here the entries
+/// sit in fixed-size pages that never move once written, and the table that finds them
+/// holds 8-byte slots, so growing it copies little. Entries are never removed
+/// (an event, once tracked, stays tracked), which keeps the table simple.
+///
+/// Iteration is in insertion order, so two runs over the same ledgers write the same
+/// `index.bin`, whatever the hash seed.
+public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
+    public typealias Element = (key: EventKey, value: Value)
+
+    private static var pageShift: Int { 14 }
+    private static var pageSize: Int { 1 << pageShift }
+    private static var pageMask: Int { pageSize - 1 }
+
+    private var keyPages: [[EventKey]] = []
+    private var valuePages: [[Value]] = []
+    /// For each used slot, the top half of the key's hash and its entry number + 1 (0: free);
+    /// a power of two long, at most three-quarters full. A probe compares the stored half
+    /// first, so a search for an id that is not there (most rows' first question) reads only
+    /// slots, never the keys it passes.
+    private var slots: [UInt64] = []
+    public private(set) var count = 0
+    /// Mixed into every hash: a file cannot choose ids that collide in a table it cannot know.
+    private let seed = UInt64.random(in: .min ... .max)
+
+    public init() {}
+
+    // MARK: Finding
+
+    /// The number of the entry for `key` (for `subscript(at:)`), or nil when it is not tracked.
+    public func index(forKey key: EventKey) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        let hash = hash(key)
+        let tag = hash >> 32
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let stored = slots[slot]
+            if stored == 0 { return nil }
+            if stored >> 32 == tag {
+                let index = Int(stored & 0xFFFF_FFFF) - 1
+                if keyPages[index >> Self.pageShift][index & Self.pageMask] == key { return index }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// The entry numbered `index`, read or changed in place.
+    public subscript(at index: Int) -> Value {
+        get { valuePages[index >> Self.pageShift][index & Self.pageMask] }
+        _modify { yield &valuePages[index >> Self.pageShift][index & Self.pageMask] }
+    }
+
+    public func key(at index: Int) -> EventKey { keyPages[index >> Self.pageShift][index & Self.pageMask] }
+
+    /// The entry for `key`; setting one adds it when missing. (Nothing is ever removed.)
+    public subscript(key: EventKey) -> Value? {
+        get { index(forKey: key).map { self[at: $0] } }
+        set {
+            guard let newValue else { preconditionFailure("events are never removed from the index") }
+            if let index = index(forKey: key) {
+                self[at: index] = newValue
+            } else {
+                append(key, newValue)
+            }
+        }
+    }
+
+    // MARK: Adding
+
+    /// Sets the entry for `key`, whose number `index(forKey:)` just gave (nil: not tracked,
+    /// so it is added without searching again).
+    mutating func set(_ value: Value, for key: EventKey, at index: Int?) {
+        if let index { self[at: index] = value } else { append(key, value) }
+    }
+
+    private mutating func append(_ key: EventKey, _ value: Value) {
+        precondition(count < Int(UInt32.max) - 1, "too many events for one index")
+        if (count + 1) * 4 > slots.count * 3 { grow(toHold: count + 1) }
+        let index = count
+        if index & Self.pageMask == 0 {
+            var keys: [EventKey] = [], values: [Value] = []
+            keys.reserveCapacity(Self.pageSize)
+            values.reserveCapacity(Self.pageSize)
+            keyPages.append(keys)
+            valuePages.append(values)
+        }
+        keyPages[index >> Self.pageShift].append(key)
+        valuePages[index >> Self.pageShift].append(value)
+        count += 1
+        place(index, hash: hash(key))
+    }
+
+    /// Makes room for `capacity` entries without growing the slot table again.
+    public mutating func reserveCapacity(_ capacity: Int) {
+        if capacity * 4 > slots.count * 3 { grow(toHold: capacity) }
+    }
+
+    private mutating func grow(toHold capacity: Int) {
+        var size = Swift.max(slots.count, 16)
+        while size * 3 < capacity * 4 { size *= 2 }
+        slots = [UInt64](repeating: 0, count: size)
+        for index in 0..<count { place(index, hash: hash(key(at: index))) }
+    }
+
+    private mutating func place(_ index: Int, hash: UInt64) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = (hash >> 32) << 32 | UInt64(index + 1)
+    }
+
+    /// A digest's bits are SHA-256 output already: one multiply folds them with the seed.
+    private func hash(_ key: EventKey) -> UInt64 {
+        switch key {
+        case let .digest(high, low):
+            let mixed = (high ^ seed).multipliedFullWidth(by: low | 1)
+            return mixed.high ^ mixed.low
+        case .text(let text):
+            var hasher = Hasher()
+            hasher.combine(seed)
+            hasher.combine(text)
+            return UInt64(bitPattern: Int64(hasher.finalize()))
+        }
+    }
+
+    // MARK: Sequence
+
+    public struct Iterator: IteratorProtocol {
+        fileprivate let table: EventTable
+        fileprivate var index = 0
+
+        public mutating func next() -> Element? {
+            guard index < table.count else { return nil }
+            defer { index += 1 }
+            return (table.key(at: index), table[at: index])
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(table: self) }
+    public var underestimatedCount: Int { count }
+}
+
+extension EventTable: Equatable {
+    /// The same keys with the same entries, in any order.
+    public static func == (lhs: EventTable, rhs: EventTable) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for index in 0..<lhs.count where rhs[lhs.key(at: index)] != lhs[at: index] { return false }
+        return true
+    }
+}
+
+/// The index's tracked events: entries by event id.
+public typealias TrackedTable = EventTable<State.Tracked>
+
+/// A set of event ids in an `EventTable`: how `State.seen` keeps the ids of duplicates,
+/// roster lines and links (hundreds of thousands in a big export) without a `Set`'s
+/// doubling table.
+public struct EventSet: Sequence, Equatable, Sendable {
+    /// Nothing to keep per id.
+    struct Present: Equatable, Sendable {}
+
+    private var table = EventTable<Present>()
+
+    public init() {}
+
+    public var count: Int { table.count }
+    public func contains(_ key: EventKey) -> Bool { table.index(forKey: key) != nil }
+
+    /// Adds `key`; false when it was there already.
+    @discardableResult
+    public mutating func insert(_ key: EventKey) -> Bool {
+        guard table.index(forKey: key) == nil else { return false }
+        table.set(Present(), for: key, at: nil)
+        return true
+    }
+
+    public mutating func reserveCapacity(_ capacity: Int) { table.reserveCapacity(capacity) }
+
+    public struct Iterator: IteratorProtocol {
+        fileprivate var entries: EventTable<Present>.Iterator
+        public mutating func next() -> EventKey? { entries.next()?.key }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(entries: table.makeIterator()) }
+    public var underestimatedCount: Int { count }
+}

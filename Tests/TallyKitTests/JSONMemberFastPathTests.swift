@@ -1,0 +1,83 @@
+import Testing
+@testable import TallyKit
+
+/// `member(_:_:)` builds a whole member on the stack and appends it once; `field(_:_:)` writes
+/// it piece by piece through the general escaping path. They must write the same bytes.
+struct JSONMemberFastPathTests {
+    /// Every length from 0 to 40 (the eight-byte scan and its tail), each byte that needs
+    /// escaping at each place, 0xE2 that is and is not U+2028/U+2029, and values past the
+    /// stack limit.
+    static let strings: [String?] = {
+        var values: [String?] = [nil]
+        for length in 0...40 { values.append(String(repeating: "a", count: length)) }
+        for special in ["\"", "\\", "\n", "\u{1}", "\u{7F}", "€", "\u{2028}", "\u{2029}", "é", "😀"] {
+            for at in [0, 3, 7, 8, 9, 16] {
+                values.append(String(repeating: "x", count: at) + special + "tail")
+            }
+        }
+        values.append(String(repeating: "long ", count: 103))   // 515 bytes: past the stack limit
+        values.append(String(repeating: "€", count: 200))
+        return values
+    }()
+
+    @Test("a string member equals the same field, for every awkward string")
+    func strings() {
+        for value in Self.strings {
+            for leading in [false, true] {
+                var fast = JSONWriter(), simple = JSONWriter()
+                fast.beginObject()
+                simple.beginObject()
+                if leading {
+                    fast.member("n", 1)
+                    simple.field("n", 1)
+                }
+                fast.member("value", value)
+                simple.field("value", value)
+                fast.endObject()
+                simple.endObject()
+                #expect(fast.bytes == simple.bytes, "\(String(describing: value))")
+            }
+        }
+    }
+
+    @Test("a number member equals the same field, at every number of digits and both signs")
+    func numbers() {
+        var values = [0, 1, -1, Int.max, Int.min, Int.max - 1, Int.min + 1]
+        var power = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -(power - 1), -power, -(power + 1)]
+        }
+        for value in values {
+            var fast = JSONWriter(), simple = JSONWriter()
+            fast.beginObject()
+            simple.beginObject()
+            fast.member("a", value)
+            simple.field("a", value)
+            fast.member("b", value)
+            simple.field("b", value)
+            fast.endObject()
+            simple.endObject()
+            #expect(fast.bytes == simple.bytes, "\(value)")
+            #expect(String(decoding: fast.bytes, as: UTF8.self) == "{\"a\":\(value),\"b\":\(value)}")
+        }
+    }
+
+    @Test("an id written from its key equals the id written as a string", arguments: [
+        "h-0123456789abcdef0123456789abcdef", "h-00000000000000000000000000000000", "h-ffffffffffffffffffffffffffffffff",
+        "kajabi-42", "H-0123456789ABCDEF0123456789ABCDEF", "with \"quote\"",
+    ])
+    func keys(id: String) {
+        var fast = JSONWriter(), simple = JSONWriter()
+        fast.beginObject()
+        simple.beginObject()
+        fast.member("seq", 1)
+        simple.field("seq", 1)
+        fast.member("id", EventKey(id))
+        simple.field("id", id)
+        fast.endObject()
+        simple.endObject()
+        #expect(fast.bytes == simple.bytes)
+        #expect(EventKey(id).id == id)
+    }
+}

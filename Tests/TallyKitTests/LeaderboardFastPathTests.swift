@@ -1,0 +1,91 @@
+import Testing
+@testable import TallyKit
+
+/// The leaderboard ranks and files students by number; this is the simple way it did so
+/// before (sorting and filing `(id, state)` pairs), kept to check the two agree.
+private enum SimpleLeaderboard {
+    static func make(_ students: [String: StudentState], _ settings: SiteSettings, _ at: Timestamp) -> Leaderboard {
+        let listed = students.filter { $0.value.xp > 0 || !$0.value.courses.isEmpty }
+        let ranked = ranks(ofSorted: listed.map { (id: $0.key, state: $0.value) }.sorted { a, b in
+            if a.state.xp != b.state.xp { return a.state.xp > b.state.xp }
+            if a.state.reachedAt != b.state.reachedAt { return a.state.reachedAt < b.state.reachedAt }
+            return a.id < b.id
+        }, limit: Int.max)
+        let limit = settings.top > 0 ? settings.top : Int.max
+        func entry(_ rank: Int, _ state: StudentState) -> Leaderboard.Entry {
+            Leaderboard.Entry(
+                rank: rank, name: PublicText.displayName(state.name, isPublic: state.isPublic, style: settings.names),
+                xp: state.xp, level: state.level.map(PublicText.scrubbed).flatMap { $0.isEmpty ? nil : $0 },
+                badges: state.badges.map(PublicText.scrubbed).filter { !$0.isEmpty },
+                courses: Set(state.courses.map(Leaderboard.courseName)).count)
+        }
+        var boards: [String: [(id: String, state: StudentState)]] = [:]
+        for student in ranked {
+            var seen: Set<String> = []
+            for raw in student.state.courses {
+                let name = Leaderboard.courseName(raw)
+                if seen.insert(name).inserted { boards[name, default: []].append((student.id, student.state)) }
+            }
+        }
+        let names = boards.keys.sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
+        return Leaderboard(
+            title: PublicText.scrubbed(settings.title), generatedAt: at.iso8601,
+            students: ranked.prefix(limit).map { entry($0.rank, $0.state) },
+            courses: zip(names, Slug.unique(for: names)).map { name, slug in
+                Leaderboard.CourseBoard(course: name, slug: slug,
+                                        students: ranks(ofSorted: boards[name] ?? [], limit: limit).map { entry($0.rank, $0.state) })
+            })
+    }
+
+    static func ranks(ofSorted students: [(id: String, state: StudentState)], limit: Int) -> [(rank: Int, id: String, state: StudentState)] {
+        var result: [(rank: Int, id: String, state: StudentState)] = []
+        for (index, student) in students.prefix(limit).enumerated() {
+            let rank = result.last.map { $0.state.xp == student.state.xp ? $0.rank : index + 1 } ?? 1
+            result.append((rank, student.id, student.state))
+        }
+        return result
+    }
+}
+
+struct LeaderboardFastPathTests {
+    /// Many ties (few XP values, few `reachedAt` values), courses whose raw names tidy alike
+    /// (case, an email inside, blanks), students with a course twice, and idle students.
+    static func students(count: Int, seed: UInt64) -> [String: StudentState] {
+        var generator = SplitMix64(seed: seed)
+        let courses = ["AI 1", "ai 1", "Zoology", "zoology", "Contact bob@example.org", "  ", "Écoles", "B", "b", "Course 02"]
+        var students: [String: StudentState] = [:]
+        for index in 0..<count {
+            let taken = (0..<Int.random(in: 0...4, using: &generator)).map { _ in courses.randomElement(using: &generator)! }
+            students["student\(index)@example.org"] = StudentState(
+                name: index % 9 == 0 ? nil : "Student \(index) Lastname", xp: Int.random(in: -1...6, using: &generator) * 10,
+                level: index % 5 == 0 ? "Level \(index % 3)" : nil, badges: index % 4 == 0 ? ["first-steps"] : [],
+                courses: taken, isPublic: index % 11 != 0, reachedAt: Int.random(in: 0...3, using: &generator))
+        }
+        return students
+    }
+
+    @Test("ranking and filing by number gives the board the simple way gives", arguments: [0, 1, 2, 3, 4, 5])
+    func sameBoards(seed: UInt64) {
+        let at = Timestamp(milliseconds: 1_725_278_400_000)
+        let students = Self.students(count: 40 + Int(seed) * 37, seed: seed)
+        for top in [0, 1, 3, 100] {
+            let settings = SiteSettings(title: "Board", names: .firstLastInitial, top: top)
+            let fast = Leaderboard(students: students, settings: settings, generatedAt: at)
+            let simple = SimpleLeaderboard.make(students, settings, at)
+            #expect(fast == simple, "seed \(seed), top \(top)")
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failing case can be run again.
+private struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,86 @@
+import Testing
+@testable import TallyKit
+
+/// The flat table of tracked events against a `Dictionary` doing the same work.
+struct TrackedTableTests {
+    static func entry(_ seq: Int) -> State.Tracked {
+        State.Tracked(status: seq % 3 == 0 ? .unmatched : .applied, account: Int32(seq % 7) - 1, seq: seq, offset: seq * 10,
+                      firstSeq: seq / 2, grant: seq % 2 == 0 ? State.Grant(at: Timestamp(milliseconds: Int64(seq)), points: 20,
+                                                                          activity: "LEARN", course: "C\(seq % 5)") : nil)
+    }
+
+    /// Digest keys, some with equal halves or zero bits, and text keys.
+    static func key(_ n: Int) -> EventKey {
+        switch n % 5 {
+        case 0: return .text("kajabi-\(n / 5)")
+        case 1: return .digest(UInt64(n), 0)
+        case 2: return .digest(0, UInt64(n))
+        default: return .digest(UInt64(n) &* 0x9E37_79B9_7F4A_7C15, UInt64(n) << 7)
+        }
+    }
+
+    @Test("adding, replacing, changing in place and finding give what a dictionary gives, across pages and growth")
+    func sameAsDictionary() {
+        var table = TrackedTable(), simple: [EventKey: State.Tracked] = [:]
+        var order: [EventKey] = []
+        let total = 40_000   // more than two pages of entries, several doublings of the slots
+        for n in 0..<total {
+            let key = Self.key(n)
+            table[key] = Self.entry(n)
+            simple[key] = Self.entry(n)
+            order.append(key)
+            if n % 3 == 0 {   // replace an earlier one
+                let earlier = Self.key(n / 2)
+                table[earlier] = Self.entry(n + 1)
+                simple[earlier] = Self.entry(n + 1)
+            }
+            if n % 5 == 0, let index = table.index(forKey: Self.key(n / 3)) {   // change one in place
+                table[at: index].offset = -n
+                simple[Self.key(n / 3)]?.offset = -n
+            }
+        }
+        #expect(table.count == simple.count)
+        for (key, value) in simple { #expect(table[key] == value) }
+        for n in total..<(total + 1000) { #expect(table[Self.key(n)] == nil && table.index(forKey: Self.key(n)) == nil) }
+        #expect(table.map(\.key) == order)
+        #expect(Dictionary(uniqueKeysWithValues: table.map { ($0.key, $0.value) }) == simple)
+    }
+
+    @Test("tables with the same entries are equal whatever the order they were added in; a differing entry is not")
+    func equality() {
+        var forward = TrackedTable(), backward = TrackedTable()
+        for n in 0..<100 { forward[Self.key(n)] = Self.entry(n) }
+        for n in (0..<100).reversed() { backward[Self.key(n)] = Self.entry(n) }
+        #expect(forward == backward)
+        backward[Self.key(50)] = Self.entry(51)
+        #expect(forward != backward)
+        var shorter = TrackedTable()
+        for n in 0..<99 { shorter[Self.key(n)] = Self.entry(n) }
+        #expect(forward != shorter)
+    }
+
+    @Test("a set of ids answers as a Set does")
+    func eventSet() {
+        var set = EventSet(), simple = Set<EventKey>()
+        for n in 0..<20_000 {
+            let key = Self.key(n % 15_000)
+            #expect(set.insert(key) == simple.insert(key).inserted)
+            #expect(set.contains(Self.key(n / 2)) == simple.contains(Self.key(n / 2)))
+        }
+        #expect(set.count == simple.count)
+        #expect(Set(set) == simple)
+        var other = EventSet()
+        for key in simple { other.insert(key) }
+        #expect(other == set)
+        other.insert(Self.key(99_999))
+        #expect(other != set)
+    }
+
+    @Test("room reserved ahead holds every entry added after it")
+    func reserved() {
+        var table = TrackedTable()
+        table.reserveCapacity(5000)
+        for n in 0..<5000 { table[Self.key(n)] = Self.entry(n) }
+        for n in 0..<5000 { #expect(table[Self.key(n)]?.seq == n) }
+    }
+}
