@@ -36,6 +36,23 @@ struct KajabiEndToEndTests {
         #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
     }
 
+    @Test("an email change under one Kajabi contact id: the later completion goes to the same student; rebuild agrees")
+    func contactKeepsStudent() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.config)
+        try w.write("inbox/1.json", #"{"event_id": "e1", "created_at": "2026-11-20T10:00:00Z", "contact": {"id": "5520990", "email": "dorothy@northwind.example"}, "tag": {"name": "AI-Foundations-1-Completed"}}"#)
+        try w.write("inbox/2.json", #"{"event_id": "e2", "created_at": "2026-11-22T10:00:00Z", "contact": {"id": "5520990", "email": "dorothy.vaughan@newmail.example"}, "tag": {"name": "prompt-design-completed"}}"#)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["dorothy@northwind.example": 40])
+        #expect(try w.ledger("events").map { $0["student"] as? String } == ["dorothy@northwind.example", "dorothy@northwind.example"])
+        #expect(try w.tally("verify").status == 0)
+        try FileManager.default.removeItem(at: w.root.appendingPathComponent("data/index.bin"))
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
+        try w.write("inbox/3.json", #"{"event_id": "e3", "contact": {"id": "5520990", "email": "dorothy.vaughan@newmail.example"}, "tag": {"name": "prompt-design-completed"}}"#)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["dorothy@northwind.example": 40])
+    }
+
     @Test("a refund before its purchase is recorded and changes nothing; files are taken oldest first, so order holds")
     func refundFirst() throws {
         let w = try Workspace()

@@ -137,6 +137,33 @@ struct KajabiWebhookTests {
         #expect(outcome.points.isEmpty)
     }
 
+    static func tagged(_ id: String, contact: String, email: String, course: String) -> Event {
+        var event = Event(id: id, kind: .courseCompleted, email: try! Email(normalising: email), course: course,
+                          at: fallback, source: source)
+        event.contact = contact
+        return event
+    }
+
+    @Test("a Kajabi contact bound to a student keeps its later events with that student, under a new email too")
+    func contactBinding() throws {
+        let (state, outcome) = ScoringTests.run([
+            Self.tagged("t1", contact: "C1", email: "kat@old.example", course: "AI 1"),
+            Self.tagged("t2", contact: "C1", email: "kat@new.example", course: "AI 2"),   // email changed
+            Self.tagged("t3", contact: "C1", email: "kat@new.example", course: "AI 1"),   // already hers
+            Self.tagged("t4", contact: "C2", email: "kat@new.example", course: "AI 3"),   // another contact: by email
+        ])
+        #expect(outcome.events.map(\.student) == ["kat@old.example", "kat@old.example", "kat@old.example", "kat@new.example"])
+        #expect(outcome.events.map(\.status) == [.applied, .applied, .duplicate, .applied])
+        #expect(state.contacts == ["C1": "kat@old.example", "C2": "kat@new.example"])
+        let students = state.students(rules: Rules())
+        #expect(students["kat@old.example"]?.xp == 40 && students["kat@new.example"]?.xp == 20)
+        // The binding is in the index, and a fold of the lines finds it again.
+        #expect(try Snapshot.decodeIndex(Snapshot.encodeIndex(state)) == state)
+        var replayed = State()
+        for line in outcome.events { replayed.apply(line) }
+        #expect(replayed.contacts == state.contacts)
+    }
+
     @Test("the new fields survive a ledger line and back")
     func roundTrip() throws {
         var event = Self.purchase("p1", offer: "Bundle")

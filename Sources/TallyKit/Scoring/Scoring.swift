@@ -43,7 +43,7 @@ public enum Scoring {
     public static func apply(_ event: Event, to state: inout State, rules: Rules, into outcome: inout Outcome,
                              lines: some EventLines = NoEventLines()) throws {
         if event.kind.isPersonal {
-            let owner = event.email.flatMap { state.owner(of: $0, rules: rules) }
+            let owner = state.owner(of: event, rules: rules)
             if state.hasSeen(event.key) {
                 record(event, owner, .duplicate, &state, &outcome)
             } else if let owner {
@@ -77,13 +77,22 @@ public enum Scoring {
     /// student, then applies it afresh to the new one (or leaves it waiting, unmatched).
     public static func rehome(_ email: Email, _ state: inout State, _ rules: Rules, _ outcome: inout Outcome,
                               _ lines: some EventLines) throws {
-        let owner = state.owner(of: email, rules: rules)
+        let emailOwner = state.owner(of: email, rules: rules)
         for key in state.eventKeys(of: email) {
             guard let entry = state.tracked[key] else { continue }
             let holder = state.student(of: entry)
+            // An event whose Kajabi contact is bound stays with that contact's student; only
+            // then is its line read before deciding whether it moves.
+            var read: EventRecord?
+            var owner = emailOwner
+            if !state.contacts.isEmpty {
+                let line = try line(seq: entry.seq, offset: entry.offset, outcome, lines)
+                if let contact = line.event.contact, let bound = state.contacts[contact] { owner = bound }
+                read = line
+            }
             if entry.status == .applied && holder == owner { continue }
             if entry.status != .applied && owner == nil { continue }
-            let current = try line(seq: entry.seq, offset: entry.offset, outcome, lines)
+            let current = try read ?? line(seq: entry.seq, offset: entry.offset, outcome, lines)
             if entry.status == .applied, let old = holder {
                 let why = owner.map { "moved to \($0)" } ?? "withdrawn: \(email.value) is not on the roster"
                 for grant in entry.grants {

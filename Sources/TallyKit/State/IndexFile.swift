@@ -3,7 +3,7 @@
 /// ledgers again (or parsing hundreds of megabytes of JSON).
 ///
 /// Layout: the magic `TALLYIDX`, the format number, the positions of the five ledgers, then
-/// sections in a fixed order — course names, files, seen ids, roster, bindings, accounts,
+/// sections in a fixed order — course names, files, seen ids, roster, bindings, contacts, accounts,
 /// tracked events, events per email. A course is written once and named by its number in
 /// the first section; a tracked event's student by the number of its account (plus one; 0
 /// for nobody). Integers are LEB128 varints (zigzag for signed ones), strings a varint
@@ -78,6 +78,11 @@ extension Snapshot {
         w.unsigned(state.bindings.count)
         for (email, student) in state.bindings {
             w.string(email.value)
+            w.string(student)
+        }
+        w.unsigned(state.contacts.count)
+        for (contact, student) in state.contacts {
+            w.string(contact)
             w.string(student)
         }
         w.unsigned(state.accounts.count)
@@ -181,6 +186,10 @@ extension Snapshot {
             for _ in 0..<(try r.count()) {
                 let email = try r.email()
                 state.bindings[email] = try r.string()
+            }
+            for _ in 0..<(try r.count()) {
+                let contact = try r.string()
+                state.contacts[contact] = try r.string()
             }
             let accounts = try r.count()
             state.accounts.reserveCapacity(accounts)

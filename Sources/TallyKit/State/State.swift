@@ -9,7 +9,7 @@ public struct State: Equatable, Sendable {
     /// The format of `state.json`.
     public static let format = 1
     /// The format of `index.bin`.
-    public static let indexFormat = 4
+    public static let indexFormat = 5
 
     /// What an award line granted that a move of its event takes back: points, or a course.
     /// (Badges and unlocks are sticky: a move never takes them back, so they are not kept.)
@@ -82,6 +82,10 @@ public struct State: Equatable, Sendable {
     public internal(set) var roster: [String: RosterStudent] = [:]
     /// Email → student, from roster entries and links.
     public internal(set) var bindings: [Email: String] = [:]
+    /// Kajabi contact id → the student its first matched event went to: later events of
+    /// that contact belong to that student even under another email. Folded from the
+    /// event lines (which keep `contact` and `student`), so a rebuild finds it again.
+    public internal(set) var contacts: [String: String] = [:]
     public internal(set) var positions = Positions()
     /// Course names, kept once: every student's list and every grant shares these strings.
     var names: Set<String> = []
@@ -105,6 +109,7 @@ public struct State: Equatable, Sendable {
     public static func == (lhs: State, rhs: State) -> Bool {
         lhs.accounts == rhs.accounts && lhs.seen == rhs.seen && lhs.files == rhs.files && lhs.tracked == rhs.tracked
             && lhs.byEmail == rhs.byEmail && lhs.roster == rhs.roster && lhs.bindings == rhs.bindings
+            && lhs.contacts == rhs.contacts
             && lhs.positions == rhs.positions
     }
 
@@ -148,6 +153,13 @@ public struct State: Equatable, Sendable {
     public func owner(of email: Email, rules: Rules) -> String? {
         if !bindings.isEmpty, let bound = bindings[email] { return bound }
         return isRosterMode(rules) ? nil : email.value
+    }
+
+    /// Who an event belongs to: the student its Kajabi contact is bound to, else the owner
+    /// of its email.
+    public func owner(of event: Event, rules: Rules) -> String? {
+        if !contacts.isEmpty, let contact = event.contact, let bound = contacts[contact] { return bound }
+        return event.email.flatMap { owner(of: $0, rules: rules) }
     }
 
     /// The student who has a tracked event, if anyone.
@@ -219,6 +231,11 @@ public struct State: Equatable, Sendable {
             return
         default:
             break
+        }
+        // A contact is bound by the first line that gives it a student.
+        if let contact = record.event.contact, let student = record.student, record.status != .unmatched,
+           contacts[contact] == nil {
+            contacts[contact] = student
         }
         // Found once: the entry is then changed, or added, without a second search.
         let found = tracked.index(forKey: key)
