@@ -144,7 +144,7 @@ struct KajabiWebhookTests {
         return event
     }
 
-    @Test("a Kajabi contact bound to a student keeps its later events with that student, under a new email too")
+    @Test("a Kajabi contact's later events count under its first email, with its owner, under a new address too")
     func contactBinding() throws {
         let (state, outcome) = ScoringTests.run([
             Self.tagged("t1", contact: "C1", email: "kat@old.example", course: "AI 1"),
@@ -154,9 +154,18 @@ struct KajabiWebhookTests {
         ])
         #expect(outcome.events.map(\.student) == ["kat@old.example", "kat@old.example", "kat@old.example", "kat@new.example"])
         #expect(outcome.events.map(\.status) == [.applied, .applied, .duplicate, .applied])
-        #expect(state.contacts == ["C1": "kat@old.example", "C2": "kat@new.example"])
+        #expect(state.contacts == ["C1": try Email(normalising: "kat@old.example"), "C2": try Email(normalising: "kat@new.example")])
         let students = state.students(rules: Rules())
         #expect(students["kat@old.example"]?.xp == 40 && students["kat@new.example"]?.xp == 20)
+        // A roster naming the first email takes the contact's events with it, the ones that
+        // came under the new address too.
+        let (moved, _) = ScoringTests.run([
+            Self.tagged("t1", contact: "C1", email: "kat@old.example", course: "AI 1"),
+            Self.tagged("t2", contact: "C1", email: "kat@new.example", course: "AI 2"),
+            ScoringTests.rosterEntry("kat@old.example", "S1"),
+        ])
+        let roster = moved.students(rules: Rules())
+        #expect(roster["S1"]?.xp == 40 && roster["S1"]?.courses.sorted() == ["AI 1", "AI 2"])
         // The binding is in the index, and a fold of the lines finds it again.
         #expect(try Snapshot.decodeIndex(Snapshot.encodeIndex(state)) == state)
         var replayed = State()

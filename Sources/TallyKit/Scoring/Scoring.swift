@@ -77,22 +77,15 @@ public enum Scoring {
     /// student, then applies it afresh to the new one (or leaves it waiting, unmatched).
     public static func rehome(_ email: Email, _ state: inout State, _ rules: Rules, _ outcome: inout Outcome,
                               _ lines: some EventLines) throws {
-        let emailOwner = state.owner(of: email, rules: rules)
+        // Events are filed under the email they count under (a contact's first), so every
+        // event here has this owner.
+        let owner = state.owner(of: email, rules: rules)
         for key in state.eventKeys(of: email) {
             guard let entry = state.tracked[key] else { continue }
             let holder = state.student(of: entry)
-            // An event whose Kajabi contact is bound stays with that contact's student; only
-            // then is its line read before deciding whether it moves.
-            var read: EventRecord?
-            var owner = emailOwner
-            if !state.contacts.isEmpty {
-                let line = try line(seq: entry.seq, offset: entry.offset, outcome, lines)
-                if let contact = line.event.contact, let bound = state.contacts[contact] { owner = bound }
-                read = line
-            }
             if entry.status == .applied && holder == owner { continue }
             if entry.status != .applied && owner == nil { continue }
-            let current = try read ?? line(seq: entry.seq, offset: entry.offset, outcome, lines)
+            let current = try line(seq: entry.seq, offset: entry.offset, outcome, lines)
             if entry.status == .applied, let old = holder {
                 let why = owner.map { "moved to \($0)" } ?? "withdrawn: \(email.value) is not on the roster"
                 for grant in entry.grants {

@@ -81,9 +81,9 @@ extension Snapshot {
             w.string(student)
         }
         w.unsigned(state.contacts.count)
-        for (contact, student) in state.contacts {
+        for (contact, email) in state.contacts {
             w.string(contact)
-            w.string(student)
+            w.string(email.value)
         }
         w.unsigned(state.accounts.count)
         for (id, account) in zip(state.accounts.ids, state.accounts.list) {
@@ -189,7 +189,7 @@ extension Snapshot {
             }
             for _ in 0..<(try r.count()) {
                 let contact = try r.string()
-                state.contacts[contact] = try r.string()
+                state.contacts[contact] = try r.email()
             }
             let accounts = try r.count()
             state.accounts.reserveCapacity(accounts)

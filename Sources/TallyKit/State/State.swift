@@ -82,10 +82,11 @@ public struct State: Equatable, Sendable {
     public internal(set) var roster: [String: RosterStudent] = [:]
     /// Email → student, from roster entries and links.
     public internal(set) var bindings: [Email: String] = [:]
-    /// Kajabi contact id → the student its first matched event went to: later events of
-    /// that contact belong to that student even under another email. Folded from the
-    /// event lines (which keep `contact` and `student`), so a rebuild finds it again.
-    public internal(set) var contacts: [String: String] = [:]
+    /// Kajabi contact id → the email it first came with: later events of that contact
+    /// count as that email's, whatever address they bring, so they belong to its owner and
+    /// move with it (a roster, a link). Folded from the event lines (which keep `contact`),
+    /// so a rebuild finds it again.
+    public internal(set) var contacts: [String: Email] = [:]
     public internal(set) var positions = Positions()
     /// Course names, kept once: every student's list and every grant shares these strings.
     var names: Set<String> = []
@@ -155,11 +156,15 @@ public struct State: Equatable, Sendable {
         return isRosterMode(rules) ? nil : email.value
     }
 
-    /// Who an event belongs to: the student its Kajabi contact is bound to, else the owner
-    /// of its email.
+    /// The email an event counts under: its contact's first email, else its own.
+    public func anchor(of event: Event) -> Email? {
+        if !contacts.isEmpty, let contact = event.contact, let first = contacts[contact] { return first }
+        return event.email
+    }
+
+    /// Who an event belongs to: the owner of the email it counts under.
     public func owner(of event: Event, rules: Rules) -> String? {
-        if !contacts.isEmpty, let contact = event.contact, let bound = contacts[contact] { return bound }
-        return event.email.flatMap { owner(of: $0, rules: rules) }
+        anchor(of: event).flatMap { owner(of: $0, rules: rules) }
     }
 
     /// The student who has a tracked event, if anyone.
@@ -232,10 +237,9 @@ public struct State: Equatable, Sendable {
         default:
             break
         }
-        // A contact is bound by the first line that gives it a student.
-        if let contact = record.event.contact, let student = record.student, record.status != .unmatched,
-           contacts[contact] == nil {
-            contacts[contact] = student
+        // A contact is bound to the email of the first line that names it.
+        if let contact = record.event.contact, let email = record.event.email, contacts[contact] == nil {
+            contacts[contact] = email
         }
         // Found once: the entry is then changed, or added, without a second search.
         let found = tracked.index(forKey: key)
@@ -256,7 +260,8 @@ public struct State: Equatable, Sendable {
                 accounts.list[index].passed[quiz] = nil
             }
         }
-        if previous == nil, let email = record.event.email { byEmail[email, default: []].append(key) }
+        // Filed under the email it counts under, so a move of that email moves it too.
+        if previous == nil, let email = anchor(of: record.event) { byEmail[email, default: []].append(key) }
         var entry = Tracked(status: record.status, account: -1, seq: record.seq, offset: offset,
                             firstSeq: previous?.firstSeq ?? record.seq, grant: previous?.grant,
                             moreGrants: previous?.moreGrants ?? [])
