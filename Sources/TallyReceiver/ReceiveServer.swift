@@ -310,5 +310,6 @@ struct FrontDoorResponder: HTTPResponder {
 }
 
 extension HTTPField.Name {
+    // A constant, valid header name: the failable initialiser cannot fail here.
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

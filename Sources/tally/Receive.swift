@@ -31,7 +31,9 @@ struct Receive: AsyncParsableCommand {
         }
         try await reportingAsync {
             let settings = try options.settings()
-            let address = try Self.address(listen, settings: settings, required: true)!
+            guard let address = try Self.address(listen, settings: settings) else {
+                throw Failure.usage("no address to listen on: give --listen HOST:PORT or set [receive] listen in tally.toml")
+            }
             let logger = options.logger()
             let rules = FrontDoorRules(FrontDoor(config: settings.config))
             let server = try ReceiveServer.service(.init(settings: settings, listen: address), rules: rules, logger: logger) { _ in
@@ -59,19 +61,15 @@ struct Receive: AsyncParsableCommand {
         }
     }
 
-    /// The address from the flag, else `[receive] listen`; a usage error when it is malformed,
-    /// or missing and `required`.
-    static func address(_ flag: String?, settings: EngineSettings, required: Bool) throws -> ListenAddress? {
+    /// The address from the flag, else `[receive] listen`, else nil; a usage error when the
+    /// flag is malformed.
+    static func address(_ flag: String?, settings: EngineSettings) throws -> ListenAddress? {
         if let flag {
             guard let address = ListenAddress(flag) else {
                 throw Failure.usage("--listen must be HOST:PORT, such as 127.0.0.1:8080, not \"\(flag)\"")
             }
             return address
         }
-        guard let text = settings.config.receive.listen else {
-            if required { throw Failure.usage("no address to listen on: give --listen HOST:PORT or set [receive] listen in tally.toml") }
-            return nil
-        }
-        return ListenAddress(text)   // the configuration has checked it
+        return settings.config.receive.listen.flatMap(ListenAddress.init)   // the configuration has checked it
     }
 }

@@ -28,7 +28,7 @@ struct Watch: AsyncParsableCommand {
             var services: [any Service] = []
             var listening: (@Sendable () async -> Void)?
             let rules = FrontDoorRules(FrontDoor(config: engine.settings.config))
-            if let listen, let address = try Receive.address(listen, settings: engine.settings, required: true) {
+            if let listen, let address = try Receive.address(listen, settings: engine.settings) {
                 let (opened, signal) = AsyncStream<Void>.makeStream()
                 services.append(try ReceiveServer.service(.init(settings: engine.settings, listen: address), rules: rules,
                                                           logger: logger) { _ in signal.finish() })

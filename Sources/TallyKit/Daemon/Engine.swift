@@ -214,7 +214,7 @@ public final class Engine {
     /// Reads one file of `kind`. For an attachment of a message, `file` is the decoded part
     /// (named as attached, so `[[sources]]` globs match it) and `container` says which
     /// message and part its events and rejected rows record.
-    private func read(_ file: InboxFile, kind: FileKind, sha: String, report: inout FileReport,
+    func read(_ file: InboxFile, kind: FileKind, sha: String, report: inout FileReport,
                       container: (file: String, messageID: String?, part: String)? = nil) throws {
         func handle(_ item: IntakeItem) throws {
             switch item {
@@ -265,58 +265,6 @@ public final class Engine {
         case .otherEncoding:
             throw IntakeError.notATable(file: file.name, reason: "its text is not UTF-8 (it may be Latin-1 or Windows-1252); save it as \"CSV UTF-8\" (Excel) or download it as CSV (Google Sheets) and drop it again")
         case .binary: throw IntakeError.notATable(file: file.name, reason: "its content is binary, neither text nor JSON")
-        }
-    }
-
-    /// An email message: refused whole unless `[email]` allows its sender; read once per
-    /// `Message-ID`; each attachment Tally can read (and a JSON body) read as if dropped alone.
-    /// The decoded parts live in `data/tmp/` while they are read.
-    private func readMessage(_ file: InboxFile, sha: String, report: inout FileReport) throws {
-        let scratch = settings.paths.data + "/tmp/message-\(Crypto.randomToken(bytes: 9))"
-        try FileSystem.createDirectory(scratch)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let message: ParsedMessage
-        do {
-            message = try MIMEReader(path: file.path, directory: scratch, limits: settings.mailLimits).read()
-        } catch {
-            throw IntakeError.unreadable(file: file.name, reason: "as an email message, \(error.description)")
-        }
-        if let refusal = settings.mailPolicy.refusal(for: message.headers) {
-            throw IntakeError.refused(file: file.name, reason: refusal)
-        }
-        report.messageID = message.headers.messageID
-        var readable: [(MailAttachment, String, FileKind)] = []
-        var passed = message.skipped
-        for attachment in message.attachments {
-            let name = attachment.name ?? MIMEReader.defaultName(for: attachment)
-            let kind = FileKind.detect(head: (try? readHead(attachment.path)) ?? [], name: name)
-            // A plain-text body counts only when it is JSON (a relayed webhook); rosters and
-            // messages attached are not read from mail.
-            let isBody = attachment.name == nil && attachment.contentType.essence == "text/plain"
-            if (isBody && kind != .json && kind != .jsonLines) || kind == .roster || kind == .email {
-                if !isBody { passed.append("\(attachment.number) (\(kind == .roster ? "a roster" : "a message") \(name))") }
-                continue
-            }
-            readable.append((attachment, name, kind))
-        }
-        guard !readable.isEmpty else {
-            let list = passed.isEmpty ? "" : " (passed over: \(passed.joined(separator: ", ")))"
-            throw IntakeError.notATable(
-                file: file.name, reason: "the message has no attachment Tally reads: CSV, TSV, XLSX, ODS, JSON or JSON lines\(list)")
-        }
-        // What it carries, for "the same message again": its attachments' bytes.
-        var digest = SHA256Hasher()
-        for (attachment, _, _) in readable { digest.update(Array(try hashFile(attachment.path).utf8)) }
-        let key = State.messageKey(messageID: report.messageID, contentDigest: Crypto.hex(digest.finalize()))
-        report.messageKey = key
-        if state.files.contains(key) {
-            report.outcome = .skipped
-            return
-        }
-        for (attachment, name, kind) in readable {
-            let part = InboxFile(name: name, path: attachment.path, modified: file.modified, size: attachment.bytes)
-            try read(part, kind: kind, sha: sha, report: &report,
-                     container: (file.name, report.messageID, attachment.number))
         }
     }
 
