@@ -98,12 +98,17 @@ public enum FileSystem {
         guard fsync(fd) == 0 else { throw SystemError("fsync", path: directory) }
     }
 
-    /// Creates `path` and its parents if they are missing (`mkdir -p`).
+    /// Creates `path` and its parents if they are missing (`mkdir -p`). A folder it creates
+    /// is made durable (its parent fsynced), so a file renamed into it after a crash-free
+    /// return — a delivery the front door has acknowledged — cannot vanish with its folder.
     public static func createDirectory(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
+            let parent = current.isEmpty ? "/" : current
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            if mkdir(current, 0o755) == 0 {
+                try syncDirectory(parent)
+            } else if errno != EEXIST {
                 throw SystemError("mkdir", path: current)
             }
         }
