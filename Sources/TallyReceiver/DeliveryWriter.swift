@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import TallyKit
 
 /// Writes accepted deliveries into the inbox so that a crash at any instant either loses a
@@ -38,19 +39,11 @@ public struct DeliveryWriter: Sendable {
     /// acknowledged, so the sender retries it. Returns how many were removed.
     @discardableResult
     public func removeAbandoned() -> Int {
-        guard let dir = opendir(inbox) else { return 0 }
-        defer { closedir(dir) }
         var removed = 0
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            guard name.hasPrefix("." + Self.prefix), let marker = name.range(of: ".json.tmp-"),
-                  let pid = Int32(name[marker.upperBound...])
-            else { continue }
-            // kill(pid, 0) fails with ESRCH when no such process exists.
-            let gone = pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH)
-            if gone && unlink(inbox + "/" + name) == 0 { removed += 1 }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: inbox)) ?? []
+        where name.hasPrefix("." + Self.prefix) {
+            guard let pid = FileSystem.temporaryWriter(of: name), pid == getpid() || FileSystem.isGone(pid) else { continue }
+            if unlink(inbox + "/" + name) == 0 { removed += 1 }
         }
         return removed
     }

@@ -298,7 +298,10 @@ struct FrontDoorResponder: HTTPResponder {
     }
 
     private func client(_ request: Request, _ context: ReceiveContext) -> String? {
-        ClientAddress.resolve(peer: context.peer, forwardedFor: request.headers[.xForwardedFor], trusted: trusted)
+        // Every X-Forwarded-For line, joined as one list (proxies may each add their own line).
+        let forwarded = request.headers.filter { $0.name.canonicalName == "x-forwarded-for" }.map(\.value)
+        return ClientAddress.resolve(peer: context.peer, forwardedFor: forwarded.isEmpty ? nil : forwarded.joined(separator: ", "),
+                                     trusted: trusted)
     }
 
     /// One line per answered request, naming the client (also as `client` metadata for
@@ -307,9 +310,4 @@ struct FrontDoorResponder: HTTPResponder {
         guard let client else { return logger.log(level: level, "\(message)") }
         logger.log(level: level, "\(message) (from \(client))", metadata: ["client": .string(client)])
     }
-}
-
-extension HTTPField.Name {
-    // A constant, valid header name: the failable initialiser cannot fail here.
-    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

@@ -195,16 +195,9 @@ public struct SiteRenderer: Sendable {
     private static func removeStale(in directory: String, where isStale: (String) -> Bool) throws {
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
             let path = directory + "/" + name
-            if isStale(name) || isOrphanedTemporary(name) {
+            if isStale(name) || FileSystem.temporaryWriter(of: name).map(FileSystem.isGone) == true {
                 guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("unlink", path: path) }
             }
         }
-    }
-
-    private static func isOrphanedTemporary(_ name: String) -> Bool {
-        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards),
-              let pid = Int32(name[marker.upperBound...]), pid > 0
-        else { return false }
-        return kill(pid, 0) != 0 && errno == ESRCH
     }
 }

@@ -61,7 +61,7 @@ public enum Snapshot {
         try write(w.bytes)
     }
 
-    private static func encodePositions(_ positions: State.Positions, _ w: inout JSONWriter) {
+    static func encodePositions(_ positions: State.Positions, _ w: inout JSONWriter) {
         w.key("positions")
         w.beginObject()
         for (name, mark) in positions.named {

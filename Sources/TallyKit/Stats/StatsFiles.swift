@@ -43,17 +43,7 @@ extension LedgerStats {
         w.field("max", processing.maxMilliseconds)
         if processing.count > 0 { w.field("mean", processing.totalMilliseconds / processing.count) }
         w.endObject()
-        w.key("positions")
-        w.beginObject()
-        for (name, mark) in [("events", positions.events), ("points", positions.points), ("unmatched", positions.unmatched),
-                             ("rejected", positions.rejected), ("audit", positions.audit)] {
-            w.key(name)
-            w.beginObject()
-            w.field("seq", mark.seq)
-            w.field("bytes", mark.bytes)
-            w.endObject()
-        }
-        w.endObject()
+        Snapshot.encodePositions(positions, &w)
         w.endObject()
         w.bytes.append(0x0A)
         return w.bytes
@@ -79,13 +69,11 @@ extension LedgerStats {
         processing = Timing(count: json["processing_ms"]?["files"]?.int ?? 0,
                             totalMilliseconds: json["processing_ms"]?["total"]?.int ?? 0,
                             maxMilliseconds: json["processing_ms"]?["max"]?.int ?? 0)
-        func mark(_ name: String) -> State.Positions.Mark? {
-            guard let seq = json["positions"]?[name]?["seq"]?.int, let bytes = json["positions"]?[name]?["bytes"]?.int else { return nil }
-            return State.Positions.Mark(seq: seq, bytes: bytes)
+        // Every ledger's mark, or none: counts without their positions could be counted twice.
+        for (name, _) in positions.named {
+            guard let mark = json["positions"]?[name], let seq = mark["seq"]?.int, let bytes = mark["bytes"]?.int else { return nil }
+            positions[name] = State.Positions.Mark(seq: seq, bytes: bytes)
         }
-        guard let events = mark("events"), let points = mark("points"), let unmatched = mark("unmatched"),
-              let rejected = mark("rejected"), let audit = mark("audit") else { return nil }
-        positions = State.Positions(events: events, points: points, unmatched: unmatched, rejected: rejected, audit: audit)
     }
 
     /// Reads `stats.json`; nil when it is missing, damaged or of another format.
@@ -130,10 +118,7 @@ extension LedgerStats {
         family("tally_students", "gauge", "Students on the board.")
         out += "tally_students \(students)\n"
         family("tally_ledger_lines", "gauge", "Lines in each ledger.")
-        for (name, mark) in [("events", positions.events), ("points", positions.points), ("unmatched", positions.unmatched),
-                             ("rejected", positions.rejected), ("audit", positions.audit)] {
-            out += "tally_ledger_lines{ledger=\"\(name)\"} \(mark.seq)\n"
-        }
+        for (name, mark) in positions.named { out += "tally_ledger_lines{ledger=\"\(name)\"} \(mark.seq)\n" }
         family("tally_last_batch_timestamp_seconds", "gauge", "When the last batch was committed (Unix time).")
         out += "tally_last_batch_timestamp_seconds \(Self.decimal(Double(at.milliseconds) / 1000))\n"
         return Array(out.utf8)

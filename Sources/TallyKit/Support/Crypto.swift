@@ -133,21 +133,13 @@ public enum Crypto {
         out.reserveCapacity(utf8.count / 2)
         var index = 0
         while index < utf8.count {
-            guard let hi = nibble(utf8[index]), let lo = nibble(utf8[index + 1]) else { return nil }
+            guard let hi = hexValue(utf8[index]), let lo = hexValue(utf8[index + 1]) else { return nil }
             out.append(hi << 4 | lo)
             index += 2
         }
         return out
     }
 
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }
 
 /// A SHA-256 digest by value: 32 bytes on the stack, no array.
@@ -160,4 +152,14 @@ public struct SHA256Digest: Equatable, Sendable {
     public var hex: String { withUnsafeBytes(of: words) { Crypto.hex($0) } }
     /// The first 16 bytes as two big-endian words: an `EventKey` digest.
     var prefix128: (UInt64, UInt64) { (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1)) }
+}
+
+/// The value of one hexadecimal digit (either case); nil for any other byte.
+func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+    default: return nil
+    }
 }

@@ -98,6 +98,19 @@ public enum FileSystem {
         guard fsync(fd) == 0 else { throw SystemError("fsync", path: directory) }
     }
 
+    /// The process that is writing `name`, when it is the temporary file of an atomic write
+    /// (`.NAME.tmp-PID`, as `writeAtomically` names them); nil for any other name.
+    public static func temporaryWriter(of name: String) -> Int32? {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards),
+              let pid = Int32(name[marker.upperBound...]), pid > 0
+        else { return nil }
+        return pid
+    }
+
+    /// True when no process `pid` exists (`kill(pid, 0)` fails with `ESRCH`): its temporary
+    /// files were left by a crash and were never renamed into place.
+    public static func isGone(_ pid: Int32) -> Bool { kill(pid, 0) != 0 && errno == ESRCH }
+
     /// Creates `path` and its parents if they are missing (`mkdir -p`). A folder it creates
     /// is made durable (its parent fsynced), so a file renamed into it after a crash-free
     /// return — a delivery the front door has acknowledged — cannot vanish with its folder.
