@@ -64,4 +64,59 @@ struct GamificationEndToEndTests {
         #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
         #expect(try w.tally("verify").status == 0)
     }
+
+    @Test("caps per rolling window cut awards in points.jsonl; the this-month board ranks this month's points")
+    func capsAndThisMonth() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", """
+            [[caps]]
+            activity = "LEARN"
+            max = 40
+            days = 7
+            """)
+        // This month and the one before, in UTC, as the board counts them.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let now = calendar.dateComponents([.year, .month], from: Date())
+        let (year, month) = (now.year!, now.month!)
+        let (lastYear, lastMonth) = month == 1 ? (year - 1, 12) : (year, month - 1)
+        func day(_ y: Int, _ m: Int, _ d: Int, _ time: String) -> String { String(format: "%04d-%02d-%02dT", y, m, d) + time + "Z" }
+        try w.write("inbox/completions.csv", """
+            Email,Name,Course,Completed at
+            ada@example.org,Ada Lovelace,A,\(day(lastYear, lastMonth, 1, "10:00:00"))
+            ada@example.org,Ada Lovelace,B,\(day(lastYear, lastMonth, 2, "10:00:00"))
+            ada@example.org,Ada Lovelace,C,\(day(lastYear, lastMonth, 3, "10:00:00"))
+            ada@example.org,Ada Lovelace,D,\(day(year, month, 1, "00:00:00"))
+            ada@example.org,Ada Lovelace,E,\(day(year, month, 1, "00:00:01"))
+            ada@example.org,Ada Lovelace,F,\(day(year, month, 1, "00:00:02"))
+            bob@example.org,Bob Babbage,A,\(day(year, month, 1, "00:00:00"))
+            cy@example.org,Cy Young,A,\(day(lastYear, lastMonth, 1, "10:00:00"))
+            """)
+        let run = try w.tally("sync")
+        #expect(run.status == 0, "\(run.stderr)")
+        let points = try w.ledger("points").map { "\($0["student"] as? String ?? "") \($0["points"] as? Int ?? -1) \($0["reason"] as? String ?? "")" }
+        #expect(points == [
+            "ada@example.org 20 completed A", "ada@example.org 20 completed B",
+            "ada@example.org 0 completed C (capped: LEARN at most 40 in 7 days)",
+            "ada@example.org 20 completed D", "ada@example.org 20 completed E",
+            "ada@example.org 0 completed F (capped: LEARN at most 40 in 7 days)",
+            "bob@example.org 20 completed A", "cy@example.org 20 completed A",
+        ])
+        let this = String(format: "%04d-%02d", year, month), last = String(format: "%04d-%02d", lastYear, lastMonth)
+        let ada = try #require(try w.student("ada@example.org"))
+        #expect(ada["xp"] as? Int == 80 && ada["courses"] as? [String] == ["A", "B", "C", "D", "E", "F"])
+        #expect(ada["months"] as? [String: Int] == [last: 40, this: 40])
+        #expect(try w.student("cy@example.org")?["months"] as? [String: Int] == [last: 20])
+
+        let board = try #require(try JSONSerialization.jsonObject(with: Data(w.read("site/leaderboard.json").utf8)) as? [String: Any])
+        let thisMonth = try #require(board["month"] as? [String: Any])
+        #expect(thisMonth["month"] as? String == this)
+        let rows = (thisMonth["students"] as? [[String: Any]] ?? []).map { "\($0["rank"] as? Int ?? 0) \($0["name"] as? String ?? "") \($0["xp"] as? Int ?? 0)" }
+        #expect(rows == ["1 Ada L. 40", "2 Bob B. 20"])
+        let page = try w.read("site/month.html")
+        #expect(page.contains("Ada L.") && page.contains("Bob B.") && !page.contains("Cy Y."))
+        #expect(try w.read("site/index.html").contains("href=\"month.html\""))
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
+        #expect(try w.tally("verify").status == 0)
+    }
 }

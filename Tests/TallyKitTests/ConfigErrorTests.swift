@@ -8,7 +8,7 @@ struct ConfigErrorTests {
         ("pionts = 1", #"unknown key "pionts" in tally.toml, line 1; did you mean "points"?"#),
         ("[sites]\ntop = 5", #"unknown key "sites" in tally.toml, line 1; did you mean "site"?"#),
         ("colour = \"red\"", #"unknown key "colour" in tally.toml, line 1; expected one of: paths, roster, "#
-            + "points, levels, badges, unlocks, kajabi, email, receive, sources, site, limits"),
+            + "points, levels, badges, unlocks, caps, kajabi, email, receive, sources, site, limits"),
         // nested
         ("[points]\ncourse_completed = 20\ncorse_completed = 30",
          #"unknown key "points.corse_completed" in tally.toml, line 3; did you mean "points.course_completed"?"#),
@@ -65,6 +65,14 @@ struct ConfigErrorTests {
         ("[[badges]]\nid = \"b\"\ncompletions = 1\n[[badges]]\nid = \"b\"\ncompletions = 2",
          #"badges[2].id is "b", already the id of badges[1] (tally.toml, line 5)"#),
         ("[[unlocks]]\nquiz = \"Q\"", "unlocks[1].step is required (tally.toml, line 1)"),
+        ("[[caps]]\nactivity = \"learn\"\nmax = 40",
+         #"caps[1].activity is "learn"; a cap names one of "LEARN", "QUIZ", "PURCHASE", "MANUAL" (tally.toml, line 2)"#),
+        ("[[caps]]\nactivity = \"LEARN\"", "caps[1].max is required (tally.toml, line 1)"),
+        ("[[caps]]\nmax = 40", "caps[1].activity is required (tally.toml, line 1)"),
+        ("[[caps]]\nactivity = \"LEARN\"\nmax = -1", "caps[1].max must be 0 or more, not -1 (tally.toml, line 3)"),
+        ("[[caps]]\nactivity = \"LEARN\"\nmax = 40\ndays = 0", "caps[1].days must be 1 or more, not 0 (tally.toml, line 4)"),
+        ("[[caps]]\nactivity = \"LEARN\"\nmax = 40\nweeks = 1",
+         #"unknown key "caps[1].weeks" in tally.toml, line 4; expected one of: activity, max, days"#),
         ("[kajabi]\nrequire_signature = \"yes\"",
          #"kajabi.require_signature must be true or false, not "yes" (tally.toml, line 2)"#),
         ("[kajabi.sites]\nsite_1 = \"\"", "kajabi.sites.site_1 must not be empty (tally.toml, line 2)"),

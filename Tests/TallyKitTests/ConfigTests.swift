@@ -92,6 +92,13 @@ struct ConfigTests {
             course = "AI 1"
             courses = ["AI 2"]
             completions = 2
+            [[caps]]
+            activity = "LEARN"
+            max = 200
+            [[caps]]
+            activity = "LEARN"
+            max = 40
+            days = 7
             [kajabi]
             secret = "main-secret"
             require_signature = true
@@ -135,6 +142,8 @@ struct ConfigTests {
         #expect(config.points.forCourse("Anything else") == 25)
         #expect(config.levels == [.init(name: "Novice", xp: 0), .init(name: "Expert", xp: 500)])
         #expect(config.badges == [.init(id: "ai-track", name: "ai-track", completions: 2, courses: ["AI 1", "AI 2"])])
+        #expect(config.caps == [.init(activity: "LEARN", max: 200), .init(activity: "LEARN", max: 40, days: 7)])
+        #expect(EngineSettings(config: config).rules.caps == ["LEARN": config.caps])
         #expect(config.kajabi.requireSignature && config.kajabi.sites == ["site_123": "s3cret"])
         #expect(config.kajabi.secret == "main-secret")
         #expect(config.email.allowFrom == ["forms@school.example"])

@@ -28,13 +28,28 @@ private enum SimpleLeaderboard {
             }
         }
         let names = boards.keys.sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
+        // This month: the students with points in it, by those points, then in board order.
+        let month = Month(at)
+        let earners = ranked.filter { $0.state.points(in: month) > 0 }.enumerated().sorted { a, b in
+            let (pa, pb) = (a.element.state.points(in: month), b.element.state.points(in: month))
+            return pa != pb ? pa > pb : a.offset < b.offset
+        }.map(\.element)
+        var monthEntries: [Leaderboard.Entry] = []
+        for (index, student) in earners.prefix(limit).enumerated() {
+            let points = student.state.points(in: month)
+            let rank = index > 0 && earners[index - 1].state.points(in: month) == points ? monthEntries[index - 1].rank : index + 1
+            var shown = entry(rank, student.state)
+            shown.xp = points
+            monthEntries.append(shown)
+        }
         return Leaderboard(
             title: PublicText.scrubbed(settings.title), generatedAt: at.iso8601,
             students: ranked.prefix(limit).map { entry($0.rank, $0.state) },
             courses: zip(names, Slug.unique(for: names)).map { name, slug in
                 Leaderboard.CourseBoard(course: name, slug: slug,
                                         students: ranks(ofSorted: boards[name] ?? [], limit: limit).map { entry($0.rank, $0.state) })
-            })
+            },
+            month: Leaderboard.MonthBoard(month: month.description, name: month.name, students: monthEntries))
     }
 
     static func ranks(ofSorted students: [(id: String, state: StudentState)], limit: Int) -> [(rank: Int, id: String, state: StudentState)] {
@@ -59,7 +74,12 @@ struct LeaderboardFastPathTests {
             students["student\(index)@example.org"] = StudentState(
                 name: index % 9 == 0 ? nil : "Student \(index) Lastname", xp: Int.random(in: -1...6, using: &generator) * 10,
                 level: index % 5 == 0 ? "Level \(index % 3)" : nil, badges: index % 4 == 0 ? ["first-steps"] : [],
-                courses: taken, isPublic: index % 11 != 0, reachedAt: Int.random(in: 0...3, using: &generator))
+                courses: taken, isPublic: index % 11 != 0, reachedAt: Int.random(in: 0...3, using: &generator),
+                // The board's month (September 2024), the one before, or none; few values, many ties.
+                months: [Month(year: 2024, month: 8), Month(year: 2024, month: 9)].compactMap { month in
+                    let points = Int.random(in: -1...3, using: &generator) * 20
+                    return points == 0 ? nil : MonthPoints(month: month, points: points)
+                })
         }
         return students
     }

@@ -80,7 +80,7 @@ struct SiteRendererTests {
     func layout() throws {
         let (_, files) = try render(SampleSite.students, SampleSite.settings)
         let board = Leaderboard(students: SampleSite.students, settings: SampleSite.settings, generatedAt: noon)
-        let expected = ["index.html", "leaderboard.json", "style.css"] + board.courses.map { "courses/\($0.slug).html" }
+        let expected = ["index.html", "month.html", "leaderboard.json", "style.css"] + board.courses.map { "courses/\($0.slug).html" }
         #expect(Set(files.keys) == Set(expected))
         #expect(board.courses.count == 8)
         let index = try #require(files["index.html"])
@@ -91,6 +91,10 @@ struct SiteRendererTests {
         #expect(page.contains("href=\"../index.html\""))
         #expect(page.contains("href=\"../style.css\""))
         #expect(page.contains("Grace Hopper") && !page.contains("Ada Lovelace"))
+        #expect(index.contains("<a href=\"month.html\">This month: September 2024"))
+        let month = try #require(files["month.html"])
+        #expect(month.contains("<h1>September 2024</h1>") && month.contains("No points yet this month"))
+        #expect(month.contains("href=\"index.html\"") && !month.contains("<table"))
     }
 
     @Test("the sample site renders (into TALLY_SAMPLE_SITE when set, for the browser test)")
@@ -150,8 +154,11 @@ struct SiteRendererTests {
     func jsonContent() throws {
         let (_, files) = try render([
             "ada@example.com": StudentState(name: "Ada Lovelace", xp: 40, level: "Explorer", badges: ["first-course"],
-                                            courses: ["Intro", "Data & AI"], reachedAt: 3),
-            "bob@example.com": StudentState(name: "Bob Stone", xp: 20, courses: ["Intro"], reachedAt: 4),
+                                            courses: ["Intro", "Data & AI"], reachedAt: 3,
+                                            months: [.init(month: Month(year: 2024, month: 8), points: 30),
+                                                     .init(month: Month(year: 2024, month: 9), points: 10)]),
+            "bob@example.com": StudentState(name: "Bob Stone", xp: 20, courses: ["Intro"], reachedAt: 4,
+                                            months: [.init(month: Month(year: 2024, month: 9), points: 20)]),
         ], SiteSettings(title: "School"))
         let expected = """
         {
@@ -200,6 +207,32 @@ struct SiteRendererTests {
             }
           ],
           "generated_at" : "2024-09-02T10:30:00Z",
+          "month" : {
+            "month" : "2024-09",
+            "name" : "September 2024",
+            "students" : [
+              {
+                "badges" : [
+
+                ],
+                "courses" : 1,
+                "level" : null,
+                "name" : "Bob S.",
+                "rank" : 1,
+                "xp" : 20
+              },
+              {
+                "badges" : [
+                  "first-course"
+                ],
+                "courses" : 2,
+                "level" : "Explorer",
+                "name" : "Ada L.",
+                "rank" : 2,
+                "xp" : 10
+              }
+            ]
+          },
           "students" : [
             {
               "badges" : [
@@ -271,7 +304,7 @@ struct SiteRendererTests {
         try FileSystem.writeAtomically(Array("crash".utf8), to: site + "/.index.html.tmp-999999999")
         let inode = try FileManager.default.attributesOfItem(atPath: site + "/index.html")[.systemFileNumber] as? Int
         let (_, files) = try render(["a": StudentState(name: "Ada L", xp: 30, courses: ["New Course"])], into: site)
-        #expect(Set(files.keys) == ["index.html", "leaderboard.json", "style.css", "courses/new-course.html"])
+        #expect(Set(files.keys) == ["index.html", "month.html", "leaderboard.json", "style.css", "courses/new-course.html"])
         #expect(files.keys.allSatisfy { !$0.split(separator: "/").contains { $0.hasPrefix(".") } })
         #expect(files["index.html"]?.contains(">30<") == true)
         let replaced = try FileManager.default.attributesOfItem(atPath: site + "/index.html")[.systemFileNumber] as? Int

@@ -3,7 +3,7 @@
 
 Usage: python3 Tests/browser/test_site.py SITE_DIR [--screenshots DIR]
 
-Opens index.html and every courses/*.html through file:// at a 390 px phone width and a
+Opens index.html, month.html and every courses/*.html through file:// at a 390 px phone width and a
 1280 px laptop width, and checks against SITE_DIR/leaderboard.json that:
   - the page is laid out at the device width (the viewport meta works) and nothing
     overflows sideways, long unbroken names included;
@@ -116,7 +116,8 @@ def check_page(driver, site, relative, expected, label, width, shots):
     rows = driver.execute_script(ROWS_JS)
     if not expected:
         body = collapse(driver.find_element("tag name", "body").text)
-        report(not rows and "No completions yet" in body, where, "empty board says 'No completions yet'")
+        empty = "No points yet this month" if relative == "month.html" else "No completions yet"
+        report(not rows and empty in body, where, f"empty board says '{empty}'")
     else:
         report(len(rows) == len(expected) and all(row["visible"] for row in rows), where,
                "every leaderboard row is visible", f"{sum(r['visible'] for r in rows)} of {len(expected)} rows")
@@ -184,7 +185,7 @@ def main(argv):
         return 1
     report(True, site, "leaderboard.json can be read", f"{len(board.get('students', []))} students")
 
-    pages = [("index.html", board.get("students", []))]
+    pages = [("index.html", board.get("students", [])), ("month.html", board.get("month", {}).get("students", []))]
     by_slug = {course["slug"]: course["students"] for course in board.get("courses", [])}
     course_dir = os.path.join(site, "courses")
     on_disk = sorted(name[:-5] for name in os.listdir(course_dir) if name.endswith(".html")) if os.path.isdir(course_dir) else []

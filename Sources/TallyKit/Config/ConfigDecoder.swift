@@ -10,7 +10,7 @@ struct ConfigDecoder {
     let text: String
 
     static let sections = [
-        "paths", "roster", "points", "levels", "badges", "unlocks", "kajabi", "email", "receive",
+        "paths", "roster", "points", "levels", "badges", "unlocks", "caps", "kajabi", "email", "receive",
         "sources", "site", "limits",
     ]
 
@@ -35,6 +35,9 @@ struct ConfigDecoder {
         if let tables = try file.tables("badges") { config.badges = try ConfigDecoder.badges(tables) }
         if let tables = try file.tables("unlocks") {
             config.unlocks = try tables.map { (table) throws(ConfigError) in try TallyConfig.Unlock(table) }
+        }
+        if let tables = try file.tables("caps") {
+            config.caps = try tables.map { (table) throws(ConfigError) in try TallyConfig.Cap(table) }
         }
         if let table = try file.table("kajabi") { config.kajabi = try .init(table) }
         if let table = try file.table("email") { config.email = try .init(table) }
@@ -126,6 +129,21 @@ extension TallyConfig.Badge {
             throw table.invalid("must say how it is earned: completions, course or courses")
         }
         self.init(id: id, name: try table.nonEmptyString("name") ?? id, completions: completions, courses: courses)
+    }
+}
+
+extension TallyConfig.Cap {
+    init(_ table: ConfigTable) throws(ConfigError) {
+        try table.allowOnly(["activity", "max", "days"])
+        guard let activity = try table.nonEmptyString("activity") else { throw table.missing("activity") }
+        guard TallyConfig.Cap.activities.contains(activity) else {
+            throw table.badValue("activity", "is \(ConfigTable.quote(activity)); a cap names one of "
+                + TallyConfig.Cap.activities.map(ConfigTable.quote).joined(separator: ", "))
+        }
+        guard let max = try table.int("max", atLeast: 0) else { throw table.missing("max") }
+        let days = try table.int("days", atLeast: 1)
+        if let days, days > 36_500 { throw table.badValue("days", "is \(days); a window is at most 36500 days (use no days for a cap on every award ever)") }
+        self.init(activity: activity, max: max, days: days)
     }
 }
 

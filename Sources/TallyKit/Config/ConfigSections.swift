@@ -64,6 +64,24 @@ extension TallyConfig {
         }
     }
 
+    /// One `[[caps]]` entry: a student earns at most `max` points of `activity` (a name of
+    /// `points.jsonl`, such as `LEARN`) — ever, or with `days`, within any `days` days of
+    /// event time (a rolling window). An award over a cap is cut to what is left, down to 0.
+    public struct Cap: Sendable, Equatable {
+        /// The activities a cap can name: those whose awards carry points.
+        public static let activities = ["LEARN", "QUIZ", "PURCHASE", "MANUAL"]
+
+        public var activity: String
+        public var max: Int
+        /// The length of the rolling window; nil: the cap counts every award ever made.
+        public var days: Int?
+        public init(activity: String, max: Int, days: Int? = nil) {
+            self.activity = activity
+            self.max = max
+            self.days = days
+        }
+    }
+
     /// One `[[unlocks]]` entry: passing `quiz` unlocks `step`.
     public struct Unlock: Sendable, Equatable {
         public var quiz: String

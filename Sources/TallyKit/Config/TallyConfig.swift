@@ -22,6 +22,8 @@ public struct TallyConfig: Sendable, Equatable {
     public var levels: [Level] = []
     public var badges: [Badge] = []
     public var unlocks: [Unlock] = []
+    /// In file order; several may name one activity (e.g. 40 a week and 200 ever).
+    public var caps: [Cap] = []
     public var kajabi = Kajabi()
     public var email = Mail()
     public var receive = Receive()

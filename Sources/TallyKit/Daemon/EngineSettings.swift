@@ -48,6 +48,7 @@ public struct EngineSettings: Sendable {
         rules.levels = config.levels.sorted { $0.xp < $1.xp }
         rules.badges = config.badges
         for unlock in config.unlocks { rules.unlocks[unlock.quiz, default: []].append(unlock.step) }
+        for cap in config.caps { rules.caps[cap.activity, default: []].append(cap) }
         rules.rosterRequired = config.roster.required
         self.rules = rules
         self.site = SiteSettings(title: config.site.title, names: config.site.names,

@@ -5,6 +5,8 @@ public struct Rules: Equatable, Sendable {
     /// A badge earned by a number of completions, by completing every listed course, or
     /// both (`[[badges]]`).
     public typealias Badge = TallyConfig.Badge
+    /// A limit on the points of one activity, ever or per rolling window (`[[caps]]`).
+    public typealias Cap = TallyConfig.Cap
 
     public var courseCompleted: Int = 20
     public var quizPassed: Int = 0
@@ -16,6 +18,8 @@ public struct Rules: Equatable, Sendable {
     public var badges: [Badge] = []
     /// Quiz name → the steps passing it unlocks.
     public var unlocks: [String: [String]] = [:]
+    /// Activity → its caps, in file order.
+    public var caps: [String: [Cap]] = [:]
     /// With a roster required, nobody is a student before the roster lists them.
     public var rosterRequired = false
 

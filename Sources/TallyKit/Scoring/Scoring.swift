@@ -128,8 +128,9 @@ public enum Scoring {
                 return record(event, student, .duplicate, &state, &outcome)
             }
             record(event, student, .applied, &state, &outcome)
-            emit(PointsRecord(at: event.at, student: student, points: rules.points(forCourse: course),
-                              activity: Activity.learn, event: event.id, reason: "completed \(course)", course: course),
+            let award = capped(rules.points(forCourse: course), Activity.learn, for: student, at: event.at, &state, rules)
+            emit(PointsRecord(at: event.at, student: student, points: award.points,
+                              activity: Activity.learn, event: event.id, reason: "completed \(course)" + award.note, course: course),
                  of: event.key, &state, &outcome)
             awardBadges(to: student, for: event, &state, rules, &outcome)
         case .quizPassed:
@@ -137,21 +138,25 @@ public enum Scoring {
                 return record(event, student, .duplicate, &state, &outcome)
             }
             record(event, student, .applied, &state, &outcome)
-            emit(PointsRecord(at: event.at, student: student, points: rules.quizPassed, activity: Activity.quiz,
-                              event: event.id, reason: "passed \(quiz)"), of: event.key, &state, &outcome)
+            let award = capped(rules.quizPassed, Activity.quiz, for: student, at: event.at, &state, rules)
+            emit(PointsRecord(at: event.at, student: student, points: award.points, activity: Activity.quiz,
+                              event: event.id, reason: "passed \(quiz)" + award.note), of: event.key, &state, &outcome)
             for step in rules.unlocks[quiz] ?? [] where !(state.student(student)?.unlocks.contains(step) ?? false) {
                 emit(PointsRecord(at: event.at, student: student, points: 0, activity: Activity.unlock, event: event.id,
                                   reason: "unlocked by \(quiz)", unlock: step), of: event.key, &state, &outcome)
             }
         case .manualAward:
             record(event, student, .applied, &state, &outcome)
-            emit(PointsRecord(at: event.at, student: student, points: event.points ?? 0, activity: Activity.manual,
-                              event: event.id, reason: event.reason ?? "manual award"), of: event.key, &state, &outcome)
+            let award = capped(event.points ?? 0, Activity.manual, for: student, at: event.at, &state, rules)
+            emit(PointsRecord(at: event.at, student: student, points: award.points, activity: Activity.manual,
+                              event: event.id, reason: (event.reason ?? "manual award") + award.note), of: event.key, &state, &outcome)
         case .purchaseCreated:
             record(event, student, .applied, &state, &outcome)
             if rules.purchaseCreated != 0 {
-                emit(PointsRecord(at: event.at, student: student, points: rules.purchaseCreated, activity: Activity.purchase,
-                                  event: event.id, reason: "purchased \(event.offer ?? "an offer")"), of: event.key, &state, &outcome)
+                let award = capped(rules.purchaseCreated, Activity.purchase, for: student, at: event.at, &state, rules)
+                emit(PointsRecord(at: event.at, student: student, points: award.points, activity: Activity.purchase,
+                                  event: event.id, reason: "purchased \(event.offer ?? "an offer")" + award.note),
+                     of: event.key, &state, &outcome)
             }
         case .purchaseRefunded:
             record(event, student, .applied, &state, &outcome)
@@ -185,6 +190,28 @@ public enum Scoring {
                               event: target.id, reason: "refunded \(refund.offer ?? "a purchase")", change: .revoke,
                               course: grant.course), of: target.key, &state, &outcome)
         }
+    }
+
+    /// `points` of `activity` for `student` at `time`, cut to what the activity's caps still
+    /// allow (never below 0; a negative award is not capped), with the reason's note when a
+    /// cap cut it: " (capped: LEARN at most 40 in 7 days)". The line keeps its course,
+    /// badge checks and unlocks whatever its points: a cap limits points, nothing else.
+    static func capped(_ points: Int, _ activity: String, for student: String, at time: Timestamp,
+                       _ state: inout State, _ rules: Rules) -> (points: Int, note: String) {
+        guard points > 0, let caps = rules.caps[activity] else { return (points, "") }
+        var allowed = points
+        var binding: Rules.Cap?
+        let capped = Set(rules.caps.keys)
+        for cap in caps {
+            let left = max(0, cap.max - state.capUsed(by: student, activity: activity, at: time, days: cap.days, capped: capped))
+            if left < allowed {
+                allowed = left
+                binding = cap
+            }
+        }
+        guard let binding else { return (points, "") }
+        let window = binding.days.map { $0 == 1 ? " in 1 day" : " in \($0) days" } ?? ""
+        return (allowed, " (capped: \(activity) at most \(binding.max)\(window))")
     }
 
     /// Badges are sticky: checked after every award, never taken back.

@@ -93,6 +93,7 @@ enum BuiltInTemplates {
   <header class="masthead">
     <h1>{{title}}</h1>
     <p class="updated">Last updated <time datetime="{{generatedAt}}">{{updated}}</time></p>
+    <p class="month-link"><a href="{{root}}month.html">This month: {{monthName}} <span aria-hidden="true">→</span></a></p>
   </header>
   <main>
     {{> board}}
@@ -106,6 +107,38 @@ enum BuiltInTemplates {
       </ul>
     </section>
     {{/hasCourses}}
+  </main>
+  {{> foot}}
+</div>
+</body>
+</html>
+
+"""###,
+        "month.mustache": ###"""
+{{! The "this month" board: points earned this calendar month (UTC). Context: see SiteRenderer. Partials: head, board, foot. }}
+<!doctype html>
+<html lang="en">
+<head>
+{{> head}}
+</head>
+<body>
+<div class="page">
+  <nav class="back"><a href="{{root}}index.html"><span aria-hidden="true">←</span> {{title}}</a></nav>
+  <header class="masthead">
+    <p class="eyebrow">This month</p>
+    <h1>{{monthName}}</h1>
+    <p class="updated">XP earned since the 1st (UTC). Last updated <time datetime="{{generatedAt}}">{{updated}}</time></p>
+  </header>
+  <main>
+    {{#hasRows}}
+    {{> board}}
+    {{/hasRows}}
+    {{^hasRows}}
+    <div class="board empty">
+      <p class="empty-title">No points yet this month</p>
+      <p class="empty-note">Finish a course this month and your name will appear here.</p>
+    </div>
+    {{/hasRows}}
   </main>
   {{> foot}}
 </div>
@@ -258,6 +291,9 @@ a { color: var(--accent); }
   overflow-wrap: anywhere;
 }
 .updated { margin: 0; color: var(--muted); font-size: 0.9rem; }
+.month-link { margin: 0.5rem 0 0; font-size: 0.95rem; overflow-wrap: anywhere; }
+.month-link a { font-weight: 600; text-decoration: none; }
+.month-link a:hover, .month-link a:focus-visible { text-decoration: underline; }
 
 /* The board */
 

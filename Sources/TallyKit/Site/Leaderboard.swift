@@ -77,24 +77,43 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
         }
     }
 
+    /// The board of one calendar month (UTC): the students who earned points in it, ranked
+    /// by those points (`xp` of each entry is the month's net points, not the overall XP).
+    public struct MonthBoard: Sendable, Equatable, Encodable {
+        /// "2026-11".
+        public var month: String
+        /// "November 2026".
+        public var name: String
+        public var students: [Entry]
+
+        public init(month: String, name: String, students: [Entry]) {
+            self.month = month
+            self.name = name
+            self.students = students
+        }
+    }
+
     public var title: String
     /// When the board was made, ISO 8601 UTC.
     public var generatedAt: String
     public var students: [Entry]
     /// One per course completed by a listed student, in order of course name.
     public var courses: [CourseBoard]
+    /// The "this month" board: the month `generatedAt` falls in.
+    public var month: MonthBoard
 
     enum CodingKeys: String, CodingKey {
         case title
         case generatedAt = "generated_at"
-        case students, courses
+        case students, courses, month
     }
 
-    public init(title: String, generatedAt: String, students: [Entry], courses: [CourseBoard]) {
+    public init(title: String, generatedAt: String, students: [Entry], courses: [CourseBoard], month: MonthBoard) {
         self.title = title
         self.generatedAt = generatedAt
         self.students = students
         self.courses = courses
+        self.month = month
     }
 
     /// Ranks `students` (keyed by student id) and applies the naming policy.
@@ -185,6 +204,22 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
             let ranked = Self.competitionRanks(members[board], limit: limit, xp: xp)
             return CourseBoard(course: names[board], slug: slug, students: ranked.map { entry($0.rank, at: $0.position) })
         }
+
+        // This month: who earned points in it, by those points, ties in overall board order.
+        let month = Month(generatedAt)
+        var earned: [(position: Int, points: Int)] = []
+        for position in order.indices {
+            let points = states[order[position]].points(in: month)
+            if points > 0 { earned.append((position, points)) }
+        }
+        earned.sort { $0.points != $1.points ? $0.points > $1.points : $0.position < $1.position }
+        let monthPoints = earned.map(\.points)
+        let monthRanks = Self.competitionRanks(Array(earned.indices), limit: limit, xp: { monthPoints[$0] })
+        self.month = MonthBoard(month: month.description, name: month.name, students: monthRanks.map { ranked in
+            var shown = entry(ranked.rank, at: earned[ranked.position].position)
+            shown.xp = earned[ranked.position].points
+            return shown
+        })
     }
 
     /// The indices of `states` in board order — XP descending, then the earlier to reach it

@@ -71,6 +71,7 @@ public struct SiteRenderer: Sendable {
         if let stats {
             try write(try templates.render("stats", Self.statsPage(stats, of: board)), to: siteDirectory + "/stats.html")
         }
+        try write(try templates.render("month", Self.monthPage(board, withStats: withStats)), to: siteDirectory + "/month.html")
         try write(try Self.json(board), to: siteDirectory + "/leaderboard.json")
         try write(try templates.render("index", Self.indexPage(board, withStats: withStats)), to: siteDirectory + "/index.html")
 
@@ -111,6 +112,15 @@ public struct SiteRenderer: Sendable {
         return page
     }
 
+    /// `month.html`: the "this month" board.
+    static func monthPage(_ board: Leaderboard, withStats: Bool = false) -> [String: Any] {
+        var page = common(board, root: "", withStats: withStats)
+        page["pageTitle"] = "This month · " + board.title
+        page["rows"] = board.month.students.map(row)
+        page["hasRows"] = !board.month.students.isEmpty
+        return page
+    }
+
     /// `stats.html`: counts only; see `SiteStats`.
     static func statsPage(_ stats: SiteStats, of board: Leaderboard) -> [String: Any] {
         var page = common(board, root: "", withStats: true)
@@ -147,6 +157,8 @@ public struct SiteRenderer: Sendable {
                 ["course": course.course, "slug": course.slug, "href": root + "courses/" + course.slug + ".html"]
             },
             "hasCourses": !board.courses.isEmpty,
+            "month": board.month.month,
+            "monthName": board.month.name,
         ]
     }
 

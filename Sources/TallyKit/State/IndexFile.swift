@@ -99,6 +99,11 @@ extension Snapshot {
             courses(figures.courses)
             w.bool(figures.isPublic)
             w.signed(figures.reachedAt)
+            w.unsigned(figures.months.count)
+            for month in figures.months {
+                w.signed(Int(month.month.number))
+                w.signed(month.points)
+            }
             w.unsigned(account.completed.count)
             for (name, key) in account.completed { course(name); w.key(key) }
             w.unsigned(account.passed.count)
@@ -208,6 +213,13 @@ extension Snapshot {
                 for _ in 0..<courses { account.state.courses.append(try r.course(in: table)) }
                 account.state.isPublic = try r.bool()
                 account.state.reachedAt = try r.signed()
+                let months = try r.count()
+                account.state.months.reserveCapacity(months)
+                for _ in 0..<months {
+                    let number = try r.signed()
+                    guard let month = Int32(exactly: number) else { throw RecordError("index.bin has a month out of range") }
+                    account.state.months.append(MonthPoints(month: Month(number: month), points: try r.signed()))
+                }
                 let completed = try r.count()
                 account.completed.reserveCapacity(completed)
                 for _ in 0..<completed {

@@ -94,6 +94,10 @@ public enum Snapshot {
         w.endArray()
         w.member("public", student.isPublic)
         w.member("reached_at", student.reachedAt)
+        w.key(literal: "months")
+        w.beginObject()
+        for month in student.months { w.field(month.month.description, month.points) }
+        w.endObject()
         w.endObject()
     }
 
@@ -156,7 +160,11 @@ public enum Snapshot {
                      badges: (json["badges"]?.array ?? []).compactMap(\.string),
                      unlocks: (json["unlocks"]?.array ?? []).compactMap(\.string),
                      courses: (json["courses"]?.array ?? []).compactMap(\.string),
-                     isPublic: json["public"]?.bool ?? true, reachedAt: json["reached_at"]?.int ?? 0)
+                     isPublic: json["public"]?.bool ?? true, reachedAt: json["reached_at"]?.int ?? 0,
+                     months: (json["months"]?.object ?? JSONObject([])).compactMap { name, value in
+                         guard let month = Month(name), let points = value.int else { return nil }
+                         return MonthPoints(month: month, points: points)
+                     }.sorted { $0.month < $1.month })
     }
 }
 

@@ -9,7 +9,7 @@ public struct State: Equatable, Sendable {
     /// The format of `state.json`.
     public static let format = 1
     /// The format of `index.bin`.
-    public static let indexFormat = 5
+    public static let indexFormat = 6
 
     /// What an award line granted that a move of its event takes back: points, or a course.
     /// (Badges and unlocks are sticky: a move never takes them back, so they are not kept.)
@@ -43,12 +43,16 @@ public struct State: Equatable, Sendable {
             if grant == nil { grant = new } else { moreGrants.append(new) }
         }
 
-        mutating func take(_ matching: (Grant) -> Bool) {
+        /// Removes the first grant that `matching` accepts, and returns it.
+        @discardableResult
+        mutating func take(_ matching: (Grant) -> Bool) -> Grant? {
             if let first = grant, matching(first) {
                 grant = moreGrants.isEmpty ? nil : moreGrants.removeFirst()
+                return first
             } else if let index = moreGrants.firstIndex(where: matching) {
-                moreGrants.remove(at: index)
+                return moreGrants.remove(at: index)
             }
+            return nil
         }
     }
 
@@ -88,6 +92,8 @@ public struct State: Equatable, Sendable {
     /// so a rebuild finds it again.
     public internal(set) var contacts: [String: Email] = [:]
     public internal(set) var positions = Positions()
+    /// The awards the caps count, built when a cap is first checked (see `CapLedger`).
+    private var capLedger: CapLedger?
     /// Course names, kept once: every student's list and every grant shares these strings.
     var names: Set<String> = []
     private var recentName: String?
@@ -186,6 +192,16 @@ public struct State: Equatable, Sendable {
     }
 
     func student(_ id: String) -> StudentState? { accounts[id]?.state }
+
+    /// The points of `activity` that `student` already has in force and that a cap of `days`
+    /// days (nil: ever) counts against an award at `time` (see `CapLedger.used`). `capped` is
+    /// every activity the rules cap: the ledger is built for them on the first call.
+    mutating func capUsed(by student: String, activity: String, at time: Timestamp, days: Int?,
+                          capped: Set<String>) -> Int {
+        if capLedger?.activities != capped { capLedger = CapLedger(activities: capped, tracked: tracked) }
+        guard let index = accounts.index(of: student), let ledger = capLedger else { return 0 }
+        return CapLedger.used(ledger.awards(of: Int32(index), activity: activity), at: time.milliseconds, days: days)
+    }
     public func eventKeys(of email: Email) -> [EventKey] { byEmail[email] ?? [] }
 
     /// The one stored copy of a course name. (An event's line and its award name the same
@@ -301,6 +317,7 @@ public struct State: Equatable, Sendable {
         positions.points.seq = max(positions.points.seq, record.seq)
         let index = accountIndex(record.student)
         accounts.list[index].state.xp += record.points
+        accounts.list[index].state.add(record.points, at: record.at)
         if record.points != 0 { accounts.list[index].state.reachedAt = record.seq }
         let course = record.course.map { intern($0) }
         switch record.change {
@@ -310,12 +327,15 @@ public struct State: Equatable, Sendable {
             if let unlock = record.unlock, !accounts.list[index].state.unlocks.contains(unlock) { accounts.list[index].state.unlocks.append(unlock) }
             // Kept for a move to take back: what is not sticky.
             if record.points != 0 || course != nil, let entry = tracked.index(forKey: eventKey) {
-                tracked[at: entry].add(Grant(at: record.at, points: record.points, activity: record.activity, course: course))
+                let grant = Grant(at: record.at, points: record.points, activity: record.activity, course: course)
+                tracked[at: entry].add(grant)
+                capLedger?.add(grant, account: Int32(index))
             }
         case .revoke:
             if let course { accounts.list[index].state.courses.removeAll { $0 == course } }
-            if let entry = tracked.index(forKey: eventKey) {
-                tracked[at: entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
+            if let entry = tracked.index(forKey: eventKey),
+               let taken = tracked[at: entry].take({ $0.activity == record.activity && $0.points == -record.points && $0.course == course }) {
+                capLedger?.remove(taken, account: Int32(index))
             }
         }
     }

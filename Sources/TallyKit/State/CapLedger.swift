@@ -1,0 +1,61 @@
+/// What the caps of `[[caps]]` count: per student, the awards in force of the capped
+/// activities, with their event time.
+///
+/// It is derived, never stored: the awards in force are the grants the index keeps on the
+/// tracked events (a revoke takes its grant away), so the ledger is built from them the first
+/// time a cap is checked — after a start from `index.bin` as after a rebuild — and then kept
+/// in step by the fold. Without caps configured it is never built and costs nothing.
+struct CapLedger: Sendable {
+    struct Award: Equatable, Sendable {
+        var at: Int64
+        var points: Int
+    }
+
+    /// The capped activities it was built for.
+    let activities: Set<String>
+    /// Account number → activity → its awards in force, in the order they were granted.
+    private var awards: [Int32: [String: [Award]]] = [:]
+
+    /// The ledger of `tracked`'s grants of `activities`.
+    init(activities: Set<String>, tracked: TrackedTable) {
+        self.activities = activities
+        for (_, entry) in tracked where entry.account >= 0 {
+            for grant in entry.grants { add(grant, account: entry.account) }
+        }
+    }
+
+    mutating func add(_ grant: State.Grant, account: Int32) {
+        guard grant.points != 0, activities.contains(grant.activity) else { return }
+        awards[account, default: [:]][grant.activity, default: []].append(Award(at: grant.at.milliseconds, points: grant.points))
+    }
+
+    mutating func remove(_ grant: State.Grant, account: Int32) {
+        guard grant.points != 0, activities.contains(grant.activity),
+              let index = awards[account]?[grant.activity]?.lastIndex(of: Award(at: grant.at.milliseconds, points: grant.points))
+        else { return }
+        awards[account]?[grant.activity]?.remove(at: index)
+    }
+
+    func awards(of account: Int32, activity: String) -> [Award] { awards[account]?[activity] ?? [] }
+
+    /// The points of `awards` that a cap of `days` days counts against an award at `time`:
+    /// all of them without a window; with one, the most any window of `days` days that holds
+    /// `time` already has — so that, whatever order events arrive in, no window of that length
+    /// ever exceeds the cap.
+    static func used(_ awards: [Award], at time: Int64, days: Int?) -> Int {
+        guard let days else { return awards.reduce(0) { $0 + $1.points } }
+        let width = Int64(days) * 86_400_000
+        // A window is [start, start + width) with time - width < start <= time. Its sum only
+        // grows as its end passes an award, so the largest is at the first start, or where an
+        // award at or after `time` has just come in.
+        let near = awards.filter { $0.at > time - width && $0.at < time + width }
+        var starts = [time - width + 1]
+        for award in near where award.at >= time { starts.append(award.at - width + 1) }
+        var most = 0
+        for start in starts {
+            let sum = near.reduce(0) { $1.at >= start && $1.at < start + width ? $0 + $1.points : $0 }
+            most = max(most, sum)
+        }
+        return most
+    }
+}
