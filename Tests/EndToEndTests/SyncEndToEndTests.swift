@@ -193,6 +193,20 @@ struct SyncEndToEndTests {
         #expect(verify.status == 0, "\(verify.stderr)")
         #expect(verify.stdout.contains("state.json matches the ledgers"))
 
+        // A state.json as a Tally before months wrote it is older, not wrong; the next run rewrites it.
+        let withoutMonths = try NSRegularExpression(pattern: #","months":\{[^}]*\}"#)
+        try w.write("data/state.json", withoutMonths.stringByReplacingMatches(
+            in: snapshot, range: NSRange(snapshot.startIndex..., in: snapshot), withTemplate: ""))
+        let older = try w.tally("verify")
+        #expect(older.status == 0, "\(older.stderr)")
+        #expect(older.stdout.contains("state.json was written by an earlier Tally, without months"))
+        // A wrong figure names the field that differs.
+        try w.write("data/state.json", snapshot.replacingOccurrences(of: #""reached_at":"#, with: #""reached_at":9"#))
+        let wrong = try w.tally("verify")
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("state.json says reached_at 9"), "\(wrong.stderr)")
+        try w.write("data/state.json", snapshot)
+
         // Someone edits an award from 20 to 200.
         let points = try w.read("data/points.jsonl")
         try w.write("data/points.jsonl", points.replacingOccurrences(of: "\"points\":20,\"activity\":\"LEARN\",\"event\":\"evt_1\"",

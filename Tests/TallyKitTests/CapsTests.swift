@@ -14,9 +14,10 @@ struct CapsTests {
                      source: ScoringTests.source)
     }
 
-    static func manual(_ email: String, _ points: Int, id: String) -> Event {
-        Event(id: id, kind: .manualAward, email: try! Email(normalising: email), at: ScoringTests.t0,
-              source: ScoringTests.source, points: points, reason: "helped")
+    static func manual(_ email: String, _ points: Int, id: String, at offset: Int64 = 0) -> Event {
+        Event(id: id, kind: .manualAward, email: try! Email(normalising: email),
+              at: Timestamp(milliseconds: ScoringTests.t0.milliseconds + offset), source: ScoringTests.source,
+              points: points, reason: "helped")
     }
 
     static func rules(_ caps: Rules.Cap...) -> Rules {
@@ -58,13 +59,35 @@ struct CapsTests {
         #expect(state.students(rules: rules)["ada@example.org"]?.xp == 80)
     }
 
+    @Test("awards exactly the window's length apart are never in one window")
+    func windowEdges() {
+        let rules = Self.rules(.init(activity: "LEARN", max: 20, days: 7))
+        let (_, outcome) = ScoringTests.run([
+            Self.completion("ada@example.org", "A", at: 0),
+            Self.completion("ada@example.org", "B", at: 7 * Self.day - 1),   // one millisecond inside A's window
+            Self.completion("ada@example.org", "C", at: 7 * Self.day),       // exactly 7 days after A
+        ], rules: rules)
+        #expect(outcome.points.map(\.points) == [20, 0, 20])
+    }
+
+    @Test("a negative award leaving a window does not let it exceed the cap")
+    func negativeInWindow() {
+        let rules = Self.rules(.init(activity: "MANUAL", max: 40, days: 7))
+        let (_, outcome) = ScoringTests.run([
+            Self.manual("ada@example.org", -10, id: "m1", at: 0),
+            Self.manual("ada@example.org", 40, id: "m2", at: Self.day),
+            Self.manual("ada@example.org", 40, id: "m3", at: 2 * Self.day),   // [1 day, 8 days) already holds 40
+        ], rules: rules)
+        #expect(outcome.points.map(\.points) == [-10, 40, 0])
+    }
+
     @Test("events out of time order: no window of the cap's length ever holds more than the cap")
     func outOfOrder() {
         let rules = Self.rules(.init(activity: "LEARN", max: 40, days: 7))
         let (_, outcome) = ScoringTests.run([
             Self.completion("ada@example.org", "A", at: 10 * Self.day),
             Self.completion("ada@example.org", "B", at: 5 * Self.day),   // one window holds A and B: 40
-            Self.completion("ada@example.org", "C", at: 7 * Self.day),   // [3d, 10d] would hold 60: cut to 0
+            Self.completion("ada@example.org", "C", at: 7 * Self.day),   // the 7 days ending on the 10th would hold 60: 0
             Self.completion("ada@example.org", "D", at: 0),              // [0, 7d) holds B only: 20 more is 40
         ], rules: rules)
         #expect(outcome.points.map(\.points) == [20, 20, 0, 20])
@@ -129,6 +152,31 @@ struct CapsTests {
         #expect(foldedOutcome == liveOutcome && loadedOutcome == liveOutcome)
     }
 
+    @Test("an event moved away frees its room under the cap of the student who had it")
+    func moveFreesRoom() {
+        let rules = Self.rules(.init(activity: "LEARN", max: 40))
+        let (live, outcome) = ScoringTests.run([
+            ScoringTests.rosterEntry("old@example.org", "S1"), ScoringTests.rosterEntry("ada@example.org", "S1"),
+            Self.completion("old@example.org", "A", at: 0), Self.completion("ada@example.org", "B", at: Self.day),
+            ScoringTests.rosterEntry("old@example.org", "S2"),              // A moves to S2
+            Self.completion("ada@example.org", "C", at: 2 * Self.day),       // S1 has 20 in force: 20 more
+            Self.completion("ada@example.org", "D", at: 3 * Self.day),       // and then none
+        ], rules: rules)
+        #expect(outcome.points.map { "\($0.student) \($0.points)" } == ["S1 20", "S1 20", "S1 -20", "S2 20", "S1 20", "S1 0"])
+        #expect(live.students(rules: rules)["S1"]?.xp == 40 && live.students(rules: rules)["S2"]?.xp == 20)
+
+        // Folded from its lines, the state decides the next award as the live one does.
+        var folded = State()
+        for record in outcome.events { folded.apply(record) }
+        for record in outcome.points { folded.apply(record) }
+        var fromLive = live, liveOutcome = Outcome(), foldedOutcome = Outcome()
+        let next = Self.completion("old@example.org", "E", at: 4 * Self.day)
+        try! Scoring.apply(next, to: &fromLive, rules: rules, into: &liveOutcome)
+        try! Scoring.apply(next, to: &folded, rules: rules, into: &foldedOutcome)
+        #expect(liveOutcome.points.map { "\($0.student) \($0.points)" } == ["S2 20"])
+        #expect(foldedOutcome == liveOutcome)
+    }
+
     @Test("a refund takes its points back and frees the room under the cap")
     func refundFreesRoom() throws {
         var rules = Self.rules(.init(activity: "PURCHASE", max: 10))
@@ -178,11 +226,37 @@ struct CapsTests {
         #expect(try Snapshot.decodeIndex(Snapshot.encodeIndex(state)) == state)
     }
 
+    @Test("a refund takes its points back from the month of the purchase, not the month of the refund")
+    func refundMonth() throws {
+        var rules = Rules()
+        rules.purchaseCreated = 50
+        let email = try Email(normalising: "ada@example.org")
+        var purchase = Event(id: KajabiPayload.purchaseEventID("p1"), kind: .purchaseCreated, email: email,
+                             at: Timestamp(year: 2024, month: 10, day: 20)!, source: ScoringTests.source)
+        purchase.purchase = "p1"
+        var refund = Event(id: "refund-1", kind: .purchaseRefunded, email: email, at: Timestamp(year: 2024, month: 11, day: 3)!,
+                           source: ScoringTests.source)
+        refund.purchase = "p1"
+        let completion = Self.completion("ada@example.org", "A",
+                                         at: Timestamp(year: 2024, month: 11, day: 4)!.milliseconds - ScoringTests.t0.milliseconds)
+        let (state, outcome) = ScoringTests.run([purchase, refund, completion], rules: rules)
+        #expect(outcome.points.map(\.points) == [50, -50, 20])
+        #expect(outcome.points[1].at == Timestamp(year: 2024, month: 11, day: 3)!)
+        let ada = try #require(state.students(rules: rules)["ada@example.org"])
+        #expect(ada.xp == 20 && ada.months == [MonthPoints(month: Month(year: 2024, month: 11), points: 20)])
+        var folded = State()
+        for record in outcome.events { folded.apply(record) }
+        for record in outcome.points { folded.apply(record) }
+        #expect(folded == state)
+    }
+
     @Test("months print and parse as YYYY-MM and are named for the site")
     func monthText() {
         let month = Month(Timestamp(year: 2026, month: 1, day: 31, hour: 23, minute: 59)!)
         #expect(month.description == "2026-01" && month.name == "January 2026")
         #expect(Month("2026-01") == month && Month("2026-1") == nil && Month("2026-13") == nil && Month("x") == nil)
         #expect(Month(year: 2025, month: 12) < month)
+        // A typed year such as 0202 (the date parser takes it) prints as four digits and reads back.
+        #expect(Month(year: 202, month: 11).description == "0202-11" && Month("0202-11") == Month(year: 202, month: 11))
     }
 }

@@ -96,7 +96,7 @@ struct ConfigTests {
             activity = "LEARN"
             max = 200
             [[caps]]
-            activity = "LEARN"
+            activity = "learn"
             max = 40
             days = 7
             [kajabi]

@@ -28,12 +28,16 @@ private enum SimpleLeaderboard {
             }
         }
         let names = boards.keys.sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
-        // This month: the students with points in it, by those points, then in board order.
+        // This month: every student with points in it (listed overall or not), by those
+        // points, then in board order.
         let month = Month(at)
-        let earners = ranked.filter { $0.state.points(in: month) > 0 }.enumerated().sorted { a, b in
-            let (pa, pb) = (a.element.state.points(in: month), b.element.state.points(in: month))
-            return pa != pb ? pa > pb : a.offset < b.offset
-        }.map(\.element)
+        let earners = students.map { (id: $0.key, state: $0.value) }.filter { $0.state.points(in: month) > 0 }.sorted { a, b in
+            let (pa, pb) = (a.state.points(in: month), b.state.points(in: month))
+            if pa != pb { return pa > pb }
+            if a.state.xp != b.state.xp { return a.state.xp > b.state.xp }
+            if a.state.reachedAt != b.state.reachedAt { return a.state.reachedAt < b.state.reachedAt }
+            return a.id < b.id
+        }
         var monthEntries: [Leaderboard.Entry] = []
         for (index, student) in earners.prefix(limit).enumerated() {
             let points = student.state.points(in: month)

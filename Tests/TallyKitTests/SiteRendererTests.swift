@@ -53,14 +53,14 @@ enum SampleSite {
                                   courses: ["AI Foundations 1", "Data Literacy 101", "Ethics & AI"], reachedAt: 15),
             "xss": StudentState(name: "Bobby <b>&\"Tables\" <script>alert(1)</script>", xp: 100, level: "Explorer",
                                 badges: ["first-course"], courses: ["AI Foundations 1", "Prompting <for> \"Teachers\" & Staff"],
-                                reachedAt: 20),
+                                reachedAt: 20, months: [.init(month: Month(year: 2024, month: 9), points: 40)]),
             "long": StudentState(name: "Hubert " + unbrokenName, xp: 80, level: "Explorer",
                                  badges: ["first-course", "a-badge-with-a-very-long-identifier-that-must-wrap-nicely"],
-                                 courses: ["Données & IA : l'été", "AI Foundations 1"], reachedAt: 22),
+                                 courses: ["Données & IA : l'été", "AI Foundations 1"], reachedAt: 22, months: [.init(month: Month(year: 2024, month: 9), points: 20)]),
             "mail": StudentState(name: "katherine.johnson@example.com", xp: 60, level: "Explorer",
-                                 courses: ["Course for katherine.johnson@example.com"], reachedAt: 25),
+                                 courses: ["Course for katherine.johnson@example.com"], reachedAt: 25, months: [.init(month: Month(year: 2024, month: 9), points: 60)]),
             "private": StudentState(name: "Margaret Hamilton", xp: 60, level: "Explorer", courses: ["Ethics & AI"],
-                                    isPublic: false, reachedAt: 30),
+                                    isPublic: false, reachedAt: 30, months: [.init(month: Month(year: 2024, month: 9), points: 20)]),
             "ru": StudentState(name: "Софья Ковалевская", xp: 40, level: "Explorer", badges: ["first-course"],
                                courses: ["Введение в ИИ"], reachedAt: 31),
             "jp": StudentState(name: "山田 太郎", xp: 20, level: "Explorer", courses: ["AI Foundations 1"], reachedAt: 40),
@@ -93,8 +93,14 @@ struct SiteRendererTests {
         #expect(page.contains("Grace Hopper") && !page.contains("Ada Lovelace"))
         #expect(index.contains("<a href=\"month.html\">This month: September 2024"))
         let month = try #require(files["month.html"])
-        #expect(month.contains("<h1>September 2024</h1>") && month.contains("No points yet this month"))
-        #expect(month.contains("href=\"index.html\"") && !month.contains("<table"))
+        #expect(month.contains("<h1>September 2024</h1>") && month.contains("href=\"index.html\""))
+        #expect(month.contains("Students ranked by XP earned in September 2024"))
+        // By this month's points: 60, 40, then 20 and 20 tied (the higher overall XP first).
+        #expect(board.month.students.map { "\($0.rank) \($0.name) \($0.xp)" } ==
+                ["1 Anonymous 60", "2 Bobby <b>&\"Tables\" <script>alert(1)</script> 40",
+                 "3 Hubert \(SampleSite.unbrokenName) 20", "3 Anonymous 20"])
+        let empty = try render([:], SampleSite.settings).files["month.html"]
+        #expect(empty?.contains("No points yet this month") == true && empty?.contains("<table") == false)
     }
 
     @Test("the sample site renders (into TALLY_SAMPLE_SITE when set, for the browser test)")

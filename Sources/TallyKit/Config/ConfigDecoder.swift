@@ -135,9 +135,11 @@ extension TallyConfig.Badge {
 extension TallyConfig.Cap {
     init(_ table: ConfigTable) throws(ConfigError) {
         try table.allowOnly(["activity", "max", "days"])
-        guard let activity = try table.nonEmptyString("activity") else { throw table.missing("activity") }
+        guard let written = try table.nonEmptyString("activity") else { throw table.missing("activity") }
+        // As points.jsonl spells it, whatever case the file uses.
+        let activity = written.uppercased()
         guard TallyConfig.Cap.activities.contains(activity) else {
-            throw table.badValue("activity", "is \(ConfigTable.quote(activity)); a cap names one of "
+            throw table.badValue("activity", "is \(ConfigTable.quote(written)); a cap names one of "
                 + TallyConfig.Cap.activities.map(ConfigTable.quote).joined(separator: ", "))
         }
         guard let max = try table.int("max", atLeast: 0) else { throw table.missing("max") }

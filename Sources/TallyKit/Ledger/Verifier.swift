@@ -81,6 +81,27 @@ public struct Verifier {
         return (count, problems)
     }
 
+    /// The fields in which two students differ, as each side has them ("absent" for none).
+    static func difference(_ a: StudentState?, _ b: StudentState?) -> (String, String) {
+        guard let a, let b else { return (a == nil ? "absent" : "present", b == nil ? "absent" : "present") }
+        var left: [String] = [], right: [String] = []
+        func field<T: Equatable>(_ name: String, _ x: T, _ y: T) {
+            guard x != y else { return }
+            left.append("\(name) \(x)")
+            right.append("\(name) \(y)")
+        }
+        field("xp", a.xp, b.xp)
+        field("courses", a.courses, b.courses)
+        field("badges", a.badges, b.badges)
+        field("unlocks", a.unlocks, b.unlocks)
+        field("level", a.level ?? "none", b.level ?? "none")
+        field("name", a.name ?? "none", b.name ?? "none")
+        field("public", a.isPublic, b.isPublic)
+        field("reached_at", a.reachedAt, b.reachedAt)
+        field("months", a.months.map { "\($0.month): \($0.points)" }, b.months.map { "\($0.month): \($0.points)" })
+        return (left.joined(separator: ", "), right.joined(separator: ", "))
+    }
+
     private func compareSnapshot(_ ledger: Ledger, into result: inout Result) throws {
         let rebuilt = try Replay.rebuild(from: ledger)
         let ends = rebuilt.positions
@@ -101,11 +122,17 @@ public struct Verifier {
             } else if at != ends {
                 result.summary.append("state.json reflects an earlier commit (the next run brings it forward)")
             } else {
-                let mine = try Snapshot.decodeStudents(bytes), theirs = rebuilt.students(rules: settings.rules)
+                let mine = try Snapshot.decodeStudents(bytes)
+                var theirs = rebuilt.students(rules: settings.rules)
+                // A state.json of a Tally before `months` has none; the next run writes them.
+                let withoutMonths = !mine.isEmpty && !bytes.contains(Array(#""months":"#.utf8))
+                if withoutMonths {
+                    for id in theirs.keys { theirs[id]?.months = [] }
+                    result.summary.append("state.json was written by an earlier Tally, without months (the next run rewrites it)")
+                }
                 var differences: [String] = []
                 for id in Set(mine.keys).union(theirs.keys).sorted() where mine[id] != theirs[id] {
-                    let a = mine[id].map { "\($0.xp) xp, courses \($0.courses)" } ?? "absent"
-                    let b = theirs[id].map { "\($0.xp) xp, courses \($0.courses)" } ?? "absent"
+                    let (a, b) = Self.difference(mine[id], theirs[id])
                     differences.append("student \(id): state.json says \(a), the ledgers say \(b); run `tally rebuild` once the cause is known")
                 }
                 result.problems += differences.prefix(20)

@@ -19,7 +19,11 @@ public struct Rules: Equatable, Sendable {
     /// Quiz name → the steps passing it unlocks.
     public var unlocks: [String: [String]] = [:]
     /// Activity → its caps, in file order.
-    public var caps: [String: [Cap]] = [:]
+    public var caps: [String: [Cap]] = [:] {
+        didSet { cappedActivities = Set(caps.keys) }
+    }
+    /// The activities `caps` names (what the cap ledger keeps).
+    public private(set) var cappedActivities: Set<String> = []
     /// With a roster required, nobody is a student before the roster lists them.
     public var rosterRequired = false
 

@@ -201,9 +201,9 @@ public enum Scoring {
         guard points > 0, let caps = rules.caps[activity] else { return (points, "") }
         var allowed = points
         var binding: Rules.Cap?
-        let capped = Set(rules.caps.keys)
         for cap in caps {
-            let left = max(0, cap.max - state.capUsed(by: student, activity: activity, at: time, days: cap.days, capped: capped))
+            let used = state.capUsed(by: student, activity: activity, at: time, days: cap.days, capped: rules.cappedActivities)
+            let left = max(0, cap.max - used)
             if left < allowed {
                 allowed = left
                 binding = cap

@@ -7,7 +7,7 @@ enum BuiltInTemplates {
 {{#hasRows}}
 <div class="board">
   <table class="standings">
-    <caption class="visually-hidden">Students ranked by XP</caption>
+    <caption class="visually-hidden">{{caption}}</caption>
     <colgroup><col class="col-rank"><col class="col-student"><col class="col-xp"></colgroup>
     <thead>
       <tr><th scope="col" class="rank">Rank</th><th scope="col">Student</th><th scope="col" class="xp">XP</th></tr>
@@ -136,7 +136,7 @@ enum BuiltInTemplates {
     {{^hasRows}}
     <div class="board empty">
       <p class="empty-title">No points yet this month</p>
-      <p class="empty-note">Finish a course this month and your name will appear here.</p>
+      <p class="empty-note">Earn points this month and your name will appear here.</p>
     </div>
     {{/hasRows}}
   </main>

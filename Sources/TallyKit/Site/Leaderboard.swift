@@ -149,16 +149,7 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
                 known.rank = rank
                 return known
             }
-            let state = states[order[position]]
-            let level = state.level.map(PublicText.scrubbed).flatMap { $0.isEmpty ? nil : $0 }
-            let shown = Entry(
-                rank: rank,
-                name: PublicText.displayName(state.name, isPublic: state.isPublic, style: settings.names),
-                xp: state.xp,
-                level: level,
-                badges: state.badges.map(PublicText.scrubbed).filter { !$0.isEmpty },
-                courses: Set(state.courses.map(Self.courseName)).count
-            )
+            let shown = Self.entry(states[order[position]], rank: rank, settings: settings)
             made[position] = shown
             return shown
         }
@@ -205,21 +196,39 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
             return CourseBoard(course: names[board], slug: slug, students: ranked.map { entry($0.rank, at: $0.position) })
         }
 
-        // This month: who earned points in it, by those points, ties in overall board order.
+        // This month: every student who earned points in it (whatever their overall XP), by
+        // those points, ties in the overall board's order (XP, who reached it first, id).
         let month = Month(generatedAt)
-        var earned: [(position: Int, points: Int)] = []
-        for position in order.indices {
-            let points = states[order[position]].points(in: month)
-            if points > 0 { earned.append((position, points)) }
+        var earned: [(index: Int, points: Int)] = []
+        for index in students.states.indices {
+            let points = students.states[index].points(in: month)
+            if points > 0 { earned.append((index, points)) }
         }
-        earned.sort { $0.points != $1.points ? $0.points > $1.points : $0.position < $1.position }
-        let monthPoints = earned.map(\.points)
-        let monthRanks = Self.competitionRanks(Array(earned.indices), limit: limit, xp: { monthPoints[$0] })
+        earned.sort { a, b in
+            if a.points != b.points { return a.points > b.points }
+            let (x, y) = (students.states[a.index], students.states[b.index])
+            if x.xp != y.xp { return x.xp > y.xp }
+            if x.reachedAt != y.reachedAt { return x.reachedAt < y.reachedAt }
+            return students.ids[a.index] < students.ids[b.index]
+        }
+        let monthRanks = Self.competitionRanks(Array(earned.indices), limit: limit, xp: { earned[$0].points })
         self.month = MonthBoard(month: month.description, name: month.name, students: monthRanks.map { ranked in
-            var shown = entry(ranked.rank, at: earned[ranked.position].position)
+            var shown = Self.entry(students.states[earned[ranked.position].index], rank: ranked.rank, settings: settings)
             shown.xp = earned[ranked.position].points
             return shown
         })
+    }
+
+    /// A student's row as the site may show it: the naming policy applied, emails hidden.
+    static func entry(_ state: StudentState, rank: Int, settings: SiteSettings) -> Entry {
+        Entry(
+            rank: rank,
+            name: PublicText.displayName(state.name, isPublic: state.isPublic, style: settings.names),
+            xp: state.xp,
+            level: state.level.map(PublicText.scrubbed).flatMap { $0.isEmpty ? nil : $0 },
+            badges: state.badges.map(PublicText.scrubbed).filter { !$0.isEmpty },
+            courses: Set(state.courses.map(Self.courseName)).count
+        )
     }
 
     /// The indices of `states` in board order — XP descending, then the earlier to reach it

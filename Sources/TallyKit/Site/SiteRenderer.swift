@@ -7,7 +7,8 @@ import Darwin
 #endif
 
 /// Writes a `Leaderboard` out as the static site: `index.html`, `courses/<slug>.html`,
-/// `leaderboard.json` and `style.css`.
+/// `month.html` (the "this month" board), `leaderboard.json`, `style.css`, and with stats
+/// `stats.html`.
 ///
 /// Every file is replaced atomically, so a web server publishing the directory never serves
 /// half a page. Pages are written before the index that links to them, and course pages of
@@ -17,8 +18,9 @@ import Darwin
 ///
 /// The templates see, on every page: `title`, `pageTitle`, `generatedAt` (ISO 8601),
 /// `updated` ("2 Sep 2024, 10:30 UTC"), `root` ("" or "../", the way to the site's top),
-/// `rows`, `hasRows`, `courses` (each with `course`, `slug`, `href`) and `hasCourses`; a
-/// course page adds `course`. A row has `rank`, `name`, `xp` ("1,250"), `xpValue`, `badges`,
+/// `rows`, `hasRows`, `caption` (what the board ranks by), `courses` (each with `course`,
+/// `slug`, `href`), `hasCourses`, `month` ("2024-09") and `monthName` ("September 2024");
+/// a course page adds `course`. On `month.html` a row's `xp` is the month's points. A row has `rank`, `name`, `xp` ("1,250"), `xpValue`, `badges`,
 /// `hasBadges`, `courses` (a count), and when they apply `level`, `coursesText` ("2 courses")
 /// and `podium` (a class for ranks 1 to 3).
 public struct SiteRenderer: Sendable {
@@ -116,6 +118,7 @@ public struct SiteRenderer: Sendable {
     static func monthPage(_ board: Leaderboard, withStats: Bool = false) -> [String: Any] {
         var page = common(board, root: "", withStats: withStats)
         page["pageTitle"] = "This month · " + board.title
+        page["caption"] = "Students ranked by XP earned in " + board.month.name
         page["rows"] = board.month.students.map(row)
         page["hasRows"] = !board.month.students.isEmpty
         return page
@@ -157,6 +160,7 @@ public struct SiteRenderer: Sendable {
                 ["course": course.course, "slug": course.slug, "href": root + "courses/" + course.slug + ".html"]
             },
             "hasCourses": !board.courses.isEmpty,
+            "caption": "Students ranked by XP",
             "month": board.month.month,
             "monthName": board.month.name,
         ]

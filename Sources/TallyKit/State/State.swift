@@ -200,7 +200,7 @@ public struct State: Equatable, Sendable {
                           capped: Set<String>) -> Int {
         if capLedger?.activities != capped { capLedger = CapLedger(activities: capped, tracked: tracked) }
         guard let index = accounts.index(of: student), let ledger = capLedger else { return 0 }
-        return CapLedger.used(ledger.awards(of: Int32(index), activity: activity), at: time.milliseconds, days: days)
+        return ledger.used(by: Int32(index), activity: activity, at: time.milliseconds, days: days)
     }
     public func eventKeys(of email: Email) -> [EventKey] { byEmail[email] ?? [] }
 
@@ -317,7 +317,6 @@ public struct State: Equatable, Sendable {
         positions.points.seq = max(positions.points.seq, record.seq)
         let index = accountIndex(record.student)
         accounts.list[index].state.xp += record.points
-        accounts.list[index].state.add(record.points, at: record.at)
         if record.points != 0 { accounts.list[index].state.reachedAt = record.seq }
         let course = record.course.map { intern($0) }
         switch record.change {
@@ -331,12 +330,16 @@ public struct State: Equatable, Sendable {
                 tracked[at: entry].add(grant)
                 capLedger?.add(grant, account: Int32(index))
             }
+            accounts.list[index].state.add(record.points, at: record.at)
         case .revoke:
             if let course { accounts.list[index].state.courses.removeAll { $0 == course } }
-            if let entry = tracked.index(forKey: eventKey),
-               let taken = tracked[at: entry].take({ $0.activity == record.activity && $0.points == -record.points && $0.course == course }) {
-                capLedger?.remove(taken, account: Int32(index))
+            var taken: Grant?
+            if let entry = tracked.index(forKey: eventKey) {
+                taken = tracked[at: entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
             }
+            if let taken { capLedger?.remove(taken, account: Int32(index)) }
+            // Taken back from the month it was earned in (a refund's line is dated the refund).
+            accounts.list[index].state.add(record.points, at: taken?.at ?? record.at)
         }
     }
 

@@ -90,8 +90,8 @@ public struct Month: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// "2026-11", as `state.json` and `leaderboard.json` write it.
     public var description: String {
-        let month = self.month
-        return String(year) + (month < 10 ? "-0" : "-") + String(month)
+        let year = String(self.year), month = self.month
+        return String(repeating: "0", count: max(0, 4 - year.count)) + year + (month < 10 ? "-0" : "-") + String(month)
     }
 
     /// "November 2026", as the site shows it.
