@@ -232,10 +232,25 @@ public final class Engine {
                 report.rejected += 1
             }
         }
+        /// A row already seen, read as bytes: its duplicate line is all it makes (see
+        /// `CompletionRow`). Only where the decision is plain — no attachment to relabel, no
+        /// email bound to a roster id; every other row is scored as an `Event`.
+        func decided(_ row: borrowing CompletionRow) throws -> Bool {
+            guard readsRowsAsBytes, container == nil, state.bindings.isEmpty, state.hasSeen(row.key) else { return false }
+            try FaultPoint.check()
+            let seq = state.positions.events.seq + 1
+            let student = state.isRosterMode(settings.rules) ? nil : row.email
+            try ledger.appendDuplicate(row, seq: seq, student: student, file: file.name, sha256: sha)
+            state.positions.events.seq = seq
+            stats.count(kind: .courseCompleted, status: .duplicate, rehomed: false)
+            report.events += 1
+            report.duplicates += 1
+            return true
+        }
         switch kind {
         case .csv, .tsv, .utf16Text:
             try settings.tableIntake(for: file.name).read(path: file.path, file: file.name, sha256: sha, kind: kind,
-                                                          modified: file.modified, emit: handle)
+                                                          modified: file.modified, decided: decided, emit: handle)
         case .json:
             try settings.jsonIntake.readDocument(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
         case .jsonLines:
@@ -400,6 +415,9 @@ public final class Engine {
     }
 
     private var renderCache: SiteRenderer.Cache?
+    /// Whether rows already seen are decided from their bytes (see `CompletionRow`); off
+    /// only in tests that hold the fast path to the ordinary one.
+    var readsRowsAsBytes = true
     /// Reused for every event of a file: no allocation per row.
     private var scratch = Outcome()
     private var offsets: [Int] = []

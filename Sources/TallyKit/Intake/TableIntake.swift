@@ -23,16 +23,30 @@ public struct TableIntake: Sendable {
     public init(settings: Settings) { self.settings = settings }
 
     /// Reads a CSV, TSV or UTF-16 text table.
+    ///
+    /// `decided` is offered each plain completion row as bytes first (see `CompletionRow`);
+    /// when it returns true the row is done, else it is mapped and emitted as usual.
     public func read(path: String, file: String, sha256: String, kind: FileKind, modified: Timestamp,
                      emit: (IntakeItem) throws -> Void) throws {
+        try read(path: path, file: file, sha256: sha256, kind: kind, modified: modified, decided: { _ in false }, emit: emit)
+    }
+
+    func read(path: String, file: String, sha256: String, kind: FileKind, modified: Timestamp,
+              decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws {
         let table = CSVTable(intake: self, path: path, file: file, kind: kind)
-        try read(table, file: file, sha256: sha256, modified: modified, emit: emit)
+        try read(table, file: file, sha256: sha256, modified: modified, decided: decided, emit: emit)
     }
 
     /// Reads any table: the header row finds the columns, then each row becomes an event or
     /// a rejected row. The table is read twice when the date order must be found first.
     public func read<Table: TableSource>(_ table: Table, file: String, sha256: String, modified: Timestamp,
                                          emit: (IntakeItem) throws -> Void) throws {
+        try read(table, file: file, sha256: sha256, modified: modified, decided: { _ in false }, emit: emit)
+    }
+
+    func read<Table: TableSource>(_ table: Table, file: String, sha256: String, modified: Timestamp,
+                                  decided: (borrowing CompletionRow) throws -> Bool,
+                                  emit: (IntakeItem) throws -> Void) throws {
         var headers: [String]?
         try table.forEachRow { row in
             headers = (0..<row.count).map { row.string(at: $0) }
@@ -49,6 +63,7 @@ public struct TableIntake: Sendable {
         var columns: [(Column, Int)] = []
         for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
 
+        let plain = CompletionRow.Columns(map: map, settings: mapperSettings)
         var first = true
         var courses = TextInterner()
         try table.forEachRow { row in
@@ -58,6 +73,10 @@ public struct TableIntake: Sendable {
             }
             if let reason = row.rejection {
                 try emit(.rejected(row: row.number, reason: reason, raw: row.raw))
+                return true
+            }
+            if let plain, let record = row as? CSVRecord,
+               try CompletionRow.read(record, columns: plain, mapper: mapper, decided) {
                 return true
             }
             let result = mapper.event(row: row.number) { wanted in

@@ -1,0 +1,167 @@
+/// A course-completion row of a CSV table, read straight from the reader's buffer: the
+/// normalised email, name, course, certificate and time as bytes, and the content id, with
+/// no `String` and no `Event` made.
+///
+/// Why: a cumulative export repeats yesterday's rows, so a third of a big file is rows
+/// already seen. Such a row changes nothing but the ledger's sequence; its `duplicate` line
+/// can be written from these bytes (see `Ledger.appendDuplicate`), and the `Event` that
+/// `RowMapper` would make — half a dozen strings to allocate, copy and free — is made only
+/// for rows that go on to be scored.
+///
+/// Only the plain case is read here: ASCII cells with no `""` to unescape and nothing to trim, an id
+/// made from the content, a name from one column. Anything else answers nil from `read`,
+/// and the row takes `RowMapper.event`, which stays the definition: where this answers, it
+/// answers what that would (the tests hold the two together).
+struct CompletionRow {
+    /// The content id (`Event.contentKey` of the same row).
+    var key: EventKey
+    /// The normalised address.
+    var email: UnsafeRawBufferPointer
+    var name: UnsafeRawBufferPointer?
+    var course: UnsafeRawBufferPointer
+    var certificate: UnsafeRawBufferPointer?
+    var at: Timestamp
+    /// The record number, as `EventSource.row`.
+    var row: Int
+
+    /// Where the fields of a file are, found once from its header map; nil when the file's
+    /// rows are not plain completions (a quiz, explicit ids, an email column missing).
+    struct Columns {
+        let email: Int
+        let name: Int?
+        /// First or last name columns: a row with an empty name takes the ordinary path.
+        let hasNameParts: Bool
+        let course: Int?
+        /// The file's `[[sources]] course`, which wins over a course column.
+        let fixedCourse: String?
+        let certificate: Int?
+        let completedAt: Int?
+
+        init?(map: HeaderMap, settings: RowMapper.Settings) {
+            guard settings.quiz == nil, map.index(of: .id) == nil, let email = map.index(of: .email) else { return nil }
+            guard settings.course != nil || map.index(of: .course) != nil else { return nil }
+            self.email = email
+            name = map.index(of: .name)
+            hasNameParts = map.index(of: .firstName) != nil || map.index(of: .lastName) != nil
+            course = map.index(of: .course)
+            fixedCourse = settings.course
+            certificate = map.index(of: .certificateURL)
+            completedAt = map.index(of: .completedAt)
+        }
+    }
+
+    /// Reads `record` as a plain completion and calls `body` with it; returns what `body`
+    /// returns, or false without calling it when the row is not plain (see the type).
+    static func read(_ record: CSVRecord, columns: Columns, mapper: RowMapper,
+                     _ body: (borrowing CompletionRow) throws -> Bool) rethrows -> Bool {
+        guard let rawEmail = record.bytesInPlace(at: columns.email) else { return false }
+        // The date, as `RowMapper` reads it: a blank cell is no date (the file's time).
+        var at = mapper.fallbackTime
+        var explicitTime: Timestamp?
+        if let index = columns.completedAt {
+            guard let text = record.bytesInPlace(at: index), let cell = plainCell(text) else { return false }
+            if let cell {
+                guard let parsed = DateParser.parse(utf8: cell, order: mapper.settings.dateOrder) else { return false }
+                at = parsed
+                explicitTime = parsed
+            }
+        }
+        var name: UnsafeRawBufferPointer?
+        if let index = columns.name {
+            guard let text = record.bytesInPlace(at: index), let cell = plainCell(text) else { return false }
+            name = cell
+        }
+        if name == nil && columns.hasNameParts { return false }
+        // A "name" that is an email address is not published.
+        if let text = name, looksLikeEmail(text) { name = nil }
+        var certificate: UnsafeRawBufferPointer?
+        if let index = columns.certificate {
+            guard let text = record.bytesInPlace(at: index), let cell = plainCell(text) else { return false }
+            certificate = cell
+        }
+        if var fixed = columns.fixedCourse {
+            return try fixed.withUTF8 { course in
+                try read(rawEmail, UnsafeRawBufferPointer(course), name, certificate, at, explicitTime, record.number, body)
+            }
+        }
+        guard let index = columns.course, let text = record.bytesInPlace(at: index),
+              let cell = plainCell(text), let course = cell else { return false }
+        return try read(rawEmail, course, name, certificate, at, explicitTime, record.number, body)
+    }
+
+    private static func read(_ rawEmail: UnsafeRawBufferPointer, _ course: UnsafeRawBufferPointer,
+                             _ name: UnsafeRawBufferPointer?, _ certificate: UnsafeRawBufferPointer?,
+                             _ at: Timestamp, _ explicitTime: Timestamp?, _ row: Int,
+                             _ body: (borrowing CompletionRow) throws -> Bool) rethrows -> Bool {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Email.foldedCapacity(rawEmail.count)) { out in
+            guard let length = Email.normalisedASCII(rawEmail, into: out) else { return false }
+            let email = UnsafeRawBufferPointer(start: out.baseAddress, count: length)
+            let key = contentKey(email: email, course: course, at: explicitTime)
+            return try body(CompletionRow(key: key, email: email, name: name, course: course, certificate: certificate,
+                                          at: at, row: row))
+        }
+    }
+
+    /// A cell as `nonEmpty` leaves it, when that needs no work: nil (not plain: non-ASCII or
+    /// space at an end, for the ordinary path), .some(nil) for an empty cell, else the cell.
+    static func plainCell(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer?? {
+        guard let first = text.first, let last = text.last else { return .some(nil) }
+        guard first > 0x20, first < 0x80, last > 0x20, last < 0x80 else { return nil }
+        for byte in text where byte >= 0x80 { return nil }
+        return .some(text)
+    }
+
+    /// `Email.looksLikeEmail` on bytes: an `@` with a dot somewhere after it.
+    static func looksLikeEmail(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let at = text.firstIndex(of: UInt8(ascii: "@")) else { return false }
+        return text[at...].contains(UInt8(ascii: "."))
+    }
+
+    /// `Event.contentKey(kind: .courseCompleted, email:, course:, points: nil, at:)` from bytes.
+    static func contentKey(email: UnsafeRawBufferPointer, course: UnsafeRawBufferPointer, at: Timestamp?) -> EventKey {
+        let kind: StaticString = "course_completed"
+        let total = kind.utf8CodeUnitCount + email.count + course.count + 20 + 5
+        let digest = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
+            let p = buffer.baseAddress!
+            var n = 0
+            @inline(__always) func append(_ bytes: UnsafeRawBufferPointer) {
+                if let base = bytes.baseAddress { (p + n).update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
+                n += bytes.count
+                p[n] = 0x1F
+                n += 1
+            }
+            append(UnsafeRawBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount))
+            append(email)
+            append(course)
+            append(UnsafeRawBufferPointer(start: nil, count: 0))
+            if let at {
+                n += writeDecimal(at.milliseconds, to: p + n)
+            }
+            p[n] = 0x1F
+            n += 1
+            return Crypto.sha256(UnsafeRawBufferPointer(start: p, count: n))
+        }
+        let (high, low) = digest.prefix128
+        return .digest(high, low)
+    }
+
+    /// `String(value)`'s digits at `p` (at most 20 bytes); returns the length.
+    private static func writeDecimal(_ value: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        var magnitude = value.magnitude
+        var digits = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        let sign = value < 0 ? 1 : 0
+        if sign == 1 { p[0] = UInt8(ascii: "-") }
+        var at = sign + digits
+        repeat {
+            at -= 1
+            p[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        return sign + digits
+    }
+}
