@@ -61,6 +61,9 @@ struct CompletionRowTests {
                     return true
                 }
                 #expect(row.key == event.key, "row \(record.number)")
+                var interner = TextInterner()
+                #expect(row.event(source: mapper.source, course: columns.fixedCourse, courses: &interner) == event,
+                        "row \(record.number)")
                 let owner = student ?? event.email?.value
                 var simpleLine = JSONWriter(), fastLine = JSONWriter()
                 EventRecord(seq: 7, event: event, student: owner, status: .duplicate).encode(into: &simpleLine)

@@ -236,7 +236,7 @@ public final class Engine {
         /// `CompletionRow`). Only where the decision is plain — no attachment to relabel, no
         /// email bound to a roster id; every other row is scored as an `Event`.
         func decided(_ row: borrowing CompletionRow) throws -> Bool {
-            guard readsRowsAsBytes, container == nil, state.bindings.isEmpty, state.hasSeen(row.key) else { return false }
+            guard container == nil, state.bindings.isEmpty, state.hasSeen(row.key) else { return false }
             try FaultPoint.check()
             let seq = state.positions.events.seq + 1
             let student = state.isRosterMode(settings.rules) ? nil : row.email
@@ -249,8 +249,10 @@ public final class Engine {
         }
         switch kind {
         case .csv, .tsv, .utf16Text:
-            try settings.tableIntake(for: file.name).read(path: file.path, file: file.name, sha256: sha, kind: kind,
-                                                          modified: file.modified, decided: decided, emit: handle)
+            var intake = settings.tableIntake(for: file.name)
+            intake.readsPlainRowsAsBytes = readsRowsAsBytes
+            try intake.read(path: file.path, file: file.name, sha256: sha, kind: kind, modified: file.modified,
+                            decided: decided, emit: handle)
         case .json:
             try settings.jsonIntake.readDocument(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
         case .jsonLines:
@@ -415,7 +417,8 @@ public final class Engine {
     }
 
     private var renderCache: SiteRenderer.Cache?
-    /// Whether rows already seen are decided from their bytes (see `CompletionRow`); off
+    /// Whether plain rows are read as bytes, and those already seen decided there (see
+    /// `CompletionRow`); off
     /// only in tests that hold the fast path to the ordinary one.
     var readsRowsAsBytes = true
     /// Reused for every event of a file: no allocation per row.

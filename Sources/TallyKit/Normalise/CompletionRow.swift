@@ -102,6 +102,16 @@ struct CompletionRow {
         }
     }
 
+    /// The `Event` that `RowMapper.event` makes of this row, from the bytes already read (no
+    /// second pass over the cells, no second hash): for a row that goes on to be scored.
+    /// `course` is the file's fixed course when it has one; else the course cell is interned.
+    func event(source: (file: String, sha256: String), course fixed: String?, courses: inout TextInterner) -> Event {
+        Event(key: key, kind: .courseCompleted, email: Email(normalised: String(decoding: email, as: UTF8.self)),
+              name: name.map { String(decoding: $0, as: UTF8.self) }, course: fixed ?? courses.string(course), at: at,
+              source: EventSource(file: source.file, sha256: source.sha256, row: row),
+              certificate: certificate.map { String(decoding: $0, as: UTF8.self) })
+    }
+
     /// A cell as `nonEmpty` leaves it, when that needs no work: nil (not plain: non-ASCII or
     /// space at an end, for the ordinary path), .some(nil) for an empty cell, else the cell.
     static func plainCell(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer?? {
