@@ -53,8 +53,8 @@ struct CompletionRowTests {
             let simple = mapper.event(row: record.number) { column in
                 map.index(of: column).map { record.string(at: $0) }
             }
-            guard let columns = CompletionRow.Columns(map: map, settings: settings) else { return true }
-            _ = CompletionRow.read(record, columns: columns, mapper: mapper) { row in
+            guard let columns = CompletionRow.Columns(mapper: mapper) else { return true }
+            _ = CompletionRow.read(record, columns: columns) { row in
                 fastRows += 1
                 guard case .success(let event) = simple else {
                     Issue.record("row \(record.number): the byte path read a row the mapper rejects")
@@ -62,7 +62,7 @@ struct CompletionRowTests {
                 }
                 #expect(row.key == event.key, "row \(record.number)")
                 var interner = TextInterner()
-                #expect(row.event(source: mapper.source, course: columns.fixedCourse, courses: &interner) == event,
+                #expect(row.event(columns, courses: &interner) == event,
                         "row \(record.number)")
                 let owner = student ?? event.email?.value
                 var simpleLine = JSONWriter(), fastLine = JSONWriter()
@@ -129,13 +129,13 @@ struct CompletionRowTests {
     @Test("files whose rows are not plain completions have no byte path")
     func otherFiles() {
         let quiz = HeaderMap(headers: ["Email", "Score"])
-        #expect(CompletionRow.Columns(map: quiz, settings: .init(quiz: "Quiz 1")) == nil)
+        #expect(CompletionRow.Columns(map: quiz, settings: .init(quiz: "Quiz 1"), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) == nil)
         let ids = HeaderMap(headers: ["Email", "Course", "ID"])
-        #expect(CompletionRow.Columns(map: ids, settings: .init()) == nil)
+        #expect(CompletionRow.Columns(map: ids, settings: .init(), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) == nil)
         let awards = HeaderMap(headers: ["Email", "Points", "Reason"])
-        #expect(CompletionRow.Columns(map: awards, settings: .init()) == nil)
+        #expect(CompletionRow.Columns(map: awards, settings: .init(), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) == nil)
         let parts = HeaderMap(headers: ["Email", "First name", "Last name", "Course"])
-        #expect(CompletionRow.Columns(map: parts, settings: .init()) != nil)
+        #expect(CompletionRow.Columns(map: parts, settings: .init(), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) != nil)
     }
 
     @Test("first and last names: the byte path reads a row only when its name column says it all")

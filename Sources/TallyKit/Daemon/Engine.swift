@@ -235,11 +235,12 @@ public final class Engine {
         /// A row already seen, read as bytes: its duplicate line is all it makes (see
         /// `CompletionRow`). Only where the decision is plain — no attachment to relabel, no
         /// email bound to a roster id; every other row is scored as an `Event`.
+        let rules = settings.rules
         func decided(_ row: borrowing CompletionRow) throws -> Bool {
             guard container == nil, state.bindings.isEmpty, state.hasSeen(row.key) else { return false }
             try FaultPoint.check()
             let seq = state.positions.events.seq + 1
-            let student = state.isRosterMode(settings.rules) ? nil : row.email
+            let student = state.isRosterMode(rules) ? nil : row.email
             try ledger.appendDuplicate(row, seq: seq, student: student, file: file.name, sha256: sha)
             state.positions.events.seq = seq
             stats.count(kind: .courseCompleted, status: .duplicate, rehomed: false)

@@ -66,7 +66,7 @@ public struct TableIntake: Sendable {
         var columns: [(Column, Int)] = []
         for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
 
-        let plain = readsPlainRowsAsBytes ? CompletionRow.Columns(map: map, settings: mapperSettings) : nil
+        let plain = readsPlainRowsAsBytes ? CompletionRow.Columns(mapper: mapper) : nil
         var first = true
         var courses = TextInterner()
         try table.forEachRow { row in
@@ -81,9 +81,9 @@ public struct TableIntake: Sendable {
             if let plain, let record = row as? CSVRecord {
                 // A plain row is read once, as bytes: decided there, or made an event from them.
                 var event: Event?
-                let read = try CompletionRow.read(record, columns: plain, mapper: mapper) { row in
+                let read = try CompletionRow.read(record, columns: plain) { row in
                     if try !decided(row) {
-                        event = row.event(source: mapper.source, course: plain.fixedCourse, courses: &courses)
+                        event = row.event(plain, courses: &courses)
                     }
                     return true
                 }
