@@ -205,4 +205,77 @@ struct CompletionRowTests {
         }
         #expect(String(decoding: fast["events.jsonl"] ?? [], as: UTF8.self).contains("\"duplicate\""))
     }
+
+    static let flatLines = [
+        #"{"email":"Bob@Example.com","name":"Bob","course":"Course 1","at":"9/2/2024 10:30:00","certificate_url":"https://c/1"}"#,
+        #"{"email":"b.o.b+x@gmail.com","name":"","course":"Course 2","at":"2024-09-02T10:30:00.5Z","certificate_url":""}"#,
+        #" { "course" : "Course 3" , "email" : " <carol@example.org> " , "name" : "carol@example.org" } "#,
+        #"{"email":"dan@example.org","name":"Dan "D"","course":"Course 1","at":"9/2/2024"}"#,
+        #"{"email":"eve@example.org","course":"Course 1","at":"9/2/2024","kind":"course_completed"}"#,
+        #"{"email":"eve@example.org","course":"Course 1","at":1725273000}"#,
+        #"{"email":"eve@example.org","course":" Course 1","at":"9/2/2024"}"#,
+        #"{"email":"eve@example.org","course":"Course 1","at":"not a date"}"#,
+        #"{"email":"eve@example.org","course":"Course 1","at":""}"#,
+        #"{"email":"not an email","course":"Course 1"}"#,
+        #"{"email":"eve@example.org","course":""}"#,
+        #"{"email":"eve@example.org","name":"Zoë","course":"Course 1"}"#,
+        #"{"email":"eve@example.org","email":"fay@example.org","course":"Course 1"}"#,
+        #"{"email":"eve@example.org","course":"Course 1"} x"#,
+        #"{"email":"eve@example.org","course":"Course 1""#,
+        #"{"name":"Eve","course":"Course 1"}"#,
+        #"{"email":"eve@example.org","name":"Eve","course":"Course 1","at":"9/2/2024 10:30:00","certificate_url":"https://c/é"}"#,
+        #"[{"email":"eve@example.org","course":"Course 1"}]"#,
+        "{}",
+    ]
+
+    @Test("a plain flat JSON line read as bytes gives the event KajabiPayload.flatEvent makes of it", arguments: flatLines)
+    func flatLine(line: String) {
+        let source = EventSource(file: "events.jsonl", sha256: "abc", row: 3)
+        let fallback = Timestamp(milliseconds: 1_700_000_000_000)
+        let simple = (try? JSONParser.parse(line)).flatMap { try? KajabiPayload.flatEvent($0, source: source, fallbackTime: fallback) }
+        var bytes = Array(line.utf8)
+        let read = bytes.withUnsafeMutableBytes { raw in
+            FlatLine.read(UnsafeRawBufferPointer(raw), row: 3, fallbackTime: fallback) { row in
+                var interner = TextInterner()
+                let fast = row.event(file: "events.jsonl", sha256: "abc", course: nil, courses: &interner)
+                #expect(fast == simple)
+                #expect(row.key == simple?.key)
+                if let simple {
+                    var simpleLine = JSONWriter(), fastLine = JSONWriter()
+                    EventRecord(seq: 2, event: simple, student: simple.email?.value, status: .duplicate).encode(into: &simpleLine)
+                    Array(simple.email!.value.utf8).withUnsafeBytes {
+                        row.encodeDuplicateLine(into: &fastLine, seq: 2, student: $0, file: "events.jsonl", sha256: "abc")
+                    }
+                    #expect(fastLine.bytes == simpleLine.bytes)
+                }
+                return true
+            }
+        }
+        // The plain lines of the list are read; the others are left to the parser.
+        let plain = line.contains("Bob") || line.contains("b.o.b") || line.contains("carol")
+        #expect(read == plain, "\(line)")
+    }
+
+    @Test("JSON lines synced with the byte path write what the ordinary path writes", arguments: [false, true])
+    func wholeSyncOfLines(roster: Bool) throws {
+        let day1 = [
+            #"{"email":"bob@example.com","name":"Bob","course":"Course 1","at":"9/2/2024 10:30:00","certificate_url":"x"}"#,
+            #"{"email":"B.ob+x@gmail.com","name":"Bob G","course":"Course 1","at":"9/2/2024 10:31:00"}"#,
+            #"{"email":"carol@example.org","name":"Lee, "Carol"","course":"Course 2","at":"9/2/2024 10:32:00"}"#,
+        ].joined(separator: "\n")
+        let day2 = day1 + "\n" + [
+            #"{"email":"bob@example.com","name":"Bob","course":"Course 1","at":"9/2/2024 10:30:00","certificate_url":"x"}"#,
+            #"{"email":"bob@example.com","name":"Bob","course":"Course 1","at":"9/3/2024 09:00:00"}"#,
+            #"{"email":"dan@example.org","kind":"manual_award","points":5,"reason":"helped"}"#,
+            #"{"email":"not-an-email","course":"Course 1"}"#,
+            "",
+        ].joined(separator: "\n")
+        let files = [("day1.jsonl", day1), ("day2.jsonl", day2), ("day2-again.jsonl", day2 + "\n")]
+        let fast = try sync(files, bytes: true, roster: roster)
+        let simple = try sync(files, bytes: false, roster: roster)
+        for (name, bytes) in simple {
+            #expect(fast[name] == bytes, "\(name) differs")
+        }
+        #expect(String(decoding: fast["events.jsonl"] ?? [], as: UTF8.self).contains("\"duplicate\""))
+    }
 }

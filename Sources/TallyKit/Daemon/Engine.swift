@@ -257,7 +257,10 @@ public final class Engine {
         case .json:
             try settings.jsonIntake.readDocument(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
         case .jsonLines:
-            try settings.jsonIntake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
+            var intake = settings.jsonIntake
+            intake.readsPlainLinesAsBytes = readsRowsAsBytes
+            try intake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified, decided: decided,
+                                 emit: handle)
         case .roster:
             let entries = try RosterReader.read(path: file.path, file: file.name, limits: settings.limits) { row, reason, raw in
                 try handle(.rejected(row: row, reason: reason, raw: raw))

@@ -121,9 +121,14 @@ struct CompletionRow {
     /// second pass over the cells, no second hash): for a row that goes on to be scored.
     /// The course is the file's fixed course when it has one; else the course cell, interned.
     func event(_ columns: Columns, courses: inout TextInterner) -> Event {
+        event(file: columns.file, sha256: columns.sha256, course: columns.fixedCourse, courses: &courses)
+    }
+
+    /// The same, for a row of `file` whose course is `fixed` when it has one.
+    func event(file: String, sha256: String, course fixed: String?, courses: inout TextInterner) -> Event {
         Event(key: key, kind: .courseCompleted, email: Email(normalised: String(decoding: email, as: UTF8.self)),
-              name: name.map { String(decoding: $0, as: UTF8.self) }, course: columns.fixedCourse ?? courses.string(course),
-              at: at, source: EventSource(file: columns.file, sha256: columns.sha256, row: row),
+              name: name.map { String(decoding: $0, as: UTF8.self) }, course: fixed ?? courses.string(course),
+              at: at, source: EventSource(file: file, sha256: sha256, row: row),
               certificate: certificate.map { String(decoding: $0, as: UTF8.self) })
     }
 
