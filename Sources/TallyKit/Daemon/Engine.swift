@@ -232,9 +232,10 @@ public final class Engine {
                 report.rejected += 1
             }
         }
-        /// A row already seen, read as bytes: its duplicate line is all it makes (see
-        /// `CompletionRow`). Only where the decision is plain — no attachment to relabel, no
-        /// email bound to a roster id; every other row is scored as an `Event`.
+        // A row already seen, read as bytes, makes its duplicate line and moves the sequence:
+        // all that `Scoring.apply` does for an id it has seen (see `CompletionRow`). Only where
+        // that is plain — no attachment to relabel, no email bound to a roster id; every other
+        // row is scored as an `Event`.
         let rules = settings.rules
         func decided(_ row: borrowing CompletionRow) throws -> Bool {
             guard container == nil, state.bindings.isEmpty, state.hasSeen(row.key) else { return false }
@@ -422,8 +423,7 @@ public final class Engine {
 
     private var renderCache: SiteRenderer.Cache?
     /// Whether plain rows are read as bytes, and those already seen decided there (see
-    /// `CompletionRow`); off
-    /// only in tests that hold the fast path to the ordinary one.
+    /// `CompletionRow`); off only in tests that hold the fast path to the ordinary one.
     var readsRowsAsBytes = true
     /// Reused for every event of a file: no allocation per row.
     private var scratch = Outcome()

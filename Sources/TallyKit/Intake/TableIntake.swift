@@ -26,14 +26,14 @@ public struct TableIntake: Sendable {
     public init(settings: Settings) { self.settings = settings }
 
     /// Reads a CSV, TSV or UTF-16 text table.
-    ///
-    /// `decided` is offered each plain completion row as bytes first (see `CompletionRow`);
-    /// when it returns true the row is done, else it is mapped and emitted as usual.
     public func read(path: String, file: String, sha256: String, kind: FileKind, modified: Timestamp,
                      emit: (IntakeItem) throws -> Void) throws {
         try read(path: path, file: file, sha256: sha256, kind: kind, modified: modified, decided: { _ in false }, emit: emit)
     }
 
+    /// The same; `decided` is offered each plain completion row as bytes first (see
+    /// `CompletionRow`): when it returns true the row is done, else its event is made from
+    /// the bytes already read and emitted.
     func read(path: String, file: String, sha256: String, kind: FileKind, modified: Timestamp,
               decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws {
         let table = CSVTable(intake: self, path: path, file: file, kind: kind)
