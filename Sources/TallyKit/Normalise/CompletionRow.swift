@@ -165,7 +165,7 @@ struct CompletionRow {
             append(course)
             append(UnsafeRawBufferPointer(start: nil, count: 0))
             if let at {
-                n += writeDecimal(at.milliseconds, to: p + n)
+                n += JSONWriter.writeDecimal(Int(at.milliseconds), to: p + n)
             }
             p[n] = 0x1F
             n += 1
@@ -173,25 +173,5 @@ struct CompletionRow {
         }
         let (high, low) = digest.prefix128
         return .digest(high, low)
-    }
-
-    /// `String(value)`'s digits at `p` (at most 20 bytes); returns the length.
-    private static func writeDecimal(_ value: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
-        var magnitude = value.magnitude
-        var digits = 1
-        var rest = magnitude / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        let sign = value < 0 ? 1 : 0
-        if sign == 1 { p[0] = UInt8(ascii: "-") }
-        var at = sign + digits
-        repeat {
-            at -= 1
-            p[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-            magnitude /= 10
-        } while magnitude > 0
-        return sign + digits
     }
 }

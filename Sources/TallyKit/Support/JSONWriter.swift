@@ -249,9 +249,10 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    /// Writes `value` in decimal at `p` (at most 20 bytes); returns the length.
+    /// Writes `value` in decimal at `p` (at most 20 bytes), as `String(value)` spells it;
+    /// returns the length.
     @inline(__always)
-    private static func writeDecimal(_ value: Int, to p: UnsafeMutablePointer<UInt8>) -> Int {
+    static func writeDecimal(_ value: Int, to p: UnsafeMutablePointer<UInt8>) -> Int {
         var magnitude = value.magnitude
         var digits = 1
         var rest = magnitude / 10
