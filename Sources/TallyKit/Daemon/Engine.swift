@@ -216,6 +216,7 @@ public final class Engine {
     /// message and part its events and rejected rows record.
     func read(_ file: InboxFile, kind: FileKind, sha: String, report: inout FileReport,
                       container: (file: String, messageID: String?, part: String)? = nil) throws {
+        let rules = settings.rules
         func handle(_ item: IntakeItem) throws {
             switch item {
             case .event(var event):
@@ -224,7 +225,7 @@ public final class Engine {
                     event.source.message = container.messageID
                     event.source.part = container.part
                 }
-                try score(event, report: &report)
+                try score(event, rules: rules, report: &report)
             case .rejected(let row, let reason, let raw):
                 let reason = container.map { "attachment \(file.name) (part \($0.part)): " + reason } ?? reason
                 ledger.append(RejectedRecord(file: container?.file ?? file.name, row: row, reason: reason, raw: raw))
@@ -232,14 +233,35 @@ public final class Engine {
                 report.rejected += 1
             }
         }
+        // A row already seen, read as bytes, makes its duplicate line and moves the sequence:
+        // all that `Scoring.apply` does for an id it has seen (see `CompletionRow`). Only where
+        // that is plain — no attachment to relabel, no email bound to a roster id; every other
+        // row is scored as an `Event`.
+        func decided(_ row: borrowing CompletionRow) throws -> Bool {
+            guard container == nil, let owned = Self.seenAndPlain(row.key, in: &state, rules: rules) else { return false }
+            try FaultPoint.check()
+            let seq = state.positions.events.seq + 1
+            let student = owned ? row.email : nil
+            try ledger.appendDuplicate(row, seq: seq, student: student, file: file.name, sha256: sha)
+            state.positions.events.seq = seq
+            stats.count(kind: .courseCompleted, status: .duplicate, rehomed: false)
+            report.events += 1
+            report.duplicates += 1
+            return true
+        }
         switch kind {
         case .csv, .tsv, .utf16Text:
-            try settings.tableIntake(for: file.name).read(path: file.path, file: file.name, sha256: sha, kind: kind,
-                                                          modified: file.modified, emit: handle)
+            var intake = settings.tableIntake(for: file.name)
+            intake.readsPlainRowsAsBytes = readsRowsAsBytes
+            try intake.read(path: file.path, file: file.name, sha256: sha, kind: kind, modified: file.modified,
+                            decided: decided, emit: handle)
         case .json:
             try settings.jsonIntake.readDocument(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
         case .jsonLines:
-            try settings.jsonIntake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
+            var intake = settings.jsonIntake
+            intake.readsPlainLinesAsBytes = readsRowsAsBytes
+            try intake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified, decided: decided,
+                                 emit: handle)
         case .roster:
             let entries = try RosterReader.read(path: file.path, file: file.name, limits: settings.limits) { row, reason, raw in
                 try handle(.rejected(row: row, reason: reason, raw: raw))
@@ -268,10 +290,29 @@ public final class Engine {
         }
     }
 
-    private func score(_ event: Event, report: inout FileReport) throws {
+    /// For a row whose id is `key`: nil unless that id was seen and no email is bound to a
+    /// roster id; then whether the row's own email owns it (open mode) or nobody does.
+    /// Through `inout`: asking the engine's `state` a question directly copied the whole
+    /// struct (and retained each of its tables) for every row.
+    private static func seenAndPlain(_ key: EventKey, in state: inout State, rules: Rules) -> Bool? {
+        guard state.bindings.isEmpty, state.hasSeen(key) else { return nil }
+        return !state.isRosterMode(rules)
+    }
+
+    private func score(_ event: Event, rules: Rules, report: inout FileReport) throws {
         try FaultPoint.check()
+        // Worked on as locals, swapped out of the engine's properties and back: read as
+        // properties of the class, the outcome and the rules were copied at each use, with a
+        // retain of every array and table they hold.
+        var scratch = Outcome(), offsets: [Int] = []
+        swap(&scratch, &self.scratch)
+        swap(&offsets, &self.offsets)
+        defer {
+            swap(&scratch, &self.scratch)
+            swap(&offsets, &self.offsets)
+        }
         scratch.removeAll()
-        try Scoring.apply(event, to: &state, rules: settings.rules, into: &scratch, lines: ledger)
+        try Scoring.apply(event, to: &state, rules: rules, into: &scratch, lines: ledger)
         try ledger.append(scratch, offsets: &offsets)
         state.place(scratch.events, at: offsets)
         stats.count(scratch)
@@ -400,6 +441,9 @@ public final class Engine {
     }
 
     private var renderCache: SiteRenderer.Cache?
+    /// Whether plain rows are read as bytes, and those already seen decided there (see
+    /// `CompletionRow`); off only in tests that hold the fast path to the ordinary one.
+    var readsRowsAsBytes = true
     /// Reused for every event of a file: no allocation per row.
     private var scratch = Outcome()
     private var offsets: [Int] = []

@@ -239,6 +239,17 @@ public struct CSVRecord {
         }
     }
 
+    /// Field `index`'s bytes where they lie in the buffer (empty when there is no such field;
+    /// a quoted field without its quotes); nil for a field with `""` or text after its closing
+    /// quote, whose bytes need unescaping. For the byte-level row path, which takes such cells
+    /// the ordinary way.
+    func bytesInPlace(at index: Int) -> UnsafeRawBufferPointer? {
+        guard index >= 0, index < count else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let span = spans[index]
+        guard !span.isEscaped else { return nil }
+        return UnsafeRawBufferPointer(start: base + span.start, count: span.end - span.start)
+    }
+
     /// All fields as strings, such as a header row. Allocates; prefer `string(at:)` per field.
     public var fields: [String] { (0..<count).map { string(at: $0) } }
 

@@ -53,11 +53,37 @@ public struct JSONIntake: Sendable {
     /// Reads JSON lines, one payload or capture a line, streaming.
     public func readLines(path: String, file: String, sha256: String, modified: Timestamp,
                           emit: (IntakeItem) throws -> Void) throws {
+        try readLines(path: path, file: file, sha256: sha256, modified: modified, decided: { _ in false }, emit: emit)
+    }
+
+    /// Whether lines that are plain flat completions are read as bytes (see `FlatLine`); off
+    /// only in tests that hold that path to the ordinary one.
+    var readsPlainLinesAsBytes = true
+
+    /// The same; `decided` is offered each plain flat completion as bytes first (see
+    /// `FlatLine`): when it returns true the line is done, else its event is made from the
+    /// bytes already read and emitted.
+    func readLines(path: String, file: String, sha256: String, modified: Timestamp,
+                   decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws {
         let reader: JSONLinesReader
         do { reader = try JSONLinesReader(path: path, maxLineBytes: maxLineBytes) } catch {
             throw IntakeError.unreadable(file: file, reason: "\(error)")
         }
-        try reader.forEachLine(limits: limits) { line, result, raw in
+        // Signed deliveries are captures, never flat lines; a policy that refuses unsigned
+        // payloads gives every flat line its rejection through the ordinary path.
+        let bytePath = readsPlainLinesAsBytes && !policy.required
+        var courses = TextInterner()
+        func plain(_ line: Int, _ content: UnsafeRawBufferPointer) throws -> Bool {
+            guard bytePath else { return false }
+            var event: Event?
+            let read = try FlatLine.read(content, row: line, fallbackTime: modified) { row in
+                if try !decided(row) { event = row.event(file: file, sha256: sha256, course: nil, courses: &courses) }
+                return true
+            }
+            if let event { try emit(.event(event)) }
+            return read
+        }
+        try reader.forEachLine(limits: limits, plain: plain) { line, result, raw in
             switch result {
             case .success(let json):
                 try readItem(json, file: file, sha256: sha256, row: line, modified: modified, lone: false, emit: emit)

@@ -20,19 +20,36 @@ public struct TableIntake: Sendable {
     }
 
     public var settings: Settings
+    /// Whether plain completion rows of a CSV are read as bytes (see `CompletionRow`); off
+    /// only in tests that hold that path to the ordinary one.
+    var readsPlainRowsAsBytes = true
     public init(settings: Settings) { self.settings = settings }
 
     /// Reads a CSV, TSV or UTF-16 text table.
     public func read(path: String, file: String, sha256: String, kind: FileKind, modified: Timestamp,
                      emit: (IntakeItem) throws -> Void) throws {
+        try read(path: path, file: file, sha256: sha256, kind: kind, modified: modified, decided: { _ in false }, emit: emit)
+    }
+
+    /// The same; `decided` is offered each plain completion row as bytes first (see
+    /// `CompletionRow`): when it returns true the row is done, else its event is made from
+    /// the bytes already read and emitted.
+    func read(path: String, file: String, sha256: String, kind: FileKind, modified: Timestamp,
+              decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws {
         let table = CSVTable(intake: self, path: path, file: file, kind: kind)
-        try read(table, file: file, sha256: sha256, modified: modified, emit: emit)
+        try read(table, file: file, sha256: sha256, modified: modified, decided: decided, emit: emit)
     }
 
     /// Reads any table: the header row finds the columns, then each row becomes an event or
     /// a rejected row. The table is read twice when the date order must be found first.
     public func read<Table: TableSource>(_ table: Table, file: String, sha256: String, modified: Timestamp,
                                          emit: (IntakeItem) throws -> Void) throws {
+        try read(table, file: file, sha256: sha256, modified: modified, decided: { _ in false }, emit: emit)
+    }
+
+    func read<Table: TableSource>(_ table: Table, file: String, sha256: String, modified: Timestamp,
+                                  decided: (borrowing CompletionRow) throws -> Bool,
+                                  emit: (IntakeItem) throws -> Void) throws {
         var headers: [String]?
         try table.forEachRow { row in
             headers = (0..<row.count).map { row.string(at: $0) }
@@ -49,6 +66,7 @@ public struct TableIntake: Sendable {
         var columns: [(Column, Int)] = []
         for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
 
+        let plain = readsPlainRowsAsBytes ? CompletionRow.Columns(mapper: mapper) : nil
         var first = true
         var courses = TextInterner()
         try table.forEachRow { row in
@@ -59,6 +77,20 @@ public struct TableIntake: Sendable {
             if let reason = row.rejection {
                 try emit(.rejected(row: row.number, reason: reason, raw: row.raw))
                 return true
+            }
+            if let plain, let record = row as? CSVRecord {
+                // A plain row is read once, as bytes: decided there, or made an event from them.
+                var event: Event?
+                let read = try CompletionRow.read(record, columns: plain) { row in
+                    if try !decided(row) {
+                        event = row.event(plain, courses: &courses)
+                    }
+                    return true
+                }
+                if read {
+                    if let event { try emit(.event(event)) }
+                    return true
+                }
             }
             let result = mapper.event(row: row.number) { wanted in
                 for (column, index) in columns where column == wanted {

@@ -47,6 +47,18 @@ public final class Ledger {
         return offset
     }
 
+    /// Stages the `duplicate` line of a completion row read as bytes (see `CompletionRow`):
+    /// the line `append(_: EventRecord)` would write for it, with no record made.
+    func appendDuplicate(_ row: borrowing CompletionRow, seq: Int, student: UnsafeRawBufferPointer?,
+                         file: String, sha256: String) throws {
+        guard seq == events.lastSeq + 1 else {
+            throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+        }
+        var writer = events.beginLine()
+        row.encodeDuplicateLine(into: &writer, seq: seq, student: student, file: file, sha256: sha256)
+        events.endLine(&writer)
+    }
+
     public func append(_ record: PointsRecord) throws {
         guard record.seq == points.lastSeq + 1 else {
             throw RecordError("points.jsonl is at seq \(points.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")

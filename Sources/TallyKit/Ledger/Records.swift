@@ -192,6 +192,33 @@ extension EventRecord {
     }
 }
 
+extension CompletionRow {
+    /// The `duplicate` line of this row, byte for byte what `EventRecord.encode` writes for
+    /// the `Event` that `RowMapper` makes of it (kept next to that encoder so the two change
+    /// together). `student` is the owner's id as UTF-8, nil for nobody.
+    func encodeDuplicateLine(into w: inout JSONWriter, seq: Int, student: UnsafeRawBufferPointer?,
+                             file: String, sha256: String) {
+        w.beginObject()
+        w.member("seq", seq)
+        w.member("id", key)
+        w.member("kind", EventKind.courseCompleted.rawValue)
+        w.member("student", utf8: student)
+        w.member("email", utf8: email)
+        w.member("name", utf8: name)
+        w.member("course", utf8: course)
+        w.member("at", at)
+        w.key(literal: "source")
+        w.beginObject()
+        w.member("file", file)
+        w.member("sha256", sha256)
+        w.member("row", row)
+        w.endObject()
+        w.member("status", EventStatus.duplicate.rawValue)
+        if let certificate { w.member("certificate", utf8: certificate) }
+        w.endObject()
+    }
+}
+
 extension PointsRecord {
     public func encoded() -> [UInt8] {
         var w = JSONWriter(capacity: 320)

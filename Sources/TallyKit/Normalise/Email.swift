@@ -124,6 +124,26 @@ extension Email {
     /// `nil` when it is not an address. ASCII letters are lowercased here; other text arrives
     /// lowercased and in NFC.
     private static func validatedAndFolded(_ address: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
+        // Written straight into the new string's storage: one allocation per address, not two.
+        var valid = true
+        let folded = String(unsafeUninitializedCapacity: foldedCapacity(address.count)) { out in
+            guard let count = fold(address, into: out) else {
+                valid = false
+                return 0
+            }
+            return count
+        }
+        return valid ? folded : nil
+    }
+
+    /// Room enough for the folded form of an address of `count` bytes (`gmail.com` may be
+    /// longer than `googlemail.com`'s short spellings).
+    static func foldedCapacity(_ count: Int) -> Int { count + 10 }
+
+    /// Validates `address` and writes its normalised form to `out` (at least
+    /// `foldedCapacity(address.count)` bytes); returns its length, or nil when it is not an
+    /// address. The one place both the `String` and the byte paths fold an address.
+    private static func fold(_ address: Slice<UnsafeBufferPointer<UInt8>>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
         let atSign = UInt8(ascii: "@"), dot = UInt8(ascii: ".")
         guard let at = address.firstIndex(of: atSign),
               !address[(at + 1)...].contains(atSign)
@@ -135,42 +155,57 @@ extension Email {
 
         let isGmail = domain.elementsEqual("gmail.com".utf8, by: { lowercased($0) == $1 })
             || domain.elementsEqual("googlemail.com".utf8, by: { lowercased($0) == $1 })
-        // Written straight into the new string's storage: one allocation per address, not two.
-        var emptyLocal = false
-        let folded = String(unsafeUninitializedCapacity: local.count + 1 + max(domain.count, 9)) { out in
-            var n = 0
-            if isGmail {
-                // Gmail delivers b.o.b+news@gmail.com to bob@gmail.com: one mailbox, one student.
-                for byte in local {
-                    if byte == UInt8(ascii: "+") { break }
-                    if byte != dot {
-                        out[n] = lowercased(byte)
-                        n += 1
-                    }
-                }
-                emptyLocal = n == 0
-                out[n] = atSign
-                n += 1
-                for byte in "gmail.com".utf8 {
-                    out[n] = byte
-                    n += 1
-                }
-            } else {
-                for byte in local {
-                    out[n] = lowercased(byte)
-                    n += 1
-                }
-                out[n] = atSign
-                n += 1
-                for byte in domain {
+        var n = 0
+        if isGmail {
+            // Gmail delivers b.o.b+news@gmail.com to bob@gmail.com: one mailbox, one student.
+            for byte in local {
+                if byte == UInt8(ascii: "+") { break }
+                if byte != dot {
                     out[n] = lowercased(byte)
                     n += 1
                 }
             }
-            return n
+            guard n > 0 else { return nil }
+            out[n] = atSign
+            n += 1
+            for byte in "gmail.com".utf8 {
+                out[n] = byte
+                n += 1
+            }
+        } else {
+            for byte in local {
+                out[n] = lowercased(byte)
+                n += 1
+            }
+            out[n] = atSign
+            n += 1
+            for byte in domain {
+                out[n] = lowercased(byte)
+                n += 1
+            }
         }
-        guard !emptyLocal, folded.utf8.count <= 254 else { return nil }
-        return folded
+        return n <= 254 ? n : nil
+    }
+
+    /// The byte path of `init(normalising:)` for the common cell — ASCII, as a table holds it —
+    /// writing the normalised address to `out` (at least `foldedCapacity(raw.count)` bytes)
+    /// with no `String` made. Returns its length; nil for anything else (non-ASCII text, a
+    /// missing or invalid address), which the caller takes through `init(normalising:)` for
+    /// its full treatment and its error. Where it answers, it answers what `init` would.
+    static func normalisedASCII(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        let input = raw.assumingMemoryBound(to: UInt8.self)
+        guard !input.contains(where: { $0 >= 0x80 }) else { return nil }
+        let trimmed = trimASCII(input[...])
+        guard !trimmed.isEmpty else { return nil }
+        var text = trimmed
+        if text.last == UInt8(ascii: ">"), let open = text.lastIndex(of: UInt8(ascii: "<")) {
+            text = trimASCII(text[(open + 1)..<(text.endIndex - 1)])
+        }
+        if text.count >= 7, text.prefix(7).elementsEqual("mailto:".utf8, by: { $0 | 0x20 == $1 }) {
+            text = trimASCII(text.dropFirst(7))
+        }
+        guard !text.isEmpty else { return nil }
+        return fold(text, into: out)
     }
 
     /// Non-empty, at most 64 bytes, no whitespace or control characters, and none of the

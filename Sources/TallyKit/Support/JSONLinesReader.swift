@@ -62,6 +62,16 @@ public final class JSONLinesReader {
         limits: JSONParser.Limits = .init(),
         _ body: (_ line: Int, _ result: Result<JSONValue, JSONError>, _ raw: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
+        try forEachLine(limits: limits, plain: { _, _ in false }, body)
+    }
+
+    /// The same, offering each line's bytes (BOM, CR and blank lines already dealt with) to
+    /// `plain` first: a line it takes (returning true) is not parsed and not passed to `body`.
+    func forEachLine(
+        limits: JSONParser.Limits = .init(),
+        plain: (_ line: Int, _ content: UnsafeRawBufferPointer) throws -> Bool,
+        _ body: (_ line: Int, _ result: Result<JSONValue, JSONError>, _ raw: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
         switch source {
         case .bytes(let bytes):
             try bytes.withUnsafeBytes { all in
@@ -70,18 +80,18 @@ public final class JSONLinesReader {
                 while start < all.count {
                     let end = Self.newline(in: all, from: start) ?? all.count
                     let content = UnsafeRawBufferPointer(rebasing: all[start..<end])
-                    guard try handle(content, line: line, offset: start, limits: limits, body) else { return }
+                    guard try handle(content, line: line, offset: start, limits: limits, plain, body) else { return }
                     start = end + 1
                     line += 1
                 }
             }
         case .file(let descriptor):
-            try stream(descriptor, limits: limits, body)
+            try stream(descriptor, limits: limits, plain, body)
         }
     }
 
     private func stream(
-        _ descriptor: Int32, limits: JSONParser.Limits,
+        _ descriptor: Int32, limits: JSONParser.Limits, _ plain: (Int, UnsafeRawBufferPointer) throws -> Bool,
         _ body: (Int, Result<JSONValue, JSONError>, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
         // The buffer holds at most one unfinished line (up to the limit, plus a CR) and a chunk.
@@ -101,7 +111,7 @@ public final class JSONLinesReader {
             if let newline = Self.newline(in: view, from: scanned) {
                 if !skipping {
                     let content = UnsafeRawBufferPointer(rebasing: view[start..<newline])
-                    guard try handle(content, line: line, offset: bufferOffset + start, limits: limits, body) else { return }
+                    guard try handle(content, line: line, offset: bufferOffset + start, limits: limits, plain, body) else { return }
                 }
                 skipping = false
                 start = newline + 1
@@ -144,7 +154,7 @@ public final class JSONLinesReader {
                 // The end of the file: the last line may lack its LF.
                 if !skipping && end > start {
                     let content = UnsafeRawBufferPointer(start: buffer + start, count: end - start)
-                    _ = try handle(content, line: line, offset: bufferOffset + start, limits: limits, body)
+                    _ = try handle(content, line: line, offset: bufferOffset + start, limits: limits, plain, body)
                 }
                 return
             }
@@ -156,6 +166,7 @@ public final class JSONLinesReader {
     /// Parses one line (without its LF) and passes it on; blank lines are skipped.
     private func handle(
         _ line: UnsafeRawBufferPointer, line number: Int, offset: Int, limits: JSONParser.Limits,
+        _ plain: (Int, UnsafeRawBufferPointer) throws -> Bool,
         _ body: (Int, Result<JSONValue, JSONError>, UnsafeRawBufferPointer) throws -> Bool
     ) throws -> Bool {
         var content = line
@@ -170,6 +181,7 @@ public final class JSONLinesReader {
             let prefix = UnsafeRawBufferPointer(rebasing: content[..<(content.startIndex + maxLineBytes)])
             return try body(number, .failure(tooLong(line: number, offset: offset)), prefix)
         }
+        if try plain(number, content) { return true }
         switch JSONParser.result(content, limits, stacks: stacks) {
         case .success(let value):
             return try body(number, .success(value), content)

@@ -165,6 +165,28 @@ public struct JSONWriter: Sendable {
         string(value)
     }
 
+    /// A string member from UTF-8 bytes (`null` for nil), written as `member(_:_:)` writes the
+    /// `String` of those bytes — for valid UTF-8; callers hand it ASCII cells of a table.
+    mutating func member(_ key: StaticString, utf8 value: UnsafeRawBufferPointer?) {
+        guard let value else {
+            self.key(literal: key)
+            return null()
+        }
+        let text = value.assumingMemoryBound(to: UInt8.self)
+        if text.count <= Self.memberLimit, !Self.mayNeedEscaping(text) {
+            appendMember(key, room: text.count + 2) { p in
+                p[0] = UInt8(ascii: "\"")
+                if let base = text.baseAddress { (p + 1).update(from: base, count: text.count) }
+                p[text.count + 1] = UInt8(ascii: "\"")
+                return text.count + 2
+            }
+            return
+        }
+        self.key(literal: key)
+        separate()
+        appendEscaped(text)
+    }
+
     /// A time as its ISO 8601 string: plain ASCII, copied without an intermediate `String`.
     public mutating func member(_ key: StaticString, _ time: Timestamp) {
         time.withISO8601 { text in
@@ -227,9 +249,10 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    /// Writes `value` in decimal at `p` (at most 20 bytes); returns the length.
+    /// Writes `value` in decimal at `p` (at most 20 bytes), as `String(value)` spells it;
+    /// returns the length.
     @inline(__always)
-    private static func writeDecimal(_ value: Int, to p: UnsafeMutablePointer<UInt8>) -> Int {
+    static func writeDecimal(_ value: Int, to p: UnsafeMutablePointer<UInt8>) -> Int {
         var magnitude = value.magnitude
         var digits = 1
         var rest = magnitude / 10

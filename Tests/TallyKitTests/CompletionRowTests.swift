@@ -1,0 +1,281 @@
+import Foundation
+import Testing
+@testable import TallyKit
+
+/// The byte-level row path (`CompletionRow`, `Email.normalisedASCII`, the duplicate line)
+/// against the ordinary one it stands in for: `RowMapper.event`, `Email(normalising:)`,
+/// `EventRecord.encode`, and a whole sync with the fast path off.
+struct CompletionRowTests {
+    static let addresses = [
+        "bob@example.com", "  Bob@Example.COM ", "<bob@example.com>", "Bob <Bob@example.com>", "mailto:BOB@x.org",
+        "MAILTO: bob@x.org", "B.o.b+news@Gmail.com", "b.o.b@googlemail.com", "+tag@gmail.com", "...@gmail.com",
+        "bob@example.com.", "bob@@example.com", "bob@example", "bob@-example.com", "bob smith@example.com",
+        "", "   ", "<>", "mailto:", "zoë@example.com", "bob@exämple.com", "\u{00A0}bob@example.com",
+        "bob@example.com\u{1F}", "\tbob@example.com\r", String(repeating: "a", count: 65) + "@x.org",
+        "a@" + String(repeating: "b", count: 64) + ".org", "a\"b@x.org", "a,b@x.org",
+    ]
+
+    @Test("an ASCII address normalised as bytes is what Email(normalising:) makes, and the rest is left to it",
+          arguments: addresses)
+    func emailBytes(raw: String) {
+        let simple = try? Email(normalising: raw)
+        var text = raw
+        let fast: String? = text.withUTF8 { utf8 in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Email.foldedCapacity(utf8.count)) { out in
+                Email.normalisedASCII(UnsafeRawBufferPointer(utf8), into: out).map {
+                    String(decoding: UnsafeBufferPointer(rebasing: out[..<$0]), as: UTF8.self)
+                }
+            }
+        }
+        if let fast {
+            #expect(fast == simple?.value)
+        } else {
+            #expect(simple == nil || raw.utf8.contains { $0 >= 0x80 })
+        }
+    }
+
+    /// Every row of `csv` through both paths: where the byte path reads a row, its key and
+    /// its duplicate line must be the ordinary event's. Returns how many rows it read.
+    @discardableResult
+    func compare(_ csv: String, settings: RowMapper.Settings = .init(), student: String?? = nil) throws -> Int {
+        let reader = CSVReader(bytes: Array(csv.utf8))
+        var headers: [String]?
+        var fastRows = 0
+        var checked = 0
+        try reader.forEachRecord { record in
+            guard let names = headers else {
+                headers = record.fields
+                return true
+            }
+            let map = HeaderMap(headers: names)
+            let mapper = RowMapper(map: map, settings: settings, file: "export.csv", sha256: "abc",
+                                   fallbackTime: Timestamp(milliseconds: 1_700_000_000_000))
+            let simple = mapper.event(row: record.number) { column in
+                map.index(of: column).map { record.string(at: $0) }
+            }
+            guard let columns = CompletionRow.Columns(mapper: mapper) else { return true }
+            _ = CompletionRow.read(record, columns: columns) { row in
+                fastRows += 1
+                guard case .success(let event) = simple else {
+                    Issue.record("row \(record.number): the byte path read a row the mapper rejects")
+                    return true
+                }
+                #expect(row.key == event.key, "row \(record.number)")
+                var interner = TextInterner()
+                #expect(row.event(columns, courses: &interner) == event,
+                        "row \(record.number)")
+                let owner = student ?? event.email?.value
+                var simpleLine = JSONWriter(), fastLine = JSONWriter()
+                EventRecord(seq: 7, event: event, student: owner, status: .duplicate).encode(into: &simpleLine)
+                if let bytes = owner.map({ Array($0.utf8) }) {
+                    bytes.withUnsafeBytes { row.encodeDuplicateLine(into: &fastLine, seq: 7, student: $0, file: "export.csv", sha256: "abc") }
+                } else {
+                    row.encodeDuplicateLine(into: &fastLine, seq: 7, student: nil, file: "export.csv", sha256: "abc")
+                }
+                #expect(String(decoding: fastLine.bytes, as: UTF8.self) == String(decoding: simpleLine.bytes, as: UTF8.self))
+                checked += 1
+                return true
+            }
+            return true
+        }
+        #expect(checked == fastRows)
+        return fastRows
+    }
+
+    @Test("plain completion rows read as bytes give the ordinary event's id and duplicate line")
+    func plainRows() throws {
+        let csv = """
+        Timestamp,Email Address,Full name,Course,Certificate link,Other
+        9/2/2024 10:30:00,Bob@Example.com,Bob Smith,Data Literacy 101,https://c.example/1,x
+        2024-09-02T10:30:00.123Z,b.o.b+x@gmail.com,,Course 2,,"a, b"
+        ,carol@example.org,carol@example.org,Course 3,https://c.example/3,
+        9/2/1969 1:02:03 PM,dan@example.org,Dan \\ "the" man,Course 4: Tabs\tand more,https://c.example/4?a="1",
+        9/2/2024,eve@example.org,Eve,Course 5,,
+        9/2/2024, <Fay@Example.org> ,Fay,Course 5,https://c.example/6,
+        9/2/2024 10:30:00,"gus@example.com",Gus,Course 1,
+        9/2/2024 10:30:00,hal@example.com,"Smith, Hal",Course 1,"https://c.example/7,8"
+        """
+        let read = try compare(csv)
+        #expect(read == 8)
+        try compare(csv, student: .some(nil))
+        try compare(csv, student: "roster-id-1")
+        try compare(csv, settings: .init(course: "Fixed Course ✓"))
+        try compare(csv, settings: .init(dateOrder: .dayFirst))
+    }
+
+    @Test("rows the byte path leaves alone: quoted with escapes, padded or non-ASCII cells, bad emails and dates, no course")
+    func awkwardRows() throws {
+        let csv = #"""
+        Timestamp,Email Address,Full name,Course,Certificate link
+        9/2/2024 10:30:00,"bob@example.com",Bob,"Course ""1""",
+        9/2/2024 10:30:00,bob@example.com,"Smith, ""Bob""",Course 1,
+        9/2/2024 10:30:00,bob@example.com,Bob,Course 1,  
+        9/2/2024 10:30:00,bob@example.com,Zoë,Course 1,
+        9/2/2024 10:30:00,bob@example.com,Bob,Cours é,
+        9/2/2024 10:30:00,bob@example.com,Bob, Course 1,
+        9/2/2024 10:30:00,not an email,Bob,Course 1,
+        9/2/2024 10:30:00,,Bob,Course 1,
+        31/31/2024,bob@example.com,Bob,Course 1,
+        9/2/2024 10:30:00,bob@example.com,Bob,,
+        9/2/2024 10:30:00,bob@example.com,Bob,Course 1,https://c.example/é
+        9/2/2024 10:30:00 ,bob@example.com,Bob,Course 1,
+        """#
+        let lines = csv.split(separator: "\n")
+        for line in lines.dropFirst() {
+            #expect(try compare(lines[0] + "\n" + line) == 0, "\(line)")
+        }
+    }
+
+    @Test("files whose rows are not plain completions have no byte path")
+    func otherFiles() {
+        let quiz = HeaderMap(headers: ["Email", "Score"])
+        #expect(CompletionRow.Columns(map: quiz, settings: .init(quiz: "Quiz 1"), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) == nil)
+        let ids = HeaderMap(headers: ["Email", "Course", "ID"])
+        #expect(CompletionRow.Columns(map: ids, settings: .init(), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) == nil)
+        let awards = HeaderMap(headers: ["Email", "Points", "Reason"])
+        #expect(CompletionRow.Columns(map: awards, settings: .init(), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) == nil)
+        let parts = HeaderMap(headers: ["Email", "First name", "Last name", "Course"])
+        #expect(CompletionRow.Columns(map: parts, settings: .init(), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) != nil)
+    }
+
+    @Test("first and last names: the byte path reads a row only when its name column says it all")
+    func nameParts() throws {
+        let csv = """
+        Email,Name,First name,Last name,Course
+        a@example.org,Ann Lee,Ann,Lee,Course 1
+        b@example.org,,Bo,Chan,Course 1
+        """
+        #expect(try compare(csv) == 1)
+    }
+
+    /// Syncs `files` (name, text) in order with the byte path on or off; returns the ledgers
+    /// and the snapshot, without the audit lines and times that differ between runs.
+    func sync(_ files: [(String, String)], bytes: Bool, roster: Bool) throws -> [String: [UInt8]] {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tally-rows-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var config = TallyConfig()
+        config.roster.required = roster
+        let settings = EngineSettings(config: config, inbox: root + "/inbox", data: root + "/data", site: root + "/site")
+        let engine = try Engine(settings: settings)
+        engine.readsRowsAsBytes = bytes
+        for (index, file) in files.enumerated() {
+            let path = root + "/inbox/" + file.0
+            try Data(file.1.utf8).write(to: URL(fileURLWithPath: path))
+            // Oldest first, the same times in both runs.
+            var times = [timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0), timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0)]
+            utimensat(AT_FDCWD, path, &times, 0)
+            _ = try engine.sync()
+        }
+        var out: [String: [UInt8]] = [:]
+        for name in ["events.jsonl", "points.jsonl", "unmatched.jsonl", "rejected.jsonl"] {
+            out[name] = Array(try Data(contentsOf: URL(fileURLWithPath: root + "/data/" + name)))
+        }
+        let state = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: root + "/data/state.json"))))
+        out["students"] = state["students"].map { $0.serialized() } ?? []
+        // Not the audit's: its lines carry how many milliseconds a file took.
+        let at = engine.state.positions
+        out["positions"] = [UInt8]("\([at.events, at.points, at.unmatched, at.rejected])".utf8)
+        out["stats"] = [UInt8]("\(engine.stats.decisions[.courseCompleted].map { "\($0)" } ?? "")".utf8)
+        return out
+    }
+
+    @Test("a cumulative export synced with the byte path writes what the ordinary path writes", arguments: [false, true])
+    func wholeSync(roster: Bool) throws {
+        let day1 = """
+        Timestamp,Email Address,Full name,Course,Certificate link
+        9/2/2024 10:30:00,bob@example.com,Bob,Course 1,https://c.example/1
+        9/2/2024 10:31:00,B.ob+x@gmail.com,Bob G,Course 1,
+        9/2/2024 10:32:00,carol@example.org,"Lee, Carol",Course 2,
+        9/2/2024 10:33:00,bob@example.com,Bob,Course 2,
+        """
+        let day2 = day1 + """
+
+        9/2/2024 10:30:00,bob@example.com,Bob,Course 1,https://c.example/1
+        9/3/2024 09:00:00,bob@example.com,Bob,Course 1,https://c.example/1
+        9/3/2024 09:01:00,bo.b@gmail.com,Robert,Course 3,
+        9/3/2024 09:02:00,dan@example.org,Dan,Course 1,
+        9/3/2024 09:02:00,not-an-email,Dan,Course 1,
+        """
+        let files = [("day1.csv", day1), ("day2.csv", day2), ("day2-again.csv", day2 + "\n")]
+        let fast = try sync(files, bytes: true, roster: roster)
+        let simple = try sync(files, bytes: false, roster: roster)
+        #expect(fast.keys.sorted() == simple.keys.sorted())
+        for (name, bytes) in simple {
+            #expect(fast[name] == bytes, "\(name) differs")
+        }
+        #expect(String(decoding: fast["events.jsonl"] ?? [], as: UTF8.self).contains("\"duplicate\""))
+    }
+
+    static let flatLines = [
+        #"{"email":"Bob@Example.com","name":"Bob","course":"Course 1","at":"9/2/2024 10:30:00","certificate_url":"https://c/1"}"#,
+        #"{"email":"b.o.b+x@gmail.com","name":"","course":"Course 2","at":"2024-09-02T10:30:00.5Z","certificate_url":""}"#,
+        #" { "course" : "Course 3" , "email" : " <carol@example.org> " , "name" : "carol@example.org" } "#,
+        #"{"email":"dan@example.org","name":"Dan "D"","course":"Course 1","at":"9/2/2024"}"#,
+        #"{"email":"eve@example.org","course":"Course 1","at":"9/2/2024","kind":"course_completed"}"#,
+        #"{"email":"eve@example.org","course":"Course 1","at":1725273000}"#,
+        #"{"email":"eve@example.org","course":" Course 1","at":"9/2/2024"}"#,
+        #"{"email":"eve@example.org","course":"Course 1","at":"not a date"}"#,
+        #"{"email":"eve@example.org","course":"Course 1","at":""}"#,
+        #"{"email":"not an email","course":"Course 1"}"#,
+        #"{"email":"eve@example.org","course":""}"#,
+        #"{"email":"eve@example.org","name":"Zoë","course":"Course 1"}"#,
+        #"{"email":"eve@example.org","email":"fay@example.org","course":"Course 1"}"#,
+        #"{"email":"eve@example.org","course":"Course 1"} x"#,
+        #"{"email":"eve@example.org","course":"Course 1""#,
+        #"{"name":"Eve","course":"Course 1"}"#,
+        #"{"email":"eve@example.org","name":"Eve","course":"Course 1","at":"9/2/2024 10:30:00","certificate_url":"https://c/é"}"#,
+        #"[{"email":"eve@example.org","course":"Course 1"}]"#,
+        "{}",
+    ]
+
+    @Test("a plain flat JSON line read as bytes gives the event KajabiPayload.flatEvent makes of it", arguments: flatLines)
+    func flatLine(line: String) {
+        let source = EventSource(file: "events.jsonl", sha256: "abc", row: 3)
+        let fallback = Timestamp(milliseconds: 1_700_000_000_000)
+        let simple = (try? JSONParser.parse(line)).flatMap { try? KajabiPayload.flatEvent($0, source: source, fallbackTime: fallback) }
+        var bytes = Array(line.utf8)
+        let read = bytes.withUnsafeMutableBytes { raw in
+            FlatLine.read(UnsafeRawBufferPointer(raw), row: 3, fallbackTime: fallback) { row in
+                var interner = TextInterner()
+                let fast = row.event(file: "events.jsonl", sha256: "abc", course: nil, courses: &interner)
+                #expect(fast == simple)
+                #expect(row.key == simple?.key)
+                if let simple {
+                    var simpleLine = JSONWriter(), fastLine = JSONWriter()
+                    EventRecord(seq: 2, event: simple, student: simple.email?.value, status: .duplicate).encode(into: &simpleLine)
+                    Array(simple.email!.value.utf8).withUnsafeBytes {
+                        row.encodeDuplicateLine(into: &fastLine, seq: 2, student: $0, file: "events.jsonl", sha256: "abc")
+                    }
+                    #expect(fastLine.bytes == simpleLine.bytes)
+                }
+                return true
+            }
+        }
+        // The plain lines of the list are read; the others are left to the parser.
+        let plain = line.contains("Bob") || line.contains("b.o.b") || line.contains("carol")
+        #expect(read == plain, "\(line)")
+    }
+
+    @Test("JSON lines synced with the byte path write what the ordinary path writes", arguments: [false, true])
+    func wholeSyncOfLines(roster: Bool) throws {
+        let day1 = [
+            #"{"email":"bob@example.com","name":"Bob","course":"Course 1","at":"9/2/2024 10:30:00","certificate_url":"x"}"#,
+            #"{"email":"B.ob+x@gmail.com","name":"Bob G","course":"Course 1","at":"9/2/2024 10:31:00"}"#,
+            #"{"email":"carol@example.org","name":"Lee, "Carol"","course":"Course 2","at":"9/2/2024 10:32:00"}"#,
+        ].joined(separator: "\n")
+        let day2 = day1 + "\n" + [
+            #"{"email":"bob@example.com","name":"Bob","course":"Course 1","at":"9/2/2024 10:30:00","certificate_url":"x"}"#,
+            #"{"email":"bob@example.com","name":"Bob","course":"Course 1","at":"9/3/2024 09:00:00"}"#,
+            #"{"email":"dan@example.org","kind":"manual_award","points":5,"reason":"helped"}"#,
+            #"{"email":"not-an-email","course":"Course 1"}"#,
+            "",
+        ].joined(separator: "\n")
+        let files = [("day1.jsonl", day1), ("day2.jsonl", day2), ("day2-again.jsonl", day2 + "\n")]
+        let fast = try sync(files, bytes: true, roster: roster)
+        let simple = try sync(files, bytes: false, roster: roster)
+        for (name, bytes) in simple {
+            #expect(fast[name] == bytes, "\(name) differs")
+        }
+        #expect(String(decoding: fast["events.jsonl"] ?? [], as: UTF8.self).contains("\"duplicate\""))
+    }
+}
