@@ -10,6 +10,7 @@ Usage: startup.py PATH/TO/tally [--rows N] [--seed S] [--runs K] [--cache DIR]
 """
 import argparse
 import os
+import re
 import resource
 import shutil
 import signal
@@ -22,9 +23,18 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def index_format():
+    """The index.bin format this Tally writes: a cached directory of another one would be
+    rebuilt at the first start, and that start timed as if it were a load."""
+    source = os.path.join(HERE, "..", "..", "Sources", "TallyKit", "State", "State.swift")
+    with open(source, encoding="utf-8") as handle:
+        found = re.search(r"indexFormat = (\d+)", handle.read())
+    return found.group(1) if found else "unknown"
+
+
 def prepare(tally, rows, seed, cache):
     """A work directory holding the ledgers and snapshot of a synced export of `rows` rows."""
-    work = os.path.join(cache, f"startup-{rows}-{seed}")
+    work = os.path.join(cache, f"startup-{rows}-{seed}-index{index_format()}")
     if os.path.exists(os.path.join(work, "data", "index.bin")):
         return work
     shutil.rmtree(work, ignore_errors=True)
