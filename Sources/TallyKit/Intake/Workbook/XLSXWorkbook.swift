@@ -14,6 +14,13 @@ public enum XLSXWorkbook {
     /// workbook order) until it returns false.
     public static func read(path: String, sheet: String? = nil, limits: WorkbookLimits = .init(),
                             row: (WorkbookRow) throws -> Bool) throws {
+        try read(path: path, sheet: sheet, limits: limits, fast: true, row: row)
+    }
+
+    /// `fast: false` reads the sheet through the reader (`SheetParser`), the reference the
+    /// tests hold the fast path (`FastSheetParser`) to.
+    static func read(path: String, sheet: String?, limits: WorkbookLimits, fast: Bool,
+                     row: (WorkbookRow) throws -> Bool) throws {
         let archive = try Workbook.open(path)
         let budget = ZipEntryStream.Budget(limits: limits)
         guard let workbook = try Workbook.xml(archive, "xl/workbook.xml", budget: budget) else {
@@ -45,11 +52,37 @@ public enum XLSXWorkbook {
         let sheetPath = targets.byID[chosen.id] ?? "xl/worksheets/sheet1.xml"
         let strings = try sharedStrings(archive, path: targets.sharedStrings ?? "xl/sharedStrings.xml", budget: budget)
         let dateStyles = try styles(archive, path: targets.styles ?? "xl/styles.xml", budget: budget)
-        guard let reader = try Workbook.xml(archive, sheetPath, budget: budget) else {
+        guard let entry = archive[sheetPath] else {
             throw WorkbookError.corrupt("the sheet \"\(chosen.name)\" has no part \(sheetPath)")
         }
-        defer { reader.close() }
-        try SheetParser(reader: reader, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits).rows(row)
+        guard fast else {
+            let reader = try XMLStreamReader(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: sheetPath)
+            defer { reader.close() }
+            return try SheetParser(reader: reader, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits).rows(row)
+        }
+        let usedBefore = budget.used
+        do {
+            try FastSheetParser.rows(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: sheetPath,
+                                     strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits, row: row)
+        } catch let refused as XMLEventParser.Refused {
+            // The reader gives the reason, in its words; the file is refused whole either way.
+            budget.used = usedBefore
+            throw refusal(archive, sheetPath, budget: budget, otherwise: refused)
+        }
+    }
+
+    /// Why the reader refuses the part `path`, which the fast path stopped on; should the
+    /// reader read it to the end, the fast path's own reason.
+    static func refusal(_ archive: Archive, _ path: String, budget: ZipEntryStream.Budget,
+                        otherwise refused: XMLEventParser.Refused) -> WorkbookError {
+        do {
+            guard let reader = try Workbook.xml(archive, path, budget: budget) else { return .corrupt("\(path) is missing") }
+            defer { reader.close() }
+            while try reader.next() {}
+        } catch {
+            return error
+        }
+        return .corrupt("\(path) is not well-formed XML (\(refused.message))")
     }
 
     /// Relationship id → part path, and the shared strings' and styles' parts.
