@@ -32,12 +32,21 @@ struct FastSheetParserTests {
         return list(WorkbookTests.corpus) + list(WorkbookTests.fixtures)
     }
 
+    /// A workbook read as `WorkbookTable` reads it: three passes (header, date order, rows),
+    /// the later ones with what the first found before the sheet; the rows of the last.
+    static func read(_ path: String, limits: WorkbookLimits = .init(), fast: Bool, row: (WorkbookRow) throws -> Bool) throws {
+        var prelude: XLSXWorkbook.Prelude?
+        try XLSXWorkbook.read(path: path, sheet: nil, limits: limits, fast: fast, prelude: &prelude) { _ in false }
+        try XLSXWorkbook.read(path: path, sheet: nil, limits: limits, fast: fast, prelude: &prelude) { _ in true }
+        try XLSXWorkbook.read(path: path, sheet: nil, limits: limits, fast: fast, prelude: &prelude, row: row)
+    }
+
     @Test("every XLSX of the corpus and the fixtures reads the same both ways, under default and tight limits",
           arguments: workbooks)
     func sameWorkbook(path: String) {
         for limits in [WorkbookLimits(), WorkbookLimits(maxFields: 3, maxRowBytes: 40), WorkbookLimits(maxFields: 1, maxRowBytes: 4)] {
-            let simple = Self.outcome { try XLSXWorkbook.read(path: path, sheet: nil, limits: limits, fast: false, row: $0) }
-            let fast = Self.outcome { try XLSXWorkbook.read(path: path, sheet: nil, limits: limits, fast: true, row: $0) }
+            let simple = Self.outcome { try Self.read(path, limits: limits, fast: false, row: $0) }
+            let fast = Self.outcome { try Self.read(path, limits: limits, fast: true, row: $0) }
             #expect(fast == simple, "\(path)")
         }
     }
@@ -46,8 +55,8 @@ struct FastSheetParserTests {
     func stopsEarly() throws {
         for path in Self.workbooks {
             var simple: [WorkbookRow] = [], fast: [WorkbookRow] = []
-            try? XLSXWorkbook.read(path: path, sheet: nil, limits: .init(), fast: false) { simple.append($0); return simple.count < 2 }
-            try? XLSXWorkbook.read(path: path, sheet: nil, limits: .init(), fast: true) { fast.append($0); return fast.count < 2 }
+            try? Self.read(path, fast: false) { simple.append($0); return simple.count < 2 }
+            try? Self.read(path, fast: true) { fast.append($0); return fast.count < 2 }
             #expect(fast == simple, "\(path)")
         }
     }
@@ -129,5 +138,17 @@ struct FastSheetParserTests {
         let (simple, fast) = Self.both(xml)
         #expect(fast == simple)
         guard case .refused = fast else { Issue.record("read: \(fast)"); return }
+    }
+
+    @Test("shared strings read the same both ways: runs, phonetic runs, empty and escaped strings, whitespace")
+    func sharedStrings() throws {
+        let xml = #"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="7">"#
+            + #"<si><t>plain</t></si><si/><si><t/></si><si><r><t>a</t></r><r><rPr/><t xml:space="preserve"> b </t></r><rPh sb="0" eb="1"><t>ふ</t></rPh></si>"#
+            + #"<si><t>x_x000D_y &amp; &#233;</t></si><si><t> </t></si><si><t><![CDATA[<c>]]></t></si><x:si xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:t>p</x:t></x:si></sst>"#
+        let bytes = Array(xml.utf8)
+        let fast = try SharedStringsParser.strings(source: BytesXMLSource(bytes), name: "sharedStrings.xml")
+        let simple = try XLSXWorkbook.sharedStrings(reader: XMLStreamReader(source: BytesXMLSource(bytes), name: "sharedStrings.xml"))
+        #expect(fast == simple)
+        #expect(fast == ["plain", "", "", "a b ", "x\ry & é", " ", "<c>", "p"])
     }
 }

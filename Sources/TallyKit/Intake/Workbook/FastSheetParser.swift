@@ -28,9 +28,6 @@ final class FastSheetParser: XMLEventHandler {
     private var value: [UInt8] = []
     private var inline: [UInt8] = []
     private var inValue = false, inInline = false, inPhonetic = false, inRow = false
-    /// Bytes of the text run being read: libxml2's tree refuses a text node past 10,000,000.
-    private var textRun = 0
-    private static let maxTextNode = 10_000_000
 
     private init(strings: [String], dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits,
                  body: @escaping (WorkbookRow) throws -> Bool) {
@@ -64,7 +61,6 @@ final class FastSheetParser: XMLEventHandler {
     }
 
     override func start(_ name: XMLEventParser.Name, _ attributes: XMLEventParser.Attributes, isEmpty: Bool) -> Bool {
-        textRun = 0
         if name == names.c {
             column = attributes.withValue(of: names.reference!) { bytes in bytes.flatMap { SheetParser.column(of: $0) } } ?? column + 1
             hasType = attributes.withValue(of: names.type!) { bytes in
@@ -91,7 +87,6 @@ final class FastSheetParser: XMLEventHandler {
     }
 
     override func end(_ name: XMLEventParser.Name) -> Bool {
-        textRun = 0
         if name == names.c {
             guard column >= 1 else { return true }
             if column > limits.maxFields {
@@ -122,11 +117,6 @@ final class FastSheetParser: XMLEventHandler {
     }
 
     override func text(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        textRun += bytes.count
-        if textRun > Self.maxTextNode {
-            failure = XMLEventParser.Refused(message: "a text node longer than \(Self.maxTextNode) bytes")
-            return false
-        }
         if inValue {
             value.append(contentsOf: bytes)
         } else if inInline && !inPhonetic {
@@ -170,7 +160,7 @@ final class FastSheetParser: XMLEventHandler {
     private static let inlineString = Array("inlineStr".utf8)
 
     /// Text with `_xHHHH_` escapes decoded; a string is made once.
-    private static func unescaped(_ bytes: [UInt8]) -> String {
+    static func unescaped(_ bytes: [UInt8]) -> String {
         var previous: UInt8 = 0
         for byte in bytes {
             if previous == UInt8(ascii: "_") && byte == UInt8(ascii: "x") {

@@ -154,6 +154,7 @@ final class XMLEventParser {
             guard let user else { return }
             Unmanaged<XMLEventHandler>.fromOpaque(user)._withUnsafeGuaranteedRef { handler in
                 guard let context = handler.context else { return }
+                handler.textRun = 0
                 // Right after a start tag the input is at its `>`, or at `/>` when it is empty.
                 let isEmpty = context.pointee.input?.pointee.cur?.pointee == UInt8(ascii: "/")
                 handler.emptyEnd = isEmpty
@@ -166,6 +167,7 @@ final class XMLEventParser {
         sax.endElementNs = { user, localName, _, _ in
             guard let user else { return }
             Unmanaged<XMLEventHandler>.fromOpaque(user)._withUnsafeGuaranteedRef { handler in
+                handler.textRun = 0
                 if handler.emptyEnd {
                     handler.emptyEnd = false
                     return
@@ -182,6 +184,13 @@ final class XMLEventParser {
             Unmanaged<XMLEventHandler>.fromOpaque(user)._withUnsafeGuaranteedRef { handler in
                 handler.emptyEnd = false
                 guard let context = handler.context else { return }
+                handler.textRun += Int(count)
+                if handler.textRun > XMLEventHandler.maxTextNode {
+                    handler.failure = Refused(message: "a text node longer than \(XMLEventHandler.maxTextNode) bytes")
+                    handler.stopped = true
+                    xmlStopParser(context)
+                    return
+                }
                 if !handler.text(UnsafeRawBufferPointer(start: bytes, count: Int(count))) {
                     handler.stopped = true
                     xmlStopParser(context)
@@ -240,6 +249,10 @@ class XMLEventHandler {
     fileprivate var doctype = false
     /// The next end belongs to an empty element, which has none for the reader.
     fileprivate var emptyEnd = false
+    /// Bytes of the text run being read: the reader's tree refuses a text node past
+    /// 10,000,000 bytes (libxml2's XML_MAX_TEXT_LENGTH), so the fast path stops there too.
+    fileprivate var textRun = 0
+    fileprivate static let maxTextNode = 10_000_000
 
     /// The parser is ready: intern the names to compare (`parser.name`).
     func started(with parser: XMLEventParser) {}
