@@ -29,8 +29,12 @@ struct FastSheetParserTests {
                 .filter { [".xlsx", ".xlsm"].contains(where: $0.lowercased().hasSuffix) }
                 .map { directory + "/" + $0 }
         }
-        return list(WorkbookTests.corpus) + list(WorkbookTests.fixtures)
+        return list(WorkbookTests.corpus) + list(WorkbookTests.fixtures) + list(large)
     }
+
+    /// Sheets longer than a batch of `SheetRowPipe`, written for these tests (one broken
+    /// after its 4,000th row).
+    static let large = WorkbookTests.fixtures + "/../large"
 
     /// A workbook read as `WorkbookTable` reads it: three passes (header, date order, rows),
     /// the later ones with what the first found before the sheet; the rows of the last.
@@ -150,5 +154,33 @@ struct FastSheetParserTests {
         let simple = try XLSXWorkbook.sharedStrings(reader: XMLStreamReader(source: BytesXMLSource(bytes), name: "sharedStrings.xml"))
         #expect(fast == simple)
         #expect(fast == ["plain", "", "", "a b ", "x\ry & é", " ", "<c>", "p"])
+    }
+
+    @Test("across the batches of the reading thread: a stop, a throwing callback and a refusal after thousands of rows")
+    func batches() throws {
+        let path = Self.large + "/five-thousand-rows.xlsx"
+        for stopAfter in [1, 2047, 2048, 2049, 3000, 4999, 6000] {
+            var simple: [WorkbookRow] = [], fast: [WorkbookRow] = []
+            try Self.read(path, fast: false) { simple.append($0); return simple.count < stopAfter }
+            try Self.read(path, fast: true) { fast.append($0); return fast.count < stopAfter }
+            #expect(fast == simple)
+            #expect(fast.count == min(stopAfter, 4994))   // a header, 5,000 rows, 7 of them empty
+        }
+        struct Enough: Error {}
+        var seen = 0
+        #expect(throws: Enough.self) {
+            try Self.read(path, fast: true) { _ in
+                seen += 1
+                if seen == 2500 { throw Enough() }
+                return true
+            }
+        }
+        #expect(seen == 2500)
+        let broken = Self.large + "/five-thousand-rows-broken-at-4000.xlsx"
+        let simple = Self.outcome { try Self.read(broken, fast: false, row: $0) }
+        let fast = Self.outcome { try Self.read(broken, fast: true, row: $0) }
+        #expect(fast == simple)
+        guard case .refused(let reason) = fast else { Issue.record("read: \(fast)"); return }
+        #expect(reason.contains("not well-formed"))
     }
 }

@@ -1,7 +1,9 @@
 /// The fast path of `SheetParser`: the same rows from the same worksheet part, read from
 /// libxml2's SAX events (`XMLEventParser`) on bytes. Names are compared as dictionary
-/// pointers, attributes and text are read in place, and a `String` is made once per cell
-/// that has text — where the reader path made several per node.
+/// pointers, attributes and text are read in place, and a row is handed on as its cells'
+/// bytes (`RawRow`): the `String`s are made once per cell with text, by whoever takes the
+/// row — on the reading thread when `SheetRowPipe` parses on another, so that strings are
+/// made and freed by the same thread.
 ///
 /// `SheetParser` stays the reference: the tests read every corpus workbook and fixture both
 /// ways and expect the same rows, and anything unusual here (a shared-string index or a
@@ -9,7 +11,7 @@
 final class FastSheetParser: XMLEventHandler {
     private let simple: SheetParser
     private let limits: WorkbookLimits
-    private let body: (WorkbookRow) throws -> Bool
+    private let body: (RawRow) throws -> Bool
 
     private var names = Names()
     private struct Names {
@@ -19,7 +21,8 @@ final class FastSheetParser: XMLEventHandler {
     }
 
     private var rowNumber = 0
-    private var cells: [String] = []
+    private var cells: [Cell] = []
+    private var bytes: [UInt8] = []
     private var tooWide = false
     private var column = 0
     private var type: [UInt8] = []
@@ -30,12 +33,13 @@ final class FastSheetParser: XMLEventHandler {
     private var inValue = false, inInline = false, inPhonetic = false, inRow = false
 
     private init(strings: [String], dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits,
-                 body: @escaping (WorkbookRow) throws -> Bool) {
+                 body: @escaping (RawRow) throws -> Bool) {
         simple = SheetParser(reader: nil, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits)
         self.limits = limits
         self.body = body
         super.init()
         cells.reserveCapacity(16)
+        bytes.reserveCapacity(1024)
         value.reserveCapacity(64)
         inline.reserveCapacity(256)
     }
@@ -45,6 +49,51 @@ final class FastSheetParser: XMLEventHandler {
     /// the reader refuses (its reason is the reader's to give).
     static func rows(source: any XMLByteSource, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
                      limits: WorkbookLimits, row: (WorkbookRow) throws -> Bool) throws {
+        try rawRows(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits) { raw in
+            try row(raw.row(strings: strings, limits: limits))
+        }
+    }
+
+    /// A cell of a `RawRow`: its text's bytes, or a shared string by index.
+    enum Cell {
+        case empty
+        case bytes(start: Int, end: Int)
+        case shared(Int)
+    }
+
+    /// A row as the parser hands it on: its cells' text as bytes, not yet strings.
+    struct RawRow {
+        let number: Int
+        let rejection: String?
+        let cells: [Cell]
+        let bytes: [UInt8]
+
+        /// The row as `SheetParser` gives it (within the limits, or rejected).
+        func row(strings: [String], limits: WorkbookLimits) -> WorkbookRow {
+            if let rejection { return WorkbookRow(number: number, cells: [], rejection: rejection) }
+            return FastSheetParser.row(number: number, cells: cells[...], bytes: bytes, offset: 0, strings: strings, limits: limits)
+        }
+    }
+
+    /// The strings of `cells`, their bytes at `offset` in `bytes`, bounded as `SheetParser` bounds a row.
+    static func row(number: Int, cells: ArraySlice<Cell>, bytes: [UInt8], offset: Int, strings: [String],
+                    limits: WorkbookLimits) -> WorkbookRow {
+        let texts = bytes.withUnsafeBufferPointer { buffer in
+            cells.map { cell -> String in
+                switch cell {
+                case .empty: return ""
+                case let .bytes(start, end):
+                    return String(decoding: UnsafeBufferPointer(rebasing: buffer[(start + offset)..<(end + offset)]), as: UTF8.self)
+                case .shared(let index): return strings[index]
+                }
+            }
+        }
+        return Workbook.bounded(WorkbookRow(number: number, cells: texts), limits)
+    }
+
+    /// As `rows`, with each row's cells as bytes.
+    static func rawRows(source: any XMLByteSource, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
+                        limits: WorkbookLimits, row: (RawRow) throws -> Bool) throws {
         let parser = XMLEventParser(source: source, name: name)
         defer { parser.close() }
         try withoutActuallyEscaping(row) { row in
@@ -95,7 +144,7 @@ final class FastSheetParser: XMLEventHandler {
             }
             let text = cellText()
             if !text.isEmpty {
-                if cells.count < column { cells.append(contentsOf: repeatElement("", count: column - cells.count)) }
+                if cells.count < column { cells.append(contentsOf: repeatElement(.empty, count: column - cells.count)) }
                 cells[column - 1] = text
             }
         } else if name == names.v {
@@ -126,35 +175,52 @@ final class FastSheetParser: XMLEventHandler {
     }
 
     private func finishRow() throws -> Bool {
-        defer { cells.removeAll(keepingCapacity: true); tooWide = false }
+        defer { cells.removeAll(keepingCapacity: true); bytes.removeAll(keepingCapacity: true); tooWide = false }
         if tooWide {
-            return try body(WorkbookRow(number: rowNumber, cells: [], rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields"))
+            return try body(RawRow(number: rowNumber, rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields", cells: [], bytes: []))
         }
-        while cells.last == "" { cells.removeLast() }
+        while let last = cells.last, last.isEmpty { cells.removeLast() }
         guard !cells.isEmpty else { return true }
-        return try body(Workbook.bounded(WorkbookRow(number: rowNumber, cells: cells), limits))
+        return try body(RawRow(number: rowNumber, rejection: nil, cells: cells, bytes: bytes))
     }
 
     /// The cell's text, as `SheetParser.cellText` gives it; the common cells (inline and
     /// shared strings, plain integers) without it.
-    private func cellText() -> String {
+    private func cellText() -> Cell {
         if !hasType || (type.count == 1 && type[0] == UInt8(ascii: "n")) {
             // A number: plain digits that `Workbook.plainNumber` would give back unchanged.
-            if value.isEmpty { return "" }
+            if value.isEmpty { return .empty }
             let isDate = simple.dateStyles.indices.contains(style) && simple.dateStyles[style]
             if !isDate, value.count <= 15, value.allSatisfy({ (0x30...0x39).contains($0) }),
                value[0] != UInt8(ascii: "0") || value.count == 1 {
-                return String(decoding: value, as: UTF8.self)
+                return keep(value)
             }
         } else if type == Self.inlineString {
-            return Self.unescaped(inline)
+            if !Self.hasEscape(inline) { return keep(inline) }
         } else if type.count == 1 && type[0] == UInt8(ascii: "s") {
             if let index = Self.integer(value) {
-                return simple.strings.indices.contains(index) ? simple.strings[index] : ""
+                return simple.strings.indices.contains(index) && !simple.strings[index].isEmpty ? .shared(index) : .empty
             }
         }
-        return simple.cellText(type: hasType ? String(decoding: type, as: UTF8.self) : "n", style: style,
-                               value: String(decoding: value, as: UTF8.self), inline: String(decoding: inline, as: UTF8.self))
+        let text = simple.cellText(type: hasType ? String(decoding: type, as: UTF8.self) : "n", style: style,
+                                   value: String(decoding: value, as: UTF8.self), inline: String(decoding: inline, as: UTF8.self))
+        return keep(text.utf8)
+    }
+
+    /// The cell's text appended to the row's bytes.
+    private func keep<Text: Collection>(_ text: Text) -> Cell where Text.Element == UInt8 {
+        let start = bytes.count
+        bytes.append(contentsOf: text)
+        return .bytes(start: start, end: bytes.count)
+    }
+
+    private static func hasEscape(_ bytes: [UInt8]) -> Bool {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if previous == UInt8(ascii: "_") && byte == UInt8(ascii: "x") { return true }
+            previous = byte
+        }
+        return false
     }
 
     private static let inlineString = Array("inlineStr".utf8)
@@ -183,5 +249,16 @@ final class FastSheetParser: XMLEventHandler {
             if plain { return result }
         }
         return Int(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+extension FastSheetParser.Cell {
+    /// No text: an empty cell is "" in a row.
+    var isEmpty: Bool {
+        switch self {
+        case .empty: return true
+        case let .bytes(start, end): return start == end
+        case .shared: return false
+        }
     }
 }

@@ -33,7 +33,8 @@ public enum XLSXWorkbook {
 
     /// Reads the sheet with `prelude` when it is given, else finds it and sets it.
     /// `fast: false` reads the shared strings and the sheet through the reader
-    /// (`SheetParser`), the reference the tests hold the fast path (`FastSheetParser`) to.
+    /// (`SheetParser`), the reference the tests hold the fast path (`FastSheetParser`, on
+    /// its own thread through `SheetRowPipe`) to.
     static func read(path: String, sheet: String?, limits: WorkbookLimits, fast: Bool = true,
                      prelude: inout Prelude?, row: (WorkbookRow) throws -> Bool) throws {
         let archive = try Workbook.open(path)
@@ -57,9 +58,9 @@ public enum XLSXWorkbook {
         }
         let usedBefore = budget.used
         do {
-            try FastSheetParser.rows(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: known.sheetPath,
-                                     strings: known.strings, dateStyles: known.dateStyles, date1904: known.date1904,
-                                     limits: limits, row: row)
+            try SheetRowPipe.rows(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: known.sheetPath,
+                                  strings: known.strings, dateStyles: known.dateStyles, date1904: known.date1904,
+                                  limits: limits, row: row)
         } catch let refused as XMLEventParser.Refused {
             // The reader gives the reason, in its words; the file is refused whole either way.
             budget.used = usedBefore
