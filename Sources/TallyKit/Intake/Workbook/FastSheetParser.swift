@@ -9,28 +9,31 @@
 /// ways and expect the same rows, and anything unusual here (a shared-string index or a
 /// number that is not plain digits, a date style) goes through `SheetParser.cellText`.
 final class FastSheetParser: XMLEventHandler {
+    // `@exclusivity(unchecked)`: the parser's state is touched by libxml2's callbacks on one
+    // thread, one at a time, never through overlapping accesses; the runtime's checks of
+    // each access were an eighth of the parsing thread's time.
     private let simple: SheetParser
     private let limits: WorkbookLimits
     private let body: (RawRow) throws -> Bool
 
-    private var names = Names()
+    @exclusivity(unchecked) private var names = Names()
     private struct Names {
         var row = XMLEventParser.Name?.none, c = XMLEventParser.Name?.none, v = XMLEventParser.Name?.none
         var inlineString = XMLEventParser.Name?.none, phonetic = XMLEventParser.Name?.none
         var reference = XMLEventParser.Name?.none, type = XMLEventParser.Name?.none, style = XMLEventParser.Name?.none
     }
 
-    private var rowNumber = 0
-    private var cells: [Cell] = []
-    private var bytes: [UInt8] = []
-    private var tooWide = false
-    private var column = 0
-    private var type: [UInt8] = []
-    private var hasType = false
-    private var style = 0
-    private var value: [UInt8] = []
-    private var inline: [UInt8] = []
-    private var inValue = false, inInline = false, inPhonetic = false, inRow = false
+    @exclusivity(unchecked) private var rowNumber = 0
+    @exclusivity(unchecked) private var cells: [Cell] = []
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var tooWide = false
+    @exclusivity(unchecked) private var column = 0
+    @exclusivity(unchecked) private var type: [UInt8] = []
+    @exclusivity(unchecked) private var hasType = false
+    @exclusivity(unchecked) private var style = 0
+    @exclusivity(unchecked) private var value: [UInt8] = []
+    @exclusivity(unchecked) private var inline: [UInt8] = []
+    @exclusivity(unchecked) private var inValue = false, inInline = false, inPhonetic = false, inRow = false
 
     private init(strings: [String], dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits,
                  body: @escaping (RawRow) throws -> Bool) {

@@ -3,10 +3,11 @@
 /// string. A Google Sheets export keeps every distinct cell text here, so this part can be
 /// as big as the sheet.
 final class SharedStringsParser: XMLEventHandler {
-    private var strings: [String] = []
-    private var current: [UInt8] = []
-    private var inText = false, inPhonetic = false
-    private var names = (si: XMLEventParser.Name?.none, t: XMLEventParser.Name?.none, rPh: XMLEventParser.Name?.none)
+    // `@exclusivity(unchecked)`: as in `FastSheetParser`, touched by one callback at a time.
+    @exclusivity(unchecked) private var strings: [String] = []
+    @exclusivity(unchecked) private var current: [UInt8] = []
+    @exclusivity(unchecked) private var inText = false, inPhonetic = false
+    @exclusivity(unchecked) private var names = (si: XMLEventParser.Name?.none, t: XMLEventParser.Name?.none, rPh: XMLEventParser.Name?.none)
 
     static func strings(source: any XMLByteSource, name: String) throws -> [String] {
         let parser = XMLEventParser(source: source, name: name)

@@ -243,15 +243,15 @@ final class XMLEventParser {
 class XMLEventHandler {
     var failure: (any Error)?
     /// The parse stopped at the handler's wish.
-    fileprivate(set) var stopped = false
-    fileprivate var context: xmlParserCtxtPtr?
-    fileprivate var firstMessage: String?
-    fileprivate var doctype = false
+    @exclusivity(unchecked) fileprivate(set) var stopped = false
+    @exclusivity(unchecked) fileprivate var context: xmlParserCtxtPtr?
+    @exclusivity(unchecked) fileprivate var firstMessage: String?
+    @exclusivity(unchecked) fileprivate var doctype = false
     /// The next end belongs to an empty element, which has none for the reader.
-    fileprivate var emptyEnd = false
+    @exclusivity(unchecked) fileprivate var emptyEnd = false
     /// Bytes of the text run being read: the reader's tree refuses a text node past
     /// 10,000,000 bytes (libxml2's XML_MAX_TEXT_LENGTH), so the fast path stops there too.
-    fileprivate var textRun = 0
+    @exclusivity(unchecked) fileprivate var textRun = 0
     fileprivate static let maxTextNode = 10_000_000
 
     /// The parser is ready: intern the names to compare (`parser.name`).
