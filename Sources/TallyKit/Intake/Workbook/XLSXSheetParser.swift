@@ -103,9 +103,12 @@ struct SheetParser {
     }
 
     /// `C7` → 3; nil for anything that is not a cell reference.
-    static func column(of reference: String) -> Int? {
+    static func column(of reference: String) -> Int? { column(of: reference.utf8) }
+
+    /// The column of a reference given as its UTF-8 bytes.
+    static func column<Bytes: Sequence>(of reference: Bytes) -> Int? where Bytes.Element == UInt8 {
         var column = 0
-        for byte in reference.utf8 {
+        for byte in reference {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): column = column * 26 + Int(byte - UInt8(ascii: "A")) + 1
             case UInt8(ascii: "a")...UInt8(ascii: "z"): column = column * 26 + Int(byte - UInt8(ascii: "a")) + 1

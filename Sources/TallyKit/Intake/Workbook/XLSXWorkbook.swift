@@ -14,8 +14,62 @@ public enum XLSXWorkbook {
     /// workbook order) until it returns false.
     public static func read(path: String, sheet: String? = nil, limits: WorkbookLimits = .init(),
                             row: (WorkbookRow) throws -> Bool) throws {
+        var prelude: Prelude?
+        try read(path: path, sheet: sheet, limits: limits, prelude: &prelude, row: row)
+    }
+
+    /// What a read needs before the sheet. `WorkbookTable` keeps it, so that the passes of
+    /// one file (its header, its date order, its rows) parse the shared strings and the
+    /// styles once, not three times.
+    struct Prelude {
+        let sheetName: String
+        let sheetPath: String
+        let strings: [String]
+        let dateStyles: [Bool]
+        let date1904: Bool
+        /// What the parts before the sheet inflated, counted again against each read's budget.
+        let inflated: Int
+    }
+
+    /// Reads the sheet with `prelude` when it is given, else finds it and sets it.
+    /// `fast: false` reads the shared strings and the sheet through the reader
+    /// (`SheetParser`), the reference the tests hold the fast path (`FastSheetParser`, on
+    /// its own thread through `SheetRowPipe`) to.
+    static func read(path: String, sheet: String?, limits: WorkbookLimits, fast: Bool = true,
+                     prelude: inout Prelude?, row: (WorkbookRow) throws -> Bool) throws {
         let archive = try Workbook.open(path)
         let budget = ZipEntryStream.Budget(limits: limits)
+        let known: Prelude
+        if let prelude {
+            known = prelude
+            budget.used = prelude.inflated
+        } else {
+            known = try self.prelude(archive, sheet: sheet, budget: budget, fast: fast)
+            prelude = known
+        }
+        guard let entry = archive[known.sheetPath] else {
+            throw WorkbookError.corrupt("the sheet \"\(known.sheetName)\" has no part \(known.sheetPath)")
+        }
+        guard fast else {
+            let reader = try XMLStreamReader(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: known.sheetPath)
+            defer { reader.close() }
+            return try SheetParser(reader: reader, strings: known.strings, dateStyles: known.dateStyles, date1904: known.date1904,
+                                   limits: limits).rows(row)
+        }
+        let usedBefore = budget.used
+        do {
+            try SheetRowPipe.rows(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: known.sheetPath,
+                                  strings: known.strings, dateStyles: known.dateStyles, date1904: known.date1904,
+                                  limits: limits, row: row)
+        } catch let refused as XMLEventParser.Refused {
+            // The reader gives the reason, in its words; the file is refused whole either way.
+            budget.used = usedBefore
+            throw refusal(archive, known.sheetPath, budget: budget, otherwise: refused)
+        }
+    }
+
+    /// The workbook's sheets and date system, its relationships, the shared strings and the styles.
+    static func prelude(_ archive: Archive, sheet: String?, budget: ZipEntryStream.Budget, fast: Bool) throws -> Prelude {
         guard let workbook = try Workbook.xml(archive, "xl/workbook.xml", budget: budget) else {
             throw WorkbookError.notAWorkbook("it has no xl/workbook.xml (is it an XLSX file?)")
         }
@@ -43,13 +97,38 @@ public enum XLSXWorkbook {
             chosen = sheets[0]
         }
         let sheetPath = targets.byID[chosen.id] ?? "xl/worksheets/sheet1.xml"
-        let strings = try sharedStrings(archive, path: targets.sharedStrings ?? "xl/sharedStrings.xml", budget: budget)
+        let stringsPath = targets.sharedStrings ?? "xl/sharedStrings.xml"
+        let strings = fast ? try fastSharedStrings(archive, path: stringsPath, budget: budget)
+                           : try sharedStrings(archive, path: stringsPath, budget: budget)
         let dateStyles = try styles(archive, path: targets.styles ?? "xl/styles.xml", budget: budget)
-        guard let reader = try Workbook.xml(archive, sheetPath, budget: budget) else {
-            throw WorkbookError.corrupt("the sheet \"\(chosen.name)\" has no part \(sheetPath)")
+        return Prelude(sheetName: chosen.name, sheetPath: sheetPath, strings: strings, dateStyles: dateStyles,
+                       date1904: date1904, inflated: budget.used)
+    }
+
+    /// The shared strings through `SharedStringsParser`, as `sharedStrings` reads them.
+    static func fastSharedStrings(_ archive: Archive, path: String, budget: ZipEntryStream.Budget) throws -> [String] {
+        guard let entry = archive[path] else { return [] }
+        let usedBefore = budget.used
+        do {
+            return try SharedStringsParser.strings(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: path)
+        } catch let refused as XMLEventParser.Refused {
+            budget.used = usedBefore
+            throw refusal(archive, path, budget: budget, otherwise: refused)
         }
-        defer { reader.close() }
-        try SheetParser(reader: reader, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits).rows(row)
+    }
+
+    /// Why the reader refuses the part `path`, which the fast path stopped on; should the
+    /// reader read it to the end, the fast path's own reason.
+    static func refusal(_ archive: Archive, _ path: String, budget: ZipEntryStream.Budget,
+                        otherwise refused: XMLEventParser.Refused) -> WorkbookError {
+        do {
+            guard let reader = try Workbook.xml(archive, path, budget: budget) else { return .corrupt("\(path) is missing") }
+            defer { reader.close() }
+            while try reader.next() {}
+        } catch {
+            return error
+        }
+        return .corrupt("\(path) is not well-formed XML (\(refused.message))")
     }
 
     /// Relationship id → part path, and the shared strings' and styles' parts.
@@ -75,6 +154,10 @@ public enum XLSXWorkbook {
     static func sharedStrings(_ archive: Archive, path: String, budget: ZipEntryStream.Budget) throws -> [String] {
         guard let reader = try Workbook.xml(archive, path, budget: budget) else { return [] }
         defer { reader.close() }
+        return try sharedStrings(reader: reader)
+    }
+
+    static func sharedStrings(reader: XMLStreamReader) throws -> [String] {
         var strings: [String] = []
         var current = ""
         var inText = false, inPhonetic = false

@@ -129,7 +129,7 @@ final class XMLStreamReader {
     }
 
     /// Loads no external entity and no external DTD, whatever a document asks for.
-    private static let refuseExternalEntities: Void = {
+    static let refuseExternalEntities: Void = {
         xmlSetExternalEntityLoader { _, _, _ in nil }
     }()
 }

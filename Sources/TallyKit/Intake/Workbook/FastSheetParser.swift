@@ -1,0 +1,267 @@
+/// The fast path of `SheetParser`: the same rows from the same worksheet part, read from
+/// libxml2's SAX events (`XMLEventParser`) on bytes. Names are compared as dictionary
+/// pointers, attributes and text are read in place, and a row is handed on as its cells'
+/// bytes (`RawRow`): the `String`s are made once per cell with text, by whoever takes the
+/// row — on the reading thread when `SheetRowPipe` parses on another, so that strings are
+/// made and freed by the same thread.
+///
+/// `SheetParser` stays the reference: the tests read every corpus workbook and fixture both
+/// ways and expect the same rows, and anything unusual here (a shared-string index or a
+/// number that is not plain digits, a date style) goes through `SheetParser.cellText`.
+final class FastSheetParser: XMLEventHandler {
+    // `@exclusivity(unchecked)`: the parser's state is touched by libxml2's callbacks on one
+    // thread, one at a time, never through overlapping accesses; the runtime's checks of
+    // each access were an eighth of the parsing thread's time.
+    private let simple: SheetParser
+    private let limits: WorkbookLimits
+    private let body: (RawRow) throws -> Bool
+
+    @exclusivity(unchecked) private var names = Names()
+    private struct Names {
+        var row = XMLEventParser.Name?.none, c = XMLEventParser.Name?.none, v = XMLEventParser.Name?.none
+        var inlineString = XMLEventParser.Name?.none, phonetic = XMLEventParser.Name?.none
+        var reference = XMLEventParser.Name?.none, type = XMLEventParser.Name?.none, style = XMLEventParser.Name?.none
+    }
+
+    @exclusivity(unchecked) private var rowNumber = 0
+    @exclusivity(unchecked) private var cells: [Cell] = []
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var tooWide = false
+    @exclusivity(unchecked) private var column = 0
+    @exclusivity(unchecked) private var type: [UInt8] = []
+    @exclusivity(unchecked) private var hasType = false
+    @exclusivity(unchecked) private var style = 0
+    @exclusivity(unchecked) private var value: [UInt8] = []
+    @exclusivity(unchecked) private var inline: [UInt8] = []
+    @exclusivity(unchecked) private var inValue = false, inInline = false, inPhonetic = false, inRow = false
+
+    private init(strings: [String], dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits,
+                 body: @escaping (RawRow) throws -> Bool) {
+        simple = SheetParser(reader: nil, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits)
+        self.limits = limits
+        self.body = body
+        super.init()
+        cells.reserveCapacity(16)
+        bytes.reserveCapacity(1024)
+        value.reserveCapacity(64)
+        inline.reserveCapacity(256)
+    }
+
+    /// Calls `row` for each non-empty row of the sheet XML in `source`, as `SheetParser.rows`.
+    /// Throws the source's failures as they are and `XMLEventParser.Refused` for XML that
+    /// the reader refuses (its reason is the reader's to give).
+    static func rows(source: any XMLByteSource, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
+                     limits: WorkbookLimits, row: (WorkbookRow) throws -> Bool) throws {
+        try rawRows(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits) { raw in
+            try row(raw.row(strings: strings, limits: limits))
+        }
+    }
+
+    /// A cell of a `RawRow`: its text's bytes, or a shared string by index.
+    enum Cell {
+        case empty
+        case bytes(start: Int, end: Int)
+        case shared(Int)
+    }
+
+    /// A row as the parser hands it on: its cells' text as bytes, not yet strings.
+    struct RawRow {
+        let number: Int
+        let rejection: String?
+        let cells: [Cell]
+        let bytes: [UInt8]
+
+        /// The row as `SheetParser` gives it (within the limits, or rejected).
+        func row(strings: [String], limits: WorkbookLimits) -> WorkbookRow {
+            if let rejection { return WorkbookRow(number: number, cells: [], rejection: rejection) }
+            return FastSheetParser.row(number: number, cells: cells[...], bytes: bytes, offset: 0, strings: strings, limits: limits)
+        }
+    }
+
+    /// The strings of `cells`, their bytes at `offset` in `bytes`, bounded as `SheetParser` bounds a row.
+    static func row(number: Int, cells: ArraySlice<Cell>, bytes: [UInt8], offset: Int, strings: [String],
+                    limits: WorkbookLimits) -> WorkbookRow {
+        let texts = bytes.withUnsafeBufferPointer { buffer in
+            cells.map { cell -> String in
+                switch cell {
+                case .empty: return ""
+                case let .bytes(start, end):
+                    return String(decoding: UnsafeBufferPointer(rebasing: buffer[(start + offset)..<(end + offset)]), as: UTF8.self)
+                case .shared(let index): return strings[index]
+                }
+            }
+        }
+        return Workbook.bounded(WorkbookRow(number: number, cells: texts), limits)
+    }
+
+    /// As `rows`, with each row's cells as bytes.
+    static func rawRows(source: any XMLByteSource, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
+                        limits: WorkbookLimits, row: (RawRow) throws -> Bool) throws {
+        let parser = XMLEventParser(source: source, name: name)
+        defer { parser.close() }
+        try withoutActuallyEscaping(row) { row in
+            let handler = FastSheetParser(strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits, body: row)
+            try parser.parse(handler)
+            if handler.inRow, !handler.stopped { _ = try handler.finishRow() }
+        }
+    }
+
+    override func started(with parser: XMLEventParser) {
+        names = Names(row: parser.name("row"), c: parser.name("c"), v: parser.name("v"),
+                      inlineString: parser.name("is"), phonetic: parser.name("rPh"),
+                      reference: parser.name("r"), type: parser.name("t"), style: parser.name("s"))
+    }
+
+    override func start(_ name: XMLEventParser.Name, _ attributes: XMLEventParser.Attributes, isEmpty: Bool) -> Bool {
+        if name == names.c {
+            column = attributes.withValue(of: names.reference!) { bytes in bytes.flatMap { SheetParser.column(of: $0) } } ?? column + 1
+            hasType = attributes.withValue(of: names.type!) { bytes in
+                guard let bytes else { return false }
+                type.removeAll(keepingCapacity: true)
+                type.append(contentsOf: bytes)
+                return true
+            }
+            style = attributes.withValue(of: names.style!) { bytes in bytes.flatMap { Self.integer($0) } } ?? 0
+            value.removeAll(keepingCapacity: true)
+            inline.removeAll(keepingCapacity: true)
+        } else if name == names.v {
+            inValue = !isEmpty
+        } else if name == names.inlineString {
+            inInline = !isEmpty
+        } else if name == names.phonetic {
+            inPhonetic = !isEmpty
+        } else if name == names.row {
+            rowNumber = attributes.withValue(of: names.reference!) { bytes in bytes.flatMap { Self.integer($0) } } ?? rowNumber + 1
+            column = 0
+            inRow = !isEmpty
+        }
+        return true
+    }
+
+    override func end(_ name: XMLEventParser.Name) -> Bool {
+        if name == names.c {
+            guard column >= 1 else { return true }
+            if column > limits.maxFields {
+                tooWide = true
+                return true
+            }
+            let text = cellText()
+            if !text.isEmpty {
+                if cells.count < column { cells.append(contentsOf: repeatElement(.empty, count: column - cells.count)) }
+                cells[column - 1] = text
+            }
+        } else if name == names.v {
+            inValue = false
+        } else if name == names.inlineString {
+            inInline = false
+        } else if name == names.phonetic {
+            inPhonetic = false
+        } else if name == names.row {
+            inRow = false
+            do {
+                if try !finishRow() { return false }
+            } catch {
+                failure = error
+                return false
+            }
+        }
+        return true
+    }
+
+    override func text(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if inValue {
+            value.append(contentsOf: bytes)
+        } else if inInline && !inPhonetic {
+            inline.append(contentsOf: bytes)
+        }
+        return true
+    }
+
+    private func finishRow() throws -> Bool {
+        defer { cells.removeAll(keepingCapacity: true); bytes.removeAll(keepingCapacity: true); tooWide = false }
+        if tooWide {
+            return try body(RawRow(number: rowNumber, rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields", cells: [], bytes: []))
+        }
+        while let last = cells.last, last.isEmpty { cells.removeLast() }
+        guard !cells.isEmpty else { return true }
+        return try body(RawRow(number: rowNumber, rejection: nil, cells: cells, bytes: bytes))
+    }
+
+    /// The cell's text, as `SheetParser.cellText` gives it; the common cells (inline and
+    /// shared strings, plain integers) without it.
+    private func cellText() -> Cell {
+        if !hasType || (type.count == 1 && type[0] == UInt8(ascii: "n")) {
+            // A number: plain digits that `Workbook.plainNumber` would give back unchanged.
+            if value.isEmpty { return .empty }
+            let isDate = simple.dateStyles.indices.contains(style) && simple.dateStyles[style]
+            if !isDate, value.count <= 15, value.allSatisfy({ (0x30...0x39).contains($0) }),
+               value[0] != UInt8(ascii: "0") || value.count == 1 {
+                return keep(value)
+            }
+        } else if type == Self.inlineString {
+            if !Self.hasEscape(inline) { return keep(inline) }
+        } else if type.count == 1 && type[0] == UInt8(ascii: "s") {
+            if let index = Self.integer(value) {
+                return simple.strings.indices.contains(index) && !simple.strings[index].isEmpty ? .shared(index) : .empty
+            }
+        }
+        let text = simple.cellText(type: hasType ? String(decoding: type, as: UTF8.self) : "n", style: style,
+                                   value: String(decoding: value, as: UTF8.self), inline: String(decoding: inline, as: UTF8.self))
+        return keep(text.utf8)
+    }
+
+    /// The cell's text appended to the row's bytes.
+    private func keep<Text: Collection>(_ text: Text) -> Cell where Text.Element == UInt8 {
+        let start = bytes.count
+        bytes.append(contentsOf: text)
+        return .bytes(start: start, end: bytes.count)
+    }
+
+    private static func hasEscape(_ bytes: [UInt8]) -> Bool {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if previous == UInt8(ascii: "_") && byte == UInt8(ascii: "x") { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    private static let inlineString = Array("inlineStr".utf8)
+
+    /// Text with `_xHHHH_` escapes decoded; a string is made once.
+    static func unescaped(_ bytes: [UInt8]) -> String {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if previous == UInt8(ascii: "_") && byte == UInt8(ascii: "x") {
+                return XLSXFormat.unescape(String(decoding: bytes, as: UTF8.self))
+            }
+            previous = byte
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// An integer as `Int(String)` reads it: plain digits here, anything else through it.
+    static func integer<Bytes: Collection>(_ bytes: Bytes) -> Int? where Bytes.Element == UInt8 {
+        if !bytes.isEmpty, bytes.count <= 18 {
+            var result = 0
+            var plain = true
+            for byte in bytes {
+                guard (0x30...0x39).contains(byte) else { plain = false; break }
+                result = result * 10 + Int(byte - 0x30)
+            }
+            if plain { return result }
+        }
+        return Int(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+extension FastSheetParser.Cell {
+    /// No text: an empty cell is "" in a row.
+    var isEmpty: Bool {
+        switch self {
+        case .empty: return true
+        case let .bytes(start, end): return start == end
+        case .shared: return false
+        }
+    }
+}
