@@ -170,7 +170,7 @@ extension TallyConfig.Kajabi {
             // Tags are compared trimmed and lowercased; two keys that become one are a mistake.
             for key in map.keys {
                 guard let course = try map.nonEmptyString(key) else { continue }
-                let tag = TallyConfig.normaliseTag(key)
+                let tag = KajabiPayload.normaliseTag(key)
                 guard !tag.isEmpty else { throw map.badValue(key, "is an empty tag name") }
                 if tags[tag] != nil {
                     throw map.badValue(key, "is the same tag as another key once trimmed and lowercased")

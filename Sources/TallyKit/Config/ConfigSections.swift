@@ -114,7 +114,7 @@ extension TallyConfig {
 
         /// The course a contact tag stands for, matching as `[kajabi.tags]` keys were stored.
         public func course(forTag tag: String) -> String? {
-            tags[TallyConfig.normaliseTag(tag)]
+            tags[KajabiPayload.normaliseTag(tag)]
         }
     }
 
@@ -208,10 +208,5 @@ extension TallyConfig {
         /// Inflated bytes per compressed byte of a workbook's zip entry.
         public var maxCompressionRatio = WorkbookLimits().maxCompressionRatio
         public init() {}
-    }
-
-    /// A tag as Kajabi tag names are compared: trimmed and lowercased.
-    static func normaliseTag(_ tag: String) -> String {
-        tag.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 }

@@ -25,6 +25,12 @@ public enum KajabiPayload {
     /// The id of the event a purchase becomes: a refund names it to take back what it awarded.
     public static func purchaseEventID(_ purchase: String) -> String { "purchase-" + purchase }
 
+    /// A tag as Kajabi tag names are compared (in payloads and in `[kajabi.tags]`): trimmed
+    /// and lowercased.
+    static func normaliseTag(_ tag: String) -> String {
+        tag.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
     /// The events in one payload. `row` is the payload's place in its file (1 for a lone payload).
     public static func events(in json: JSONValue, source: EventSource, settings: Settings,
                               fallbackTime: Timestamp) throws(RowRejection) -> [Event] {

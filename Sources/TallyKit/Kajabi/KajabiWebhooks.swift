@@ -155,7 +155,7 @@ extension KajabiPayload {
     /// other tag, and any removal, is recorded and awards or takes back nothing.
     static func tagEvent(added: Bool, tag rawTag: String, email: Email, name: String?, contact: String?, id: String?,
                          at: (value: Timestamp, explicit: Timestamp?), source: EventSource, settings: Settings) throws(RowRejection) -> Event {
-        let tag = TallyConfig.normaliseTag(rawTag)
+        let tag = KajabiPayload.normaliseTag(rawTag)
         let course = added ? settings.tags[tag] : nil
         let kind: EventKind = course != nil ? .courseCompleted : added ? .tagAdded : .tagRemoved
         let eventID = id ?? Event.contentID(kind: kind, email: email, course: course ?? tag, points: nil, at: at.explicit)
