@@ -198,7 +198,7 @@ public enum Scoring {
     /// badge checks and unlocks whatever its points: a cap limits points, nothing else.
     static func capped(_ points: Int, _ activity: String, for student: String, at time: Timestamp,
                        _ state: inout State, _ rules: Rules) -> (points: Int, note: String) {
-        guard points > 0, let caps = rules.caps[activity] else { return (points, "") }
+        guard points > 0, !rules.caps.isEmpty, let caps = rules.caps[activity] else { return (points, "") }
         var allowed = points
         var binding: Rules.Cap?
         for cap in caps {
