@@ -68,9 +68,9 @@ struct CompletionRowTests {
                 var simpleLine = JSONWriter(), fastLine = JSONWriter()
                 EventRecord(seq: 7, event: event, student: owner, status: .duplicate).encode(into: &simpleLine)
                 if let bytes = owner.map({ Array($0.utf8) }) {
-                    bytes.withUnsafeBytes { row.encodeDuplicateLine(into: &fastLine, seq: 7, student: $0, file: "export.csv", sha256: "abc") }
+                    bytes.withUnsafeBytes { row.encodeLine(into: &fastLine, seq: 7, status: .duplicate, student: $0, file: "export.csv", sha256: "abc") }
                 } else {
-                    row.encodeDuplicateLine(into: &fastLine, seq: 7, student: nil, file: "export.csv", sha256: "abc")
+                    row.encodeLine(into: &fastLine, seq: 7, status: .duplicate, student: nil, file: "export.csv", sha256: "abc")
                 }
                 #expect(String(decoding: fastLine.bytes, as: UTF8.self) == String(decoding: simpleLine.bytes, as: UTF8.self))
                 checked += 1
@@ -151,12 +151,19 @@ struct CompletionRowTests {
     /// Syncs `files` (name, text) in order with the byte path on or off; returns the ledgers
     /// and the snapshot, without the audit lines and times that differ between runs.
     func sync(_ files: [(String, String)], bytes: Bool, roster: Bool) throws -> [String: [UInt8]] {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tally-rows-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: root) }
         var config = TallyConfig()
         config.roster.required = roster
+        return try sync(files, bytes: bytes, config: config).files
+    }
+
+    /// The same under `config`, with the engine's state after the last file and as a new
+    /// engine loads it back from `index.bin`.
+    func sync(_ files: [(String, String)], bytes: Bool, config: TallyConfig) throws
+        -> (files: [String: [UInt8]], state: State, loaded: State) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tally-rows-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let settings = EngineSettings(config: config, inbox: root + "/inbox", data: root + "/data", site: root + "/site")
-        let engine = try Engine(settings: settings)
+        var engine: Engine! = try Engine(settings: settings)
         engine.readsRowsAsBytes = bytes
         for (index, file) in files.enumerated() {
             let path = root + "/inbox/" + file.0
@@ -176,7 +183,12 @@ struct CompletionRowTests {
         let at = engine.state.positions
         out["positions"] = [UInt8]("\([at.events, at.points, at.unmatched, at.rejected])".utf8)
         out["stats"] = [UInt8]("\(engine.stats.decisions[.courseCompleted].map { "\($0)" } ?? "")".utf8)
-        return out
+        out["stats.points"] = [UInt8]("\(engine.stats.pointsAwarded) \(engine.stats.pointsRevoked)".utf8)
+        let finalState = engine.state
+        try engine.flushIndex()
+        engine = nil   // its lock released, for the engine that loads the index back
+        let loaded = try Engine(settings: settings).state
+        return (out, finalState, loaded)
     }
 
     @Test("a cumulative export synced with the byte path writes what the ordinary path writes", arguments: [false, true])
@@ -244,7 +256,7 @@ struct CompletionRowTests {
                     var simpleLine = JSONWriter(), fastLine = JSONWriter()
                     EventRecord(seq: 2, event: simple, student: simple.email?.value, status: .duplicate).encode(into: &simpleLine)
                     Array(simple.email!.value.utf8).withUnsafeBytes {
-                        row.encodeDuplicateLine(into: &fastLine, seq: 2, student: $0, file: "events.jsonl", sha256: "abc")
+                        row.encodeLine(into: &fastLine, seq: 2, status: .duplicate, student: $0, file: "events.jsonl", sha256: "abc")
                     }
                     #expect(fastLine.bytes == simpleLine.bytes)
                 }
@@ -277,5 +289,106 @@ struct CompletionRowTests {
             #expect(fast[name] == bytes, "\(name) differs")
         }
         #expect(String(decoding: fast["events.jsonl"] ?? [], as: UTF8.self).contains("\"duplicate\""))
+    }
+
+    /// Files that exercise the lane for new rows: new students and courses, a course done
+    /// again under another id, a name that changes, points per course, a file with a fixed
+    /// course, JSON lines, and then a roster that moves what the lane applied (read back
+    /// from the offsets it recorded) and a refund-free manual award in between.
+    static let laneFiles: [(String, String)] = [
+        ("day1.csv", """
+        Timestamp,Email Address,Full name,Course,Certificate link
+        9/2/2024 10:30:00,bob@example.com,Bob,Course 1,https://c.example/1
+        9/2/2024 10:31:00,B.ob+x@gmail.com,Bob G,Course 1,
+        9/2/2024 10:32:00,carol@example.org,"Lee, Carol",Course 2,
+        9/2/2024 10:33:00,bob@example.com,Robert,Course 2,
+        10/1/2024 08:00:00,bob@example.com,,Course 1,
+        10/1/2024 08:00:00,bob@example.com,Bob,Course 3,
+        9/2/2024 10:30:00,bob@example.com,Bob,Course 1,https://c.example/1
+        9/3/2024 10:00:00,bob@example.com,Bob,Course 6,
+        """),
+        ("day2.jsonl", [
+            #"{"email":"dan@example.org","name":"Dan","course":"Course 1","at":"9/2/2024 10:30:00"}"#,
+            #"{"email":"bob@example.com","name":"Bob","course":"Course 2","at":"9/4/2024 10:30:00"}"#,
+            #"{"email":"eve@example.org","kind":"manual_award","points":5,"reason":"helped"}"#,
+            #"{"email":"eve@example.org","name":"Eve","course":"Course 2","at":"11/4/2024 10:30:00"}"#,
+        ].joined(separator: "\n")),
+        ("course-4-export.csv", """
+        Email,Name
+        bob@example.com,Bob
+        fay@example.org,Fay
+        """),
+        ("roster-2026.csv", """
+        id,email,name
+        s-bob,bob@example.com,Bob B.
+        s-bob,bob@gmail.com,
+        s-eve,eve@example.org,Eve
+        """),
+        ("day3.csv", """
+        Timestamp,Email Address,Full name,Course,Certificate link
+        12/1/2024 10:30:00,bob@example.com,Bob,Course 5,
+        12/1/2024 10:30:00,gus@example.org,Gus,Course 5,
+        """),
+    ]
+
+    static let laneRules: [String] = [
+        "",
+        "[points]\ncourse_completed = 30\n[points.courses]\n\"Course 2\" = 50\n\"Course 3\" = 0\n",
+        "[[badges]]\nid = \"two\"\nname = \"Two courses\"\ncompletions = 2\n",
+        "[[caps]]\nactivity = \"learn\"\nmax = 40\ndays = 7\n",
+        """
+        [points.courses]
+        "Course 1" = 25
+        [[badges]]
+        id = "first"
+        name = "First course"
+        completions = 1
+        [[badges]]
+        id = "pair"
+        name = "One and two"
+        courses = ["Course 1", "Course 2"]
+        [[caps]]
+        activity = "LEARN"
+        max = 60
+        [[caps]]
+        activity = "learn"
+        max = 30
+        days = 1
+
+        """,
+    ]
+
+    @Test("new plain rows decided from their bytes write and fold what Scoring.decide does, then move alike",
+          arguments: laneRules)
+    func newRowsLane(rules: String) throws {
+        var config = try TallyConfig.load(contentsOf: rules + "[[sources]]\nfiles = \"course-4-*.csv\"\ncourse = \"Course 4\"\n", environment: [:])
+        config.roster.required = false
+        let fast = try sync(Self.laneFiles, bytes: true, config: config)
+        let simple = try sync(Self.laneFiles, bytes: false, config: config)
+        #expect(fast.files.keys.sorted() == simple.files.keys.sorted())
+        for (name, bytes) in simple.files {
+            // A roster line is dated when it is read: the one thing two runs do not share.
+            func lines(_ bytes: [UInt8]) -> [String] {
+                String(decoding: bytes, as: UTF8.self).split(separator: "\n").map {
+                    $0.contains(#""kind":"roster_entry""#) ? String($0.replacing(/"at":"[^"]*"/, with: "")) : String($0)
+                }
+            }
+            #expect(lines(fast.files[name] ?? []) == lines(bytes), "\(name) differs")
+        }
+        // The same state, but for the audit's length (its lines carry milliseconds).
+        func withoutAudit(_ state: State) -> State {
+            var state = state
+            state.positions.audit = .init()
+            return state
+        }
+        #expect(withoutAudit(fast.state) == withoutAudit(simple.state))
+        #expect(withoutAudit(fast.loaded) == withoutAudit(simple.loaded))
+        #expect(fast.loaded == fast.state)
+        // The roster moved what the lane applied: revokes name its events.
+        let points = String(decoding: fast.files["points.jsonl"] ?? [], as: UTF8.self)
+        #expect(points.contains(#""change":"revoke""#))
+        #expect(points.contains(#""student":"s-bob""#))
+        if rules.contains("[[caps]]") { #expect(points.contains("(capped: LEARN at most")) }
+        if rules.contains("[[badges]]") { #expect(points.contains(#""activity":"BADGE""#)) }
     }
 }

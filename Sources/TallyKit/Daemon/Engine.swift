@@ -233,21 +233,11 @@ public final class Engine {
                 report.rejected += 1
             }
         }
-        // A row already seen, read as bytes, makes its duplicate line and moves the sequence:
-        // all that `Scoring.apply` does for an id it has seen (see `CompletionRow`). Only where
-        // that is plain — no attachment to relabel, no email bound to a roster id; every other
-        // row is scored as an `Event`.
+        // A completion row read as bytes is decided from its bytes where that is plain (see
+        // `decidePlain`); an attachment's rows, relabelled with their message, never are.
         func decided(_ row: borrowing CompletionRow) throws -> Bool {
-            guard container == nil, let owned = Self.seenAndPlain(row.key, in: &state, rules: rules) else { return false }
-            try FaultPoint.check()
-            let seq = state.positions.events.seq + 1
-            let student = owned ? row.email : nil
-            try ledger.appendDuplicate(row, seq: seq, student: student, file: file.name, sha256: sha)
-            state.positions.events.seq = seq
-            stats.count(kind: .courseCompleted, status: .duplicate, rehomed: false)
-            report.events += 1
-            report.duplicates += 1
-            return true
+            guard container == nil else { return false }
+            return try decidePlain(row, file: file.name, sha256: sha, rules: rules, report: &report)
         }
         switch kind {
         case .csv, .tsv, .utf16Text:
@@ -288,15 +278,6 @@ public final class Engine {
             throw IntakeError.notATable(file: file.name, reason: "its text is not UTF-8 (it may be Latin-1 or Windows-1252); save it as \"CSV UTF-8\" (Excel) or download it as CSV (Google Sheets) and drop it again")
         case .binary: throw IntakeError.notATable(file: file.name, reason: "its content is binary, neither text nor JSON")
         }
-    }
-
-    /// For a row whose id is `key`: nil unless that id was seen and no email is bound to a
-    /// roster id; then whether the row's own email owns it (open mode) or nobody does.
-    /// Through `inout`: asking the engine's `state` a question directly copied the whole
-    /// struct (and retained each of its tables) for every row.
-    private static func seenAndPlain(_ key: EventKey, in state: inout State, rules: Rules) -> Bool? {
-        guard state.bindings.isEmpty, state.hasSeen(key) else { return nil }
-        return !state.isRosterMode(rules)
     }
 
     private func score(_ event: Event, rules: Rules, report: inout FileReport) throws {
@@ -447,6 +428,8 @@ public final class Engine {
     /// Reused for every event of a file: no allocation per row.
     private var scratch = Outcome()
     private var offsets: [Int] = []
+    /// The courses of rows decided from their bytes, as strings (see `decidePlain`).
+    var plainCourses = TextInterner()
     /// The students the last snapshot listed, handed to the render that follows it.
     private var listed: StudentListing?
 

@@ -47,16 +47,33 @@ public final class Ledger {
         return offset
     }
 
-    /// Stages the `duplicate` line of a completion row read as bytes (see `CompletionRow`):
-    /// the line `append(_: EventRecord)` would write for it, with no record made.
-    func appendDuplicate(_ row: borrowing CompletionRow, seq: Int, student: UnsafeRawBufferPointer?,
-                         file: String, sha256: String) throws {
+    /// Stages the event line of a completion row read as bytes (see `CompletionRow`) with
+    /// `status`: the line `append(_: EventRecord)` would write for it, with no record made.
+    /// Returns the byte offset where it starts in `events.jsonl`.
+    @discardableResult
+    func appendLine(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
+                    file: String, sha256: String) throws -> Int {
         guard seq == events.lastSeq + 1 else {
             throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
+        let offset = events.size + events.pending
         var writer = events.beginLine()
-        row.encodeDuplicateLine(into: &writer, seq: seq, student: student, file: file, sha256: sha256)
+        row.encodeLine(into: &writer, seq: seq, status: status, student: student, file: file, sha256: sha256)
         events.endLine(&writer)
+        return offset
+    }
+
+    /// Stages the award line of a completion row applied to `student` (see
+    /// `CompletionRow.encodeAwardLine`): the line `append(_: PointsRecord)` would write.
+    func appendAward(_ row: borrowing CompletionRow, seq: Int, student: UnsafeRawBufferPointer, points: Int,
+                     note: String) throws {
+        guard seq == self.points.lastSeq + 1 else {
+            throw RecordError("points.jsonl is at seq \(self.points.lastSeq) but the state expected \(seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+        }
+        var writer = self.points.beginLine()
+        row.encodeAwardLine(into: &writer, seq: seq, student: student, points: points, note: note,
+                           prev: self.points.lastHash)
+        self.points.endLine(&writer)
     }
 
     public func append(_ record: PointsRecord) throws {

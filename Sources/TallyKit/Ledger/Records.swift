@@ -193,11 +193,11 @@ extension EventRecord {
 }
 
 extension CompletionRow {
-    /// The `duplicate` line of this row, byte for byte what `EventRecord.encode` writes for
-    /// the `Event` that `RowMapper` makes of it (kept next to that encoder so the two change
-    /// together). `student` is the owner's id as UTF-8, nil for nobody.
-    func encodeDuplicateLine(into w: inout JSONWriter, seq: Int, student: UnsafeRawBufferPointer?,
-                             file: String, sha256: String) {
+    /// The event line of this row with `status`, byte for byte what `EventRecord.encode`
+    /// writes for the `Event` that `RowMapper` makes of it (kept next to that encoder so the
+    /// two change together). `student` is the owner's id as UTF-8, nil for nobody.
+    func encodeLine(into w: inout JSONWriter, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
+                    file: String, sha256: String) {
         w.beginObject()
         w.member("seq", seq)
         w.member("id", key)
@@ -213,8 +213,40 @@ extension CompletionRow {
         w.member("sha256", sha256)
         w.member("row", row)
         w.endObject()
-        w.member("status", EventStatus.duplicate.rawValue)
+        w.member("status", status.rawValue)
         if let certificate { w.member("certificate", utf8: certificate) }
+        w.endObject()
+    }
+
+    /// The award line of this row applied to `student` (UTF-8) for `points`, with `note` after
+    /// its reason (a cap's, or empty), byte for byte what `PointsRecord.encode` writes for the
+    /// record `Scoring.decide` makes of the completion, after the line whose hash is `prev`.
+    func encodeAwardLine(into w: inout JSONWriter, seq: Int, student: UnsafeRawBufferPointer, points: Int, note: String,
+                         prev: String) {
+        w.beginObject()
+        w.member("seq", seq)
+        w.member("at", at)
+        w.member("student", utf8: student)
+        w.member("points", points)
+        w.member("activity", Activity.learn)
+        w.member("event", key)
+        let prefix: StaticString = "completed "
+        var note = note
+        note.withUTF8 { note in
+            let length = prefix.utf8CodeUnitCount + course.count + note.count
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { reason in
+                let p = reason.baseAddress!
+                p.update(from: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+                if let base = course.baseAddress {
+                    (p + prefix.utf8CodeUnitCount).update(from: base.assumingMemoryBound(to: UInt8.self), count: course.count)
+                }
+                if let base = note.baseAddress { (p + prefix.utf8CodeUnitCount + course.count).update(from: base, count: note.count) }
+                w.member("reason", utf8: UnsafeRawBufferPointer(reason))
+            }
+        }
+        w.member("change", PointsRecord.Change.award.rawValue)
+        w.member("course", utf8: course)
+        w.member("prev", prev)
         w.endObject()
     }
 }

@@ -4,7 +4,7 @@
 ///
 /// Why: a cumulative export repeats yesterday's rows, so a third of a big file is rows
 /// already seen. Such a row changes nothing but the ledger's sequence; its `duplicate` line
-/// can be written from these bytes (see `Ledger.appendDuplicate`), and the `Event` that
+/// can be written from these bytes (see `Ledger.appendLine`), and the `Event` that
 /// `RowMapper` would make — half a dozen strings to allocate, copy and free — is made only
 /// for rows that go on to be scored.
 ///

@@ -132,7 +132,7 @@ public enum Scoring {
             emit(PointsRecord(at: event.at, student: student, points: award.points,
                               activity: Activity.learn, event: event.id, reason: "completed \(course)" + award.note, course: course),
                  of: event.key, &state, &outcome)
-            awardBadges(to: student, for: event, &state, rules, &outcome)
+            awardBadges(to: student, at: event.at, event: event.id, key: event.key, &state, rules, &outcome)
         case .quizPassed:
             guard let quiz = event.quiz, !state.hasPassed(student, quiz: quiz) else {
                 return record(event, student, .duplicate, &state, &outcome)
@@ -215,16 +215,22 @@ public enum Scoring {
     }
 
     /// Badges are sticky: checked after every award, never taken back.
-    static func awardBadges(to student: String, for event: Event, _ state: inout State, _ rules: Rules,
-                            _ outcome: inout Outcome) {
+    /// (The event is given by its time, id and key: a row decided from its bytes has no `Event`.)
+    static func awardBadges(to student: String, at time: Timestamp, event id: String, key: EventKey, _ state: inout State,
+                            _ rules: Rules, _ outcome: inout Outcome) {
         guard !rules.badges.isEmpty, let current = state.student(student) else { return }
-        for badge in rules.badges where !current.badges.contains(badge.id) {
-            let byCount = badge.completions.map { current.courses.count >= $0 } ?? true
-            let byCourses = badge.courses.allSatisfy { current.courses.contains($0) }
-            guard byCount && byCourses && (badge.completions != nil || !badge.courses.isEmpty) else { continue }
-            emit(PointsRecord(at: event.at, student: student, points: 0, activity: Activity.badge, event: event.id,
-                              reason: "earned \(badge.name)", badge: badge.id), of: event.key, &state, &outcome)
+        for badge in rules.badges where earns(badge, current) {
+            emit(PointsRecord(at: time, student: student, points: 0, activity: Activity.badge, event: id,
+                              reason: "earned \(badge.name)", badge: badge.id), of: key, &state, &outcome)
         }
+    }
+
+    /// Whether a student with `current` figures earns `badge` now (and does not have it yet).
+    static func earns(_ badge: Rules.Badge, _ current: StudentState) -> Bool {
+        guard !current.badges.contains(badge.id) else { return false }
+        let byCount = badge.completions.map { current.courses.count >= $0 } ?? true
+        let byCourses = badge.courses.allSatisfy { current.courses.contains($0) }
+        return byCount && byCourses && (badge.completions != nil || !badge.courses.isEmpty)
     }
 
     private static func record(_ event: Event, _ student: String?, _ status: EventStatus, _ state: inout State,

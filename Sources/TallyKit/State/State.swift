@@ -206,7 +206,7 @@ public struct State: Equatable, Sendable {
 
     /// The one stored copy of a course name. (An event's line and its award name the same
     /// course one after the other: the last one is checked first.)
-    private mutating func intern(_ name: String) -> String {
+    mutating func intern(_ name: String) -> String {
         if let recent = recentName, recent == name { return recent }
         let stored = names.insert(name).memberAfterInsert
         recentName = stored
@@ -293,6 +293,53 @@ public struct State: Equatable, Sendable {
         if record.event.kind == .courseCompleted, let course = record.event.course { accounts.list[index].completed[intern(course)] = key }
         if record.event.kind == .quizPassed, let quiz = record.event.quiz { accounts.list[index].passed[quiz] = key }
         tracked.set(entry, for: key, at: found)
+    }
+
+    /// Folds the two lines of a plain course completion applied to the student of account
+    /// `index` (see `Engine.applyPlain`): its event line `seq` at byte `offset` of
+    /// `events.jsonl` and its award line `pointsSeq` of `points` — what `apply(_: EventRecord)`
+    /// and `apply(_:eventKey:)` fold for those two lines, without the records. Only for an
+    /// id never seen, of an event with no contact, in open mode: the tests hold the two folds
+    /// together.
+    mutating func applyPlainCompletion(key: EventKey, email: Email, account index: Int, name: UnsafeRawBufferPointer?,
+                                       course: String, at: Timestamp, seq: Int, offset: Int, pointsSeq: Int, points: Int) {
+        positions.events.seq = max(positions.events.seq, seq)
+        positions.points.seq = max(positions.points.seq, pointsSeq)
+        byEmail[email, default: []].append(key)
+        let course = intern(course)
+        let grant = Grant(at: at, points: points, activity: Activity.learn, course: course)
+        tracked.set(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq, grant: grant),
+                    for: key, at: nil)
+        capLedger?.add(grant, account: Int32(index))
+        accounts.list.withUnsafeMutableBufferPointer { accounts in
+            accounts[index].applied += 1
+            if let name, !name.isEmpty, !Self.equal(accounts[index].latestName, name) {
+                accounts[index].latestName = String(decoding: name, as: UTF8.self)
+            }
+            accounts[index].completed[course] = key
+            accounts[index].state.xp += points
+            if points != 0 { accounts[index].state.reachedAt = pointsSeq }
+            if !accounts[index].state.courses.contains(course) { accounts[index].state.courses.append(course) }
+            accounts[index].state.add(points, at: at)
+        }
+    }
+
+    /// Whether the student of account `index` earns one of the rules' badges now (see
+    /// `Scoring.earns`), asked in place: no copy of the student's figures.
+    func earnsBadge(account index: Int, rules: Rules) -> Bool {
+        accounts.list.withUnsafeBufferPointer { accounts in
+            rules.badges.contains { Scoring.earns($0, accounts[index].state) }
+        }
+    }
+
+    /// Folds the `duplicate` line of an id never seen (a course the student has), once its
+    /// seq is the state's: the id is remembered as seen.
+    mutating func applyPlainDuplicate(key: EventKey) { seen.insert(key) }
+
+    /// Whether `text` holds exactly the UTF-8 bytes `bytes`.
+    private static func equal(_ text: String?, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard var text else { return false }
+        return text.withUTF8 { $0.elementsEqual(bytes) }
     }
 
     /// Records where the ledger put event lines that were folded before they were written.

@@ -1,0 +1,70 @@
+extension Engine {
+    /// Decides a completion row read as bytes (see `CompletionRow`) where that is plain, and
+    /// says whether it did; any other row is made an `Event` and scored by `Scoring.apply`,
+    /// which stays the definition of what a row does.
+    ///
+    /// - A row whose id was seen makes its `duplicate` line and moves the sequence: all that
+    ///   `Scoring.apply` does for an id it has seen. (A third of a cumulative export.)
+    /// - In open mode a new row is decided here too: a `duplicate` when its student has the
+    ///   course, else `applied` with its award line (cut by any LEARN cap) and any badge it
+    ///   earns. These are the lines, and the fold, that `Scoring.decide` makes of the row's
+    ///   `Event`, with no `Event`, record or outcome made for the common row: most of a big
+    ///   export's cost was making those and taking them apart again.
+    ///
+    /// Nothing is decided here once an email is bound to a roster id: whose a row is then
+    /// takes the ordinary path. The tests hold both lanes to the ordinary one, byte for byte.
+    func decidePlain(_ row: borrowing CompletionRow, file: String, sha256: String, rules: Rules,
+                     report: inout FileReport) throws -> Bool {
+        guard state.bindings.isEmpty else { return false }
+        let openMode = !state.isRosterMode(rules)
+        if state.hasSeen(row.key) {
+            try FaultPoint.check()
+            try stageDuplicate(row, student: openMode ? row.email : nil, file: file, sha256: sha256, report: &report)
+            return true
+        }
+        guard openMode else { return false }
+        try FaultPoint.check()
+        let student = String(decoding: row.email, as: UTF8.self)
+        let index = state.accounts.findOrAdd(student)
+        let course = state.intern(plainCourses.string(row.course))
+        if state.hasCompleted(student, course: course) {
+            try stageDuplicate(row, student: row.email, file: file, sha256: sha256, report: &report)
+            state.applyPlainDuplicate(key: row.key)
+            return true
+        }
+        let seq = state.positions.events.seq + 1
+        let award = Scoring.capped(rules.points(forCourse: course), Activity.learn, for: student, at: row.at, &state, rules)
+        let pointsSeq = state.positions.points.seq + 1
+        let offset = try ledger.appendLine(row, seq: seq, status: .applied, student: row.email, file: file, sha256: sha256)
+        try ledger.appendAward(row, seq: pointsSeq, student: row.email, points: award.points, note: award.note)
+        state.applyPlainCompletion(key: row.key, email: Email(normalised: student), account: index, name: row.name,
+                                   course: course, at: row.at, seq: seq, offset: offset, pointsSeq: pointsSeq,
+                                   points: award.points)
+        stats.count(kind: .courseCompleted, status: .applied, rehomed: false)
+        stats.count(points: award.points)
+        report.events += 1
+        report.applied += 1
+        report.points += award.points
+        // Badges, as `Scoring.decide` awards them after the completion's own line: asked in
+        // place first, so the common row (no badge due) makes no record.
+        if !rules.badges.isEmpty && state.earnsBadge(account: index, rules: rules) {
+            var badges = Outcome()
+            Scoring.awardBadges(to: student, at: row.at, event: row.key.id, key: row.key, &state, rules, &badges)
+            try ledger.append(badges)
+            stats.count(badges)
+        }
+        return true
+    }
+
+    /// Stages the `duplicate` line of `row` (owned by `student`, nil for nobody) and moves
+    /// the sequence past it.
+    private func stageDuplicate(_ row: borrowing CompletionRow, student: UnsafeRawBufferPointer?, file: String,
+                                sha256: String, report: inout FileReport) throws {
+        let seq = state.positions.events.seq + 1
+        try ledger.appendLine(row, seq: seq, status: .duplicate, student: student, file: file, sha256: sha256)
+        state.positions.events.seq = seq
+        stats.count(kind: .courseCompleted, status: .duplicate, rehomed: false)
+        report.events += 1
+        report.duplicates += 1
+    }
+}
