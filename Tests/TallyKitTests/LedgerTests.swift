@@ -100,4 +100,58 @@ final class LedgerTests {
         #expect(try lines("points").count == 1)
         #expect(ledger.points.lastSeq == 1)
     }
+
+    /// Stages `count` numbered lines of about 200 bytes in `file`; returns where each starts.
+    func stage(_ count: Int, in file: LedgerFile, from first: Int = 1) -> [Int] {
+        (first..<(first + count)).map { n in
+            let offset = file.size + file.pending
+            file.append { seq, _, w in
+                w.beginObject()
+                w.member("seq", seq)
+                w.member("text", "line \(n) " + String(repeating: "x", count: 180))
+                w.endObject()
+            }
+            return offset
+        }
+    }
+
+    @Test("lines handed to the writer thread a megabyte at a time read back, roll back and sync as staged ones do")
+    func writerThread() throws {
+        let path = directory + "/big.jsonl"
+        let file = try LedgerFile(path: path, chained: true)
+        let offsets = stage(20_000, in: file)   // about 4 MB: several hand-offs
+        // Written or in flight, every line reads back where it was staged.
+        for n in [0, 1, 4_999, 10_000, 19_999] {
+            let line = String(decoding: try file.line(at: offsets[n]), as: UTF8.self)
+            #expect(line.hasPrefix("{\"seq\":\(n + 1),\"text\":\"line \(n + 1) "), "\(line.prefix(40))")
+        }
+        let mark = file.checkpoint()
+        _ = stage(10_000, in: file, from: 20_001)
+        try file.rollback(to: mark)
+        #expect(file.lastSeq == 20_000)
+        try file.sync()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(bytes.count == file.size)
+        let lines = bytes.split(separator: 0x0A)
+        #expect(lines.count == 20_000)
+        #expect(String(decoding: lines[19_999], as: UTF8.self).hasPrefix("{\"seq\":20000,"))
+        // Reopened, the file continues the same chain.
+        let reopened = try LedgerFile(path: path, chained: true)
+        #expect(reopened.lastSeq == 20_000)
+        #expect(reopened.lastHash == file.lastHash)
+    }
+
+    @Test("a write the writer thread could not make loses nothing: its lines are staged again and flush says why")
+    func writerThreadFailure() throws {
+        // /dev/full refuses every write with ENOSPC, as a full disk does.
+        let file = try LedgerFile(path: "/dev/full", chained: false)
+        _ = stage(12_000, in: file)   // more than two megabytes: handed off, and failed
+        #expect(throws: SystemError.self) { try file.flush() }
+        #expect(file.size == 0)
+        #expect(file.lastSeq == 12_000)
+        // Every staged line is still there, in order.
+        let first = String(decoding: try file.line(at: 0), as: UTF8.self)
+        #expect(first.hasPrefix("{\"seq\":1,"))
+        #expect(file.pending > 12_000 * 190)
+    }
 }

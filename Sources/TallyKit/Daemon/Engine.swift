@@ -128,7 +128,10 @@ public final class Engine {
         try ledger.commit(at: .now())
         CrashPoint.reach("committed")
         let committed = ContinuousClock.now
-        try writeSnapshot()
+        // `index.bin`, when due, is written on another thread while the files are moved and
+        // the site rendered (neither changes the state), and waited for before returning.
+        try writeSnapshot(indexInBackground: true)
+        defer { try? finishIndex() }
         CrashPoint.reach("snapshot-written")
         let snapshotted = ContinuousClock.now
         for move in moves {
@@ -137,6 +140,7 @@ public final class Engine {
         }
         let moved = ContinuousClock.now
         try render()
+        try finishIndex()
         let rendered = ContinuousClock.now
         logger.debug("batch of \(files.count) files: read \(milliseconds(read - started)) ms, commit \(milliseconds(committed - read)) ms, snapshot \(milliseconds(snapshotted - committed)) ms, moves \(milliseconds(moved - snapshotted)) ms, render \(milliseconds(rendered - moved)) ms")
         return report
@@ -360,12 +364,20 @@ public final class Engine {
     public var indexGrowth = 32 << 20
     private var indexWritten: ContinuousClock.Instant?
     private var indexBehind = false
+    /// The `index.bin` being written on another thread (see `writeSnapshot(indexInBackground:)`).
+    private var indexWrite: BackgroundWork?
     /// Bytes of `events.jsonl` and `points.jsonl` the index on disk covers.
     private var indexedBytes = 0
 
     /// Writes `state.json` atomically, with the ledgers' current ends as its positions, and
     /// `index.bin` when `index` is true or it is due (see `indexInterval`).
     public func writeSnapshot(index: Bool = false) throws {
+        try writeSnapshot(index: index, indexInBackground: false)
+    }
+
+    /// The same, with `index.bin` written on another thread when `indexInBackground` is
+    /// true: `finishIndex()` waits for it (and must be called before the state changes again).
+    func writeSnapshot(index: Bool = false, indexInBackground: Bool) throws {
         state.positions = Replay.positions(of: ledger)
         let students = state.listed(rules: settings.rules)
         listed = students
@@ -380,7 +392,24 @@ public final class Engine {
             due = indexWritten.map { ContinuousClock.now - $0 >= interval } ?? true
             due = due && grown >= max(indexGrowth, indexedBytes / 10)
         }
-        if index || due { try writeIndex() }
+        guard index || due else { return }
+        if indexInBackground {
+            let state = state, path = settings.paths.index
+            indexWrite = BackgroundWork {
+                try FileSystem.writeAtomically(to: path) { write in try Snapshot.writeIndex(state, to: write) }
+            }
+        } else {
+            try writeIndex()
+        }
+    }
+
+    /// Waits for the `index.bin` that `writeSnapshot(indexInBackground: true)` started, and
+    /// throws what stopped it.
+    func finishIndex() throws {
+        guard let write = indexWrite else { return }
+        indexWrite = nil
+        try write.wait()
+        noteIndexWritten()
     }
 
     /// Writes `stats.json` and `metrics.prom` for the ledgers' current ends. Both are derived
@@ -405,7 +434,12 @@ public final class Engine {
     }
 
     func writeIndex() throws {
+        try finishIndex()
         try FileSystem.writeAtomically(to: settings.paths.index) { write in try Snapshot.writeIndex(state, to: write) }
+        noteIndexWritten()
+    }
+
+    private func noteIndexWritten() {
         indexWritten = ContinuousClock.now
         indexBehind = false
         indexedBytes = state.positions.events.bytes + state.positions.points.bytes
