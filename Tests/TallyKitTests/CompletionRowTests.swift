@@ -73,6 +73,30 @@ struct CompletionRowTests {
                     row.encodeLine(into: &fastLine, seq: 7, status: .duplicate, student: nil, file: "export.csv", sha256: "abc")
                 }
                 #expect(String(decoding: fastLine.bytes, as: UTF8.self) == String(decoding: simpleLine.bytes, as: UTF8.self))
+                // Each status, and the award line, uncapped and capped, as the records write them.
+                for status in [EventStatus.applied, .unmatched] {
+                    var simple = JSONWriter(), fast = JSONWriter()
+                    EventRecord(seq: 7, event: event, student: owner, status: status).encode(into: &simple)
+                    row.encodeLine(into: &fast, seq: 7, status: status, student: nil, file: "export.csv", sha256: "abc")
+                    if owner != nil {
+                        fast = JSONWriter()
+                        Array(owner!.utf8).withUnsafeBytes {
+                            row.encodeLine(into: &fast, seq: 7, status: status, student: $0, file: "export.csv", sha256: "abc")
+                        }
+                    }
+                    #expect(String(decoding: fast.bytes, as: UTF8.self) == String(decoding: simple.bytes, as: UTF8.self))
+                }
+                for (points, note) in [(20, ""), (0, " (capped: LEARN at most 40 in 7 days)"), (-5, " \"quoted\"\t")] {
+                    let course = event.course ?? ""
+                    var simple = JSONWriter(), fast = JSONWriter()
+                    PointsRecord(seq: 9, at: event.at, student: owner ?? "s-1", points: points, activity: Activity.learn,
+                                 event: event.id, reason: "completed \(course)" + note, course: course)
+                        .encode(into: &simple, prev: LedgerFile.genesis)
+                    Array((owner ?? "s-1").utf8).withUnsafeBytes {
+                        row.encodeAwardLine(into: &fast, seq: 9, student: $0, points: points, note: note, prev: LedgerFile.genesis)
+                    }
+                    #expect(String(decoding: fast.bytes, as: UTF8.self) == String(decoding: simple.bytes, as: UTF8.self))
+                }
                 checked += 1
                 return true
             }

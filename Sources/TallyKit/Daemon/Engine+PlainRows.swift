@@ -24,10 +24,9 @@ extension Engine {
         }
         guard openMode else { return false }
         try FaultPoint.check()
-        let student = String(decoding: row.email, as: UTF8.self)
-        let index = state.accounts.findOrAdd(student)
-        let course = state.intern(plainCourses.string(row.course))
-        if state.hasCompleted(student, course: course) {
+        let course = state.course(named: row.course)
+        let (index, student, completed) = state.plainCompletion(email: row.email, course: course)
+        if completed {
             try stageDuplicate(row, student: row.email, file: file, sha256: sha256, report: &report)
             state.applyPlainDuplicate(key: row.key)
             return true

@@ -462,8 +462,6 @@ public final class Engine {
     /// Reused for every event of a file: no allocation per row.
     private var scratch = Outcome()
     private var offsets: [Int] = []
-    /// The courses of rows decided from their bytes, as strings (see `decidePlain`).
-    var plainCourses = TextInterner()
     /// The students the last snapshot listed, handed to the render that follows it.
     private var listed: StudentListing?
 

@@ -22,6 +22,16 @@ struct TextInterner {
         return made
     }
 
+    /// The same, keeping (and returning) what `store` makes of a string it decodes: how the
+    /// state hands out its own stored copy of a course name, found from bytes.
+    mutating func string(_ bytes: UnsafeRawBufferPointer, store: (String) -> String) -> String {
+        let hash = Self.hash(bytes)
+        if let known = strings[hash], Self.equal(known, bytes) { return known }
+        let made = store(String(decoding: bytes, as: UTF8.self))
+        if strings.count < limit, strings[hash] == nil { strings[hash] = made }
+        return made
+    }
+
     private static func equal(_ text: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
         let utf8 = text.utf8
         guard utf8.count == bytes.count else { return false }

@@ -198,6 +198,66 @@ extension CompletionRow {
     /// two change together). `student` is the owner's id as UTF-8, nil for nobody.
     func encodeLine(into w: inout JSONWriter, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
                     file: String, sha256: String) {
+        var file = file, sha256 = sha256
+        let done = file.withUTF8 { file in
+            sha256.withUTF8 { sha256 in
+                writeLine(into: &w, seq: seq, status: status, student: student, file: UnsafeRawBufferPointer(file),
+                          sha256: UnsafeRawBufferPointer(sha256))
+            }
+        }
+        if !done { encodeLineByMembers(into: &w, seq: seq, status: status, student: student, file: file, sha256: sha256) }
+    }
+
+    /// The line of `encodeLine` written in one piece, when none of its strings needs escaping
+    /// (else false, and nothing is written).
+    private func writeLine(into w: inout JSONWriter, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
+                           file: UnsafeRawBufferPointer, sha256: UnsafeRawBufferPointer) -> Bool {
+        guard case .digest = key, JSONWriter.isPlain(email), JSONWriter.isPlain(course), JSONWriter.isPlain(file),
+              JSONWriter.isPlain(sha256), student.map(JSONWriter.isPlain) ?? true, name.map(JSONWriter.isPlain) ?? true,
+              certificate.map(JSONWriter.isPlain) ?? true else { return false }
+        let room = 320 + (student?.count ?? 0) + email.count + (name?.count ?? 0) + course.count + file.count + sha256.count
+            + (certificate?.count ?? 0)
+        w.appendValue(room: room) { p in
+            var line = RawLine(p)
+            line.ascii(#"{"seq":"#)
+            line.decimal(seq)
+            line.ascii(#","id":"#)
+            line.id(key)
+            line.ascii(#","kind":"course_completed","student":"#)
+            line.quoted(student)
+            line.ascii(#","email":"#)
+            line.quoted(email)
+            line.ascii(#","name":"#)
+            line.quoted(name)
+            line.ascii(#","course":"#)
+            line.quoted(course)
+            line.ascii(#","at":"#)
+            line.time(at)
+            line.ascii(#","source":{"file":"#)
+            line.quoted(file)
+            line.ascii(#","sha256":"#)
+            line.quoted(sha256)
+            line.ascii(#","row":"#)
+            line.decimal(row)
+            line.ascii(#"},"status":"#)
+            switch status {
+            case .applied: line.ascii(#""applied""#)
+            case .duplicate: line.ascii(#""duplicate""#)
+            case .unmatched: line.ascii(#""unmatched""#)
+            }
+            if let certificate {
+                line.ascii(#","certificate":"#)
+                line.quoted(certificate)
+            }
+            line.ascii("}")
+            return line.count
+        }
+        return true
+    }
+
+    /// `encodeLine` member by member, escaping what needs it.
+    private func encodeLineByMembers(into w: inout JSONWriter, seq: Int, status: EventStatus,
+                                     student: UnsafeRawBufferPointer?, file: String, sha256: String) {
         w.beginObject()
         w.member("seq", seq)
         w.member("id", key)
@@ -223,6 +283,51 @@ extension CompletionRow {
     /// record `Scoring.decide` makes of the completion, after the line whose hash is `prev`.
     func encodeAwardLine(into w: inout JSONWriter, seq: Int, student: UnsafeRawBufferPointer, points: Int, note: String,
                          prev: String) {
+        var note = note, prev = prev
+        let done = note.withUTF8 { note in
+            prev.withUTF8 { prev in
+                writeAwardLine(into: &w, seq: seq, student: student, points: points, note: UnsafeRawBufferPointer(note),
+                               prev: UnsafeRawBufferPointer(prev))
+            }
+        }
+        if !done { encodeAwardLineByMembers(into: &w, seq: seq, student: student, points: points, note: note, prev: prev) }
+    }
+
+    /// The line of `encodeAwardLine` written in one piece, when none of its strings needs
+    /// escaping (else false, and nothing is written).
+    private func writeAwardLine(into w: inout JSONWriter, seq: Int, student: UnsafeRawBufferPointer, points: Int,
+                                note: UnsafeRawBufferPointer, prev: UnsafeRawBufferPointer) -> Bool {
+        guard case .digest = key, JSONWriter.isPlain(student), JSONWriter.isPlain(course), JSONWriter.isPlain(note),
+              JSONWriter.isPlain(prev) else { return false }
+        let room = 320 + student.count + 2 * course.count + note.count + prev.count
+        w.appendValue(room: room) { p in
+            var line = RawLine(p)
+            line.ascii(#"{"seq":"#)
+            line.decimal(seq)
+            line.ascii(#","at":"#)
+            line.time(at)
+            line.ascii(#","student":"#)
+            line.quoted(student)
+            line.ascii(#","points":"#)
+            line.decimal(points)
+            line.ascii(#","activity":"LEARN","event":"#)
+            line.id(key)
+            line.ascii(#","reason":"completed "#)
+            line.bytes(course)
+            line.bytes(note)
+            line.ascii(#"","change":"award","course":"#)
+            line.quoted(course)
+            line.ascii(#","prev":"#)
+            line.quoted(prev)
+            line.ascii("}")
+            return line.count
+        }
+        return true
+    }
+
+    /// `encodeAwardLine` member by member, escaping what needs it.
+    private func encodeAwardLineByMembers(into w: inout JSONWriter, seq: Int, student: UnsafeRawBufferPointer, points: Int,
+                                          note: String, prev: String) {
         w.beginObject()
         w.member("seq", seq)
         w.member("at", at)

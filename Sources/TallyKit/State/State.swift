@@ -96,6 +96,8 @@ public struct State: Equatable, Sendable {
     private var capLedger: CapLedger?
     /// Course names, kept once: every student's list and every grant shares these strings.
     var names: Set<String> = []
+    /// Course names found from bytes (see `course(named:)`): derived, not part of `==`.
+    private var courseCache = TextInterner()
     private var recentName: String?
 
     public init() {}
@@ -206,7 +208,7 @@ public struct State: Equatable, Sendable {
 
     /// The one stored copy of a course name. (An event's line and its award name the same
     /// course one after the other: the last one is checked first.)
-    mutating func intern(_ name: String) -> String {
+    private mutating func intern(_ name: String) -> String {
         if let recent = recentName, recent == name { return recent }
         let stored = names.insert(name).memberAfterInsert
         recentName = stored
@@ -295,18 +297,36 @@ public struct State: Equatable, Sendable {
         tracked.set(entry, for: key, at: found)
     }
 
+    /// The stored copy of the course named by `bytes` (UTF-8), found without hashing a `String`.
+    mutating func course(named bytes: UnsafeRawBufferPointer) -> String {
+        // Swapped out while it is asked: a miss stores what `intern` returns, which changes `self`.
+        var cache = TextInterner()
+        swap(&cache, &courseCache)
+        defer { swap(&cache, &courseCache) }
+        return cache.string(bytes) { intern($0) }
+    }
+
+    /// What a plain completion row never seen, in open mode, is decided on: the account of
+    /// the student `email` names (made when missing), its id, and whether that student has
+    /// `course` (a name from `course(named:)`) already. In place: no account is copied.
+    mutating func plainCompletion(email: UnsafeRawBufferPointer, course: String)
+        -> (account: Int, student: String, completed: Bool) {
+        let index = accounts.findOrAdd(String(decoding: email, as: UTF8.self))
+        let completed = accounts.list.withUnsafeBufferPointer { $0[index].completed[course] != nil }
+        return (index, accounts.ids[index], completed)
+    }
+
     /// Folds the two lines of a plain course completion applied to the student of account
     /// `index` (see `Engine.applyPlain`): its event line `seq` at byte `offset` of
     /// `events.jsonl` and its award line `pointsSeq` of `points` — what `apply(_: EventRecord)`
     /// and `apply(_:eventKey:)` fold for those two lines, without the records. Only for an
-    /// id never seen, of an event with no contact, in open mode: the tests hold the two folds
-    /// together.
+    /// id never seen, of an event with no contact, in open mode, and a `course` from
+    /// `course(named:)`: the tests hold the two folds together.
     mutating func applyPlainCompletion(key: EventKey, email: Email, account index: Int, name: UnsafeRawBufferPointer?,
                                        course: String, at: Timestamp, seq: Int, offset: Int, pointsSeq: Int, points: Int) {
         positions.events.seq = max(positions.events.seq, seq)
         positions.points.seq = max(positions.points.seq, pointsSeq)
         byEmail[email, default: []].append(key)
-        let course = intern(course)
         let grant = Grant(at: at, points: points, activity: Activity.learn, course: course)
         tracked.set(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq, grant: grant),
                     for: key, at: nil)

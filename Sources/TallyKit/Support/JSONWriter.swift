@@ -271,6 +271,23 @@ public struct JSONWriter: Sendable {
         return sign + digits
     }
 
+    /// Appends a whole value that `fill` writes at a pointer, at most `room` bytes, in one
+    /// append (`fill` returns how many it wrote): for a ledger line whose every string was
+    /// found plain (`isPlain`) and whose length is bounded, a dozen members cost one copy.
+    mutating func appendValue(room: Int, _ fill: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
+            let written = fill(buffer.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: written))
+        }
+        needsComma = true
+    }
+
+    /// Whether `text` is written between quotes as it is: no byte of it needs escaping.
+    static func isPlain(_ text: UnsafeRawBufferPointer) -> Bool {
+        !mayNeedEscaping(text.assumingMemoryBound(to: UInt8.self))
+    }
+
     /// Whether any byte of `text` may need escaping (see `mayNeedEscaping(_: UInt64)`).
     private static func mayNeedEscaping(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = text.baseAddress else { return false }
