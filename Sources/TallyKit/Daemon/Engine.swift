@@ -76,7 +76,7 @@ public final class Engine {
         let ends = Replay.positions(of: ledger)
         if FileSystem.exists(settings.paths.index) {
             do {
-                var candidate = try Snapshot.decodeIndex(try FileSystem.readFile(settings.paths.index, limit: Int.max))
+                var candidate = try Snapshot.readIndex(at: settings.paths.index)
                 let at = candidate.positions
                 if at.events.bytes <= ends.events.bytes && at.points.bytes <= ends.points.bytes && at.audit.bytes <= ends.audit.bytes {
                     if at != ends { try Replay.roll(&candidate, forwardFrom: ledger) }

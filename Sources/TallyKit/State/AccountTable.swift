@@ -17,6 +17,14 @@ struct AccountTable: Equatable, Sendable {
 
     var count: Int { list.count }
 
+    init() {}
+
+    /// An empty table with room for `capacity` accounts to come by `appendLoaded`.
+    init(loading capacity: Int) {
+        ids.reserveCapacity(capacity)
+        list.reserveCapacity(capacity)
+    }
+
     /// The index of `id`'s account, or nil when the student has none.
     func index(of id: String) -> Int? {
         if last >= 0, ids[last] == id { return last }
@@ -46,6 +54,29 @@ struct AccountTable: Equatable, Sendable {
 
     /// Adds an account for a student who has none (as an index is read back).
     mutating func append(_ id: String, _ account: State.Account) { add(id, account, hash: Self.hash(id)) }
+
+    /// Adds an account without looking for its id, as an index is read back (its ids are
+    /// distinct unless the file is damaged): `finishLoading()` then places them all at once
+    /// (see `SlotBuilder`), and no lookup may come before it.
+    mutating func appendLoaded(_ id: String, _ account: consuming State.Account) {
+        ids.append(id)
+        list.append(account)
+    }
+
+    /// Places the accounts added by `appendLoaded`; false when an id came twice.
+    mutating func finishLoading() -> Bool {
+        precondition(list.count < Int(UInt32.max) - 1, "too many students for one index")
+        var size = 16
+        while size < list.count * 2 { size *= 2 }
+        let hashes = ids.map(Self.hash)
+        let built = hashes.withUnsafeBufferPointer { hashes in
+            SlotBuilder.slots(size: size, hashes: hashes) { [ids] a, b in ids[a] == ids[b] }
+        }
+        guard let built else { return false }
+        slots = built
+        last = -1
+        return true
+    }
 
     subscript(id: String) -> State.Account? { index(of: id).map { list[$0] } }
 

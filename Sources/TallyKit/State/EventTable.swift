@@ -14,18 +14,18 @@
 public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
     public typealias Element = (key: EventKey, value: Value)
 
-    private static var pageShift: Int { 14 }
-    private static var pageSize: Int { 1 << pageShift }
+    fileprivate static var pageShift: Int { 14 }
+    fileprivate static var pageSize: Int { 1 << pageShift }
     private static var pageMask: Int { pageSize - 1 }
 
-    private var keyPages: [[EventKey]] = []
-    private var valuePages: [[Value]] = []
+    fileprivate var keyPages: [[EventKey]] = []
+    fileprivate var valuePages: [[Value]] = []
     /// For each used slot, the top half of the key's hash and its entry number + 1 (0: free);
     /// a power of two long, at most three-quarters full. A probe compares the stored half
     /// first, so a search for an id that is not there (most rows' first question) reads only
     /// slots, never the keys it passes.
-    private var slots: [UInt64] = []
-    public private(set) var count = 0
+    fileprivate var slots: [UInt64] = []
+    public fileprivate(set) var count = 0
     /// Mixed into every hash: a file cannot choose ids that collide in a table it cannot know.
     private let seed = UInt64.random(in: .min ... .max)
 
@@ -103,10 +103,16 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
     }
 
     private mutating func grow(toHold capacity: Int) {
-        var size = Swift.max(slots.count, 16)
-        while size * 3 < capacity * 4 { size *= 2 }
+        let size = Self.slotCount(toHold: capacity, atLeast: slots.count)
         slots = [UInt64](repeating: 0, count: size)
         for index in 0..<count { place(index, hash: hash(key(at: index))) }
+    }
+
+    /// A power of two at least three-quarters larger than `capacity`.
+    fileprivate static func slotCount(toHold capacity: Int, atLeast minimum: Int = 0) -> Int {
+        var size = Swift.max(minimum, 16)
+        while size * 3 < capacity * 4 { size *= 2 }
+        return size
     }
 
     private mutating func place(_ index: Int, hash: UInt64) {
@@ -117,7 +123,7 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
     }
 
     /// A digest's bits are SHA-256 output already: one multiply folds them with the seed.
-    private func hash(_ key: EventKey) -> UInt64 {
+    fileprivate func hash(_ key: EventKey) -> UInt64 {
         switch key {
         case let .digest(high, low):
             let mixed = (high ^ seed).multipliedFullWidth(by: low | 1)
@@ -156,6 +162,87 @@ extension EventTable: Equatable {
     }
 }
 
+/// Fills an `EventTable` with entries whose keys are known to be distinct (an index read
+/// back), in the order given: no key is looked for as it is added, and the slots are built
+/// in one pass at the end (see `SlotBuilder`), where a damaged file's repeated key shows.
+struct EventTableLoader<Value: Equatable & Sendable> {
+    private var table = EventTable<Value>()
+    private var keys: [EventKey] = []
+    private var values: [Value] = []
+
+    init(capacity: Int) {
+        let pages = (capacity + EventTable<Value>.pageSize - 1) >> EventTable<Value>.pageShift
+        table.keyPages.reserveCapacity(pages)
+        table.valuePages.reserveCapacity(pages)
+        startPage()
+    }
+
+    private mutating func startPage() {
+        keys = []
+        values = []
+        keys.reserveCapacity(EventTable<Value>.pageSize)
+        values.reserveCapacity(EventTable<Value>.pageSize)
+    }
+
+    mutating func append(_ key: EventKey, _ value: consuming Value) {
+        keys.append(key)
+        values.append(value)
+        if keys.count == EventTable<Value>.pageSize {
+            table.keyPages.append(keys)
+            table.valuePages.append(values)
+            startPage()
+        }
+    }
+
+    /// The table; nil when a key came twice.
+    consuming func finish() -> EventTable<Value>? {
+        if !keys.isEmpty {
+            table.keyPages.append(keys)
+            table.valuePages.append(values)
+        }
+        keys = []
+        values = []
+        let count = table.keyPages.reduce(0) { $0 + $1.count }
+        precondition(count < Int(UInt32.max) - 1, "too many events for one index")
+        table.count = count
+        let hashes = [UInt64](unsafeUninitializedCapacity: count) { hashes, initialized in
+            for page in table.keyPages {
+                for key in page {
+                    hashes[initialized] = table.hash(key)
+                    initialized += 1
+                }
+            }
+        }
+        let built = hashes.withUnsafeBufferPointer { hashes in
+            SlotBuilder.slots(size: EventTable<Value>.slotCount(toHold: count), hashes: hashes) { [table] a, b in
+                table.key(at: a) == table.key(at: b)
+            }
+        }
+        guard let slots = built else { return nil }
+        table.slots = slots
+        return table
+    }
+}
+
+extension EventSet {
+    /// Fills an `EventSet` with ids known to be distinct, as `EventTableLoader` does.
+    struct Loader {
+        private var entries: EventTableLoader<Present>
+
+        init(capacity: Int) { entries = EventTableLoader(capacity: capacity) }
+
+        mutating func insert(_ key: EventKey) { entries.append(key, Present()) }
+
+        /// The set; nil when an id came twice.
+        consuming func finish() -> EventSet? {
+            guard let table = entries.finish() else { return nil }
+            var set = EventSet()
+            set.table = table
+            return set
+        }
+    }
+}
+
 /// The index's tracked events: entries by event id.
 public typealias TrackedTable = EventTable<State.Tracked>
 
@@ -166,7 +253,7 @@ public struct EventSet: Sequence, Equatable, Sendable {
     /// Nothing to keep per id.
     struct Present: Equatable, Sendable {}
 
-    private var table = EventTable<Present>()
+    fileprivate var table = EventTable<Present>()
 
     public init() {}
 

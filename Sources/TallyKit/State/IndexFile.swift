@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 /// `data/index.bin`: the scoring index in a compact binary form, so that a start with
 /// millions of ledger lines loads it in a fraction of a second instead of folding the
 /// ledgers again (or parsing hundreds of megabytes of JSON).
@@ -163,108 +165,260 @@ extension Snapshot {
     /// Reads `index.bin` back into a state; throws when it is not one this version wrote whole.
     public static func decodeIndex(_ bytes: [UInt8]) throws -> State {
         try bytes.withUnsafeBufferPointer { buffer in
-            var r = BinaryReader(buffer)
-            var state = State()
-            state.positions = try readHeader(&r)
-            // No nested functions over `state` or `r` below: a captured variable is boxed, and
-            // every access to it then costs a reference count and an exclusivity check.
-            var table: [String] = []
+            var release = MappedFile.Release.none
+            return try decodeIndex(buffer, release: &release)
+        }
+    }
+
+    /// Reads the `index.bin` at `path` as `decodeIndex` does, mapped rather than read into
+    /// memory (see `MappedFile`): its pages leave the process as the state is built.
+    public static func readIndex(at path: String) throws -> State {
+        try MappedFile.withBytes(of: path) { bytes, release in try decodeIndex(bytes, release: &release) }
+    }
+
+    /// The decoding itself, on two threads: this one reads the sections up to the accounts,
+    /// then the accounts; the other skips over the accounts (reading only lengths), then reads
+    /// the tracked events and the events per email. A 10-million-line index is mostly accounts
+    /// and tracked events, so the two halves take about as long.
+    ///
+    /// Tables are filled by their loaders (`EventTableLoader`, `AccountTable.appendLoaded`):
+    /// an index holds each key once, so nothing is looked up as it is added, and each table's
+    /// slots are built in one pass at the end, where a repeated key (a damaged file) is refused.
+    private static func decodeIndex(_ buffer: UnsafeBufferPointer<UInt8>, release: inout MappedFile.Release) throws -> State {
+        var r = BinaryReader(buffer)
+        var state = State()
+        state.positions = try readHeader(&r)
+        // No nested functions over `state` or `r` below: a captured variable is boxed, and
+        // every access to it then costs a reference count and an exclusivity check.
+        var table: [String] = []
+        for _ in 0..<(try r.count()) {
+            let name = try r.string()
+            table.append(name)
+            state.names.insert(name)
+        }
+        let files = try r.count()
+        state.files.reserveCapacity(files)
+        for _ in 0..<files { state.files.insert(try r.string()) }
+        let seenCount = try r.count()
+        var seen = EventSet.Loader(capacity: seenCount)
+        for _ in 0..<seenCount {
+            seen.insert(try r.key())
+            release.upTo(r.position)
+        }
+        guard let seenSet = seen.finish() else { throw RecordError("index.bin lists a seen id twice") }
+        state.seen = seenSet
+        for _ in 0..<(try r.count()) {
+            let id = try r.string()
+            let name = try r.optional()
+            let isPublic = try r.bool()
+            var emails: [Email] = []
+            for _ in 0..<(try r.count()) { emails.append(try r.email()) }
+            state.roster[id] = State.RosterStudent(name: name, isPublic: isPublic, emails: emails)
+        }
+        let bindings = try r.count()
+        state.bindings.reserveCapacity(bindings)
+        for _ in 0..<bindings {
+            let email = try r.email()
+            state.bindings[email] = try r.string()
+        }
+        let contacts = try r.count()
+        state.contacts.reserveCapacity(contacts)
+        for _ in 0..<contacts {
+            let contact = try r.string()
+            state.contacts[contact] = try r.email()
+        }
+
+        // The other half, from the start of the accounts. Its grants get their own copies of
+        // the course names: two threads counting references to the same few strings would
+        // pass each string's cache line back and forth millions of times.
+        let copies = table.map { name in String(decoding: Array(name.utf8), as: UTF8.self) }
+        let other = OtherHalf(bytes: buffer, accountsAt: r.position, table: copies, release: release)
+        let worker = Thread { other.decode() }
+        worker.stackSize = 1 << 20
+        worker.start()
+        // On every way out: the bytes must outlive the other thread's reading.
+        defer { other.done.wait() }
+
+        var own = release.starting(at: r.position)
+        state.accounts = try decodeAccounts(&r, table: table, release: &own)
+        other.done.wait()
+        other.done.signal()   // for the `defer`
+        let half = try other.result.get()
+        state.tracked = half.tracked
+        state.byEmail = half.byEmail
+        return state
+    }
+
+    /// The accounts section.
+    private static func decodeAccounts(_ r: inout BinaryReader, table: [String], release: inout MappedFile.Release) throws -> AccountTable {
+        let accountCount = try r.count()
+        var accounts = AccountTable(loading: accountCount)
+        for _ in 0..<accountCount {
+            let id = try r.string()
+            let latestName = try r.optional()
+            let applied = try r.signed()
+            let name = try r.optional()
+            let xp = try r.signed()
+            let level = try r.optional()
+            let badges = try r.strings()
+            let unlocks = try r.strings()
+            let courseCount = try r.count()
+            var courses: [String] = []
+            courses.reserveCapacity(courseCount)
+            for _ in 0..<courseCount { courses.append(try r.course(in: table)) }
+            let isPublic = try r.bool()
+            let reachedAt = try r.signed()
+            let monthCount = try r.count()
+            var months: [MonthPoints] = []
+            months.reserveCapacity(monthCount)
+            for _ in 0..<monthCount {
+                let number = try r.signed()
+                guard let month = Int32(exactly: number) else { throw RecordError("index.bin has a month out of range") }
+                months.append(MonthPoints(month: Month(number: month), points: try r.signed()))
+            }
+            let completedCount = try r.count()
+            var completed: [String: EventKey] = [:]
+            completed.reserveCapacity(completedCount)
+            for _ in 0..<completedCount {
+                let name = try r.course(in: table)
+                completed[name] = try r.key()
+            }
+            var passed: [String: EventKey] = [:]
             for _ in 0..<(try r.count()) {
-                let name = try r.string()
-                table.append(name)
-                state.names.insert(name)
+                let quiz = try r.string()
+                passed[quiz] = try r.key()
             }
-            let files = try r.count()
-            state.files.reserveCapacity(files)
-            for _ in 0..<files { state.files.insert(try r.string()) }
-            let seen = try r.count()
-            state.seen.reserveCapacity(seen)
-            for _ in 0..<seen { state.seen.insert(try r.key()) }
-            for _ in 0..<(try r.count()) {
-                let id = try r.string()
-                let name = try r.optional()
-                let isPublic = try r.bool()
-                var emails: [Email] = []
-                for _ in 0..<(try r.count()) { emails.append(try r.email()) }
-                state.roster[id] = State.RosterStudent(name: name, isPublic: isPublic, emails: emails)
+            let figures = StudentState(name: name, xp: xp, level: level, badges: badges, unlocks: unlocks, courses: courses,
+                                       isPublic: isPublic, reachedAt: reachedAt, months: months)
+            accounts.appendLoaded(id, State.Account(state: figures, latestName: latestName, applied: applied,
+                                                    completed: completed, passed: passed))
+            release.upTo(r.position)
+        }
+        guard accounts.finishLoading() else { throw RecordError("index.bin lists a student twice") }
+        return accounts
+    }
+
+    /// The tracked events section, for accounts numbered below `accountCount`.
+    fileprivate static func decodeTracked(_ r: inout BinaryReader, table: [String], accountCount: Int,
+                                          release: inout MappedFile.Release) throws -> TrackedTable {
+        let trackedCount = try r.count()
+        var tracked = EventTableLoader<State.Tracked>(capacity: trackedCount)
+        for _ in 0..<trackedCount {
+            let key = try r.key()
+            guard let status = EventStatus(code: try r.byte()) else { throw RecordError("index.bin: unknown status") }
+            let number = try r.unsigned()
+            guard number <= UInt64(accountCount) else {
+                throw RecordError("index.bin names account \(number) of \(accountCount)")
             }
-            for _ in 0..<(try r.count()) {
-                let email = try r.email()
-                state.bindings[email] = try r.string()
+            let seq = try r.signed(), offset = try r.signed(), firstSeq = try r.signed()
+            let grants = try r.count()
+            var first: State.Grant?
+            var more: [State.Grant] = []
+            if grants > 1 { more.reserveCapacity(grants - 1) }
+            for _ in 0..<grants {
+                let at = Timestamp(milliseconds: Int64(try r.signed()))
+                let points: Int = try r.signed()
+                let activity = try r.string()
+                let course = try r.byte() == 0 ? nil : try r.course(in: table)
+                let grant = State.Grant(at: at, points: points, activity: activity, course: course)
+                if first == nil { first = grant } else { more.append(grant) }
             }
-            for _ in 0..<(try r.count()) {
-                let contact = try r.string()
-                state.contacts[contact] = try r.email()
-            }
-            let accounts = try r.count()
-            state.accounts.reserveCapacity(accounts)
-            for _ in 0..<accounts {
-                let id = try r.string()
-                var account = State.Account()
-                account.latestName = try r.optional()
-                account.applied = try r.signed()
-                account.state.name = try r.optional()
-                account.state.xp = try r.signed()
-                account.state.level = try r.optional()
-                account.state.badges = try r.strings()
-                account.state.unlocks = try r.strings()
-                let courses = try r.count()
-                account.state.courses.reserveCapacity(courses)
-                for _ in 0..<courses { account.state.courses.append(try r.course(in: table)) }
-                account.state.isPublic = try r.bool()
-                account.state.reachedAt = try r.signed()
-                let months = try r.count()
-                account.state.months.reserveCapacity(months)
-                for _ in 0..<months {
-                    let number = try r.signed()
-                    guard let month = Int32(exactly: number) else { throw RecordError("index.bin has a month out of range") }
-                    account.state.months.append(MonthPoints(month: Month(number: month), points: try r.signed()))
-                }
-                let completed = try r.count()
-                account.completed.reserveCapacity(completed)
-                for _ in 0..<completed {
-                    let name = try r.course(in: table)
-                    account.completed[name] = try r.key()
-                }
-                for _ in 0..<(try r.count()) {
-                    let quiz = try r.string()
-                    account.passed[quiz] = try r.key()
-                }
-                state.accounts.append(id, account)
-            }
-            let tracked = try r.count()
-            state.tracked.reserveCapacity(tracked)
-            let accountCount = state.accounts.count
-            for _ in 0..<tracked {
-                let key = try r.key()
-                guard let status = EventStatus(code: try r.byte()) else { throw RecordError("index.bin: unknown status") }
-                let number = try r.unsigned()
-                guard number <= UInt64(accountCount) else {
-                    throw RecordError("index.bin names account \(number) of \(accountCount)")
-                }
-                var entry = State.Tracked(status: status, account: Int32(number) - 1, seq: try r.signed(), offset: try r.signed(),
-                                          firstSeq: try r.signed(), grant: nil)
-                for _ in 0..<(try r.count()) {
-                    let at = Timestamp(milliseconds: Int64(try r.signed()))
-                    let points: Int = try r.signed()
-                    let activity = try r.string()
-                    let course = try r.byte() == 0 ? nil : try r.course(in: table)
-                    entry.add(State.Grant(at: at, points: points, activity: activity, course: course))
-                }
-                state.tracked[key] = entry
-            }
+            tracked.append(key, State.Tracked(status: status, account: Int32(number) - 1, seq: seq, offset: offset,
+                                              firstSeq: firstSeq, grant: first, moreGrants: more))
+            release.upTo(r.position)
+        }
+        guard let table = tracked.finish() else { throw RecordError("index.bin lists an event twice") }
+        return table
+    }
+}
+
+/// The other thread's half of `decodeIndex`: it skips the accounts, reads the tracked
+/// events and the events per email, and checks that the file ends there. `result` is written
+/// once, before `done` is signalled, and read after.
+private final class OtherHalf: @unchecked Sendable {
+    // @unchecked: the bytes are read-only and outlive the thread (`decodeIndex` waits for
+    // `done` on every path out), and `result` is handed over through the semaphore.
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private let accountsAt: Int
+    private let table: [String]
+    private let release: MappedFile.Release
+    let done = DispatchSemaphore(value: 0)
+    var result: Result<(tracked: TrackedTable, byEmail: [Email: [EventKey]]), any Error> = .failure(RecordError("index.bin was not read"))
+
+    init(bytes: UnsafeBufferPointer<UInt8>, accountsAt: Int, table: [String], release: MappedFile.Release) {
+        self.bytes = bytes
+        self.accountsAt = accountsAt
+        self.table = table
+        self.release = release
+    }
+
+    func decode() {
+        defer { done.signal() }
+        result = Result {
+            var r = BinaryReader(bytes)
+            r.position = accountsAt
+            let accountCount = try r.count()
+            for _ in 0..<accountCount { try r.skipAccount() }
+            var release = release.starting(at: r.position)
+            let tracked = try Snapshot.decodeTracked(&r, table: table, accountCount: accountCount, release: &release)
             let emails = try r.count()
-            state.byEmail.reserveCapacity(emails)
+            var byEmail: [Email: [EventKey]] = [:]
+            byEmail.reserveCapacity(emails)
             for _ in 0..<emails {
                 let email = try r.email()
                 var keys: [EventKey] = []
                 let count = try r.count()
                 keys.reserveCapacity(count)
                 for _ in 0..<count { keys.append(try r.key()) }
-                state.byEmail[email] = keys
+                byEmail[email] = keys
+                release.upTo(r.position)
             }
             guard r.remaining == 0 else { throw RecordError("index.bin has \(r.remaining) bytes after its last section") }
-            return state
+            return (tracked, byEmail)
+        }
+    }
+}
+
+/// Passing over sections another thread reads: every length is read and checked, nothing kept.
+private extension BinaryReader {
+    mutating func skip(_ count: Int) throws {
+        guard count <= remaining else { throw RecordError("index.bin ends early") }
+        position += count
+    }
+
+    mutating func skipString() throws { try skip(try count()) }
+
+    mutating func skipOptional() throws { if try byte() != 0 { try skipString() } }
+
+    mutating func skipCourse() throws { if try unsigned() == 0 { try skipString() } }
+
+    mutating func skipKey() throws {
+        if try byte() == 0 { try skip(16) } else { try skipString() }
+    }
+
+    mutating func skipAccount() throws {
+        try skipString()                                   // id
+        try skipOptional()                                 // latest name
+        _ = try unsigned()                                 // applied
+        try skipOptional()                                 // name
+        _ = try unsigned()                                 // xp
+        try skipOptional()                                 // level
+        for _ in 0..<(try count()) { try skipString() }    // badges
+        for _ in 0..<(try count()) { try skipString() }    // unlocks
+        for _ in 0..<(try count()) { try skipCourse() }    // courses
+        try skip(1)                                        // public
+        _ = try unsigned()                                 // reached at
+        for _ in 0..<(try count()) {                       // months
+            _ = try unsigned()
+            _ = try unsigned()
+        }
+        for _ in 0..<(try count()) {                       // completed
+            try skipCourse()
+            try skipKey()
+        }
+        for _ in 0..<(try count()) {                       // passed
+            try skipString()
+            try skipKey()
         }
     }
 }

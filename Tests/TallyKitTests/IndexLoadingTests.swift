@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+@testable import TallyKit
+
+/// The bulk path `index.bin` is read back through (`EventTableLoader`, `EventSet.Loader`,
+/// `AccountTable.appendLoaded`, the mapped file) against the tables filled entry by entry.
+struct IndexLoadingTests {
+    /// Distinct keys, digests and text mixed, more than two pages of `EventTable` (16,384 each).
+    static func keys(_ count: Int, seed: UInt64 = 1) -> [EventKey] {
+        var generator = SplitMix(seed: seed)
+        return (0..<count).map { index in
+            index % 7 == 3 ? .text("evt_\(seed)_\(index)") : .digest(generator.next(), UInt64(index))
+        }
+    }
+
+    @Test("a loaded table finds, iterates and grows as one filled entry by entry")
+    func loadedTable() {
+        let keys = Self.keys(40_000)
+        var simple = EventTable<Int>()
+        var loader = EventTableLoader<Int>(capacity: keys.count)
+        for (value, key) in keys.enumerated() {
+            simple[key] = value
+            loader.append(key, value)
+        }
+        guard var loaded = loader.finish() else {
+            Issue.record("distinct keys were refused")
+            return
+        }
+        #expect(loaded == simple && loaded.count == keys.count)
+        #expect(loaded.map { $0.key } == keys && loaded.map { $0.value } == Array(0..<keys.count))
+        for (value, key) in keys.enumerated() { #expect(loaded.index(forKey: key) == value) }
+        for key in Self.keys(1_000, seed: 2) { #expect(loaded[key] == nil) }
+        // Added to after loading, as the daemon does: the slots grow past the loaded ones.
+        let more = Self.keys(30_000, seed: 3)
+        for (value, key) in more.enumerated() {
+            loaded[key] = -value
+            simple[key] = -value
+        }
+        #expect(loaded == simple && loaded.count == 70_000)
+        #expect(loaded[keys[12_345]] == 12_345 && loaded[more[29_999]] == -29_999)
+    }
+
+    @Test("a key that comes twice is refused, in a table, a set and the accounts", arguments: [0, 5, 39_999])
+    func repeatedKeys(at position: Int) {
+        var keys = Self.keys(40_000)
+        keys.append(keys[position])
+        var table = EventTableLoader<Int>(capacity: keys.count)
+        var set = EventSet.Loader(capacity: keys.count)
+        for (value, key) in keys.enumerated() {
+            table.append(key, value)
+            set.insert(key)
+        }
+        let refusedTable = table.finish(), refusedSet = set.finish()
+        #expect(refusedTable == nil && refusedSet == nil)
+        var accounts = AccountTable(loading: 3)
+        for id in ["ada@example.org", "S1", "ada@example.org"] { accounts.appendLoaded(id, State.Account()) }
+        let placed = accounts.finishLoading()
+        #expect(!placed)
+    }
+
+    @Test("a loaded set and accounts answer as ones filled one by one")
+    func loadedSetAndAccounts() {
+        let keys = Self.keys(20_000)
+        var loader = EventSet.Loader(capacity: keys.count)
+        var simple = EventSet()
+        for key in keys {
+            loader.insert(key)
+            simple.insert(key)
+        }
+        guard var set = loader.finish() else {
+            Issue.record("distinct ids were refused")
+            return
+        }
+        #expect(set == simple && Array(set) == keys)
+        #expect(keys.allSatisfy(set.contains) && !set.contains(.text("absent")))
+        let again = set.insert(keys[77]), new = set.insert(.text("new"))
+        #expect(!again && new && set.count == 20_001)
+
+        let ids = (0..<5_000).map { "student\($0)@example.org" }
+        var accounts = AccountTable(loading: ids.count)
+        var oneByOne = AccountTable()
+        for (number, id) in ids.enumerated() {
+            var account = State.Account()
+            account.applied = number
+            accounts.appendLoaded(id, account)
+            oneByOne.list[oneByOne.findOrAdd(id)] = account
+        }
+        let placedAll = accounts.finishLoading()
+        #expect(placedAll)
+        #expect(accounts == oneByOne)
+        for (number, id) in ids.enumerated() { #expect(accounts.index(of: id) == number) }
+        #expect(accounts.index(of: "nobody@example.org") == nil)
+        let added = accounts.findOrAdd("new@example.org")
+        #expect(added == 5_000 && accounts.index(of: ids[4_999]) == 4_999)
+    }
+
+    /// A state with every part of the index: roster, links, contacts, moves, months, quizzes,
+    /// badges and unlocks, events with several grants, revoked grants.
+    static func richState() throws -> State {
+        var rules = Rules()
+        rules.badges = [.init(id: "first", name: "First", completions: 1)]
+        rules.quizPassed = 10
+        var events: [Event] = []
+        for student in 0..<40 {
+            for course in 0..<(student % 5 + 1) {
+                events.append(ScoringTests.completion("s\(student)@example.org", "Course \(course)", minutes: student * 50_000 + course))
+            }
+        }
+        events.append(KajabiWebhookTests.tagged("t1", contact: "C1", email: "kat@old.example", course: "Course 1"))
+        events.append(KajabiWebhookTests.tagged("t2", contact: "C1", email: "kat@new.example", course: "Course 2"))
+        events.append(ScoringTests.rosterEntry("s3@example.org", "S3"))
+        events.append(ScoringTests.rosterEntry("kat@old.example", "S1", name: "Kat"))
+        events.append(Event(id: "link-s4", kind: .link, email: try Email(normalising: "s4@example.org"), at: ScoringTests.t0,
+                            source: ScoringTests.source, student: "S3"))
+        events.append(Event(id: "m1", kind: .manualAward, email: try Email(normalising: "s6@example.org"), at: ScoringTests.t0,
+                            source: ScoringTests.source, points: 15, reason: "helped"))
+        events.append(ScoringTests.completion("s7@example.org", "Course 0", id: "evt_dup"))
+        events.append(ScoringTests.completion("s8@example.org", "Course 1", id: "evt_dup"))
+        var (state, _) = ScoringTests.run(events, rules: rules)
+        // A quiz passed, folded from its ledger line.
+        let quiz = Event(id: "quiz-1", kind: .quizPassed, email: try Email(normalising: "s5@example.org"), at: ScoringTests.t0,
+                         source: ScoringTests.source, quiz: "Quiz 1", score: "9")
+        state.apply(EventRecord(seq: 800, event: quiz, student: "s5@example.org", status: .applied))
+        // More grants on one event (a bonus line), and one taken back.
+        let (key, entry) = try #require(state.tracked.first { $0.value.status == .applied && $0.value.account >= 0 })
+        let student = try #require(state.student(of: entry))
+        let at = Timestamp(year: 2025, month: 2, day: 1, hour: 12)!
+        state.apply(PointsRecord(seq: 900, at: at, student: student, points: 5, activity: "BONUS", event: key.id,
+                                 reason: "bonus", unlock: "step-2"), eventKey: key)
+        state.apply(PointsRecord(seq: 901, at: at, student: student, points: 7, activity: "BONUS", event: key.id,
+                                 reason: "bonus", course: "Course 9"), eventKey: key)
+        state.apply(PointsRecord(seq: 902, at: at, student: student, points: 3, activity: "BONUS", event: key.id,
+                                 reason: "bonus"), eventKey: key)
+        state.apply(PointsRecord(seq: 903, at: at, student: student, points: -5, activity: "BONUS", event: key.id,
+                                 reason: "taken back", change: .revoke), eventKey: key)
+        state.markProcessed(sha256: "abc")
+        state.positions.events = .init(seq: 300, bytes: 123_456)
+        return state
+    }
+
+    @Test("a rich state goes through index.bin, read or mapped, and comes back equal")
+    func richRoundTrip() throws {
+        let state = try Self.richState()
+        #expect(!state.roster.isEmpty && !state.bindings.isEmpty && !state.contacts.isEmpty && state.seen.count > 0)
+        #expect(state.tracked.contains { $0.value.moreGrants.count >= 1 })
+        #expect(state.accounts.list.contains { !$0.passed.isEmpty } && state.accounts.list.contains { $0.state.months.count > 1 })
+        let bytes = Snapshot.encodeIndex(state)
+        #expect(try Snapshot.decodeIndex(bytes) == state)
+        let path = NSTemporaryDirectory() + "index-\(UInt64.random(in: 0 ... .max)).bin"
+        defer { unlink(path) }
+        try FileSystem.writeAtomically(bytes, to: path)
+        let mapped = try Snapshot.readIndex(at: path)
+        #expect(mapped == state)
+        #expect(Snapshot.encodeState(mapped, rules: Rules()) == Snapshot.encodeState(state, rules: Rules()))
+        // Cut short, or empty, a mapped index is refused as a read one is.
+        try FileSystem.writeAtomically(Array(bytes.prefix(bytes.count / 2)), to: path)
+        #expect(throws: RecordError.self) { try Snapshot.readIndex(at: path) }
+        try FileSystem.writeAtomically([], to: path)
+        #expect(throws: RecordError.self) { try Snapshot.readIndex(at: path) }
+    }
+}
+
+/// A small reproducible generator for test keys (SplitMix64).
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
