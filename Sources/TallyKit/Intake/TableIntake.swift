@@ -60,7 +60,7 @@ public struct TableIntake: Sendable {
     func read<Table: TableSource>(_ table: Table, file: String, sha256: String, modified: Timestamp,
                                   decided: (borrowing CompletionRow) throws -> Bool,
                                   emit: (IntakeItem) throws -> Void) throws {
-        if readsWorkbooksInOnePass, let workbook = table as? WorkbookTable {
+        if readsWorkbooksInOnePass, let workbook = table as? any SheetTable {
             var courses = TextInterner()
             let decided = try readInOnePass(workbook, file: file, sha256: sha256, modified: modified) { row, mapper, columns in
                 if let reason = row.rejection {
@@ -145,7 +145,7 @@ public struct TableIntake: Sendable {
     /// Returns false, having handled nothing, when the rows held back passed `heldBackBytes`
     /// before the date order was decided: memory stays bounded (rejected rows, which the
     /// date scan does not count, count here), and the caller reads the file in passes.
-    func readInOnePass(_ table: WorkbookTable, file: String, sha256: String, modified: Timestamp,
+    func readInOnePass(_ table: any SheetTable, file: String, sha256: String, modified: Timestamp,
                        handle: (WorkbookRow, RowMapper, [(Column, Int)]) throws -> Void) throws -> Bool {
         var headers: [String]?
         var ready: (mapper: RowMapper, columns: [(Column, Int)])?
@@ -167,7 +167,7 @@ public struct TableIntake: Sendable {
             heldBack = []
         }
 
-        try table.forEachRow { row in
+        try table.forEachSheetRow { row in
             guard let headers else {
                 let names = (0..<row.count).map { row.string(at: $0) }
                 headers = names
@@ -265,6 +265,12 @@ public protocol TableRow {
 public protocol TableSource {
     associatedtype Row: TableRow
     func forEachRow(_ body: (Row) throws -> Bool) throws
+}
+
+/// A table of workbook rows (a sheet, `WorkbookTable`): rows that are values, which
+/// `TableIntake.readInOnePass` can hold back, so the table is read once.
+protocol SheetTable {
+    func forEachSheetRow(_ body: (WorkbookRow) throws -> Bool) throws
 }
 
 extension CSVRecord: TableRow {
