@@ -108,6 +108,8 @@ struct FastSheetParserTests {
         #"<x:row xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="11"><x:c r="A11" t="inlineStr"><x:is><x:t>p</x:t></x:is></x:c><c xmlns:o="urn:o" o:r="C11" r="B11" o:t="s"><v>2</v></c><c r="C11" t="s&amp;"><v>4</v></c></x:row>"#,
         // a cell outside any row, and a row left open at the end of the sheet data
         #"<c r="B1"><v>loose</v></c><row r="12"><c r="A12"><v>1</v></c></row>"#,
+        // cells longer than the parser's first buffers (type 16, value 64, inline text 256 bytes), in pieces
+        #"<row r="14"><c r="A14" t="inlineStrinlineStrinlineStr"><v>1</v></c><c r="B14"><v>\#(String(repeating: "7", count: 300))</v></c><c r="C14" t="str"><v>\#(String(repeating: "v", count: 70))&amp;\#(String(repeating: "w", count: 70))</v></c><c r="D14" t="inlineStr"><is><r><t>\#(String(repeating: "é", count: 200))</t></r><r><t>\#(String(repeating: "x", count: 900))</t></r></is></c><c r="E14" t="inlineStr"><is><t>short</t></is></c></row>"#,
         // comments and processing instructions between the nodes
         #"<row r="13"><!-- c --><c r="A13" t="inlineStr"><is><t>a<!-- x -->b<?pi x?>c</t></is></c></row>"#,
     ])

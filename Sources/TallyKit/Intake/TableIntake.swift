@@ -23,6 +23,15 @@ public struct TableIntake: Sendable {
     /// Whether plain completion rows of a CSV are read as bytes (see `CompletionRow`); off
     /// only in tests that hold that path to the ordinary one.
     var readsPlainRowsAsBytes = true
+    /// Whether a workbook's sheet is read in one pass (see `readInOnePass`); off only in
+    /// tests that hold that path to the passes it replaces.
+    var readsWorkbooksInOnePass = true
+    /// What a one-pass read may hold back while the date order is undecided, in bytes of
+    /// cell text plus a row's and a cell's keep (see `readInOnePass`).
+    var heldBackBytes = 64 << 20
+    /// How many rows the date scan reads past the header, at most, for a date only one
+    /// order can read; changed only in tests.
+    var dateScanRows = 100_000
     public init(settings: Settings) { self.settings = settings }
 
     /// Reads a CSV, TSV or UTF-16 text table.
@@ -41,7 +50,8 @@ public struct TableIntake: Sendable {
     }
 
     /// Reads any table: the header row finds the columns, then each row becomes an event or
-    /// a rejected row. The table is read twice when the date order must be found first.
+    /// a rejected row. The table is read twice when the date order must be found first; a
+    /// workbook's sheet once (`readInOnePass`).
     public func read<Table: TableSource>(_ table: Table, file: String, sha256: String, modified: Timestamp,
                                          emit: (IntakeItem) throws -> Void) throws {
         try read(table, file: file, sha256: sha256, modified: modified, decided: { _ in false }, emit: emit)
@@ -50,6 +60,17 @@ public struct TableIntake: Sendable {
     func read<Table: TableSource>(_ table: Table, file: String, sha256: String, modified: Timestamp,
                                   decided: (borrowing CompletionRow) throws -> Bool,
                                   emit: (IntakeItem) throws -> Void) throws {
+        if readsWorkbooksInOnePass, let workbook = table as? any SheetTable {
+            var courses = TextInterner()
+            let decided = try readInOnePass(workbook, file: file, sha256: sha256, modified: modified) { row, mapper, columns in
+                if let reason = row.rejection {
+                    try emit(.rejected(row: row.number, reason: reason, raw: row.raw))
+                } else {
+                    try Self.emit(row, mapper: mapper, columns: columns, courses: &courses, emit: emit)
+                }
+            }
+            if decided { return }
+        }
         var headers: [String]?
         try table.forEachRow { row in
             headers = (0..<row.count).map { row.string(at: $0) }
@@ -92,18 +113,96 @@ public struct TableIntake: Sendable {
                     return true
                 }
             }
-            let result = mapper.event(row: row.number) { wanted in
-                for (column, index) in columns where column == wanted {
-                    return column == .course ? Self.string(row, at: index, interning: &courses) : row.string(at: index)
-                }
-                return nil
+            try Self.emit(row, mapper: mapper, columns: columns, courses: &courses, emit: emit)
+            return true
+        }
+    }
+
+    /// The event or rejection of a row past the header, through `RowMapper`.
+    private static func emit<Row: TableRow>(_ row: Row, mapper: RowMapper, columns: [(Column, Int)], courses: inout TextInterner,
+                                            emit: (IntakeItem) throws -> Void) throws {
+        let result = mapper.event(row: row.number) { wanted in
+            for (column, index) in columns where column == wanted {
+                return column == .course ? Self.string(row, at: index, interning: &courses) : row.string(at: index)
             }
-            switch result {
-            case .success(let event): try emit(.event(event))
-            case .failure(let rejection): try emit(.rejected(row: row.number, reason: rejection.reason, raw: row.raw))
+            return nil
+        }
+        switch result {
+        case .success(let event): try emit(.event(event))
+        case .failure(let rejection): try emit(.rejected(row: row.number, reason: rejection.reason, raw: row.raw))
+        }
+    }
+
+
+    /// Reads a workbook's sheet once, where `read` reads it up to three times (its header,
+    /// its date order, its rows) and so parses the sheet's XML from the start each time. The
+    /// header is the first row; while the date order is undecided the rows are held back,
+    /// and once it is decided — by the same rows `detectDateOrder` scans, in the same order —
+    /// they are handled, then the rest as they come. So the events, the rejections and the
+    /// refusals (a damaged sheet, a header without an email column) are those of `read`, in
+    /// the same order.
+    ///
+    /// Returns false, having handled nothing, when the rows held back passed `heldBackBytes`
+    /// before the date order was decided: memory stays bounded (rejected rows, which the
+    /// date scan does not count, count here), and the caller reads the file in passes.
+    func readInOnePass(_ table: any SheetTable, file: String, sha256: String, modified: Timestamp,
+                       handle: (WorkbookRow, RowMapper, [(Column, Int)]) throws -> Void) throws -> Bool {
+        var headers: [String]?
+        var ready: (mapper: RowMapper, columns: [(Column, Int)])?
+        var dateColumn: Int?
+        var heldBack: [WorkbookRow] = []
+        var heldBytes = 0, scanned = 0
+        var overflowed = false
+
+        func decide(_ found: DateOrder?, headers: [String]) throws {
+            let map = HeaderMap(headers: headers, overrides: settings.overrides)
+            var mapperSettings = settings.mapper
+            if let found { mapperSettings.dateOrder = found }
+            let mapper = RowMapper(map: map, settings: mapperSettings, file: file, sha256: sha256, fallbackTime: modified)
+            if let problem = mapper.headerProblem(headers: headers) { throw IntakeError.notATable(file: file, reason: problem) }
+            var columns: [(Column, Int)] = []
+            for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
+            ready = (mapper, columns)
+            for row in heldBack { try handle(row, mapper, columns) }
+            heldBack = []
+        }
+
+        try table.forEachSheetRow { row in
+            guard let headers else {
+                let names = (0..<row.count).map { row.string(at: $0) }
+                headers = names
+                let map = HeaderMap(headers: names, overrides: settings.overrides)
+                if !settings.dateOrderConfigured, let column = map.index(of: .completedAt) {
+                    dateColumn = column
+                } else {
+                    try decide(nil, headers: names)
+                }
+                return true
+            }
+            if let ready {
+                try handle(row, ready.mapper, ready.columns)
+                return true
+            }
+            heldBack.append(row)
+            heldBytes += row.cells.reduce(96) { $0 + 32 + $1.utf8.count }
+            if row.rejection == nil, let column = dateColumn {
+                scanned += 1
+                if let evidence = row.dateOrderEvidence(at: column) {
+                    try decide(evidence, headers: headers)
+                } else if scanned > dateScanRows {
+                    try decide(nil, headers: headers)
+                }
+            }
+            if ready == nil && heldBytes > heldBackBytes {
+                overflowed = true
+                return false
             }
             return true
         }
+        if overflowed { return false }
+        guard let headers else { throw IntakeError.notATable(file: file, reason: "the file is empty") }
+        if ready == nil { try decide(nil, headers: headers) }
+        return true
     }
 
     /// Cell `index` as one shared string per distinct value (see `TextInterner`), taken from
@@ -142,7 +241,7 @@ public struct TableIntake: Sendable {
                 found = evidence
                 return false
             }
-            return scanned <= 100_000
+            return scanned <= dateScanRows
         }
         return found
     }
@@ -166,6 +265,12 @@ public protocol TableRow {
 public protocol TableSource {
     associatedtype Row: TableRow
     func forEachRow(_ body: (Row) throws -> Bool) throws
+}
+
+/// A table of workbook rows (a sheet, `WorkbookTable`): rows that are values, which
+/// `TableIntake.readInOnePass` can hold back, so the table is read once.
+protocol SheetTable {
+    func forEachSheetRow(_ body: (WorkbookRow) throws -> Bool) throws
 }
 
 extension CSVRecord: TableRow {

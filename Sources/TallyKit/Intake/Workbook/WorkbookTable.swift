@@ -34,3 +34,7 @@ struct WorkbookTable: TableSource {
         }
     }
 }
+
+extension WorkbookTable: SheetTable {
+    func forEachSheetRow(_ body: (WorkbookRow) throws -> Bool) throws { try forEachRow(body) }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+import ZIPFoundation
+@testable import TallyKit
+
+/// A workbook's sheet read in one pass (`TableIntake.readInOnePass`) against the passes it
+/// replaces (header, date order, rows): the same events and rejections in the same order,
+/// the same refusal.
+@Suite("Workbook tables read in one pass")
+struct WorkbookOnePassTests {
+    /// What a read gives: the items it emitted, then how it ended.
+    struct Outcome: Equatable {
+        var items: [IntakeItem] = []
+        var ending = "done"
+    }
+
+    static func outcome(_ path: String, onePass: Bool, settings: TableIntake.Settings = .init(),
+                        limits: WorkbookLimits = .init(), heldBackBytes: Int? = nil, dateScanRows: Int? = nil) -> Outcome {
+        var intake = TableIntake(settings: settings)
+        intake.readsWorkbooksInOnePass = onePass
+        if let heldBackBytes { intake.heldBackBytes = heldBackBytes }
+        if let dateScanRows { intake.dateScanRows = dateScanRows }
+        let table = WorkbookTable(format: path.lowercased().hasSuffix(".ods") ? .ods : .xlsx, path: path, file: "book",
+                                  sheet: nil, limits: limits)
+        var outcome = Outcome()
+        do {
+            try intake.read(table, file: "book", sha256: "sha", modified: Timestamp(year: 2024, month: 9, day: 10)!) {
+                outcome.items.append($0)
+            }
+        } catch {
+            outcome.ending = "\(error)"
+        }
+        return outcome
+    }
+
+    /// Both ways, under each variant of settings; expects equal outcomes and returns the one-pass ones.
+    @discardableResult
+    static func expectSame(_ path: String, settings: TableIntake.Settings = .init(), limits: WorkbookLimits = .init(),
+                           heldBackBytes: Int? = nil, dateScanRows: Int? = nil,
+                           sourceLocation: SourceLocation = #_sourceLocation) -> Outcome {
+        let passes = outcome(path, onePass: false, settings: settings, limits: limits, dateScanRows: dateScanRows)
+        let once = outcome(path, onePass: true, settings: settings, limits: limits, heldBackBytes: heldBackBytes,
+                           dateScanRows: dateScanRows)
+        if once != passes {
+            let first = (0..<min(once.items.count, passes.items.count)).first { once.items[$0] != passes.items[$0] } ?? min(once.items.count, passes.items.count)
+            let item = { (items: [IntakeItem]) in first < items.count ? "\(items[first])" : "(none)" }
+            Issue.record("\(path): item \(first) of \(once.items.count) in one pass is \(item(once.items)), of \(passes.items.count) in passes \(item(passes.items)); ending \(once.ending) / \(passes.ending)",
+                         sourceLocation: sourceLocation)
+        }
+        return once
+    }
+
+    static var workbooks: [String] {
+        WorkbookRowsAsReadTests.workbooks.map { $0.directory + "/" + $0.name } + FastSheetParserTests.workbooks
+    }
+
+    @Test("every corpus workbook and fixture reads the same in one pass as in passes, its first columns taken as email and date")
+    func corpus() throws {
+        for path in Self.workbooks {
+            Self.expectSame(path)
+            Self.expectSame(path, limits: WorkbookLimits(maxFields: 3, maxRowBytes: 40))
+            // The first row's first cells as the email and date columns, so that the date scan runs.
+            var first: [String] = []
+            let read = path.lowercased().hasSuffix(".ods") ? ODSWorkbook.read : XLSXWorkbook.read
+            try? read(path, nil, WorkbookLimits()) { first = $0.cells; return false }
+            guard first.count >= 2 else { continue }
+            var settings = TableIntake.Settings(overrides: [.email: first[0], .completedAt: first[1]])
+            Self.expectSame(path, settings: settings)
+            Self.expectSame(path, settings: settings, heldBackBytes: 0)
+            Self.expectSame(path, settings: settings, dateScanRows: 2)
+            settings.dateOrderConfigured = true
+            Self.expectSame(path, settings: settings)
+        }
+    }
+
+    // MARK: Sheets written for these tests
+
+    /// A workbook of inline-string rows; `broken` cuts the sheet's XML short after that row.
+    static func workbook(_ rows: [[String]], broken: Int? = nil) throws -> String {
+        var sheet = #"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#
+        for (index, cells) in rows.enumerated() {
+            sheet += #"<row r="\#(index + 1)">"#
+            for cell in cells { sheet += #"<c t="inlineStr"><is><t>\#(cell)</t></is></c>"# }
+            sheet += "</row>"
+            if index + 1 == broken { sheet += "<row><c></row>" }
+        }
+        sheet += "</sheetData></worksheet>"
+        let workbook = #"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="S" sheetId="1"/></sheets></workbook>"#
+        let path = NSTemporaryDirectory() + "tally-one-pass-\(UInt64.random(in: 0...UInt64.max)).xlsx"
+        let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
+        for (name, text) in [("xl/workbook.xml", workbook), ("xl/worksheets/sheet1.xml", sheet)] {
+            let data = Data(text.utf8)
+            try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) {
+                position, size in data.subdata(in: Int(position)..<Int(position) + size)
+            }
+        }
+        return path
+    }
+
+    /// Rows of completions whose dates either order reads (`3/8/2024`) until row `evidence`,
+    /// whose date is `13/1/2024` (day first); every fifth row a bad email.
+    static func completions(_ count: Int, evidence: Int?, header: [String] = ["Email", "Course", "Completed at"]) -> [[String]] {
+        var rows = [header]
+        for index in 2...count {
+            let date = index == evidence ? "13/1/2024 10:00" : "\(index % 12 + 1)/\((index + 5) % 12 + 1)/2024 9:30"
+            let email = index % 5 == 0 ? "not an email \(index)" : "student\(index % 50)@example.org"
+            rows.append([email, "Course \(index % 3)", date])
+        }
+        return rows
+    }
+
+    @Test("a sheet whose date order shows early, late (past a batch), or never, reads the same in one pass",
+          arguments: [3, 4_500, nil] as [Int?])
+    func dateOrder(evidence: Int?) throws {
+        let path = try Self.workbook(Self.completions(5_000, evidence: evidence))
+        defer { unlink(path) }
+        let once = Self.expectSame(path)
+        #expect(once.items.count == 4_999)
+        #expect(once.ending == "done")
+        Self.expectSame(path, limits: WorkbookLimits(maxFields: 2, maxRowBytes: 1 << 20))
+        Self.expectSame(path, heldBackBytes: 100_000)
+        Self.expectSame(path, dateScanRows: 1_000)
+        Self.expectSame(path, settings: TableIntake.Settings(dateOrderConfigured: true))
+    }
+
+    @Test("a day-first date decides the order of the rows held back before it")
+    func heldBackRowsTakeTheOrder() throws {
+        let path = try Self.workbook(Self.completions(3_000, evidence: 2_501))
+        defer { unlink(path) }
+        let once = Self.expectSame(path)
+        func event(_ row: Int) -> Event? {
+            once.items.lazy.compactMap { item -> Event? in
+                if case .event(let event) = item, event.source.row == row { return event }
+                return nil
+            }.first
+        }
+        // Row 2's `3/8/2024` is the 3rd of August once row 2,501 shows the days come first.
+        #expect(event(2)?.at == Timestamp(year: 2024, month: 8, day: 3, hour: 9, minute: 30))
+        #expect(event(2_501)?.at == Timestamp(year: 2024, month: 1, day: 13, hour: 10))
+    }
+
+    @Test("a sheet broken before, at or after its deciding date is refused at the same point in one pass",
+          arguments: [10, 2_000, 2_600, 4_900])
+    func broken(at row: Int) throws {
+        let path = try Self.workbook(Self.completions(5_000, evidence: 2_500), broken: row)
+        defer { unlink(path) }
+        let once = Self.expectSame(path)
+        #expect(once.ending != "done")
+        Self.expectSame(path, heldBackBytes: 50_000)
+    }
+
+    @Test("a header Tally cannot read is refused after the date scan, as in passes")
+    func headerProblems() throws {
+        for broken in [nil, 100, 3_000] as [Int?] {
+            let path = try Self.workbook(Self.completions(4_000, evidence: 2_500, header: ["Who", "Course", "Completed at"]),
+                                         broken: broken)
+            defer { unlink(path) }
+            let once = Self.expectSame(path)
+            #expect(once.items.isEmpty)
+            #expect(once.ending != "done")
+        }
+        let empty = try Self.workbook([])
+        defer { unlink(empty) }
+        #expect(Self.expectSame(empty).ending.contains("empty"))
+        let headerOnly = try Self.workbook([["Email", "Course", "Completed at"]])
+        defer { unlink(headerOnly) }
+        #expect(Self.expectSame(headerOnly) == Outcome())
+    }
+}
