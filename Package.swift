@@ -67,7 +67,10 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "TallyKitTests", dependencies: ["TallyKit", "TallyReceiver"], exclude: ["Fixtures"]),
+        // ZIPFoundation: the workbook tests write small .xlsx files of their own.
+        .testTarget(name: "TallyKitTests",
+                    dependencies: ["TallyKit", "TallyReceiver", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TallyKit"]),
     ]
 )
