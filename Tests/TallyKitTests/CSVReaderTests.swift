@@ -89,8 +89,9 @@ private func spectrumExpectation(_ name: String) throws -> [[String: String]] {
     return try #require(json as? [[String: String]], "json/\(name).json is not a list of string objects")
 }
 
-/// SplitMix64: a seeded generator, so a failing random input can be reproduced.
-private struct SeededGenerator: RandomNumberGenerator {
+/// SplitMix64: a seeded generator, so a failing random input can be reproduced (the tests
+/// of other files use it too).
+struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

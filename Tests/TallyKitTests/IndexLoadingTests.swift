@@ -7,7 +7,7 @@ import Testing
 struct IndexLoadingTests {
     /// Distinct keys, digests and text mixed, more than two pages of `EventTable` (16,384 each).
     static func keys(_ count: Int, seed: UInt64 = 1) -> [EventKey] {
-        var generator = SplitMix(seed: seed)
+        var generator = SeededGenerator(state: seed)
         return (0..<count).map { index in
             index % 7 == 3 ? .text("evt_\(seed)_\(index)") : .digest(generator.next(), UInt64(index))
         }
@@ -157,18 +157,5 @@ struct IndexLoadingTests {
         #expect(throws: RecordError.self) { try Snapshot.readIndex(at: path) }
         try FileSystem.writeAtomically([], to: path)
         #expect(throws: RecordError.self) { try Snapshot.readIndex(at: path) }
-    }
-}
-
-/// A small reproducible generator for test keys (SplitMix64).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
