@@ -317,7 +317,7 @@ public struct State: Equatable, Sendable {
     }
 
     /// Folds the two lines of a plain course completion applied to the student of account
-    /// `index` (see `Engine.applyPlain`): its event line `seq` at byte `offset` of
+    /// `index` (see `Engine.decidePlain`): its event line `seq` at byte `offset` of
     /// `events.jsonl` and its award line `pointsSeq` of `points` — what `apply(_: EventRecord)`
     /// and `apply(_:eventKey:)` fold for those two lines, without the records. Only for an
     /// id never seen, of an event with no contact, in open mode, and a `course` from
