@@ -184,6 +184,12 @@ struct CompletionRowTests {
     /// engine loads it back from `index.bin`.
     func sync(_ files: [(String, String)], bytes: Bool, config: TallyConfig) throws
         -> (files: [String: [UInt8]], state: State, loaded: State) {
+        try sync(files.map { ($0.0, Array($0.1.utf8)) }, bytes: bytes, config: config)
+    }
+
+    /// The same, for files of any bytes (workbooks).
+    func sync(_ files: [(String, [UInt8])], bytes: Bool, config: TallyConfig) throws
+        -> (files: [String: [UInt8]], state: State, loaded: State) {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tally-rows-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let settings = EngineSettings(config: config, inbox: root + "/inbox", data: root + "/data", site: root + "/site")
@@ -191,7 +197,7 @@ struct CompletionRowTests {
         engine.readsRowsAsBytes = bytes
         for (index, file) in files.enumerated() {
             let path = root + "/inbox/" + file.0
-            try Data(file.1.utf8).write(to: URL(fileURLWithPath: path))
+            try Data(file.1).write(to: URL(fileURLWithPath: path))
             // Oldest first, the same times in both runs.
             var times = [timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0), timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0)]
             utimensat(AT_FDCWD, path, &times, 0)
@@ -414,5 +420,57 @@ struct CompletionRowTests {
         #expect(points.contains(#""student":"s-bob""#))
         if rules.contains("[[caps]]") { #expect(points.contains("(capped: LEARN at most")) }
         if rules.contains("[[badges]]") { #expect(points.contains(#""activity":"BADGE""#)) }
+    }
+
+    @Test("sheet rows read as bytes decide, write and fold what the ordinary path does", arguments: laneRules)
+    func sheetsLane(rules: String) throws {
+        let header = ["Timestamp", "Email Address", "Full name", "Course", "Certificate link"]
+        let day1 = [
+            header,
+            ["9/2/2024 10:30:00", "bob@example.com", "Bob", "Course 1", "https://c.example/1"],
+            ["9/2/2024 10:31:00", "B.ob+x@gmail.com", "Bob G", "Course 1", ""],
+            ["9/2/2024 10:32:00", "carol@example.org", "Lee, Carol", "Course 2", ""],
+            ["9/2/2024 10:33:00", "bob@example.com", "Robert", "Course 2", ""],
+            ["9/3/2024 10:00:00", "bob@example.com", "Bob", "Course 6", ""],
+            ["9/3/2024 10:00:00", "zoe@example.org", "Zoë", "Course 1", ""],
+            ["9/3/2024 10:00:00", " dan@example.org ", "Dan", "Course 1", ""],
+            ["9/3/2024 10:00:00", "not an email", "Eve", "Course 1", ""],
+            ["", "fay@example.org", "Fay", "Course 2", ""],
+        ]
+        let day2 = day1 + [
+            ["9/2/2024 10:30:00", "bob@example.com", "Bob", "Course 1", "https://c.example/1"],
+            ["10/1/2024 08:00:00", "bob@example.com", "Bob", "Course 3", ""],
+            ["10/1/2024 08:00:00", "gus@example.org", "Gus", "Course 3", ""],
+        ]
+        func workbook(_ rows: [[String]]) throws -> [UInt8] {
+            let path = try WorkbookOnePassTests.workbook(rows)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        }
+        let files: [(String, [UInt8])] = [
+            ("day1.xlsx", try workbook(day1)),
+            ("day2.xlsx", try workbook(day2)),
+            ("roster-2026.csv", Array("id,email,name\ns-bob,bob@example.com,Bob B.\n".utf8)),
+            ("day3.xlsx", try workbook(day2 + [["12/1/2024 10:30:00", "bob@example.com", "Bob", "Course 5", ""]])),
+        ]
+        let config = try TallyConfig.load(contentsOf: rules, environment: [:])
+        let fast = try sync(files, bytes: true, config: config)
+        let simple = try sync(files, bytes: false, config: config)
+        for (name, bytes) in simple.files {
+            func lines(_ bytes: [UInt8]) -> [String] {
+                String(decoding: bytes, as: UTF8.self).split(separator: "\n").map {
+                    $0.contains(#""kind":"roster_entry""#) ? String($0.replacing(/"at":"[^"]*"/, with: "")) : String($0)
+                }
+            }
+            #expect(lines(fast.files[name] ?? []) == lines(bytes), "\(name) differs")
+        }
+        var fastState = fast.state, simpleState = simple.state
+        fastState.positions.audit = .init()
+        simpleState.positions.audit = .init()
+        #expect(fastState == simpleState)
+        #expect(fast.loaded == fast.state)
+        let events = String(decoding: fast.files["events.jsonl"] ?? [], as: UTF8.self)
+        #expect(events.contains(#""status":"duplicate""#))
+        #expect(events.contains(#""file":"day3.xlsx""#))
     }
 }

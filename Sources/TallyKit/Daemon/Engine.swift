@@ -273,7 +273,9 @@ public final class Engine {
         case .xlsx, .ods:
             let table = WorkbookTable(format: kind == .xlsx ? .xlsx : .ods, path: file.path, file: file.name,
                                       sheet: settings.config.source(for: file.name)?.sheet, limits: settings.workbookLimits)
-            try settings.tableIntake(for: file.name).read(table, file: file.name, sha256: sha, modified: file.modified, emit: handle)
+            var intake = settings.tableIntake(for: file.name)
+            intake.readsPlainRowsAsBytes = readsRowsAsBytes
+            try intake.read(table, file: file.name, sha256: sha, modified: file.modified, decided: decided, emit: handle)
         case .compoundFile:
             throw IntakeError.workbook(file: file.name, .encrypted)
         case .zip: throw IntakeError.notATable(file: file.name, reason: "it is a zip archive, not a workbook")

@@ -20,8 +20,8 @@ public struct TableIntake: Sendable {
     }
 
     public var settings: Settings
-    /// Whether plain completion rows of a CSV are read as bytes (see `CompletionRow`); off
-    /// only in tests that hold that path to the ordinary one.
+    /// Whether plain completion rows of a CSV or a sheet are read as bytes (see
+    /// `CompletionRow`); off only in tests that hold that path to the ordinary one.
     var readsPlainRowsAsBytes = true
     /// Whether a workbook's sheet is read in one pass (see `readInOnePass`); off only in
     /// tests that hold that path to the passes it replaces.
@@ -60,16 +60,18 @@ public struct TableIntake: Sendable {
     func read<Table: TableSource>(_ table: Table, file: String, sha256: String, modified: Timestamp,
                                   decided: (borrowing CompletionRow) throws -> Bool,
                                   emit: (IntakeItem) throws -> Void) throws {
+        var courses = TextInterner()
+        var sheetLane = SheetLane()
         if readsWorkbooksInOnePass, let workbook = table as? any SheetTable {
-            var courses = TextInterner()
-            let decided = try readInOnePass(workbook, file: file, sha256: sha256, modified: modified) { row, mapper, columns in
+            let done = try readInOnePass(workbook, file: file, sha256: sha256, modified: modified) { row, mapper, columns in
                 if let reason = row.rejection {
                     try emit(.rejected(row: row.number, reason: reason, raw: row.raw))
-                } else {
+                } else if try !sheetLane.read(row, mapper: mapper, bytes: readsPlainRowsAsBytes, courses: &courses,
+                                             decided: decided, emit: emit) {
                     try Self.emit(row, mapper: mapper, columns: columns, courses: &courses, emit: emit)
                 }
             }
-            if decided { return }
+            if done { return }
         }
         var headers: [String]?
         try table.forEachRow { row in
@@ -89,7 +91,7 @@ public struct TableIntake: Sendable {
 
         let plain = readsPlainRowsAsBytes ? CompletionRow.Columns(mapper: mapper) : nil
         var first = true
-        var courses = TextInterner()
+        sheetLane = SheetLane()   // its columns from this mapper
         try table.forEachRow { row in
             if first {
                 first = false
@@ -113,7 +115,38 @@ public struct TableIntake: Sendable {
                     return true
                 }
             }
+            if let sheetRow = row as? WorkbookRow,
+               try sheetLane.read(sheetRow, mapper: mapper, bytes: readsPlainRowsAsBytes, courses: &courses,
+                                  decided: decided, emit: emit) {
+                return true
+            }
             try Self.emit(row, mapper: mapper, columns: columns, courses: &courses, emit: emit)
+            return true
+        }
+    }
+
+    /// The byte path for a sheet's rows: each row laid out as bytes (`SheetRowBytes`) and read
+    /// as a CSV record's plain row is, with the columns found once from the file's mapper.
+    private struct SheetLane {
+        private var columns: CompletionRow.Columns??
+        private var scratch: [UInt8] = []
+        private var ends: [Int] = []
+
+        /// Reads `row` on the byte path when it is plain: decided there, or its event emitted.
+        /// False (nothing done) for any other row, which takes `RowMapper`.
+        mutating func read(_ row: WorkbookRow, mapper: RowMapper, bytes: Bool, courses: inout TextInterner,
+                           decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws -> Bool {
+            if columns == nil { columns = bytes ? CompletionRow.Columns(mapper: mapper) : .some(nil) }
+            guard let plain = columns ?? nil else { return false }
+            var event: Event?
+            let read = try SheetRowBytes.with(row, scratch: &scratch, ends: &ends) { cells in
+                try CompletionRow.read(cells, columns: plain) { row in
+                    if try !decided(row) { event = row.event(plain, courses: &courses) }
+                    return true
+                }
+            }
+            guard read else { return false }
+            if let event { try emit(.event(event)) }
             return true
         }
     }

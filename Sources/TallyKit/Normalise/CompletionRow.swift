@@ -68,7 +68,8 @@ struct CompletionRow {
 
     /// Reads `record` as a plain completion and calls `body` with it; returns what `body`
     /// returns, or false without calling it when the row is not plain (see the type).
-    static func read(_ record: CSVRecord, columns: Columns, _ body: (borrowing CompletionRow) throws -> Bool) rethrows -> Bool {
+    static func read<Row: PlainCells>(_ record: Row, columns: Columns,
+                                      _ body: (borrowing CompletionRow) throws -> Bool) rethrows -> Bool {
         guard let rawEmail = record.bytesInPlace(at: columns.email) else { return false }
         // The date, as `RowMapper` reads it: a blank cell is no date (the file's time).
         var at = columns.fallbackTime
@@ -173,5 +174,49 @@ struct CompletionRow {
         }
         let (high, low) = digest.prefix128
         return .digest(high, low)
+    }
+}
+
+/// A row whose cells' bytes the byte path reads where they lie: a CSV record, or a sheet's
+/// row laid out in one buffer (`SheetRowBytes`).
+protocol PlainCells {
+    /// The row's number, as `EventSource.row`.
+    var number: Int { get }
+    /// Cell `index`'s text as UTF-8 (empty when there is no such cell); nil when its bytes
+    /// are not the cell's text as they lie (a CSV field to unescape).
+    func bytesInPlace(at index: Int) -> UnsafeRawBufferPointer?
+}
+
+extension CSVRecord: PlainCells {}
+
+/// The cells of a sheet's row copied end to end into one buffer, so that the byte path
+/// reads a workbook row as it reads a CSV record: a sheet's cells are text already (dates
+/// and numbers written as `RowMapper` reads them), so each is its own bytes.
+struct SheetRowBytes: PlainCells {
+    let number: Int
+    private let bytes: UnsafeRawBufferPointer
+    /// Where each cell ends in `bytes` (it starts where the one before ends).
+    private let ends: UnsafeBufferPointer<Int>
+
+    func bytesInPlace(at index: Int) -> UnsafeRawBufferPointer? {
+        guard index >= 0, index < ends.count else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let start = index == 0 ? 0 : ends[index - 1]
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<ends[index]])
+    }
+
+    /// Lays `row` out in `scratch` and `ends` (kept from row to row) and hands `body` the view.
+    static func with<R>(_ row: WorkbookRow, scratch: inout [UInt8], ends: inout [Int],
+                        _ body: (SheetRowBytes) throws -> R) rethrows -> R {
+        scratch.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        for cell in row.cells {
+            scratch.append(contentsOf: cell.utf8)
+            ends.append(scratch.count)
+        }
+        return try scratch.withUnsafeBytes { bytes in
+            try ends.withUnsafeBufferPointer { ends in
+                try body(SheetRowBytes(number: row.number, bytes: bytes, ends: ends))
+            }
+        }
     }
 }
