@@ -321,6 +321,31 @@ struct CompletionRowTests {
         #expect(String(decoding: fast["events.jsonl"] ?? [], as: UTF8.self).contains("\"duplicate\""))
     }
 
+    /// Two syncs of the same files, one with the byte lane and one without, wrote the same
+    /// lines and left the same state, as it is and as `index.bin` loads it back.
+    func expectSame(_ fast: (files: [String: [UInt8]], state: State, loaded: State),
+                    _ simple: (files: [String: [UInt8]], state: State, loaded: State)) {
+        #expect(fast.files.keys.sorted() == simple.files.keys.sorted())
+        // A roster line is dated when it is read: the one thing two runs do not share.
+        func lines(_ bytes: [UInt8]) -> [String] {
+            String(decoding: bytes, as: UTF8.self).split(separator: "\n").map {
+                $0.contains(#""kind":"roster_entry""#) ? String($0.replacing(/"at":"[^"]*"/, with: "")) : String($0)
+            }
+        }
+        for (name, bytes) in simple.files {
+            #expect(lines(fast.files[name] ?? []) == lines(bytes), "\(name) differs")
+        }
+        // The same state, but for the audit's length (its lines carry milliseconds).
+        func withoutAudit(_ state: State) -> State {
+            var state = state
+            state.positions.audit = .init()
+            return state
+        }
+        #expect(withoutAudit(fast.state) == withoutAudit(simple.state))
+        #expect(withoutAudit(fast.loaded) == withoutAudit(simple.loaded))
+        #expect(fast.loaded == fast.state)
+    }
+
     /// Files that exercise the lane for new rows: new students and courses, a course done
     /// again under another id, a name that changes, points per course, a file with a fixed
     /// course, JSON lines, and then a roster that moves what the lane applied (read back
@@ -395,25 +420,7 @@ struct CompletionRowTests {
         config.roster.required = false
         let fast = try sync(Self.laneFiles, bytes: true, config: config)
         let simple = try sync(Self.laneFiles, bytes: false, config: config)
-        #expect(fast.files.keys.sorted() == simple.files.keys.sorted())
-        for (name, bytes) in simple.files {
-            // A roster line is dated when it is read: the one thing two runs do not share.
-            func lines(_ bytes: [UInt8]) -> [String] {
-                String(decoding: bytes, as: UTF8.self).split(separator: "\n").map {
-                    $0.contains(#""kind":"roster_entry""#) ? String($0.replacing(/"at":"[^"]*"/, with: "")) : String($0)
-                }
-            }
-            #expect(lines(fast.files[name] ?? []) == lines(bytes), "\(name) differs")
-        }
-        // The same state, but for the audit's length (its lines carry milliseconds).
-        func withoutAudit(_ state: State) -> State {
-            var state = state
-            state.positions.audit = .init()
-            return state
-        }
-        #expect(withoutAudit(fast.state) == withoutAudit(simple.state))
-        #expect(withoutAudit(fast.loaded) == withoutAudit(simple.loaded))
-        #expect(fast.loaded == fast.state)
+        expectSame(fast, simple)
         // The roster moved what the lane applied: revokes name its events.
         let points = String(decoding: fast.files["points.jsonl"] ?? [], as: UTF8.self)
         #expect(points.contains(#""change":"revoke""#))
@@ -456,19 +463,7 @@ struct CompletionRowTests {
         let config = try TallyConfig.load(contentsOf: rules, environment: [:])
         let fast = try sync(files, bytes: true, config: config)
         let simple = try sync(files, bytes: false, config: config)
-        for (name, bytes) in simple.files {
-            func lines(_ bytes: [UInt8]) -> [String] {
-                String(decoding: bytes, as: UTF8.self).split(separator: "\n").map {
-                    $0.contains(#""kind":"roster_entry""#) ? String($0.replacing(/"at":"[^"]*"/, with: "")) : String($0)
-                }
-            }
-            #expect(lines(fast.files[name] ?? []) == lines(bytes), "\(name) differs")
-        }
-        var fastState = fast.state, simpleState = simple.state
-        fastState.positions.audit = .init()
-        simpleState.positions.audit = .init()
-        #expect(fastState == simpleState)
-        #expect(fast.loaded == fast.state)
+        expectSame(fast, simple)
         let events = String(decoding: fast.files["events.jsonl"] ?? [], as: UTF8.self)
         #expect(events.contains(#""status":"duplicate""#))
         #expect(events.contains(#""file":"day3.xlsx""#))
