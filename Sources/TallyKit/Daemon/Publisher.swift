@@ -37,19 +37,7 @@ public struct Publisher: Sendable {
         do { pid = try spawn(command, output: outputPath) } catch {
             return Result(succeeded: false, description: "publish command could not start: \(error)")
         }
-        var status: Int32 = 0
-        var timedOut = false
-        while true {
-            let done = waitpid(pid, &status, WNOHANG)
-            if done == pid || (done < 0 && errno != EINTR) { break }
-            if ContinuousClock.now - started > timeout {
-                kill(-pid, SIGKILL)   // the whole group
-                _ = waitpid(pid, &status, 0)
-                timedOut = true
-                break
-            }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        let (status, timedOut) = await Self.wait(for: pid, timeout: timeout)
         let tail = String(decoding: ((try? FileSystem.readFile(outputPath, limit: Int.max)) ?? []).suffix(2048), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let elapsed = ContinuousClock.now - started
@@ -62,6 +50,51 @@ public struct Publisher: Sendable {
         if exited && code == 0 { return Result(succeeded: true, description: "published in \(ms) ms") }
         let how = exited ? "exit code \(code)" : "signal \(status & 0x7f)"
         return Result(succeeded: false, description: "publish command failed with \(how) after \(ms) ms" + detail)
+    }
+
+    /// Waits for `pid` on a thread of its own, and kills its whole group once `timeout` has
+    /// passed: the exit status, and whether it was killed. Neither the wait nor the timer
+    /// needs a thread of Swift's shared pool, so a busy pool (other work blocking it) can
+    /// neither stretch the time limit nor be held up by a slow command.
+    /// The corresponding C functions are `waitpid` and `kill`.
+    private static func wait(for pid: pid_t, timeout: Duration) async -> (status: Int32, timedOut: Bool) {
+        let watch = Watch()
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+            watch.expire { kill(-pid, SIGKILL) }   // the whole group, unless it was reaped already
+        }
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                continuation.resume(returning: (status, watch.finish()))
+            }
+        }
+    }
+
+    /// Whether a command ended or was timed out first: the two threads that race to say
+    /// so take turns under a lock.
+    private final class Watch: @unchecked Sendable {
+        private let lock = NSLock()
+        private var ended = false
+        private var expired = false
+
+        /// The timer: runs `kill` unless the command has ended (and been reaped).
+        func expire(_ kill: () -> Void) {
+            lock.lock()
+            defer { lock.unlock() }
+            guard !ended else { return }
+            expired = true
+            kill()
+        }
+
+        /// The waiter, once the command is reaped: whether the timer killed it.
+        func finish() -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            ended = true
+            return expired
+        }
     }
 
     /// Starts `/bin/sh -c command` in a new process group, output to `output`.
