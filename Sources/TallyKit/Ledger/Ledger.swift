@@ -37,9 +37,7 @@ public final class Ledger {
 
     @discardableResult
     public func append(_ record: EventRecord) throws -> Int {
-        guard record.seq == events.lastSeq + 1 else {
-            throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
-        }
+        try expect(record.seq, next: events, "events.jsonl")
         let offset = events.size + events.pending
         var writer = events.beginLine()
         record.encode(into: &writer)
@@ -53,9 +51,7 @@ public final class Ledger {
     @discardableResult
     func appendLine(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
                     file: String, sha256: String) throws -> Int {
-        guard seq == events.lastSeq + 1 else {
-            throw RecordError("events.jsonl is at seq \(events.lastSeq) but the state expected \(seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
-        }
+        try expect(seq, next: events, "events.jsonl")
         let offset = events.size + events.pending
         var writer = events.beginLine()
         row.encodeLine(into: &writer, seq: seq, status: status, student: student, file: file, sha256: sha256)
@@ -67,9 +63,7 @@ public final class Ledger {
     /// `CompletionRow.encodeAwardLine`): the line `append(_: PointsRecord)` would write.
     func appendAward(_ row: borrowing CompletionRow, seq: Int, student: UnsafeRawBufferPointer, points: Int,
                      note: String) throws {
-        guard seq == self.points.lastSeq + 1 else {
-            throw RecordError("points.jsonl is at seq \(self.points.lastSeq) but the state expected \(seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
-        }
+        try expect(seq, next: self.points, "points.jsonl")
         var writer = self.points.beginLine()
         row.encodeAwardLine(into: &writer, seq: seq, student: student, points: points, note: note,
                            prev: self.points.lastHash)
@@ -77,12 +71,18 @@ public final class Ledger {
     }
 
     public func append(_ record: PointsRecord) throws {
-        guard record.seq == points.lastSeq + 1 else {
-            throw RecordError("points.jsonl is at seq \(points.lastSeq) but the state expected \(record.seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
-        }
+        try expect(record.seq, next: points, "points.jsonl")
         var writer = points.beginLine()
         record.encode(into: &writer, prev: points.lastHash)
         points.endLine(&writer)
+    }
+
+    /// Throws unless `seq` is the line that comes next in `file` (named `name`): the state
+    /// numbers lines as it folds them, and a gap means the two no longer agree.
+    private func expect(_ seq: Int, next file: LedgerFile, _ name: String) throws {
+        guard seq == file.lastSeq + 1 else {
+            throw RecordError("\(name) is at seq \(file.lastSeq) but the state expected \(seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+        }
     }
 
     public func appendUnmatched(_ record: EventRecord) {
