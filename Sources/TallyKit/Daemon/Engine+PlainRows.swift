@@ -15,21 +15,22 @@ extension Engine {
     /// takes the ordinary path. The tests hold both lanes to the ordinary one, byte for byte.
     func decidePlain(_ row: borrowing CompletionRow, file: String, sha256: String, rules: Rules,
                      report: inout FileReport) throws -> Bool {
-        guard state.bindings.isEmpty else { return false }
-        let openMode = !state.isRosterMode(rules)
-        if state.hasSeen(row.key) {
+        let (index, student, number, course): (Int, String, Int32, String)
+        switch state.plainDecision(key: row.key, email: row.email, course: row.course, rules: rules) {
+        case .ordinary:
+            return false
+        case .seen(let openMode):
             try FaultPoint.check()
             try stageDuplicate(row, student: openMode ? row.email : nil, file: file, sha256: sha256, report: &report)
             return true
-        }
-        guard openMode else { return false }
-        try FaultPoint.check()
-        let course = state.course(named: row.course)
-        let (index, student, completed) = state.plainCompletion(email: row.email, course: course)
-        if completed {
+        case .completed:
+            try FaultPoint.check()
             try stageDuplicate(row, student: row.email, file: file, sha256: sha256, report: &report)
             state.applyPlainDuplicate(key: row.key)
             return true
+        case let .new(account, id, courseNumber, name):
+            try FaultPoint.check()
+            (index, student, number, course) = (account, id, courseNumber, name)
         }
         let seq = state.positions.events.seq + 1
         let award = Scoring.capped(rules.points(forCourse: course), Activity.learn, for: student, at: row.at, &state, rules)
@@ -37,7 +38,7 @@ extension Engine {
         let offset = try ledger.appendLine(row, seq: seq, status: .applied, student: row.email, file: file, sha256: sha256)
         try ledger.appendAward(row, seq: pointsSeq, student: row.email, points: award.points, note: award.note)
         state.applyPlainCompletion(key: row.key, email: Email(normalised: student), account: index, name: row.name,
-                                   course: course, at: row.at, seq: seq, offset: offset, pointsSeq: pointsSeq,
+                                   course: number, named: course, at: row.at, seq: seq, offset: offset, pointsSeq: pointsSeq,
                                    points: award.points)
         stats.count(kind: .courseCompleted, status: .applied, rehomed: false)
         stats.count(points: award.points)

@@ -42,7 +42,7 @@ struct TextInterner {
     }
 
     /// A quick 64-bit hash of the bytes, eight at a time (a candidate is always compared whole).
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
         guard let base = bytes.baseAddress else { return hash }
         var i = 0

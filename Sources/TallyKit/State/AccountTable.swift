@@ -86,10 +86,21 @@ struct AccountTable: Equatable, Sendable {
         if capacity * 2 > slots.count { rehash(toHold: capacity) }
     }
 
-    /// Equal when the same students have the same accounts, whatever order they came in.
+    /// Equal when the same students have the same accounts, whatever order they came in
+    /// (their courses numbered alike: see `same(as:names:otherNames:)`).
     static func == (lhs: AccountTable, rhs: AccountTable) -> Bool {
         guard lhs.count == rhs.count else { return false }
         for (id, account) in zip(lhs.ids, lhs.list) where rhs[id] != account { return false }
+        return true
+    }
+
+    /// Equal as `==` is, each side's completed courses named by its own state's numbers.
+    func same(as other: AccountTable, names: CourseNames, otherNames: CourseNames) -> Bool {
+        guard count == other.count else { return false }
+        for (id, account) in zip(ids, list) {
+            guard let index = other.index(of: id), account.same(as: other.list[index], names: names, otherNames: otherNames)
+            else { return false }
+        }
         return true
     }
 

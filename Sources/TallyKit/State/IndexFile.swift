@@ -45,8 +45,9 @@ extension Snapshot {
             w.signed(mark.bytes)
         }
         var courseNumbers: [String: Int] = [:]
-        w.unsigned(state.names.count)
-        for (number, name) in state.names.enumerated() {
+        // In the state's own order, so that a state read back numbers its courses alike.
+        w.unsigned(state.courses.count)
+        for (number, name) in state.courses.names.enumerated() {
             courseNumbers[name] = number
             w.string(name)
         }
@@ -107,7 +108,10 @@ extension Snapshot {
                 w.signed(month.points)
             }
             w.unsigned(account.completed.count)
-            for (name, key) in account.completed { course(name); w.key(key) }
+            for entry in account.completed.entries {
+                w.unsigned(Int(entry.course) + 1)
+                w.key(entry.key)
+            }
             w.unsigned(account.passed.count)
             for (quiz, key) in account.passed { w.string(quiz); w.key(key) }
             try drain()
@@ -191,11 +195,9 @@ extension Snapshot {
         // No nested functions over `state` or `r` below: a captured variable is boxed, and
         // every access to it then costs a reference count and an exclusivity check.
         var table: [String] = []
-        for _ in 0..<(try r.count()) {
-            let name = try r.string()
-            table.append(name)
-            state.names.insert(name)
-        }
+        for _ in 0..<(try r.count()) { table.append(try r.string()) }
+        guard let courses = CourseNames(table) else { throw RecordError("index.bin lists a course twice") }
+        state.courses = courses
         let files = try r.count()
         state.files.reserveCapacity(files)
         for _ in 0..<files { state.files.insert(try r.string()) }
@@ -240,7 +242,7 @@ extension Snapshot {
         defer { other.done.wait() }
 
         var own = release.starting(at: r.position)
-        state.accounts = try decodeAccounts(&r, table: table, release: &own)
+        state.accounts = try decodeAccounts(&r, table: table, courses: &state.courses, release: &own)
         other.done.wait()
         other.done.signal()   // for the `defer`
         let half = try other.result.get()
@@ -250,7 +252,8 @@ extension Snapshot {
     }
 
     /// The accounts section.
-    private static func decodeAccounts(_ r: inout BinaryReader, table: [String], release: inout MappedFile.Release) throws -> AccountTable {
+    private static func decodeAccounts(_ r: inout BinaryReader, table: [String], courses numbers: inout CourseNames,
+                                       release: inout MappedFile.Release) throws -> AccountTable {
         let accountCount = try r.count()
         var accounts = AccountTable(loading: accountCount)
         for _ in 0..<accountCount {
@@ -277,11 +280,13 @@ extension Snapshot {
                 months.append(MonthPoints(month: Month(number: month), points: try r.signed()))
             }
             let completedCount = try r.count()
-            var completed: [String: EventKey] = [:]
+            var completed = CourseKeys()
             completed.reserveCapacity(completedCount)
             for _ in 0..<completedCount {
-                let name = try r.course(in: table)
-                completed[name] = try r.key()
+                let number = try r.courseNumber(in: &numbers)
+                let key = try r.key()
+                guard !completed.contains(number) else { throw RecordError("index.bin lists a completed course twice") }
+                completed[number] = key
             }
             var passed: [String: EventKey] = [:]
             for _ in 0..<(try r.count()) {

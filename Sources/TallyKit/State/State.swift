@@ -68,8 +68,14 @@ public struct State: Equatable, Sendable {
         var state = StudentState()
         var latestName: String?
         var applied = 0
-        var completed: [String: EventKey] = [:]   // course → event
+        var completed = CourseKeys()             // course number → event
         var passed: [String: EventKey] = [:]      // quiz → event
+
+        /// Equal, with the completed courses of each side named by its own state's numbers.
+        func same(as other: Account, names: CourseNames, otherNames: CourseNames) -> Bool {
+            state == other.state && latestName == other.latestName && applied == other.applied && passed == other.passed
+                && completed.same(as: other.completed, names: names, otherNames: otherNames)
+        }
     }
 
     var accounts = AccountTable()
@@ -94,11 +100,9 @@ public struct State: Equatable, Sendable {
     public internal(set) var positions = Positions()
     /// The awards the caps count, built when a cap is first checked (see `CapLedger`).
     private var capLedger: CapLedger?
-    /// Course names, kept once: every student's list and every grant shares these strings.
-    var names: Set<String> = []
-    /// Course names found from bytes (see `course(named:)`): derived, not part of `==`.
-    private var courseCache = TextInterner()
-    private var recentName: String?
+    /// Course names, kept once and numbered: every student's list and every grant shares
+    /// these strings, and the completed courses are kept by number.
+    var courses = CourseNames()
 
     public init() {}
 
@@ -116,7 +120,7 @@ public struct State: Equatable, Sendable {
     }
 
     public static func == (lhs: State, rhs: State) -> Bool {
-        lhs.accounts == rhs.accounts && lhs.seen == rhs.seen && lhs.files == rhs.files && lhs.tracked == rhs.tracked
+        lhs.accounts.same(as: rhs.accounts, names: lhs.courses, otherNames: rhs.courses) && lhs.seen == rhs.seen && lhs.files == rhs.files && lhs.tracked == rhs.tracked
             && lhs.byEmail == rhs.byEmail && lhs.roster == rhs.roster && lhs.bindings == rhs.bindings
             && lhs.contacts == rhs.contacts
             && lhs.positions == rhs.positions
@@ -184,8 +188,8 @@ public struct State: Equatable, Sendable {
     // Through the account's index, so no copy of the whole account is made to ask one question.
     // Mutating only to remember the account found, for the fold of the line that follows.
     mutating func hasCompleted(_ student: String, course: String) -> Bool {
-        guard let index = accounts.find(student) else { return false }
-        return accounts.list.withUnsafeBufferPointer { $0[index].completed[course] != nil }
+        guard let number = courses.number(of: course), let index = accounts.find(student) else { return false }
+        return accounts.list.withUnsafeBufferPointer { $0[index].completed.contains(number) }
     }
 
     func hasPassed(_ student: String, quiz: String) -> Bool {
@@ -206,13 +210,10 @@ public struct State: Equatable, Sendable {
     }
     public func eventKeys(of email: Email) -> [EventKey] { byEmail[email] ?? [] }
 
-    /// The one stored copy of a course name. (An event's line and its award name the same
-    /// course one after the other: the last one is checked first.)
+    /// The one stored copy of a course name.
     private mutating func intern(_ name: String) -> String {
-        if let recent = recentName, recent == name { return recent }
-        let stored = names.insert(name).memberAfterInsert
-        recentName = stored
-        return stored
+        let number = courses.number(for: name)   // first: it may add the name
+        return courses[number]
     }
 
     /// The account of `student`, made when missing.
@@ -271,8 +272,9 @@ public struct State: Equatable, Sendable {
         if let old = previous, old.status == .applied, old.account >= 0 {
             let index = Int(old.account)
             accounts.list[index].applied -= 1
-            if record.event.kind == .courseCompleted, let course = record.event.course, accounts.list[index].completed[course] == key {
-                accounts.list[index].completed[course] = nil
+            if record.event.kind == .courseCompleted, let course = record.event.course, let number = courses.number(of: course),
+               accounts.list[index].completed[number] == key {
+                accounts.list[index].completed[number] = nil
             }
             if record.event.kind == .quizPassed, let quiz = record.event.quiz, accounts.list[index].passed[quiz] == key {
                 accounts.list[index].passed[quiz] = nil
@@ -292,38 +294,52 @@ public struct State: Equatable, Sendable {
         entry.account = Int32(index)
         accounts.list[index].applied += 1
         if let name = record.event.name, !name.isEmpty { accounts.list[index].latestName = name }
-        if record.event.kind == .courseCompleted, let course = record.event.course { accounts.list[index].completed[intern(course)] = key }
+        if record.event.kind == .courseCompleted, let course = record.event.course {
+            accounts.list[index].completed[courses.number(for: course)] = key
+        }
         if record.event.kind == .quizPassed, let quiz = record.event.quiz { accounts.list[index].passed[quiz] = key }
         tracked.set(entry, for: key, at: found)
     }
 
-    /// The stored copy of the course named by `bytes` (UTF-8), found without hashing a `String`.
-    mutating func course(named bytes: UnsafeRawBufferPointer) -> String {
-        // Swapped out while it is asked: a miss stores what `intern` returns, which changes `self`.
-        var cache = TextInterner()
-        swap(&cache, &courseCache)
-        defer { swap(&cache, &courseCache) }
-        return cache.string(bytes) { intern($0) }
+    /// What the byte lane makes of a plain completion row (see `Engine.decidePlain`).
+    enum PlainDecision {
+        /// Not the lane's: an email is bound to a roster id, or a new row in roster mode.
+        case ordinary
+        /// An id seen before: a `duplicate` line, owned by the row's email in open mode.
+        case seen(openMode: Bool)
+        /// A new row, in open mode, of a course its student has: a `duplicate` line.
+        case completed
+        /// A new row, in open mode, to apply to the student of account `account`, for the
+        /// course numbered `course` (`name`, the stored copy of its name).
+        case new(account: Int, student: String, course: Int32, name: String)
     }
 
-    /// What a plain completion row never seen, in open mode, is decided on: the account of
-    /// the student `email` names (made when missing), its id, and whether that student has
-    /// `course` (a name from `course(named:)`) already. In place: no account is copied.
-    mutating func plainCompletion(email: UnsafeRawBufferPointer, course: String)
-        -> (account: Int, student: String, completed: Bool) {
+    /// Decides a plain completion row from its bytes — its id, its student's email
+    /// (normalised) and its course — as far as the state decides it; the account of a new
+    /// row's student is made when missing. One mutating call, so the engine asks it of its
+    /// state in place: a query of a class's stored struct copied the whole state, per row.
+    mutating func plainDecision(key: EventKey, email: UnsafeRawBufferPointer, course: UnsafeRawBufferPointer,
+                                rules: Rules) -> PlainDecision {
+        guard bindings.isEmpty else { return .ordinary }
+        let openMode = !isRosterMode(rules)
+        if hasSeen(key) { return .seen(openMode: openMode) }
+        guard openMode else { return .ordinary }
+        let number = courses.number(forBytes: course)
         let index = accounts.findOrAdd(String(decoding: email, as: UTF8.self))
-        let completed = accounts.list.withUnsafeBufferPointer { $0[index].completed[course] != nil }
-        return (index, accounts.ids[index], completed)
+        if accounts.list.withUnsafeBufferPointer({ $0[index].completed.contains(number) }) { return .completed }
+        return .new(account: index, student: accounts.ids[index], course: number, name: courses[number])
     }
 
     /// Folds the two lines of a plain course completion applied to the student of account
     /// `index` (see `Engine.decidePlain`): its event line `seq` at byte `offset` of
     /// `events.jsonl` and its award line `pointsSeq` of `points` — what `apply(_: EventRecord)`
     /// and `apply(_:eventKey:)` fold for those two lines, without the records. Only for an
-    /// id never seen, of an event with no contact, in open mode, and a `course` from
-    /// `course(named:)`: the tests hold the two folds together.
+    /// id never seen, of an event with no contact, in open mode, and a course numbered
+    /// `number` named `course` (as `plainDecision` gives them): the tests hold the two folds
+    /// together.
     mutating func applyPlainCompletion(key: EventKey, email: Email, account index: Int, name: UnsafeRawBufferPointer?,
-                                       course: String, at: Timestamp, seq: Int, offset: Int, pointsSeq: Int, points: Int) {
+                                       course number: Int32, named course: String, at: Timestamp, seq: Int, offset: Int,
+                                       pointsSeq: Int, points: Int) {
         positions.events.seq = max(positions.events.seq, seq)
         positions.points.seq = max(positions.points.seq, pointsSeq)
         byEmail[email, default: []].append(key)
@@ -336,7 +352,7 @@ public struct State: Equatable, Sendable {
             if let name, !name.isEmpty, !Self.equal(accounts[index].latestName, name) {
                 accounts[index].latestName = String(decoding: name, as: UTF8.self)
             }
-            accounts[index].completed[course] = key
+            accounts[index].completed[number] = key
             accounts[index].state.xp += points
             if points != 0 { accounts[index].state.reachedAt = pointsSeq }
             if !accounts[index].state.courses.contains(course) { accounts[index].state.courses.append(course) }

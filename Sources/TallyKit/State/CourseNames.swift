@@ -1,0 +1,169 @@
+/// The course names the state has met, each kept once and numbered in the order first met:
+/// what a student's completed courses (`CourseKeys`) hold, in place of the names.
+///
+/// Found by their UTF-8 bytes through one small open-addressed table, so a row read as
+/// bytes finds its course without making a `String`, and a `String` finds it the same way.
+/// Names are one course when `String` equality says so (a decomposed "é" and a precomposed
+/// one), as they were when the courses were dictionary keys: another spelling of a known
+/// name is looked up as a `String` once, then kept as an alias of its number.
+/// `index.bin` lists the names in this order, so a state read back numbers them as it did.
+struct CourseNames: Sendable {
+    /// The names, by number: each course's first spelling.
+    private(set) var names: [String] = []
+    /// Every spelling met, and the number it stands for.
+    private var spellings: [(text: String, number: Int32)] = []
+    /// Each used slot holds a spelling's index + 1 (0: free); at most half full.
+    private var slots: [Int32] = []
+    /// The numbers by name, as `String` equality finds them: asked when the bytes miss.
+    private var numbers: [String: Int32] = [:]
+
+    init() {}
+
+    /// Numbered in the order given (as `index.bin` lists them); nil when a name comes twice.
+    init?(_ names: [String]) {
+        for name in names {
+            let before = self.names.count
+            guard number(for: name) == Int32(before) else { return nil }
+        }
+    }
+
+    var count: Int { names.count }
+
+    subscript(number: Int32) -> String { names[Int(number)] }
+
+    /// The number of `name`, or nil when the state never met it.
+    func number(of name: String) -> Int32? {
+        var name = name
+        return name.withUTF8 { lookup(UnsafeRawBufferPointer($0)) } ?? numbers[name]
+    }
+
+    /// The number of `name`, given the next one when it is new.
+    mutating func number(for name: String) -> Int32 {
+        var name = name
+        if let known = name.withUTF8({ lookup(UnsafeRawBufferPointer($0)) }) { return known }
+        let number: Int32
+        if let known = numbers[name] {
+            number = known
+        } else {
+            precondition(names.count < Int(Int32.max) - 1, "too many course names")
+            number = Int32(names.count)
+            names.append(name)
+            numbers[name] = number
+        }
+        addSpelling(name, number)
+        return number
+    }
+
+    /// The number of the course named by `bytes`, given the next one when new. Bytes that
+    /// are not UTF-8 name what `String(decoding:as:)` makes of them, as every reader does.
+    mutating func number(forBytes bytes: UnsafeRawBufferPointer) -> Int32 {
+        if let known = lookup(bytes) { return known }
+        return number(for: String(decoding: bytes, as: UTF8.self))
+    }
+
+    // MARK: The spellings' table
+
+    private func lookup(_ bytes: UnsafeRawBufferPointer) -> Int32? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: TextInterner.hash(bytes)) & mask
+        while true {
+            let stored = slots[slot]
+            if stored == 0 { return nil }
+            let spelling = spellings[Int(stored - 1)]
+            if Self.equal(spelling.text, bytes) { return spelling.number }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private mutating func addSpelling(_ text: String, _ number: Int32) {
+        spellings.append((text, number))
+        if spellings.count * 2 > slots.count {
+            var size = Swift.max(16, slots.count)
+            while size < spellings.count * 2 { size *= 2 }
+            slots = [Int32](repeating: 0, count: size)
+            for index in spellings.indices { place(index) }
+        } else {
+            place(spellings.count - 1)
+        }
+    }
+
+    private mutating func place(_ index: Int) {
+        var text = spellings[index].text
+        let hash = text.withUTF8 { TextInterner.hash(UnsafeRawBufferPointer($0)) }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = Int32(index + 1)
+    }
+
+    private static func equal(_ text: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var text = text
+        return text.withUTF8 { stored in
+            stored.count == bytes.count && (stored.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, stored.count) == 0)
+        }
+    }
+}
+
+/// The courses one student has completed, by number (see `CourseNames`), each with the
+/// event that completed it.
+///
+/// A flat array: a student completes a handful of courses, and finding one among them is a
+/// few integer comparisons, where a `[String: EventKey]` per student hashed the name on
+/// every lookup and insert, and took four times the memory.
+struct CourseKeys: Equatable, Sendable {
+    struct Entry: Equatable, Sendable {
+        var course: Int32
+        var key: EventKey
+    }
+
+    private(set) var entries: [Entry] = []
+
+    init() {}
+
+    var count: Int { entries.count }
+    var isEmpty: Bool { entries.isEmpty }
+
+    mutating func reserveCapacity(_ capacity: Int) { entries.reserveCapacity(capacity) }
+
+    /// The event that completed `course`; set nil to forget it.
+    subscript(course: Int32) -> EventKey? {
+        get {
+            for entry in entries where entry.course == course { return entry.key }
+            return nil
+        }
+        set {
+            let index = entries.firstIndex { $0.course == course }
+            switch (index, newValue) {
+            case let (index?, key?): entries[index].key = key
+            case let (index?, nil): entries.remove(at: index)
+            case let (nil, key?): entries.append(Entry(course: course, key: key))
+            case (nil, nil): break
+            }
+        }
+    }
+
+    /// Whether `course` is among them.
+    func contains(_ course: Int32) -> Bool {
+        entries.contains { $0.course == course }
+    }
+
+    /// Equal as dictionaries are: the same courses with the same events, in any order
+    /// (numbered alike: see `same(as:)` for two states' own numbers).
+    static func == (lhs: CourseKeys, rhs: CourseKeys) -> Bool {
+        lhs.count == rhs.count && lhs.entries.allSatisfy { rhs[$0.course] == $0.key }
+    }
+
+    /// Equal by course name, each side numbered by its own state's `CourseNames`.
+    func same(as other: CourseKeys, names: CourseNames, otherNames: CourseNames) -> Bool {
+        count == other.count && entries.allSatisfy { entry in
+            otherNames.number(of: names[entry.course]).map { other[$0] == entry.key } ?? false
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
