@@ -40,7 +40,7 @@ struct IndexLoadingTests {
         #expect(loaded[keys[12_345]] == 12_345 && loaded[more[29_999]] == -29_999)
     }
 
-    @Test("a key that comes twice is refused, in a table, a set and the accounts", arguments: [0, 5, 39_999])
+    @Test("a key that comes twice is refused, in a table, a set, the accounts and the emails", arguments: [0, 5, 39_999])
     func repeatedKeys(at position: Int) {
         var keys = Self.keys(40_000)
         keys.append(keys[position])
@@ -56,6 +56,12 @@ struct IndexLoadingTests {
         for id in ["ada@example.org", "S1", "ada@example.org"] { accounts.appendLoaded(id, State.Account()) }
         let placed = accounts.finishLoading()
         #expect(!placed)
+        // The events per email, canonically equal addresses being one email as in a dictionary.
+        var emails = EmailEvents(loading: 2)
+        emails.appendLoaded("jos\u{E9}@example.org", [.text("a")])
+        emails.appendLoaded("jose\u{301}@example.org", [.text("b")])
+        let filed = emails.finishLoading()
+        #expect(!filed)
     }
 
     @Test("a loaded set and accounts answer as ones filled one by one")

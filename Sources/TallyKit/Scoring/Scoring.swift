@@ -69,7 +69,7 @@ public enum Scoring {
             record(event, event.kind == .rosterRemoved ? state.bindings[email] : event.student, .applied, &state, &outcome)
             touched.append(email)
         }
-        let emails = !before && state.isRosterMode(rules) ? state.byEmail.keys.sorted() : touched
+        let emails = !before && state.isRosterMode(rules) ? state.byEmail.ids.sorted().map(Email.init(normalised:)) : touched
         for email in emails { try rehome(email, &state, rules, &outcome, lines) }
     }
 

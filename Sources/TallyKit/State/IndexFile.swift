@@ -142,8 +142,8 @@ extension Snapshot {
             try drain()
         }
         w.unsigned(state.byEmail.count)
-        for (email, keys) in state.byEmail {
-            w.string(email.value)
+        for (email, keys) in zip(state.byEmail.ids, state.byEmail.list) {
+            w.string(email)
             w.unsigned(keys.count)
             for key in keys { w.key(key) }
             try drain()
@@ -348,7 +348,7 @@ private final class OtherHalf: @unchecked Sendable {
     private let table: [String]
     private let release: MappedFile.Release
     let done = DispatchSemaphore(value: 0)
-    var result: Result<(tracked: TrackedTable, byEmail: [Email: [EventKey]]), any Error> = .failure(RecordError("index.bin was not read"))
+    var result: Result<(tracked: TrackedTable, byEmail: EmailEvents), any Error> = .failure(RecordError("index.bin was not read"))
 
     init(bytes: UnsafeBufferPointer<UInt8>, accountsAt: Int, table: [String], release: MappedFile.Release) {
         self.bytes = bytes
@@ -367,17 +367,17 @@ private final class OtherHalf: @unchecked Sendable {
             var release = release.starting(at: r.position)
             let tracked = try Snapshot.decodeTracked(&r, table: table, accountCount: accountCount, release: &release)
             let emails = try r.count()
-            var byEmail: [Email: [EventKey]] = [:]
-            byEmail.reserveCapacity(emails)
+            var byEmail = EmailEvents(loading: emails)
             for _ in 0..<emails {
-                let email = try r.email()
+                let email = try r.string()   // stored normalised
                 var keys: [EventKey] = []
                 let count = try r.count()
                 keys.reserveCapacity(count)
                 for _ in 0..<count { keys.append(try r.key()) }
-                byEmail[email] = keys
+                byEmail.appendLoaded(email, keys)
                 release.upTo(r.position)
             }
+            guard byEmail.finishLoading() else { throw RecordError("index.bin files events under an email twice") }
             guard r.remaining == 0 else { throw RecordError("index.bin has \(r.remaining) bytes after its last section") }
             return (tracked, byEmail)
         }

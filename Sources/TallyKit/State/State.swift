@@ -88,7 +88,7 @@ public struct State: Equatable, Sendable {
     /// The events applied or waiting.
     public internal(set) var tracked = TrackedTable()
     /// Events per email, in ledger order: what is re-homed when the email changes hands.
-    var byEmail: [Email: [EventKey]] = [:]
+    var byEmail = EmailEvents()
     public internal(set) var roster: [String: RosterStudent] = [:]
     /// Email → student, from roster entries and links.
     public internal(set) var bindings: [Email: String] = [:]
@@ -208,7 +208,12 @@ public struct State: Equatable, Sendable {
         guard let index = accounts.index(of: student), let ledger = capLedger else { return 0 }
         return ledger.used(by: Int32(index), activity: activity, at: time.milliseconds, days: days)
     }
-    public func eventKeys(of email: Email) -> [EventKey] { byEmail[email] ?? [] }
+    public func eventKeys(of email: Email) -> [EventKey] { byEmail[email.value] ?? [] }
+
+    /// Files an event under the email it counts under.
+    private mutating func file(_ key: EventKey, under email: Email) {
+        byEmail.list[byEmail.findOrAdd(email.value, orAdd: [])].append(key)
+    }
 
     /// The one stored copy of a course name.
     private mutating func intern(_ name: String) -> String {
@@ -281,7 +286,7 @@ public struct State: Equatable, Sendable {
             }
         }
         // Filed under the email it counts under, so a move of that email moves it too.
-        if previous == nil, let email = anchor(of: record.event) { byEmail[email, default: []].append(key) }
+        if previous == nil, let email = anchor(of: record.event) { file(key, under: email) }
         var entry = Tracked(status: record.status, account: -1, seq: record.seq, offset: offset,
                             firstSeq: previous?.firstSeq ?? record.seq, grant: previous?.grant,
                             moreGrants: previous?.moreGrants ?? [])
@@ -342,7 +347,7 @@ public struct State: Equatable, Sendable {
                                        pointsSeq: Int, points: Int) {
         positions.events.seq = max(positions.events.seq, seq)
         positions.points.seq = max(positions.points.seq, pointsSeq)
-        byEmail[email, default: []].append(key)
+        file(key, under: email)
         let grant = Grant(at: at, points: points, activity: Activity.learn, course: course)
         tracked.set(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq, grant: grant),
                     for: key, at: nil)

@@ -1,13 +1,14 @@
-/// The students' accounts: an array in the order students first appeared, found by id
-/// through one hash table.
+/// Values found by a string id through one hash table, kept in an array in the order their
+/// ids first came: the students' accounts (`AccountTable`), and the events filed under each
+/// email (`EmailEvents`).
 ///
-/// An array, so that reading or changing one field of an account works in place and never
-/// copies the whole account (a dictionary's values are copied out to be read); and the
-/// account found last is remembered, because scoring one event asks for the same student
+/// An array, so that reading or changing one field of a value works in place and never
+/// copies the whole value (a dictionary's values are copied out to be read); and the
+/// value found last is remembered, because scoring one event asks for the same student
 /// several times in a row — a comparison then replaces hashing the id again.
-struct AccountTable: Equatable, Sendable {
+struct StringTable<Value: Sendable>: Sendable {
     private(set) var ids: [String] = []
-    var list: [State.Account] = []
+    var list: [Value] = []
     /// Open addressing over the ids: each used slot holds the top half of the id's hash and
     /// its index + 1 (0: free). A probe compares the stored half first, so a lookup reads
     /// one id's bytes, not those of every id its probe passes (a `[String: Int]` compared
@@ -19,20 +20,20 @@ struct AccountTable: Equatable, Sendable {
 
     init() {}
 
-    /// An empty table with room for `capacity` accounts to come by `appendLoaded`.
+    /// An empty table with room for `capacity` values to come by `appendLoaded`.
     init(loading capacity: Int) {
         ids.reserveCapacity(capacity)
         list.reserveCapacity(capacity)
     }
 
-    /// The index of `id`'s account, or nil when the student has none.
+    /// The index of `id`'s value, or nil when it has none.
     func index(of id: String) -> Int? {
         if last >= 0, ids[last] == id { return last }
         return lookup(id, hash: Self.hash(id))
     }
 
-    /// The index of `id`'s account, or nil when the student has none; remembered, so the
-    /// fold that usually follows (scoring asks, then applies) finds it without hashing again.
+    /// The index of `id`'s value, or nil when it has none; remembered, so the fold that
+    /// usually follows (scoring asks, then applies) finds it without hashing again.
     mutating func find(_ id: String) -> Int? {
         if last >= 0, ids[last] == id { return last }
         guard let found = lookup(id, hash: Self.hash(id)) else { return nil }
@@ -40,32 +41,32 @@ struct AccountTable: Equatable, Sendable {
         return found
     }
 
-    /// The index of `id`'s account, made when missing.
-    mutating func findOrAdd(_ id: String) -> Int {
+    /// The index of `id`'s value, made by `make` when missing.
+    mutating func findOrAdd(_ id: String, orAdd make: @autoclosure () -> Value) -> Int {
         if last >= 0, ids[last] == id { return last }
         let hash = Self.hash(id)
         if let found = lookup(id, hash: hash) {
             last = found
             return found
         }
-        add(id, State.Account(), hash: hash)
+        add(id, make(), hash: hash)
         return last
     }
 
-    /// Adds an account for a student who has none (as an index is read back).
-    mutating func append(_ id: String, _ account: State.Account) { add(id, account, hash: Self.hash(id)) }
+    /// Adds a value for an id that has none.
+    mutating func append(_ id: String, _ value: Value) { add(id, value, hash: Self.hash(id)) }
 
-    /// Adds an account without looking for its id, as an index is read back (its ids are
+    /// Adds a value without looking for its id, as an index is read back (its ids are
     /// distinct unless the file is damaged): `finishLoading()` then places them all at once
     /// (see `SlotBuilder`), and no lookup may come before it.
-    mutating func appendLoaded(_ id: String, _ account: consuming State.Account) {
+    mutating func appendLoaded(_ id: String, _ value: consuming Value) {
         ids.append(id)
-        list.append(account)
+        list.append(value)
     }
 
-    /// Places the accounts added by `appendLoaded`; false when an id came twice.
+    /// Places the values added by `appendLoaded`; false when an id came twice.
     mutating func finishLoading() -> Bool {
-        precondition(list.count < Int(UInt32.max) - 1, "too many students for one index")
+        precondition(list.count < Int(UInt32.max) - 1, "too many entries for one index")
         var size = 16
         while size < list.count * 2 { size *= 2 }
         let hashes = ids.map(Self.hash)
@@ -78,30 +79,12 @@ struct AccountTable: Equatable, Sendable {
         return true
     }
 
-    subscript(id: String) -> State.Account? { index(of: id).map { list[$0] } }
+    subscript(id: String) -> Value? { index(of: id).map { list[$0] } }
 
     mutating func reserveCapacity(_ capacity: Int) {
         ids.reserveCapacity(capacity)
         list.reserveCapacity(capacity)
         if capacity * 2 > slots.count { rehash(toHold: capacity) }
-    }
-
-    /// Equal when the same students have the same accounts, whatever order they came in
-    /// (their courses numbered alike: see `same(as:names:otherNames:)`).
-    static func == (lhs: AccountTable, rhs: AccountTable) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        for (id, account) in zip(lhs.ids, lhs.list) where rhs[id] != account { return false }
-        return true
-    }
-
-    /// Equal as `==` is, each side's completed courses named by its own state's numbers.
-    func same(as other: AccountTable, names: CourseNames, otherNames: CourseNames) -> Bool {
-        guard count == other.count else { return false }
-        for (id, account) in zip(ids, list) {
-            guard let index = other.index(of: id), account.same(as: other.list[index], names: names, otherNames: otherNames)
-            else { return false }
-        }
-        return true
     }
 
     // MARK: The table
@@ -124,11 +107,11 @@ struct AccountTable: Equatable, Sendable {
         }
     }
 
-    private mutating func add(_ id: String, _ account: State.Account, hash: UInt64) {
-        precondition(list.count < Int(UInt32.max) - 1, "too many students for one index")
+    private mutating func add(_ id: String, _ value: Value, hash: UInt64) {
+        precondition(list.count < Int(UInt32.max) - 1, "too many entries for one index")
         if (list.count + 1) * 2 > slots.count { rehash(toHold: list.count + 1) }
         ids.append(id)
-        list.append(account)
+        list.append(value)
         last = list.count - 1
         place(last, hash: hash)
     }
@@ -147,3 +130,35 @@ struct AccountTable: Equatable, Sendable {
         slots[slot] = (hash >> 32) << 32 | UInt64(index + 1)
     }
 }
+
+extension StringTable: Equatable where Value: Equatable {
+    /// Equal when the same ids have equal values, whatever order they came in.
+    static func == (lhs: StringTable, rhs: StringTable) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (id, value) in zip(lhs.ids, lhs.list) where rhs[id] != value { return false }
+        return true
+    }
+}
+
+/// The students' accounts, by student id.
+typealias AccountTable = StringTable<State.Account>
+
+extension StringTable where Value == State.Account {
+    /// The index of `id`'s account, made when missing.
+    mutating func findOrAdd(_ id: String) -> Int { findOrAdd(id, orAdd: State.Account()) }
+
+    /// Equal as `==` is (courses numbered alike), each side's completed courses named by
+    /// its own state's numbers.
+    func same(as other: AccountTable, names: CourseNames, otherNames: CourseNames) -> Bool {
+        guard count == other.count else { return false }
+        for (id, account) in zip(ids, list) {
+            guard let index = other.index(of: id), account.same(as: other.list[index], names: names, otherNames: otherNames)
+            else { return false }
+        }
+        return true
+    }
+}
+
+/// The events filed under each email (its normalised address), in ledger order: what is
+/// re-homed when the email changes hands.
+typealias EmailEvents = StringTable<[EventKey]>
