@@ -63,50 +63,69 @@ struct CourseNamesTests {
 
     @Test("completed courses by number set, read and forget as a dictionary does; equal in any order")
     func courseKeys() {
-        var keys = CourseKeys(), simple: [Int32: EventKey] = [:]
+        var keys = CourseKeys(), simple: [Int32: Int32] = [:]
         var generator = SeededGenerator(state: 11)
         for step in 0..<2_000 {
             let course = Int32.random(in: 0..<12, using: &generator)
-            let key: EventKey? = Int.random(in: 0..<4, using: &generator) == 0 ? nil : .digest(UInt64(step), 7)
-            keys[course] = key
-            simple[course] = key
+            let event: Int32? = Int.random(in: 0..<4, using: &generator) == 0 ? nil : Int32(step)
+            keys[course] = event
+            simple[course] = event
             #expect(keys.count == simple.count)
             for number in Int32(0)..<12 {
                 #expect(keys[number] == simple[number] && keys.contains(number) == (simple[number] != nil))
             }
         }
         var reversed = CourseKeys()
-        for entry in keys.entries.reversed() { reversed[entry.course] = entry.key }
+        for entry in keys.entries.reversed() { reversed[entry.course] = entry.event }
         #expect(reversed == keys)
         if let some = keys.entries.first {
-            reversed[some.course] = .text("other")
+            reversed[some.course] = -5
             #expect(reversed != keys)
         }
     }
 
-    @Test("two states' completed courses compare by name, each numbered its own way")
+    /// A tracked table holding `ids` in this order.
+    static func tracked(_ ids: [String]) -> TrackedTable {
+        var table = TrackedTable()
+        for (n, id) in ids.enumerated() {
+            table.set(State.Tracked(status: .applied, account: 0, seq: n + 1, offset: -1, firstSeq: n + 1, grant: nil),
+                      for: .text(id), at: nil)
+        }
+        return table
+    }
+
+    @Test("two states' completed courses and emails' events compare by name and id, each numbered its own way")
     func sameAcrossNumberings() {
         var one = CourseNames(), other = CourseNames()
         let a1 = one.number(for: "A"), b1 = one.number(for: "B")
         let b2 = other.number(for: "B"), a2 = other.number(for: "A")
         #expect(a1 != a2)
-        var mine = CourseKeys(), theirs = CourseKeys()
-        mine[a1] = .text("e1")
-        mine[b1] = .text("e2")
-        theirs[b2] = .text("e2")
-        theirs[a2] = .text("e1")
-        #expect(mine.same(as: theirs, names: one, otherNames: other))
-        #expect(mine != theirs)   // by number they differ: `==` is for one numbering
-        theirs[a2] = .text("e3")
-        #expect(!mine.same(as: theirs, names: one, otherNames: other))
-        theirs[a2] = nil
-        #expect(!mine.same(as: theirs, names: one, otherNames: other))
+        let mine = State.Numbering(courses: one, tracked: Self.tracked(["e1", "e2", "e3"]))
+        let theirs = State.Numbering(courses: other, tracked: Self.tracked(["e3", "e2", "e1"]))
+        var my = CourseKeys(), their = CourseKeys()
+        my[a1] = 0     // e1
+        my[b1] = 1     // e2
+        their[b2] = 1  // e2
+        their[a2] = 2  // e1
+        #expect(my.same(as: their, mine, theirs))
+        #expect(my != their)   // by number they differ: `==` is for one numbering
+        their[a2] = 0  // e3
+        #expect(!my.same(as: their, mine, theirs))
+        their[a2] = nil
+        #expect(!my.same(as: their, mine, theirs))
 
         var table = AccountTable(), otherTable = AccountTable()
-        table.list[table.findOrAdd("s@example.org")].completed = mine
-        otherTable.list[otherTable.findOrAdd("s@example.org")].completed[b2] = .text("e2")
-        otherTable.list[otherTable.findOrAdd("s@example.org")].completed[a2] = .text("e1")
-        #expect(table.same(as: otherTable, names: one, otherNames: other))
-        #expect(!table.same(as: otherTable, names: one, otherNames: one))
+        table.list[table.findOrAdd("s@example.org")].completed = my
+        otherTable.list[otherTable.findOrAdd("s@example.org")].completed[b2] = 1
+        otherTable.list[otherTable.findOrAdd("s@example.org")].completed[a2] = 2
+        #expect(table.same(as: otherTable, mine, theirs))
+        #expect(!table.same(as: otherTable, mine, mine))
+
+        var emails = EmailEvents(), otherEmails = EmailEvents()
+        emails.append("s@example.org", [0, 2])        // e1, e3
+        otherEmails.append("s@example.org", [2, 0])   // e1, e3
+        #expect(emails.same(as: otherEmails, mine, theirs) && emails != otherEmails)
+        otherEmails.list[0] = [0, 2]                  // e3, e1: another order
+        #expect(!emails.same(as: otherEmails, mine, theirs))
     }
 }

@@ -58,8 +58,8 @@ struct IndexLoadingTests {
         #expect(!placed)
         // The events per email, canonically equal addresses being one email as in a dictionary.
         var emails = EmailEvents(loading: 2)
-        emails.appendLoaded("jos\u{E9}@example.org", [.text("a")])
-        emails.appendLoaded("jose\u{301}@example.org", [.text("b")])
+        emails.appendLoaded("jos\u{E9}@example.org", [0])
+        emails.appendLoaded("jose\u{301}@example.org", [1])
         let filed = emails.finishLoading()
         #expect(!filed)
     }

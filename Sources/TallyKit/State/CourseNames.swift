@@ -106,15 +106,16 @@ struct CourseNames: Sendable {
 }
 
 /// The courses one student has completed, by number (see `CourseNames`), each with the
-/// event that completed it.
+/// number of the tracked event that completed it (its index in `State.tracked`, where an
+/// entry never moves).
 ///
-/// A flat array: a student completes a handful of courses, and finding one among them is a
-/// few integer comparisons, where a `[String: EventKey]` per student hashed the name on
-/// every lookup and insert, and took four times the memory.
+/// A flat array of pairs of numbers: a student completes a handful of courses, and finding
+/// one among them is a few integer comparisons, where a `[String: EventKey]` per student
+/// hashed the name on every lookup and insert, and took eight times the memory.
 struct CourseKeys: Equatable, Sendable {
     struct Entry: Equatable, Sendable {
         var course: Int32
-        var key: EventKey
+        var event: Int32
     }
 
     private(set) var entries: [Entry] = []
@@ -126,18 +127,18 @@ struct CourseKeys: Equatable, Sendable {
 
     mutating func reserveCapacity(_ capacity: Int) { entries.reserveCapacity(capacity) }
 
-    /// The event that completed `course`; set nil to forget it.
-    subscript(course: Int32) -> EventKey? {
+    /// The tracked event that completed `course`; set nil to forget it.
+    subscript(course: Int32) -> Int32? {
         get {
-            for entry in entries where entry.course == course { return entry.key }
+            for entry in entries where entry.course == course { return entry.event }
             return nil
         }
         set {
             let index = entries.firstIndex { $0.course == course }
             switch (index, newValue) {
-            case let (index?, key?): entries[index].key = key
+            case let (index?, event?): entries[index].event = event
             case let (index?, nil): entries.remove(at: index)
-            case let (nil, key?): entries.append(Entry(course: course, key: key))
+            case let (nil, event?): entries.append(Entry(course: course, event: event))
             case (nil, nil): break
             }
         }
@@ -149,15 +150,17 @@ struct CourseKeys: Equatable, Sendable {
     }
 
     /// Equal as dictionaries are: the same courses with the same events, in any order
-    /// (numbered alike: see `same(as:)` for two states' own numbers).
+    /// (courses and events numbered alike: see `same(as:)` for two states' own numbers).
     static func == (lhs: CourseKeys, rhs: CourseKeys) -> Bool {
-        lhs.count == rhs.count && lhs.entries.allSatisfy { rhs[$0.course] == $0.key }
+        lhs.count == rhs.count && lhs.entries.allSatisfy { rhs[$0.course] == $0.event }
     }
 
-    /// Equal by course name, each side numbered by its own state's `CourseNames`.
-    func same(as other: CourseKeys, names: CourseNames, otherNames: CourseNames) -> Bool {
+    /// Equal by course name and event id, each side numbered by its own state (its course
+    /// names and its tracked events).
+    func same(as other: CourseKeys, _ mine: State.Numbering, _ theirs: State.Numbering) -> Bool {
         count == other.count && entries.allSatisfy { entry in
-            otherNames.number(of: names[entry.course]).map { other[$0] == entry.key } ?? false
+            guard let course = theirs.courses.number(of: mine.courses[entry.course]), let event = other[course] else { return false }
+            return theirs.key(event) == mine.key(entry.event)
         }
     }
 }

@@ -8,11 +8,12 @@ import Foundation
 /// sections in a fixed order — course names, files, seen ids, roster, bindings, contacts, accounts,
 /// tracked events, events per email. A course is written once and named by its number in
 /// the first section; a tracked event's student by the number of its account (plus one; 0
-/// for nobody). Integers are LEB128 varints (zigzag for signed ones), strings a varint
+/// for nobody); a completed course's event, and each event filed under an email, by the
+/// tracked event's number (its place in the tracked section, which is the table's own
+/// order, so a state read back numbers its events as it did). Integers are LEB128 varints (zigzag for signed ones), strings a varint
 /// length and their UTF-8 bytes, an event id a tag byte and 16 bytes or a string. Sections
 /// follow the state's hash order, not a sorted one: two indexes of one state may differ in
-/// bytes, and are compared as states (`==`), never byte for byte. (Tracked events follow
-/// the order they were first tracked in.)
+/// bytes, and are compared as states (`==`), never byte for byte.
 ///
 /// It is derived data: deleted, damaged or written by another version, it is rebuilt from
 /// the ledgers.
@@ -110,7 +111,7 @@ extension Snapshot {
             w.unsigned(account.completed.count)
             for entry in account.completed.entries {
                 w.unsigned(Int(entry.course) + 1)
-                w.key(entry.key)
+                w.unsigned(Int(entry.event))
             }
             w.unsigned(account.passed.count)
             for (quiz, key) in account.passed { w.string(quiz); w.key(key) }
@@ -142,10 +143,10 @@ extension Snapshot {
             try drain()
         }
         w.unsigned(state.byEmail.count)
-        for (email, keys) in zip(state.byEmail.ids, state.byEmail.list) {
+        for (email, events) in zip(state.byEmail.ids, state.byEmail.list) {
             w.string(email)
-            w.unsigned(keys.count)
-            for key in keys { w.key(key) }
+            w.unsigned(events.count)
+            for event in events { w.unsigned(Int(event)) }
             try drain()
         }
         try write(w.bytes)
@@ -242,18 +243,25 @@ extension Snapshot {
         defer { other.done.wait() }
 
         var own = release.starting(at: r.position)
-        state.accounts = try decodeAccounts(&r, table: table, courses: &state.courses, release: &own)
+        let (accounts, lastEvent) = try decodeAccounts(&r, table: table, courses: &state.courses, release: &own)
+        state.accounts = accounts
         other.done.wait()
         other.done.signal()   // for the `defer`
         let half = try other.result.get()
+        guard lastEvent < half.tracked.count else {
+            throw RecordError("index.bin names tracked event \(lastEvent) of \(half.tracked.count)")
+        }
         state.tracked = half.tracked
         state.byEmail = half.byEmail
         return state
     }
 
     /// The accounts section.
+    /// The accounts section, and the highest tracked event number its completed courses
+    /// name (-1 for none): the tracked events are read on the other thread, and checked after.
     private static func decodeAccounts(_ r: inout BinaryReader, table: [String], courses numbers: inout CourseNames,
-                                       release: inout MappedFile.Release) throws -> AccountTable {
+                                       release: inout MappedFile.Release) throws -> (AccountTable, lastEvent: Int) {
+        var lastEvent = -1
         let accountCount = try r.count()
         var accounts = AccountTable(loading: accountCount)
         for _ in 0..<accountCount {
@@ -284,9 +292,12 @@ extension Snapshot {
             completed.reserveCapacity(completedCount)
             for _ in 0..<completedCount {
                 let number = try r.courseNumber(in: &numbers)
-                let key = try r.key()
-                guard !completed.contains(number) else { throw RecordError("index.bin lists a completed course twice") }
-                completed[number] = key
+                let event = try r.unsigned()
+                guard event < UInt64(Int32.max), !completed.contains(number) else {
+                    throw RecordError("index.bin lists a completed course twice, or an event out of range")
+                }
+                lastEvent = max(lastEvent, Int(event))
+                completed[number] = Int32(event)
             }
             var passed: [String: EventKey] = [:]
             for _ in 0..<(try r.count()) {
@@ -300,7 +311,7 @@ extension Snapshot {
             release.upTo(r.position)
         }
         guard accounts.finishLoading() else { throw RecordError("index.bin lists a student twice") }
-        return accounts
+        return (accounts, lastEvent)
     }
 
     /// The tracked events section, for accounts numbered below `accountCount`.
@@ -370,11 +381,17 @@ private final class OtherHalf: @unchecked Sendable {
             var byEmail = EmailEvents(loading: emails)
             for _ in 0..<emails {
                 let email = try r.string()   // stored normalised
-                var keys: [EventKey] = []
+                var events: [Int32] = []
                 let count = try r.count()
-                keys.reserveCapacity(count)
-                for _ in 0..<count { keys.append(try r.key()) }
-                byEmail.appendLoaded(email, keys)
+                events.reserveCapacity(count)
+                for _ in 0..<count {
+                    let event = try r.unsigned()
+                    guard event < UInt64(tracked.count) else {
+                        throw RecordError("index.bin files tracked event \(event) of \(tracked.count) under an email")
+                    }
+                    events.append(Int32(event))
+                }
+                byEmail.appendLoaded(email, events)
                 release.upTo(r.position)
             }
             guard byEmail.finishLoading() else { throw RecordError("index.bin files events under an email twice") }
@@ -419,7 +436,7 @@ private extension BinaryReader {
         }
         for _ in 0..<(try count()) {                       // completed
             try skipCourse()
-            try skipKey()
+            _ = try unsigned()
         }
         for _ in 0..<(try count()) {                       // passed
             try skipString()

@@ -9,7 +9,7 @@ public struct State: Equatable, Sendable {
     /// The format of `state.json`.
     public static let format = 1
     /// The format of `index.bin`.
-    public static let indexFormat = 6
+    public static let indexFormat = 7
 
     /// What an award line granted that a move of its event takes back: points, or a course.
     /// (Badges and unlocks are sticky: a move never takes them back, so they are not kept.)
@@ -68,15 +68,25 @@ public struct State: Equatable, Sendable {
         var state = StudentState()
         var latestName: String?
         var applied = 0
-        var completed = CourseKeys()             // course number → event
+        var completed = CourseKeys()             // course number → tracked event number
         var passed: [String: EventKey] = [:]      // quiz → event
 
         /// Equal, with the completed courses of each side named by its own state's numbers.
-        func same(as other: Account, names: CourseNames, otherNames: CourseNames) -> Bool {
+        func same(as other: Account, _ mine: Numbering, _ theirs: Numbering) -> Bool {
             state == other.state && latestName == other.latestName && applied == other.applied && passed == other.passed
-                && completed.same(as: other.completed, names: names, otherNames: otherNames)
+                && completed.same(as: other.completed, mine, theirs)
         }
     }
+
+    /// What a state's numbers stand for: its course names and its tracked events' ids. Two
+    /// states that are equal may number them differently (the order things were first met).
+    struct Numbering {
+        let courses: CourseNames
+        let tracked: TrackedTable
+        func key(_ event: Int32) -> EventKey { tracked.key(at: Int(event)) }
+    }
+
+    var numbering: Numbering { Numbering(courses: courses, tracked: tracked) }
 
     var accounts = AccountTable()
     /// The ids seen that `tracked` does not hold (duplicates, roster lines, links): every
@@ -120,8 +130,8 @@ public struct State: Equatable, Sendable {
     }
 
     public static func == (lhs: State, rhs: State) -> Bool {
-        lhs.accounts.same(as: rhs.accounts, names: lhs.courses, otherNames: rhs.courses) && lhs.seen == rhs.seen && lhs.files == rhs.files && lhs.tracked == rhs.tracked
-            && lhs.byEmail == rhs.byEmail && lhs.roster == rhs.roster && lhs.bindings == rhs.bindings
+        lhs.accounts.same(as: rhs.accounts, lhs.numbering, rhs.numbering) && lhs.seen == rhs.seen && lhs.files == rhs.files
+            && lhs.tracked == rhs.tracked && lhs.byEmail.same(as: rhs.byEmail, lhs.numbering, rhs.numbering) && lhs.roster == rhs.roster && lhs.bindings == rhs.bindings
             && lhs.contacts == rhs.contacts
             && lhs.positions == rhs.positions
     }
@@ -208,11 +218,13 @@ public struct State: Equatable, Sendable {
         guard let index = accounts.index(of: student), let ledger = capLedger else { return 0 }
         return ledger.used(by: Int32(index), activity: activity, at: time.milliseconds, days: days)
     }
-    public func eventKeys(of email: Email) -> [EventKey] { byEmail[email.value] ?? [] }
+    public func eventKeys(of email: Email) -> [EventKey] {
+        (byEmail[email.value] ?? []).map { tracked.key(at: Int($0)) }
+    }
 
-    /// Files an event under the email it counts under.
-    private mutating func file(_ key: EventKey, under email: Email) {
-        byEmail.list[byEmail.findOrAdd(email.value, orAdd: [])].append(key)
+    /// Files the tracked event numbered `event` under the email it counts under.
+    private mutating func file(_ event: Int, under email: Email) {
+        byEmail.list[byEmail.findOrAdd(email.value, orAdd: [])].append(Int32(event))
     }
 
     /// The one stored copy of a course name.
@@ -278,7 +290,7 @@ public struct State: Equatable, Sendable {
             let index = Int(old.account)
             accounts.list[index].applied -= 1
             if record.event.kind == .courseCompleted, let course = record.event.course, let number = courses.number(of: course),
-               accounts.list[index].completed[number] == key {
+               accounts.list[index].completed[number] == found.map(Int32.init) {
                 accounts.list[index].completed[number] = nil
             }
             if record.event.kind == .quizPassed, let quiz = record.event.quiz, accounts.list[index].passed[quiz] == key {
@@ -286,7 +298,10 @@ public struct State: Equatable, Sendable {
             }
         }
         // Filed under the email it counts under, so a move of that email moves it too.
-        if previous == nil, let email = anchor(of: record.event) { file(key, under: email) }
+        // The entry's number: the one it has, else the next (it is added below, on every path).
+        let entryNumber = found ?? tracked.count
+        precondition(entryNumber < Int(Int32.max), "too many tracked events")
+        if previous == nil, let email = anchor(of: record.event) { file(entryNumber, under: email) }
         var entry = Tracked(status: record.status, account: -1, seq: record.seq, offset: offset,
                             firstSeq: previous?.firstSeq ?? record.seq, grant: previous?.grant,
                             moreGrants: previous?.moreGrants ?? [])
@@ -300,7 +315,7 @@ public struct State: Equatable, Sendable {
         accounts.list[index].applied += 1
         if let name = record.event.name, !name.isEmpty { accounts.list[index].latestName = name }
         if record.event.kind == .courseCompleted, let course = record.event.course {
-            accounts.list[index].completed[courses.number(for: course)] = key
+            accounts.list[index].completed[courses.number(for: course)] = Int32(entryNumber)
         }
         if record.event.kind == .quizPassed, let quiz = record.event.quiz { accounts.list[index].passed[quiz] = key }
         tracked.set(entry, for: key, at: found)
@@ -347,7 +362,9 @@ public struct State: Equatable, Sendable {
                                        pointsSeq: Int, points: Int) {
         positions.events.seq = max(positions.events.seq, seq)
         positions.points.seq = max(positions.points.seq, pointsSeq)
-        file(key, under: email)
+        let entryNumber = tracked.count
+        precondition(entryNumber < Int(Int32.max), "too many tracked events")
+        file(entryNumber, under: email)
         let grant = Grant(at: at, points: points, activity: Activity.learn, course: course)
         tracked.set(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq, grant: grant),
                     for: key, at: nil)
@@ -357,7 +374,7 @@ public struct State: Equatable, Sendable {
             if let name, !name.isEmpty, !Self.equal(accounts[index].latestName, name) {
                 accounts[index].latestName = String(decoding: name, as: UTF8.self)
             }
-            accounts[index].completed[number] = key
+            accounts[index].completed[number] = Int32(entryNumber)
             accounts[index].state.xp += points
             if points != 0 { accounts[index].state.reachedAt = pointsSeq }
             if !accounts[index].state.courses.contains(course) { accounts[index].state.courses.append(course) }

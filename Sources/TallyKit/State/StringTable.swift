@@ -147,18 +147,30 @@ extension StringTable where Value == State.Account {
     /// The index of `id`'s account, made when missing.
     mutating func findOrAdd(_ id: String) -> Int { findOrAdd(id, orAdd: State.Account()) }
 
-    /// Equal as `==` is (courses numbered alike), each side's completed courses named by
-    /// its own state's numbers.
-    func same(as other: AccountTable, names: CourseNames, otherNames: CourseNames) -> Bool {
+    /// Equal as `==` is (courses and events numbered alike), each side's completed courses
+    /// named by its own state's numbers.
+    func same(as other: AccountTable, _ mine: State.Numbering, _ theirs: State.Numbering) -> Bool {
         guard count == other.count else { return false }
         for (id, account) in zip(ids, list) {
-            guard let index = other.index(of: id), account.same(as: other.list[index], names: names, otherNames: otherNames)
-            else { return false }
+            guard let index = other.index(of: id), account.same(as: other.list[index], mine, theirs) else { return false }
         }
         return true
     }
 }
 
-/// The events filed under each email (its normalised address), in ledger order: what is
-/// re-homed when the email changes hands.
-typealias EmailEvents = StringTable<[EventKey]>
+/// The events filed under each email (its normalised address), in ledger order, by their
+/// number in `State.tracked`: what is re-homed when the email changes hands.
+typealias EmailEvents = StringTable<[Int32]>
+
+extension StringTable where Value == [Int32] {
+    /// Equal as `==` is, each side's events named by their ids (each numbered by its own state).
+    func same(as other: EmailEvents, _ mine: State.Numbering, _ theirs: State.Numbering) -> Bool {
+        guard count == other.count else { return false }
+        for (email, events) in zip(ids, list) {
+            guard let index = other.index(of: email), other.list[index].count == events.count,
+                  zip(events, other.list[index]).allSatisfy({ mine.key($0) == theirs.key($1) })
+            else { return false }
+        }
+        return true
+    }
+}
