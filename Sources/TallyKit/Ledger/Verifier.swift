@@ -145,7 +145,7 @@ public struct Verifier {
         let indexPath = settings.paths.index
         guard FileSystem.exists(indexPath) else { return }
         do {
-            var index = try Snapshot.decodeIndex(try FileSystem.readFile(indexPath, limit: Int.max))
+            var index = try Snapshot.readIndex(at: indexPath)   // mapped, as a start reads it
             if isAhead(index.positions) {
                 result.problems.append("index.bin reflects ledger lines that are not there; delete it (the next run rebuilds it)")
                 return
