@@ -161,6 +161,16 @@ struct IndexLoadingTests {
         #expect(state.courses.count >= 2 && mapped.courses.names == state.courses.names)
         #expect(mapped.accounts == state.accounts)
         #expect(Snapshot.encodeState(mapped, rules: Rules()) == Snapshot.encodeState(state, rules: Rules()))
+        // A section offset in the trailer that is off by a byte, or out of order, is refused.
+        let trailer = bytes.count - 32
+        for offset in 0..<3 {
+            var damaged = bytes
+            damaged[trailer + 8 * offset] &+= 1
+            #expect(throws: RecordError.self) { try Snapshot.decodeIndex(damaged) }
+            damaged[trailer + 8 * offset + 7] = 0x80
+            #expect(throws: RecordError.self) { try Snapshot.decodeIndex(damaged) }
+        }
+        #expect(Array(bytes.suffix(8)) == Array("TALLYEND".utf8))
         // Cut short, or empty, a mapped index is refused as a read one is.
         try FileSystem.writeAtomically(Array(bytes.prefix(bytes.count / 2)), to: path)
         #expect(throws: RecordError.self) { try Snapshot.readIndex(at: path) }

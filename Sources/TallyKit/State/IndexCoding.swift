@@ -72,7 +72,10 @@ struct BinaryReader {
     let buffer: UnsafeBufferPointer<UInt8>
     var position = 0
 
-    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+    init(_ buffer: UnsafeBufferPointer<UInt8>, at position: Int = 0) {
+        self.buffer = buffer
+        self.position = position
+    }
 
     var remaining: Int { buffer.count - position }
 

@@ -6,7 +6,10 @@ import Foundation
 ///
 /// Layout: the magic `TALLYIDX`, the format number, the positions of the five ledgers, then
 /// sections in a fixed order — course names, files, seen ids, roster, bindings, contacts, accounts,
-/// tracked events, events per email. A course is written once and named by its number in
+/// tracked events, events per email — and last a trailer: the byte offsets of the accounts,
+/// the tracked events and the events per email, 8 bytes each (little-endian), and the magic
+/// `TALLYEND`. A reader then starts a second thread at the tracked events at once, with
+/// nothing to skip, and a file cut short is known as one before anything is read. A course is written once and named by its number in
 /// the first section; a tracked event's student by the number of its account (plus one; 0
 /// for nobody); a completed course's event, and each event filed under an email, by the
 /// tracked event's number (its place in the tracked section, which is the table's own
@@ -19,6 +22,7 @@ import Foundation
 /// the ledgers.
 extension Snapshot {
     static let indexMagic = Array("TALLYIDX".utf8)
+    static let indexEndMagic = Array("TALLYEND".utf8)
 
     /// The bytes of `index.bin`.
     public static func encodeIndex(_ state: State) -> [UInt8] {
@@ -34,11 +38,14 @@ extension Snapshot {
     public static func writeIndex<Failure: Error>(_ state: State, chunk: Int = 1 << 20,
                                                   to write: (_ bytes: [UInt8]) throws(Failure) -> Void) throws(Failure) {
         var w = BinaryWriter(capacity: min(chunk, 1 << 20) + 4096)
+        var handed = 0   // bytes already handed to `write`
         func drain() throws(Failure) {
             guard w.bytes.count >= chunk else { return }
             try write(w.bytes)
+            handed += w.bytes.count
             w.bytes.removeAll(keepingCapacity: true)
         }
+        var sections: [Int] = []   // where the accounts, tracked events and emails start
         w.bytes.append(contentsOf: indexMagic)
         w.unsigned(UInt64(State.indexFormat))
         for (_, mark) in state.positions.named {
@@ -89,6 +96,7 @@ extension Snapshot {
             w.string(contact)
             w.string(email.value)
         }
+        sections.append(handed + w.bytes.count)
         w.unsigned(state.accounts.count)
         for (id, account) in zip(state.accounts.ids, state.accounts.list) {
             w.string(id)
@@ -117,6 +125,7 @@ extension Snapshot {
             for (quiz, key) in account.passed { w.string(quiz); w.key(key) }
             try drain()
         }
+        sections.append(handed + w.bytes.count)
         w.unsigned(state.tracked.count)
         for (key, entry) in state.tracked {
             w.key(key)
@@ -142,6 +151,7 @@ extension Snapshot {
             for more in entry.moreGrants { grant(more) }
             try drain()
         }
+        sections.append(handed + w.bytes.count)
         w.unsigned(state.byEmail.count)
         for (email, events) in zip(state.byEmail.ids, state.byEmail.list) {
             w.string(email)
@@ -149,7 +159,28 @@ extension Snapshot {
             for event in events { w.unsigned(Int(event)) }
             try drain()
         }
+        for offset in sections { withUnsafeBytes(of: UInt64(offset).littleEndian) { w.bytes.append(contentsOf: $0) } }
+        w.bytes.append(contentsOf: indexEndMagic)
         try write(w.bytes)
+    }
+
+    /// The trailer's size: three offsets and the end magic.
+    private static let trailerSize = 32
+
+    /// The section offsets of the trailer at the end of `buffer`, checked to follow each
+    /// other between `after` and the trailer; throws when the file is cut short or they do
+    /// not (a damaged file).
+    private static func sectionOffsets(_ buffer: UnsafeBufferPointer<UInt8>, after: Int) throws
+        -> (accounts: Int, tracked: Int, emails: Int) {
+        guard buffer.count >= after + trailerSize, buffer.suffix(indexEndMagic.count).elementsEqual(indexEndMagic) else {
+            throw RecordError("index.bin ends early")
+        }
+        let base = UnsafeRawBufferPointer(buffer)
+        let end = buffer.count - trailerSize
+        let offsets = (0..<3).map { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: end + 8 * $0, as: UInt64.self)) }
+        guard UInt64(after) <= offsets[0], offsets[0] <= offsets[1], offsets[1] <= offsets[2], offsets[2] <= UInt64(end)
+        else { throw RecordError("index.bin's section offsets are damaged") }
+        return (Int(offsets[0]), Int(offsets[1]), Int(offsets[2]))
     }
 
     private static func readHeader(_ r: inout BinaryReader) throws -> State.Positions {
@@ -181,24 +212,40 @@ extension Snapshot {
         try MappedFile.withBytes(of: path) { bytes, release in try decodeIndex(bytes, release: &release) }
     }
 
-    /// The decoding itself, on two threads: this one reads the sections up to the accounts,
-    /// then the accounts; the other skips over the accounts (reading only lengths), then reads
-    /// the tracked events and the events per email. A 10-million-line index is mostly accounts
-    /// and tracked events, so the two halves take about as long.
+    /// The decoding itself, on two threads: this one reads the sections up to the tracked
+    /// events; the other, started as soon as the course names are read, reads the tracked
+    /// events and the events per email from where the trailer says they start. A 10-million-line
+    /// index is mostly accounts and tracked events, so the two halves take about as long.
     ///
     /// Tables are filled by their loaders (`EventTableLoader`, `AccountTable.appendLoaded`):
     /// an index holds each key once, so nothing is looked up as it is added, and each table's
     /// slots are built in one pass at the end, where a repeated key (a damaged file) is refused.
-    private static func decodeIndex(_ buffer: UnsafeBufferPointer<UInt8>, release: inout MappedFile.Release) throws -> State {
-        var r = BinaryReader(buffer)
+    private static func decodeIndex(_ whole: UnsafeBufferPointer<UInt8>, release: inout MappedFile.Release) throws -> State {
+        var r = BinaryReader(whole)
         var state = State()
         state.positions = try readHeader(&r)
+        let sections = try sectionOffsets(whole, after: r.position)
+        // The sections, without the trailer.
+        let buffer = UnsafeBufferPointer(rebasing: whole[0..<(whole.count - trailerSize)])
+        r = BinaryReader(buffer, at: r.position)
         // No nested functions over `state` or `r` below: a captured variable is boxed, and
         // every access to it then costs a reference count and an exclusivity check.
         var table: [String] = []
         for _ in 0..<(try r.count()) { table.append(try r.string()) }
         guard let courses = CourseNames(table) else { throw RecordError("index.bin lists a course twice") }
         state.courses = courses
+
+        // The other half. Its grants get their own copies of the course names: two threads
+        // counting references to the same few strings would pass each string's cache line
+        // back and forth millions of times.
+        let copies = table.map { name in String(decoding: Array(name.utf8), as: UTF8.self) }
+        let other = OtherHalf(bytes: buffer, sections: sections, table: copies, release: release)
+        let worker = Thread { other.decode() }
+        worker.stackSize = 1 << 20
+        worker.start()
+        // On every way out: the bytes must outlive the other thread's reading.
+        defer { other.done.wait() }
+
         let files = try r.count()
         state.files.reserveCapacity(files)
         for _ in 0..<files { state.files.insert(try r.string()) }
@@ -230,24 +277,14 @@ extension Snapshot {
             let contact = try r.string()
             state.contacts[contact] = try r.email()
         }
-
-        // The other half, from the start of the accounts. Its grants get their own copies of
-        // the course names: two threads counting references to the same few strings would
-        // pass each string's cache line back and forth millions of times.
-        let copies = table.map { name in String(decoding: Array(name.utf8), as: UTF8.self) }
-        let other = OtherHalf(bytes: buffer, accountsAt: r.position, table: copies, release: release)
-        let worker = Thread { other.decode() }
-        worker.stackSize = 1 << 20
-        worker.start()
-        // On every way out: the bytes must outlive the other thread's reading.
-        defer { other.done.wait() }
-
-        var own = release.starting(at: r.position)
-        let (accounts, lastEvent) = try decodeAccounts(&r, table: table, courses: &state.courses, release: &own)
+        guard r.position == sections.accounts else { throw RecordError("index.bin's accounts are not where it says") }
+        let (accounts, lastEvent) = try decodeAccounts(&r, table: table, courses: &state.courses, release: &release)
+        guard r.position == sections.tracked else { throw RecordError("index.bin's tracked events are not where it says") }
         state.accounts = accounts
         other.done.wait()
         other.done.signal()   // for the `defer`
         let half = try other.result.get()
+        guard half.accountCount == accounts.count else { throw RecordError("index.bin's account count is damaged") }
         guard lastEvent < half.tracked.count else {
             throw RecordError("index.bin names tracked event \(lastEvent) of \(half.tracked.count)")
         }
@@ -355,15 +392,17 @@ private final class OtherHalf: @unchecked Sendable {
     // @unchecked: the bytes are read-only and outlive the thread (`decodeIndex` waits for
     // `done` on every path out), and `result` is handed over through the semaphore.
     private let bytes: UnsafeBufferPointer<UInt8>
-    private let accountsAt: Int
+    private let sections: (accounts: Int, tracked: Int, emails: Int)
     private let table: [String]
     private let release: MappedFile.Release
     let done = DispatchSemaphore(value: 0)
-    var result: Result<(tracked: TrackedTable, byEmail: EmailEvents), any Error> = .failure(RecordError("index.bin was not read"))
+    var result: Result<(accountCount: Int, tracked: TrackedTable, byEmail: EmailEvents), any Error>
+        = .failure(RecordError("index.bin was not read"))
 
-    init(bytes: UnsafeBufferPointer<UInt8>, accountsAt: Int, table: [String], release: MappedFile.Release) {
+    init(bytes: UnsafeBufferPointer<UInt8>, sections: (accounts: Int, tracked: Int, emails: Int), table: [String],
+         release: MappedFile.Release) {
         self.bytes = bytes
-        self.accountsAt = accountsAt
+        self.sections = sections
         self.table = table
         self.release = release
     }
@@ -371,12 +410,13 @@ private final class OtherHalf: @unchecked Sendable {
     func decode() {
         defer { done.signal() }
         result = Result {
-            var r = BinaryReader(bytes)
-            r.position = accountsAt
+            // The number of accounts, which tracked events name (checked against the accounts read).
+            var r = BinaryReader(bytes, at: sections.accounts)
             let accountCount = try r.count()
-            for _ in 0..<accountCount { try r.skipAccount() }
+            r.position = sections.tracked
             var release = release.starting(at: r.position)
             let tracked = try Snapshot.decodeTracked(&r, table: table, accountCount: accountCount, release: &release)
+            guard r.position == sections.emails else { throw RecordError("index.bin's emails are not where it says") }
             let emails = try r.count()
             var byEmail = EmailEvents(loading: emails)
             for _ in 0..<emails {
@@ -396,51 +436,7 @@ private final class OtherHalf: @unchecked Sendable {
             }
             guard byEmail.finishLoading() else { throw RecordError("index.bin files events under an email twice") }
             guard r.remaining == 0 else { throw RecordError("index.bin has \(r.remaining) bytes after its last section") }
-            return (tracked, byEmail)
-        }
-    }
-}
-
-/// Passing over sections another thread reads: every length is read and checked, nothing kept.
-private extension BinaryReader {
-    mutating func skip(_ count: Int) throws {
-        guard count <= remaining else { throw RecordError("index.bin ends early") }
-        position += count
-    }
-
-    mutating func skipString() throws { try skip(try count()) }
-
-    mutating func skipOptional() throws { if try byte() != 0 { try skipString() } }
-
-    mutating func skipCourse() throws { if try unsigned() == 0 { try skipString() } }
-
-    mutating func skipKey() throws {
-        if try byte() == 0 { try skip(16) } else { try skipString() }
-    }
-
-    mutating func skipAccount() throws {
-        try skipString()                                   // id
-        try skipOptional()                                 // latest name
-        _ = try unsigned()                                 // applied
-        try skipOptional()                                 // name
-        _ = try unsigned()                                 // xp
-        try skipOptional()                                 // level
-        for _ in 0..<(try count()) { try skipString() }    // badges
-        for _ in 0..<(try count()) { try skipString() }    // unlocks
-        for _ in 0..<(try count()) { try skipCourse() }    // courses
-        try skip(1)                                        // public
-        _ = try unsigned()                                 // reached at
-        for _ in 0..<(try count()) {                       // months
-            _ = try unsigned()
-            _ = try unsigned()
-        }
-        for _ in 0..<(try count()) {                       // completed
-            try skipCourse()
-            _ = try unsigned()
-        }
-        for _ in 0..<(try count()) {                       // passed
-            try skipString()
-            try skipKey()
+            return (accountCount, tracked, byEmail)
         }
     }
 }
