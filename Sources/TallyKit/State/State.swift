@@ -70,6 +70,15 @@ public struct State: Equatable, Sendable {
         var applied = 0
         var completed = CourseKeys()             // course number → tracked event number
         var passed: [String: EventKey] = [:]      // quiz → event
+        /// The entry of `byEmail` for the email that is this account's id, once the byte lane
+        /// filed an event under it (-1: not yet): a cache, so that the lane finds it without
+        /// hashing the email a second time. Not saved, not compared (`==` leaves it out).
+        var emailEntry: Int32 = -1
+
+        static func == (lhs: Account, rhs: Account) -> Bool {
+            lhs.state == rhs.state && lhs.latestName == rhs.latestName && lhs.applied == rhs.applied
+                && lhs.completed == rhs.completed && lhs.passed == rhs.passed
+        }
 
         /// Equal, with the completed courses of each side named by its own state's numbers.
         func same(as other: Account, _ mine: Numbering, _ theirs: Numbering) -> Bool {
@@ -355,8 +364,8 @@ public struct State: Equatable, Sendable {
     /// `events.jsonl` and its award line `pointsSeq` of `points` — what `apply(_: EventRecord)`
     /// and `apply(_:eventKey:)` fold for those two lines, without the records. Only for an
     /// id never seen, of an event with no contact, in open mode, and a course numbered
-    /// `number` named `course` (as `plainDecision` gives them): the tests hold the two folds
-    /// together.
+    /// `number` named `course` (as `plainDecision` gives them), and `email` the account's
+    /// own id: the tests hold the two folds together.
     mutating func applyPlainCompletion(key: EventKey, email: Email, account index: Int, name: UnsafeRawBufferPointer?,
                                        course number: Int32, named course: String, at: Timestamp, seq: Int, offset: Int,
                                        pointsSeq: Int, points: Int) {
@@ -364,7 +373,17 @@ public struct State: Equatable, Sendable {
         positions.points.seq = max(positions.points.seq, pointsSeq)
         let entryNumber = tracked.count
         precondition(entryNumber < Int(Int32.max), "too many tracked events")
-        file(entryNumber, under: email)
+        // Filed under the student's own email (the lane's rows have no contact), found
+        // through the account once it was found by hashing.
+        assert(email.value == accounts.ids[index], "the lane files under the student's own email")
+        let cached = accounts.list.withUnsafeBufferPointer { $0[index].emailEntry }
+        if cached >= 0 {
+            byEmail.list[Int(cached)].append(Int32(entryNumber))
+        } else {
+            let entry = byEmail.findOrAdd(email.value, orAdd: [])
+            byEmail.list[entry].append(Int32(entryNumber))
+            accounts.list[index].emailEntry = Int32(entry)
+        }
         let grant = Grant(at: at, points: points, activity: Activity.learn, course: course)
         tracked.set(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq, grant: grant),
                     for: key, at: nil)
