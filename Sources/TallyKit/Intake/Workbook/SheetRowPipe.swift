@@ -39,6 +39,45 @@ final class SheetRowPipe: @unchecked Sendable {
     /// Parses `source` with `FastSheetParser` on a new thread; calls `row` here for each row.
     static func rows(source: ZipEntryStream, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
                      limits: WorkbookLimits, row: (WorkbookRow) throws -> Bool) throws {
+        try batches(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits) { batch in
+            for item in batch.rows {
+                let made = item.rejection.map { WorkbookRow(number: item.number, cells: [], rejection: $0) }
+                    ?? FastSheetParser.row(number: item.number, cells: batch.cells[item.cells], bytes: batch.bytes,
+                                           offset: item.offset, strings: strings, limits: limits)
+                if try !row(made) { return false }
+            }
+            return true
+        }
+    }
+
+    /// The same, each row handed on as its cells where they lie in the batch (`SheetRowCells`),
+    /// no `String` made; a row rejected by the parser or past a limit as text, rejected.
+    static func sheetRows(source: ZipEntryStream, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
+                          limits: WorkbookLimits, row: (SheetRow) throws -> Bool) throws {
+        let shared = SharedStringBytes(strings)
+        try batches(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits) { batch in
+            try batch.cells.withUnsafeBufferPointer { cells in
+                try batch.bytes.withUnsafeBytes { bytes in
+                    for item in batch.rows {
+                        if let rejection = item.rejection {
+                            if try !row(.text(WorkbookRow(number: item.number, cells: [], rejection: rejection))) { return false }
+                            continue
+                        }
+                        let view = SheetRowCells(number: item.number, cells: UnsafeBufferPointer(rebasing: cells[item.cells]),
+                                                 base: bytes.baseAddress.map { $0 + item.offset }, strings: shared, limits: limits)
+                        // Past a limit: the text row, which `Workbook.bounded` rejects with the reason.
+                        let within = view.count <= limits.maxFields && view.byteCount <= limits.maxRowBytes
+                        if try !row(within ? .cells(view) : .text(view.text)) { return false }
+                    }
+                    return true
+                }
+            }
+        }
+    }
+
+    /// Runs the parse on its own thread and calls `body` here for each batch, in order, until it returns false.
+    private static func batches(source: ZipEntryStream, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
+                                limits: WorkbookLimits, body: (Batch) throws -> Bool) throws {
         let pipe = SheetRowPipe()
         let thread = Thread {
             pipe.produce(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits)
@@ -47,12 +86,7 @@ final class SheetRowPipe: @unchecked Sendable {
         thread.start()
         defer { pipe.cancelAndWait() }
         while let batch = try pipe.next() {
-            for item in batch.rows {
-                let made = item.rejection.map { WorkbookRow(number: item.number, cells: [], rejection: $0) }
-                    ?? FastSheetParser.row(number: item.number, cells: batch.cells[item.cells], bytes: batch.bytes,
-                                           offset: item.offset, strings: strings, limits: limits)
-                if try !row(made) { return }
-            }
+            if try !body(batch) { return }
         }
     }
 
