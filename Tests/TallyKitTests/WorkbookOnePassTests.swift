@@ -201,10 +201,12 @@ struct WorkbookOnePassTests {
 
     /// Rows of completions in every shape the lane takes or leaves: plain, padded, non-ASCII,
     /// a bad email or date, no name, a number or a date-styled number, sparse cells, an
-    /// ampersand escaped in the XML, and a cell past the header's columns.
+    /// ampersand escaped in the XML, and a cell past the header's columns. Past four batches
+    /// of `SheetRowPipe`, so that the last are read on the parser's thread (`SheetLanePlan`):
+    /// it can be at most two batches ahead of the rows that offer it the columns.
     static let laneRows: [[String]] = {
         var rows = [["Timestamp", "Email Address", "Full name", "Course", "Certificate link", "Notes"]]
-        for index in 0..<3_000 {
+        for index in 0..<(SheetRowPipe.batchSize * 5) {
             let date = index % 7 == 0 ? "=date:\(45_537 + index % 40).4375" : "\(index % 12 + 1)/\(index % 28 + 1)/2024 9:30:00"
             let email: String
             switch index % 11 {
@@ -235,7 +237,7 @@ struct WorkbookOnePassTests {
                 let lane = Self.outcome(path, onePass: true, bytes: true, settings: settings, limits: limits)
                 let ordinary = Self.outcome(path, onePass: true, bytes: false, settings: settings, limits: limits)
                 #expect(lane.ending == "done")
-                #expect(lane.items.count == 3_000)
+                #expect(lane.items.count == SheetRowPipe.batchSize * 5)
                 #expect(lane.items.count == ordinary.items.count)
                 for (index, (fast, simple)) in zip(lane.items, ordinary.items).enumerated() where fast != simple {
                     Issue.record("item \(index): \(fast) by the lane, \(simple) by the ordinary path")

@@ -144,6 +144,8 @@ public struct TableIntake: Sendable {
     /// CSV record's plain row is, with the columns found once from the file's mapper.
     private struct SheetLane {
         private var columns: CompletionRow.Columns??
+        /// Whether the columns were offered to the parser's thread (`SheetLanePlan`).
+        private var offered = false
         private var scratch: [UInt8] = []
         private var ends: [Int] = []
 
@@ -157,11 +159,22 @@ public struct TableIntake: Sendable {
             }
         }
 
-        /// The same for a row whose cells are bytes already, straight from the parser's batch.
+        /// The same for a row whose cells are bytes already, straight from the parser's batch;
+        /// read there already (`SheetLanePlan`) once the columns are offered to its thread.
         mutating func read(plain row: SheetRowCells, mapper: RowMapper, bytes: Bool, courses: inout TextInterner,
                            decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws -> Bool {
             guard let plain = columns(mapper, bytes: bytes) else { return false }
-            return try Self.read(row, plain, courses: &courses, decided: decided, emit: emit)
+            if !offered {
+                row.plan?.offer(plain)
+                offered = true
+            }
+            switch row.prepared {
+            case .notPlain?: return false
+            case .row(let read)?:
+                try Self.take(read, plain, courses: &courses, decided: decided, emit: emit)
+                return true
+            case nil: return try Self.read(row, plain, courses: &courses, decided: decided, emit: emit)
+            }
         }
 
         /// The columns of the file's plain rows, found from its mapper the first time; nil when it has none.
@@ -173,14 +186,16 @@ public struct TableIntake: Sendable {
         private static func read<Row: PlainCells>(_ row: Row, _ plain: CompletionRow.Columns, courses: inout TextInterner,
                                                   decided: (borrowing CompletionRow) throws -> Bool,
                                                   emit: (IntakeItem) throws -> Void) throws -> Bool {
-            var event: Event?
-            let read = try CompletionRow.read(row, columns: plain) { row in
-                if try !decided(row) { event = row.event(plain, courses: &courses) }
+            try CompletionRow.read(row, columns: plain) { row in
+                try take(row, plain, courses: &courses, decided: decided, emit: emit)
                 return true
             }
-            guard read else { return false }
-            if let event { try emit(.event(event)) }
-            return true
+        }
+
+        /// A plain row decided, or its event emitted.
+        private static func take(_ row: borrowing CompletionRow, _ plain: CompletionRow.Columns, courses: inout TextInterner,
+                                 decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws {
+            if try !decided(row) { try emit(.event(row.event(plain, courses: &courses))) }
         }
     }
 
@@ -217,7 +232,14 @@ public struct TableIntake: Sendable {
     func readInOnePass(_ table: any SheetTable, file: String, sha256: String, modified: Timestamp,
                        handle: (SheetRow, RowMapper, [(Column, Int)]) throws -> Void) throws -> Bool {
         var headers: [String]?
-        var ready: (mapper: RowMapper, columns: [(Column, Int)])?
+        // A class: a row hands on its mapper and columns without copying them (a `RowMapper`
+        // copied per row was a retain and a release of each of its references).
+        final class Ready {
+            let mapper: RowMapper
+            let columns: [(Column, Int)]
+            init(_ mapper: RowMapper, _ columns: [(Column, Int)]) { self.mapper = mapper; self.columns = columns }
+        }
+        var ready: Ready?
         var dateColumn: Int?
         var heldBack: [WorkbookRow] = []
         var heldBytes = 0, scanned = 0
@@ -231,7 +253,7 @@ public struct TableIntake: Sendable {
             if let problem = mapper.headerProblem(headers: headers) { throw IntakeError.notATable(file: file, reason: problem) }
             var columns: [(Column, Int)] = []
             for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
-            ready = (mapper, columns)
+            ready = Ready(mapper, columns)
             for row in heldBack { try handle(.text(row), mapper, columns) }
             heldBack = []
         }

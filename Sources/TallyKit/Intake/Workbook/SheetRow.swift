@@ -32,14 +32,27 @@ struct SheetRowCells: PlainCells {
     private let base: UnsafeRawPointer?
     private let strings: SharedStringBytes
     private let limits: WorkbookLimits
+    /// The lane's reading of the row, made on the parser's thread; nil when none was made
+    /// (the row's batch was done before the columns were offered), and the lane reads it.
+    let prepared: Prepared?
+    /// Where the lane offers the file's plain columns, for the batches still to come.
+    let plan: SheetLanePlan?
+
+    enum Prepared {
+        /// `CompletionRow.read` answered false: the row takes the ordinary path.
+        case notPlain
+        case row(CompletionRow)
+    }
 
     init(number: Int, cells: UnsafeBufferPointer<FastSheetParser.Cell>, base: UnsafeRawPointer?,
-         strings: SharedStringBytes, limits: WorkbookLimits) {
+         strings: SharedStringBytes, limits: WorkbookLimits, prepared: Prepared? = nil, plan: SheetLanePlan? = nil) {
         self.number = number
         self.cells = cells
         self.base = base
         self.strings = strings
         self.limits = limits
+        self.prepared = prepared
+        self.plan = plan
     }
 
     var count: Int { cells.count }
@@ -54,11 +67,12 @@ struct SheetRowCells: PlainCells {
         }
     }
 
-    /// The bytes of the row's text, as `Workbook.bounded` counts them.
-    var byteCount: Int {
+    /// Whether `Workbook.bounded` leaves the row's text as it is: no more cells, nor bytes, than the limits.
+    var isWithinLimits: Bool {
+        guard cells.count <= limits.maxFields else { return false }
         var total = 0
         for index in cells.indices { total += bytesInPlace(at: index)?.count ?? 0 }
-        return total
+        return total <= limits.maxRowBytes
     }
 
     /// The row as text (a `String` per cell), bounded as `SheetParser` bounds a row.
