@@ -14,10 +14,11 @@ struct WorkbookOnePassTests {
         var ending = "done"
     }
 
-    static func outcome(_ path: String, onePass: Bool, settings: TableIntake.Settings = .init(),
+    static func outcome(_ path: String, onePass: Bool, bytes: Bool = true, settings: TableIntake.Settings = .init(),
                         limits: WorkbookLimits = .init(), heldBackBytes: Int? = nil, dateScanRows: Int? = nil) -> Outcome {
         var intake = TableIntake(settings: settings)
         intake.readsWorkbooksInOnePass = onePass
+        intake.readsPlainRowsAsBytes = bytes
         if let heldBackBytes { intake.heldBackBytes = heldBackBytes }
         if let dateScanRows { intake.dateScanRows = dateScanRows }
         let table = WorkbookTable(format: path.lowercased().hasSuffix(".ods") ? .ods : .xlsx, path: path, file: "book",
@@ -76,19 +77,48 @@ struct WorkbookOnePassTests {
     // MARK: Sheets written for these tests
 
     /// A workbook of inline-string rows; `broken` cuts the sheet's XML short after that row.
-    static func workbook(_ rows: [[String]], broken: Int? = nil) throws -> String {
+    /// With `shared`, the cells are shared strings instead, but for plain digits (a number
+    /// cell), a cell `=date:SERIAL` (a number in a date style) and "" (no cell: the row is sparse).
+    static func workbook(_ rows: [[String]], broken: Int? = nil, shared: Bool = false) throws -> String {
         var sheet = #"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#
+        var strings: [String] = [], indices: [String: Int] = [:]
         for (index, cells) in rows.enumerated() {
             sheet += #"<row r="\#(index + 1)">"#
-            for cell in cells { sheet += #"<c t="inlineStr"><is><t>\#(cell)</t></is></c>"# }
+            for (column, cell) in cells.enumerated() {
+                guard shared else {
+                    sheet += #"<c t="inlineStr"><is><t>\#(cell)</t></is></c>"#
+                    continue
+                }
+                let reference = String(UnicodeScalar(UInt8(65 + column))) + "\(index + 1)"
+                if cell.isEmpty { continue }
+                if cell.hasPrefix("=date:") {
+                    sheet += #"<c r="\#(reference)" s="1"><v>\#(cell.dropFirst(6))</v></c>"#
+                } else if cell.allSatisfy(\.isASCII), cell.allSatisfy(\.isNumber) {
+                    sheet += #"<c r="\#(reference)"><v>\#(cell)</v></c>"#
+                } else {
+                    let index = indices[cell] ?? strings.count
+                    if index == strings.count {
+                        indices[cell] = index
+                        strings.append(cell)
+                    }
+                    sheet += #"<c r="\#(reference)" t="s"><v>\#(index)</v></c>"#
+                }
+            }
             sheet += "</row>"
             if index + 1 == broken { sheet += "<row><c></row>" }
         }
         sheet += "</sheetData></worksheet>"
         let workbook = #"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="S" sheetId="1"/></sheets></workbook>"#
+        var parts = [("xl/workbook.xml", workbook), ("xl/worksheets/sheet1.xml", sheet)]
+        if shared {
+            let head = #"<?xml version="1.0" encoding="UTF-8"?>"#
+            let ns = #"xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main""#
+            parts.append(("xl/sharedStrings.xml", head + "<sst \(ns)>" + strings.map { #"<si><t xml:space="preserve">\#($0)</t></si>"# }.joined() + "</sst>"))
+            parts.append(("xl/styles.xml", head + "<styleSheet \(ns)><cellXfs count=\"2\"><xf numFmtId=\"0\"/><xf numFmtId=\"22\"/></cellXfs></styleSheet>"))
+        }
         let path = NSTemporaryDirectory() + "tally-one-pass-\(UInt64.random(in: 0...UInt64.max)).xlsx"
         let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
-        for (name, text) in [("xl/workbook.xml", workbook), ("xl/worksheets/sheet1.xml", sheet)] {
+        for (name, text) in parts {
             let data = Data(text.utf8)
             try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) {
                 position, size in data.subdata(in: Int(position)..<Int(position) + size)
@@ -165,5 +195,69 @@ struct WorkbookOnePassTests {
         let headerOnly = try Self.workbook([["Email", "Course", "Completed at"]])
         defer { unlink(headerOnly) }
         #expect(Self.expectSame(headerOnly) == Outcome())
+    }
+
+    // MARK: The lane straight from the parser's batches
+
+    /// Rows of completions in every shape the lane takes or leaves: plain, padded, non-ASCII,
+    /// a bad email or date, no name, a number or a date-styled number, sparse cells, an
+    /// ampersand escaped in the XML, and a cell past the header's columns. Past four batches
+    /// of `SheetRowPipe`, so that the last are read on the parser's thread (`SheetLanePlan`):
+    /// it can be at most two batches ahead of the rows that offer it the columns.
+    static let laneRows: [[String]] = {
+        var rows = [["Timestamp", "Email Address", "Full name", "Course", "Certificate link", "Notes"]]
+        for index in 0..<(SheetRowPipe.batchSize * 5) {
+            let date = index % 7 == 0 ? "=date:\(45_537 + index % 40).4375" : "\(index % 12 + 1)/\(index % 28 + 1)/2024 9:30:00"
+            let email: String
+            switch index % 11 {
+            case 3: email = " padded\(index % 40)@example.org"
+            case 5: email = "not an email"
+            case 7: email = "Student.\(index % 40)+tag@Gmail.com"
+            default: email = "student\(index % 40)@example.org"
+            }
+            let name = index % 13 == 0 ? "Zoë \(index % 5)" : index % 17 == 0 ? "" : "Student \(index % 40)"
+            let course = index % 19 == 0 ? "101" : index % 23 == 0 ? "Course A &amp; B" : "Course \(index % 6)"
+            let certificate = index % 3 == 0 ? "https://c.example/\(index)" : ""
+            let notes = index % 29 == 0 ? "bad date next" : index % 31 == 0 ? String(repeating: "x", count: 300) : ""
+            var row = [index % 29 == 0 ? "32/13/2024" : date, email, name, course, certificate, notes]
+            if index % 37 == 0 { row.append("past the header") }
+            rows.append(row)
+        }
+        return rows
+    }()
+
+    @Test("sheet rows the lane reads where the parser left them give what the ordinary path gives",
+          arguments: [false, true])
+    func laneFromBatches(shared: Bool) throws {
+        let path = try Self.workbook(Self.laneRows, shared: shared)
+        defer { unlink(path) }
+        let settings = TableIntake.Settings(dateOrderConfigured: true)
+        for limits in [WorkbookLimits(), WorkbookLimits(maxFields: 6, maxRowBytes: 200), WorkbookLimits(maxFields: 7, maxRowBytes: 100)] {
+            for settings in [TableIntake.Settings(), settings] {
+                let lane = Self.outcome(path, onePass: true, bytes: true, settings: settings, limits: limits)
+                let ordinary = Self.outcome(path, onePass: true, bytes: false, settings: settings, limits: limits)
+                #expect(lane.ending == "done")
+                #expect(lane.items.count == SheetRowPipe.batchSize * 5)
+                #expect(lane.items.count == ordinary.items.count)
+                for (index, (fast, simple)) in zip(lane.items, ordinary.items).enumerated() where fast != simple {
+                    Issue.record("item \(index): \(fast) by the lane, \(simple) by the ordinary path")
+                    break
+                }
+                // Past the limits, a row is rejected with the reason either way.
+                let limited = lane.items.filter { if case .rejected(_, let reason, _) = $0 { reason.contains("limit") || reason.contains("longer than") } else { false } }
+                #expect(limited.isEmpty == (limits == WorkbookLimits()))
+            }
+        }
+        // And every corpus workbook, its first columns taken as email and date.
+        for path in Self.workbooks {
+            var first: [String] = []
+            let read = path.lowercased().hasSuffix(".ods") ? ODSWorkbook.read : XLSXWorkbook.read
+            try? read(path, nil, WorkbookLimits()) { first = $0.cells; return false }
+            guard first.count >= 4 else { continue }
+            let settings = TableIntake.Settings(overrides: [.email: first[0], .completedAt: first[1], .course: first[3]])
+            let lane = Self.outcome(path, onePass: true, bytes: true, settings: settings)
+            let ordinary = Self.outcome(path, onePass: true, bytes: false, settings: settings)
+            #expect(lane == ordinary, "\(path)")
+        }
     }
 }

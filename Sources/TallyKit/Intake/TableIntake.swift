@@ -63,12 +63,26 @@ public struct TableIntake: Sendable {
         var courses = TextInterner()
         var sheetLane = SheetLane()
         if readsWorkbooksInOnePass, let workbook = table as? any SheetTable {
-            let done = try readInOnePass(workbook, file: file, sha256: sha256, modified: modified) { row, mapper, columns in
-                if let reason = row.rejection {
-                    try emit(.rejected(row: row.number, reason: reason, raw: row.raw))
-                } else if try !sheetLane.read(row, mapper: mapper, bytes: readsPlainRowsAsBytes, courses: &courses,
-                                             decided: decided, emit: emit) {
-                    try Self.emit(row, mapper: mapper, columns: columns, courses: &courses, emit: emit)
+            let done = try readInOnePass(workbook, file: file, sha256: sha256, modified: modified) { sheetRow, mapper, columns in
+                func ordinary(_ row: WorkbookRow) throws {
+                    if let reason = row.rejection {
+                        try emit(.rejected(row: row.number, reason: reason, raw: row.raw))
+                    } else {
+                        try Self.emit(row, mapper: mapper, columns: columns, courses: &courses, emit: emit)
+                    }
+                }
+                switch sheetRow {
+                case .cells(let cells):
+                    // The lane reads the cells where they lie; only a row it leaves is made text.
+                    if try !sheetLane.read(plain: cells, mapper: mapper, bytes: readsPlainRowsAsBytes, courses: &courses,
+                                           decided: decided, emit: emit) {
+                        try ordinary(cells.text)
+                    }
+                case .text(let row):
+                    if try row.rejection != nil || !sheetLane.read(row, mapper: mapper, bytes: readsPlainRowsAsBytes,
+                                                                   courses: &courses, decided: decided, emit: emit) {
+                        try ordinary(row)
+                    }
                 }
             }
             if done { return }
@@ -125,10 +139,13 @@ public struct TableIntake: Sendable {
         }
     }
 
-    /// The byte path for a sheet's rows: each row laid out as bytes (`SheetRowBytes`) and read
-    /// as a CSV record's plain row is, with the columns found once from the file's mapper.
+    /// The byte path for a sheet's rows: each row's cells read as bytes where the parser left
+    /// them (`SheetRowCells`), or a text row laid out as bytes (`SheetRowBytes`), and read as a
+    /// CSV record's plain row is, with the columns found once from the file's mapper.
     private struct SheetLane {
         private var columns: CompletionRow.Columns??
+        /// Whether the columns were offered to the parser's thread (`SheetLanePlan`).
+        private var offered = false
         private var scratch: [UInt8] = []
         private var ends: [Int] = []
 
@@ -136,18 +153,49 @@ public struct TableIntake: Sendable {
         /// False (nothing done) for any other row, which takes `RowMapper`.
         mutating func read(_ row: WorkbookRow, mapper: RowMapper, bytes: Bool, courses: inout TextInterner,
                            decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws -> Bool {
-            if columns == nil { columns = bytes ? CompletionRow.Columns(mapper: mapper) : .some(nil) }
-            guard let plain = columns ?? nil else { return false }
-            var event: Event?
-            let read = try SheetRowBytes.with(row, scratch: &scratch, ends: &ends) { cells in
-                try CompletionRow.read(cells, columns: plain) { row in
-                    if try !decided(row) { event = row.event(plain, courses: &courses) }
-                    return true
-                }
+            guard let plain = columns(mapper, bytes: bytes) else { return false }
+            return try SheetRowBytes.with(row, scratch: &scratch, ends: &ends) { cells in
+                try Self.read(cells, plain, courses: &courses, decided: decided, emit: emit)
             }
-            guard read else { return false }
-            if let event { try emit(.event(event)) }
-            return true
+        }
+
+        /// The same for a row whose cells are bytes already, straight from the parser's batch;
+        /// read there already (`SheetLanePlan`) once the columns are offered to its thread.
+        mutating func read(plain row: SheetRowCells, mapper: RowMapper, bytes: Bool, courses: inout TextInterner,
+                           decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws -> Bool {
+            guard let plain = columns(mapper, bytes: bytes) else { return false }
+            if !offered {
+                row.plan?.offer(plain)
+                offered = true
+            }
+            switch row.prepared {
+            case .notPlain?: return false
+            case .row(let read)?:
+                try Self.take(read, plain, courses: &courses, decided: decided, emit: emit)
+                return true
+            case nil: return try Self.read(row, plain, courses: &courses, decided: decided, emit: emit)
+            }
+        }
+
+        /// The columns of the file's plain rows, found from its mapper the first time; nil when it has none.
+        private mutating func columns(_ mapper: RowMapper, bytes: Bool) -> CompletionRow.Columns? {
+            if columns == nil { columns = bytes ? CompletionRow.Columns(mapper: mapper) : .some(nil) }
+            return columns ?? nil
+        }
+
+        private static func read<Row: PlainCells>(_ row: Row, _ plain: CompletionRow.Columns, courses: inout TextInterner,
+                                                  decided: (borrowing CompletionRow) throws -> Bool,
+                                                  emit: (IntakeItem) throws -> Void) throws -> Bool {
+            try CompletionRow.read(row, columns: plain) { row in
+                try take(row, plain, courses: &courses, decided: decided, emit: emit)
+                return true
+            }
+        }
+
+        /// A plain row decided, or its event emitted.
+        private static func take(_ row: borrowing CompletionRow, _ plain: CompletionRow.Columns, courses: inout TextInterner,
+                                 decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws {
+            if try !decided(row) { try emit(.event(row.event(plain, courses: &courses))) }
         }
     }
 
@@ -178,10 +226,20 @@ public struct TableIntake: Sendable {
     /// Returns false, having handled nothing, when the rows held back passed `heldBackBytes`
     /// before the date order was decided: memory stays bounded (rejected rows, which the
     /// date scan does not count, count here), and the caller reads the file in passes.
+    ///
+    /// A row is handed to `handle` as the table gives it (its cells' bytes, valid only during
+    /// the call, when it can); the header and the rows held back are made text.
     func readInOnePass(_ table: any SheetTable, file: String, sha256: String, modified: Timestamp,
-                       handle: (WorkbookRow, RowMapper, [(Column, Int)]) throws -> Void) throws -> Bool {
+                       handle: (SheetRow, RowMapper, [(Column, Int)]) throws -> Void) throws -> Bool {
         var headers: [String]?
-        var ready: (mapper: RowMapper, columns: [(Column, Int)])?
+        // A class: a row hands on its mapper and columns without copying them (a `RowMapper`
+        // copied per row was a retain and a release of each of its references).
+        final class Ready {
+            let mapper: RowMapper
+            let columns: [(Column, Int)]
+            init(_ mapper: RowMapper, _ columns: [(Column, Int)]) { self.mapper = mapper; self.columns = columns }
+        }
+        var ready: Ready?
         var dateColumn: Int?
         var heldBack: [WorkbookRow] = []
         var heldBytes = 0, scanned = 0
@@ -195,12 +253,17 @@ public struct TableIntake: Sendable {
             if let problem = mapper.headerProblem(headers: headers) { throw IntakeError.notATable(file: file, reason: problem) }
             var columns: [(Column, Int)] = []
             for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
-            ready = (mapper, columns)
-            for row in heldBack { try handle(row, mapper, columns) }
+            ready = Ready(mapper, columns)
+            for row in heldBack { try handle(.text(row), mapper, columns) }
             heldBack = []
         }
 
-        try table.forEachSheetRow { row in
+        try table.forEachSheetRow { sheetRow in
+            if let ready {
+                try handle(sheetRow, ready.mapper, ready.columns)
+                return true
+            }
+            let row = sheetRow.text
             guard let headers else {
                 let names = (0..<row.count).map { row.string(at: $0) }
                 headers = names
@@ -210,10 +273,6 @@ public struct TableIntake: Sendable {
                 } else {
                     try decide(nil, headers: names)
                 }
-                return true
-            }
-            if let ready {
-                try handle(row, ready.mapper, ready.columns)
                 return true
             }
             heldBack.append(row)
@@ -303,7 +362,8 @@ public protocol TableSource {
 /// A table of workbook rows (a sheet, `WorkbookTable`): rows that are values, which
 /// `TableIntake.readInOnePass` can hold back, so the table is read once.
 protocol SheetTable {
-    func forEachSheetRow(_ body: (WorkbookRow) throws -> Bool) throws
+    /// Calls `body` with each row, from the header on, until it returns false.
+    func forEachSheetRow(_ body: (SheetRow) throws -> Bool) throws
 }
 
 extension CSVRecord: TableRow {

@@ -28,7 +28,7 @@ struct CompletionRow {
     /// and source — found once from its header map; nil when the file's rows are not plain
     /// completions (a quiz, explicit ids, an email column missing). A class, so that handing
     /// it to every row copies nothing (a `RowMapper` per row was 3 % of a sync).
-    final class Columns {
+    final class Columns: Sendable {
         let email: Int
         let name: Int?
         /// First or last name columns: a row with an empty name takes the ordinary path.

@@ -22,11 +22,13 @@ final class SheetRowPipe: @unchecked Sendable {
     private static let depth = 2
     static let batchSize = 2048
 
-    /// Rows as the parser gave them: their cells, and those cells' bytes, end to end.
+    /// Rows as the parser gave them: their cells, and those cells' bytes, end to end; and,
+    /// once the lane's columns are offered, the lane's reading of each (`PreparedLane`).
     struct Batch {
         var bytes: [UInt8] = []
         var cells: [FastSheetParser.Cell] = []
         var rows: [(number: Int, rejection: String?, cells: Range<Int>, offset: Int)] = []
+        var lane: PreparedLane?
         var count: Int { rows.count }
         mutating func append(_ row: FastSheetParser.RawRow) {
             let cellsStart = cells.count
@@ -34,41 +36,118 @@ final class SheetRowPipe: @unchecked Sendable {
             bytes.append(contentsOf: row.bytes)
             cells.append(contentsOf: row.cells)
         }
+
+        /// Calls `body` with each row's cells where they lie (`SheetRowCells`), or its text when
+        /// it is rejected or past a limit; until `body` returns false.
+        func forEach(strings: SharedStringBytes, limits: WorkbookLimits, plan: SheetLanePlan?,
+                     _ body: (SheetRow) throws -> Bool) rethrows -> Bool {
+            try cells.withUnsafeBufferPointer { cells in
+                try bytes.withUnsafeBytes { bytes in
+                    try (lane?.bytes ?? []).withUnsafeBytes { laneBytes in
+                        for (index, item) in rows.enumerated() {
+                            if let rejection = item.rejection {
+                                if try !body(.text(WorkbookRow(number: item.number, cells: [], rejection: rejection))) { return false }
+                                continue
+                            }
+                            let prepared = lane.map { lane in
+                                lane.rows[index].map { .row(PreparedLane.row($0, number: item.number, in: laneBytes)) } ?? .notPlain
+                            } as SheetRowCells.Prepared?
+                            let view = SheetRowCells(number: item.number, cells: UnsafeBufferPointer(rebasing: cells[item.cells]),
+                                                     base: bytes.baseAddress.map { $0 + item.offset }, strings: strings, limits: limits,
+                                                     prepared: prepared, plan: plan)
+                            // Past a limit: the text row, which `Workbook.bounded` rejects with the reason.
+                            if try !body(view.isWithinLimits ? .cells(view) : .text(view.text)) { return false }
+                        }
+                        return true
+                    }
+                }
+            }
+        }
+
+        /// Reads each row handed on as cells with `CompletionRow.read` (on the parser's thread).
+        /// Leaves the batch unread, for the caller's thread, should a reading not be kept.
+        mutating func prepare(_ columns: CompletionRow.Columns, strings: SharedStringBytes, limits: WorkbookLimits) {
+            var lane = PreparedLane()
+            lane.rows.reserveCapacity(rows.count)
+            lane.bytes.reserveCapacity(bytes.count / 2)
+            let whole = forEach(strings: strings, limits: limits, plan: nil) { row in
+                var kept = true
+                guard case .cells(let cells) = row,
+                      CompletionRow.read(cells, columns: columns, { row in kept = lane.append(row); return true }) else {
+                    lane.rows.append(nil)
+                    return true
+                }
+                return kept
+            }
+            if whole { self.lane = lane }
+        }
     }
 
     /// Parses `source` with `FastSheetParser` on a new thread; calls `row` here for each row.
     static func rows(source: ZipEntryStream, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
                      limits: WorkbookLimits, row: (WorkbookRow) throws -> Bool) throws {
+        try batches(source: source, name: name, strings: strings, lane: nil, dateStyles: dateStyles, date1904: date1904,
+                    limits: limits) { batch in
+            for item in batch.rows {
+                let made = item.rejection.map { WorkbookRow(number: item.number, cells: [], rejection: $0) }
+                    ?? FastSheetParser.row(number: item.number, cells: batch.cells[item.cells], bytes: batch.bytes,
+                                           offset: item.offset, strings: strings, limits: limits)
+                if try !row(made) { return false }
+            }
+            return true
+        }
+    }
+
+    /// The same, each row handed on as its cells where they lie in the batch (`SheetRowCells`),
+    /// no `String` made; a row rejected by the parser or past a limit as text, rejected. Once
+    /// the lane offers its columns to the rows' `plan`, the parser's thread reads the rows of
+    /// the batches it completes after (`SheetLanePlan`).
+    static func sheetRows(source: ZipEntryStream, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
+                          limits: WorkbookLimits, row: (SheetRow) throws -> Bool) throws {
+        let shared = SharedStringBytes(strings)
+        let plan = SheetLanePlan()
+        try batches(source: source, name: name, strings: strings, lane: (shared, plan), dateStyles: dateStyles, date1904: date1904,
+                    limits: limits) { batch in
+            try batch.forEach(strings: shared, limits: limits, plan: plan, row)
+        }
+    }
+
+    /// Runs the parse on its own thread and calls `body` here for each batch, in order, until it returns false.
+    private static func batches(source: ZipEntryStream, name: String, strings: [String], lane: (SharedStringBytes, SheetLanePlan)?,
+                                dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits,
+                                body: (Batch) throws -> Bool) throws {
         let pipe = SheetRowPipe()
         let thread = Thread {
-            pipe.produce(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits)
+            pipe.produce(source: source, name: name, strings: strings, lane: lane, dateStyles: dateStyles, date1904: date1904,
+                         limits: limits)
         }
         thread.stackSize = 1 << 20
         thread.start()
         defer { pipe.cancelAndWait() }
         while let batch = try pipe.next() {
-            for item in batch.rows {
-                let made = item.rejection.map { WorkbookRow(number: item.number, cells: [], rejection: $0) }
-                    ?? FastSheetParser.row(number: item.number, cells: batch.cells[item.cells], bytes: batch.bytes,
-                                           offset: item.offset, strings: strings, limits: limits)
-                if try !row(made) { return }
-            }
+            if try !body(batch) { return }
         }
     }
 
-    private func produce(source: ZipEntryStream, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
-                         limits: WorkbookLimits) {
+    private func produce(source: ZipEntryStream, name: String, strings: [String], lane: (SharedStringBytes, SheetLanePlan)?,
+                         dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits) {
         var batch = Batch()
         var outcome: (any Error)?
+        func prepared(_ batch: Batch) -> Batch {
+            guard let (shared, plan) = lane, let columns = plan.columns else { return batch }
+            var batch = batch
+            batch.prepare(columns, strings: shared, limits: limits)
+            return batch
+        }
         do {
             try FastSheetParser.rawRows(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904,
                                         limits: limits) { row in
                 batch.append(row)
                 guard batch.count == Self.batchSize else { return true }
                 defer { batch = Batch() }
-                return put(batch)
+                return put(prepared(batch))
             }
-            if batch.count > 0 { _ = put(batch) }
+            if batch.count > 0 { _ = put(prepared(batch)) }
         } catch {
             outcome = error
         }

@@ -36,5 +36,13 @@ struct WorkbookTable: TableSource {
 }
 
 extension WorkbookTable: SheetTable {
-    func forEachSheetRow(_ body: (WorkbookRow) throws -> Bool) throws { try forEachRow(body) }
+    /// The rows as `forEachRow` gives them, an XLSX's as their cells' bytes where it can (`SheetRowCells`).
+    func forEachSheetRow(_ body: (SheetRow) throws -> Bool) throws {
+        guard format == .xlsx else { return try forEachRow { try body(.text($0)) } }
+        do {
+            try XLSXWorkbook.read(path: path, sheet: sheet, limits: limits, asCells: true, prelude: &first.prelude, sheetRow: body)
+        } catch let error as WorkbookError {
+            throw IntakeError.workbook(file: file, error)
+        }
+    }
 }

@@ -37,6 +37,13 @@ public enum XLSXWorkbook {
     /// its own thread through `SheetRowPipe`) to.
     static func read(path: String, sheet: String?, limits: WorkbookLimits, fast: Bool = true,
                      prelude: inout Prelude?, row: (WorkbookRow) throws -> Bool) throws {
+        try read(path: path, sheet: sheet, limits: limits, fast: fast, asCells: false, prelude: &prelude) { try row($0.text) }
+    }
+
+    /// The same, with the rows as `SheetRow`s: with `asCells` (and `fast`), a row within the
+    /// limits is handed on as its cells' bytes (`SheetRowCells`), else as text.
+    static func read(path: String, sheet: String?, limits: WorkbookLimits, fast: Bool = true, asCells: Bool,
+                     prelude: inout Prelude?, sheetRow row: (SheetRow) throws -> Bool) throws {
         let archive = try Workbook.open(path)
         let budget = ZipEntryStream.Budget(limits: limits)
         let known: Prelude
@@ -54,13 +61,18 @@ public enum XLSXWorkbook {
             let reader = try XMLStreamReader(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: known.sheetPath)
             defer { reader.close() }
             return try SheetParser(reader: reader, strings: known.strings, dateStyles: known.dateStyles, date1904: known.date1904,
-                                   limits: limits).rows(row)
+                                   limits: limits).rows { try row(.text($0)) }
         }
         let usedBefore = budget.used
         do {
-            try SheetRowPipe.rows(source: ZipEntryStream(archive: archive, entry: entry, budget: budget), name: known.sheetPath,
-                                  strings: known.strings, dateStyles: known.dateStyles, date1904: known.date1904,
-                                  limits: limits, row: row)
+            let source = ZipEntryStream(archive: archive, entry: entry, budget: budget)
+            if asCells {
+                try SheetRowPipe.sheetRows(source: source, name: known.sheetPath, strings: known.strings, dateStyles: known.dateStyles,
+                                           date1904: known.date1904, limits: limits, row: row)
+            } else {
+                try SheetRowPipe.rows(source: source, name: known.sheetPath, strings: known.strings, dateStyles: known.dateStyles,
+                                      date1904: known.date1904, limits: limits) { try row(.text($0)) }
+            }
         } catch let refused as XMLEventParser.Refused {
             // The reader gives the reason, in its words; the file is refused whole either way.
             budget.used = usedBefore
