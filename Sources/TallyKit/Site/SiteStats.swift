@@ -24,12 +24,20 @@ public struct SiteStats: Equatable, Sendable {
         var perLevel: [String: Int] = [:]
         var perBadge: [String: Int] = [:]
         var completions = 0, xp = 0
-        for student in students {
+        // Each student read where it is (a batch's listing: in place in its buffer), not
+        // copied out with a retain and release of each of its strings and arrays.
+        func count(_ student: borrowing StudentState) {
             completions += student.courses.count
             xp += student.xp
             for course in student.courses { perCourse[course, default: 0] += 1 }
             if let level = student.level { perLevel[level, default: 0] += 1 }
             for badge in student.badges { perBadge[badge, default: 0] += 1 }
+        }
+        let counted: Void? = students.withContiguousStorageIfAvailable { buffer in
+            for index in buffer.indices { count(buffer[index]) }
+        }
+        if counted == nil {
+            for student in students { count(student) }
         }
         self.completions = completions
         totalXP = xp
