@@ -161,50 +161,64 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
         keys = []
         let limit = settings.top > 0 ? settings.top : Int.max
 
-        // A student shown on several boards is made public-safe once.
+        // One pass in board order files each student under their courses, so a board is in
+        // board order already. Course names are tidied once per raw name (numbered by
+        // `StringNumbering`: the listing's strings outlive it), and two raw names that tidy
+        // alike share a board.
+        var raws = StringNumbering(), boardOfRaw: [Int] = [], boardOfName: [String: Int] = [:]
+        var names: [String] = [], members: [[Int]] = [], lastFiled: [Int] = []
+        func board(of raw: String) -> Int {
+            let number = raws.number(of: raw)
+            if number < boardOfRaw.count { return boardOfRaw[number] }
+            let name = Self.courseName(raw)
+            let board: Int
+            if let existing = boardOfName[name] {
+                board = existing
+            } else {
+                board = names.count
+                boardOfName[name] = board
+                names.append(name)
+                members.append([])
+                lastFiled.append(-1)
+            }
+            boardOfRaw.append(board)
+            return board
+        }
+        for position in order.indices {
+            let courses = states[order[position]].courses
+            for index in courses.indices {
+                let board = board(of: courses[index])
+                // A student who completed two raw names of one board is on it once.
+                if lastFiled[board] != position {
+                    lastFiled[board] = position
+                    members[board].append(position)
+                }
+            }
+        }
+
+        // A student shown on several boards is made public-safe once. Their course count is
+        // of the boards their courses are filed under (every listed student's are filed, and
+        // a student on the month board who is not listed has none), not of names tidied again.
+        func courseCount(_ courses: [String]) -> Int {
+            var boards: [Int] = []
+            for index in courses.indices {
+                let board = board(of: courses[index])
+                if !boards.contains(board) { boards.append(board) }
+            }
+            return boards.count
+        }
         var made: [Int: Entry] = [:]
         func entry(_ rank: Int, at position: Int) -> Entry {
             if var known = made[position] {
                 known.rank = rank
                 return known
             }
-            let shown = Self.entry(states[order[position]], rank: rank, settings: settings)
+            let state = states[order[position]]
+            let shown = Self.entry(state, rank: rank, settings: settings, courses: courseCount(state.courses))
             made[position] = shown
             return shown
         }
 
-        // One pass in board order files each student under their courses, so a board is in
-        // board order already. Course names are tidied once per raw name, and two raw names
-        // that tidy alike share a board.
-        var boardOfRaw: [String: Int] = [:], boardOfName: [String: Int] = [:]
-        var names: [String] = [], members: [[Int]] = [], lastFiled: [Int] = []
-        for position in order.indices {
-            states[order[position]].courses.withUnsafeBufferPointer { courses in
-                for raw in courses {
-                    let board: Int
-                    if let known = boardOfRaw[raw] {
-                        board = known
-                    } else {
-                        let name = Self.courseName(raw)
-                        if let existing = boardOfName[name] {
-                            board = existing
-                        } else {
-                            board = names.count
-                            boardOfName[name] = board
-                            names.append(name)
-                            members.append([])
-                            lastFiled.append(-1)
-                        }
-                        boardOfRaw[raw] = board
-                    }
-                    // A student who completed two raw names of one board is on it once.
-                    if lastFiled[board] != position {
-                        lastFiled[board] = position
-                        members[board].append(position)
-                    }
-                }
-            }
-        }
         let sortedBoards = names.indices.sorted { (names[$0].lowercased(), names[$0]) < (names[$1].lowercased(), names[$1]) }
         let slugs = Slug.unique(for: sortedBoards.map { names[$0] })
 
@@ -233,21 +247,23 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
         }
         let monthRanks = Self.competitionRanks(earned.indices, limit: limit, xp: { earned[$0].points })
         self.month = MonthBoard(month: month.description, name: month.name, students: monthRanks.map { ranked in
-            var shown = Self.entry(states[earned[ranked.position].index], rank: ranked.rank, settings: settings)
+            let state = states[earned[ranked.position].index]
+            var shown = Self.entry(state, rank: ranked.rank, settings: settings, courses: courseCount(state.courses))
             shown.xp = earned[ranked.position].points
             return shown
         })
     }
 
-    /// A student's row as the site may show it: the naming policy applied, emails hidden.
-    static func entry(_ state: StudentState, rank: Int, settings: SiteSettings) -> Entry {
+    /// A student's row as the site may show it: the naming policy applied, emails hidden;
+    /// `courses` is the number of boards the student's courses are filed under.
+    static func entry(_ state: StudentState, rank: Int, settings: SiteSettings, courses: Int) -> Entry {
         Entry(
             rank: rank,
             name: PublicText.displayName(state.name, isPublic: state.isPublic, style: settings.names),
             xp: state.xp,
             level: state.level.map(PublicText.scrubbed).flatMap { $0.isEmpty ? nil : $0 },
             badges: state.badges.map(PublicText.scrubbed).filter { !$0.isEmpty },
-            courses: Set(state.courses.map(Self.courseName)).count
+            courses: courses
         )
     }
 
