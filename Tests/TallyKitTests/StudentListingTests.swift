@@ -62,3 +62,24 @@ struct StudentListingTests {
         }
     }
 }
+
+/// `byID()` orders ids by the bytes of their ASCII prefixes where it can; it must give the
+/// order of `String`'s `<` over any ids.
+struct StudentListingOrderTests {
+    @Test("ids are listed in the order of String's <, whatever text they hold", arguments: [0, 1, 2, 3])
+    func orderByID(seed: Int) {
+        // Shared prefixes longer than sixteen bytes, short ids, NUL, non-ASCII letters, a
+        // combining accent right after the sixteenth byte (NFC composes it with the byte
+        // before), precomposed and decomposed forms of one name, and upper case.
+        let parts = ["student000000000", "student00000000", "s", "S", "a@example.org", "\u{0}", "é", "e\u{301}", "zoë",
+                     "Zoë", "student0000000e", "\u{301}", "x", "1", "~", "ø"]
+        var generator = SystemRandomNumberGenerator()
+        var ids: Set<String> = []
+        while ids.count < 400 + seed * 100 {
+            ids.insert((0..<Int.random(in: 1...3, using: &generator)).map { _ in parts.randomElement(using: &generator)! }.joined())
+        }
+        let listing = StudentListing(ids: Array(ids), states: Array(repeating: StudentState(), count: ids.count))
+        let simple = listing.ids.indices.sorted { listing.ids[$0] < listing.ids[$1] }
+        #expect(listing.byID().map { listing.ids[$0] } == simple.map { listing.ids[$0] })
+    }
+}

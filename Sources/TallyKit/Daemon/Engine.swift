@@ -379,30 +379,46 @@ public final class Engine {
 
     /// The same, with `index.bin` written on another thread when `indexInBackground` is
     /// true: `finishIndex()` waits for it (and must be called before the state changes again).
+    ///
+    /// In the background the index is encoded from the start, while `state.json` is listed
+    /// and written on this thread (on two cores the two took turns before), but it is fsynced
+    /// and renamed only once `state.json` is in place: the disk sees `state.json`, then
+    /// `index.bin`, as before. When `state.json` fails, the index is abandoned unrenamed.
     func writeSnapshot(index: Bool = false, indexInBackground: Bool) throws {
         state.positions = Replay.positions(of: ledger)
-        let students = state.listed(rules: settings.rules)
-        listed = students
-        try FileSystem.writeAtomically(to: settings.paths.state) { write in
-            try Snapshot.writeState(students, positions: state.positions, to: write)
-        }
-        writeStats(students: students.count)
-        indexBehind = true
         var due = true
         if let interval = indexInterval {
             let grown = state.positions.events.bytes + state.positions.points.bytes - indexedBytes
             due = indexWritten.map { ContinuousClock.now - $0 >= interval } ?? true
             due = due && grown >= max(indexGrowth, indexedBytes / 10)
         }
-        guard index || due else { return }
-        if indexInBackground {
-            let state = state, path = settings.paths.index
+        due = due || index
+        var stateInPlace: Gate?
+        if due && indexInBackground {
+            let gate = Gate(), state = state, path = settings.paths.index
+            stateInPlace = gate
             indexWrite = BackgroundWork {
-                try FileSystem.writeAtomically(to: path) { write in try Snapshot.writeIndex(state, to: write) }
+                try FileSystem.writeAtomically(to: path) { write in
+                    try Snapshot.writeIndex(state, to: write)
+                    try gate.wait()
+                }
             }
-        } else {
-            try writeIndex()
         }
+        do {
+            let students = state.listed(rules: settings.rules)
+            listed = students
+            try FileSystem.writeAtomically(to: settings.paths.state) { write in
+                try Snapshot.writeState(students, positions: state.positions, to: write)
+            }
+            stateInPlace?.open()
+            writeStats(students: students.count)
+        } catch {
+            stateInPlace?.fail(error)
+            try? finishIndex()
+            throw error
+        }
+        indexBehind = true
+        if due && !indexInBackground { try writeIndex() }
     }
 
     /// Waits for the `index.bin` that `writeSnapshot(indexInBackground: true)` started, and

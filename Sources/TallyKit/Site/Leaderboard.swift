@@ -131,52 +131,63 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
     }
 
     /// The board of students listed as arrays (the engine's batches: no dictionary to build).
+    ///
+    /// The students are read in place from the listing's buffers and named by their index
+    /// there: copying the listed ones out, and each one read, retained and released every
+    /// string and array of a hundred thousand students.
     init(_ students: StudentListing, settings: SiteSettings, generatedAt: Timestamp) {
-        var ids: [String] = [], states: [StudentState] = []
-        ids.reserveCapacity(students.count)
-        states.reserveCapacity(students.count)
-        for (id, state) in zip(students.ids, students.states) where state.xp > 0 || !state.courses.isEmpty {
-            ids.append(id)
-            states.append(state)
+        self = students.ids.withUnsafeBufferPointer { ids in
+            students.states.withUnsafeBufferPointer { states in
+                Leaderboard(ids: ids, states: states, settings: settings, generatedAt: generatedAt)
+            }
         }
-        let order = Self.boardOrder(ids: ids, states: states)
+    }
+
+    private init(ids: UnsafeBufferPointer<String>, states: UnsafeBufferPointer<StudentState>, settings: SiteSettings,
+                 generatedAt: Timestamp) {
+        // Board order: the listed students' indices, by XP descending, then the earlier to
+        // reach it (smaller `reachedAt`), then student id so that the order never depends
+        // on a dictionary's.
+        var keys: [(xp: Int, reachedAt: Int, index: Int)] = []
+        for index in states.indices where states[index].xp > 0 || !states[index].courses.isEmpty {
+            keys.append((states[index].xp, states[index].reachedAt, index))
+        }
+        keys.sort { a, b in
+            if a.xp != b.xp { return a.xp > b.xp }
+            if a.reachedAt != b.reachedAt { return a.reachedAt < b.reachedAt }
+            return ids[a.index] < ids[b.index]
+        }
+        let order = keys.map(\.index)
+        keys = []
         let limit = settings.top > 0 ? settings.top : Int.max
 
-        // A student shown on several boards is made public-safe once.
-        var made: [Int: Entry] = [:]
-        func entry(_ rank: Int, at position: Int) -> Entry {
-            if var known = made[position] {
-                known.rank = rank
-                return known
-            }
-            let shown = Self.entry(states[order[position]], rank: rank, settings: settings)
-            made[position] = shown
-            return shown
-        }
-
         // One pass in board order files each student under their courses, so a board is in
-        // board order already. Course names are tidied once per raw name, and two raw names
-        // that tidy alike share a board.
-        var boardOfRaw: [String: Int] = [:], boardOfName: [String: Int] = [:]
+        // board order already. Course names are tidied once per raw name (numbered by
+        // `StringNumbering`: the listing's strings outlive it), and two raw names that tidy
+        // alike share a board.
+        var raws = StringNumbering(), boardOfRaw: [Int] = [], boardOfName: [String: Int] = [:]
         var names: [String] = [], members: [[Int]] = [], lastFiled: [Int] = []
+        func board(of raw: String) -> Int {
+            let number = raws.number(of: raw)
+            if number < boardOfRaw.count { return boardOfRaw[number] }
+            let name = Self.courseName(raw)
+            let board: Int
+            if let existing = boardOfName[name] {
+                board = existing
+            } else {
+                board = names.count
+                boardOfName[name] = board
+                names.append(name)
+                members.append([])
+                lastFiled.append(-1)
+            }
+            boardOfRaw.append(board)
+            return board
+        }
         for position in order.indices {
-            for raw in states[order[position]].courses {
-                let board: Int
-                if let known = boardOfRaw[raw] {
-                    board = known
-                } else {
-                    let name = Self.courseName(raw)
-                    if let existing = boardOfName[name] {
-                        board = existing
-                    } else {
-                        board = names.count
-                        boardOfName[name] = board
-                        names.append(name)
-                        members.append([])
-                        lastFiled.append(-1)
-                    }
-                    boardOfRaw[raw] = board
-                }
+            let courses = states[order[position]].courses
+            for index in courses.indices {
+                let board = board(of: courses[index])
                 // A student who completed two raw names of one board is on it once.
                 if lastFiled[board] != position {
                     lastFiled[board] = position
@@ -184,13 +195,37 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
                 }
             }
         }
+
+        // A student shown on several boards is made public-safe once. Their course count is
+        // of the boards their courses are filed under (every listed student's are filed, and
+        // a student on the month board who is not listed has none), not of names tidied again.
+        func courseCount(_ courses: [String]) -> Int {
+            var boards: [Int] = []
+            for index in courses.indices {
+                let board = board(of: courses[index])
+                if !boards.contains(board) { boards.append(board) }
+            }
+            return boards.count
+        }
+        var made: [Int: Entry] = [:]
+        func entry(_ rank: Int, at position: Int) -> Entry {
+            if var known = made[position] {
+                known.rank = rank
+                return known
+            }
+            let state = states[order[position]]
+            let shown = Self.entry(state, rank: rank, settings: settings, courses: courseCount(state.courses))
+            made[position] = shown
+            return shown
+        }
+
         let sortedBoards = names.indices.sorted { (names[$0].lowercased(), names[$0]) < (names[$1].lowercased(), names[$1]) }
         let slugs = Slug.unique(for: sortedBoards.map { names[$0] })
 
         self.title = PublicText.scrubbed(settings.title)
         self.generatedAt = generatedAt.iso8601
         let xp = { (position: Int) in states[order[position]].xp }
-        self.students = Self.competitionRanks(Array(order.indices), limit: limit, xp: xp).map { entry($0.rank, at: $0.position) }
+        self.students = Self.competitionRanks(order.indices, limit: limit, xp: xp).map { entry($0.rank, at: $0.position) }
         self.courses = zip(sortedBoards, slugs).map { board, slug in
             let ranked = Self.competitionRanks(members[board], limit: limit, xp: xp)
             return CourseBoard(course: names[board], slug: slug, students: ranked.map { entry($0.rank, at: $0.position) })
@@ -200,52 +235,41 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
         // those points, ties in the overall board's order (XP, who reached it first, id).
         let month = Month(generatedAt)
         var earned: [(index: Int, points: Int)] = []
-        for index in students.states.indices {
-            let points = students.states[index].points(in: month)
+        for index in states.indices {
+            let points = states[index].points(in: month)
             if points > 0 { earned.append((index, points)) }
         }
         earned.sort { a, b in
             if a.points != b.points { return a.points > b.points }
-            let (x, y) = (students.states[a.index], students.states[b.index])
-            if x.xp != y.xp { return x.xp > y.xp }
-            if x.reachedAt != y.reachedAt { return x.reachedAt < y.reachedAt }
-            return students.ids[a.index] < students.ids[b.index]
+            if states[a.index].xp != states[b.index].xp { return states[a.index].xp > states[b.index].xp }
+            if states[a.index].reachedAt != states[b.index].reachedAt { return states[a.index].reachedAt < states[b.index].reachedAt }
+            return ids[a.index] < ids[b.index]
         }
-        let monthRanks = Self.competitionRanks(Array(earned.indices), limit: limit, xp: { earned[$0].points })
+        let monthRanks = Self.competitionRanks(earned.indices, limit: limit, xp: { earned[$0].points })
         self.month = MonthBoard(month: month.description, name: month.name, students: monthRanks.map { ranked in
-            var shown = Self.entry(students.states[earned[ranked.position].index], rank: ranked.rank, settings: settings)
+            let state = states[earned[ranked.position].index]
+            var shown = Self.entry(state, rank: ranked.rank, settings: settings, courses: courseCount(state.courses))
             shown.xp = earned[ranked.position].points
             return shown
         })
     }
 
-    /// A student's row as the site may show it: the naming policy applied, emails hidden.
-    static func entry(_ state: StudentState, rank: Int, settings: SiteSettings) -> Entry {
+    /// A student's row as the site may show it: the naming policy applied, emails hidden;
+    /// `courses` is the number of boards the student's courses are filed under.
+    static func entry(_ state: StudentState, rank: Int, settings: SiteSettings, courses: Int) -> Entry {
         Entry(
             rank: rank,
             name: PublicText.displayName(state.name, isPublic: state.isPublic, style: settings.names),
             xp: state.xp,
             level: state.level.map(PublicText.scrubbed).flatMap { $0.isEmpty ? nil : $0 },
             badges: state.badges.map(PublicText.scrubbed).filter { !$0.isEmpty },
-            courses: Set(state.courses.map(Self.courseName)).count
+            courses: courses
         )
-    }
-
-    /// The indices of `states` in board order — XP descending, then the earlier to reach it
-    /// (smaller `reachedAt`), then student id so that the order never depends on a dictionary's.
-    static func boardOrder(ids: [String], states: [StudentState]) -> [Int] {
-        var keys = states.indices.map { (xp: states[$0].xp, reachedAt: states[$0].reachedAt, index: $0) }
-        keys.sort { a, b in
-            if a.xp != b.xp { return a.xp > b.xp }
-            if a.reachedAt != b.reachedAt { return a.reachedAt < b.reachedAt }
-            return ids[a.index] < ids[b.index]
-        }
-        return keys.map(\.index)
     }
 
     /// Competition ranks for the first `limit` of `positions`, which are in board order:
     /// equal XP, equal rank, and the next rank skips (1, 2, 2, 4).
-    static func competitionRanks(_ positions: [Int], limit: Int, xp: (Int) -> Int) -> [(rank: Int, position: Int)] {
+    static func competitionRanks(_ positions: some Collection<Int>, limit: Int, xp: (Int) -> Int) -> [(rank: Int, position: Int)] {
         var result: [(rank: Int, position: Int)] = []
         result.reserveCapacity(min(positions.count, limit))
         var previousXP = 0

@@ -38,20 +38,33 @@ public enum Snapshot {
     }
 
     /// `writeState` for students listed as arrays (the engine's batches).
-    static func writeState(_ students: StudentListing, positions: State.Positions, chunk: Int = 1 << 20,
+    ///
+    /// A student whose strings need no escaping (nearly all) is written whole at a pointer
+    /// (`appendPlain`), the others member by member (`encode`); `plain: false` writes every
+    /// one member by member, for the tests that hold the two to the same bytes. The students
+    /// are read in place from the listing's buffers: taken out one by one, each copy retained
+    /// and released its six strings and arrays.
+    static func writeState(_ students: StudentListing, positions: State.Positions, chunk: Int = 1 << 20, plain: Bool = true,
                            to write: (_ bytes: [UInt8]) throws -> Void) rethrows {
         var w = JSONWriter(capacity: min(chunk, 1 << 20) + 4096)
         w.beginObject()
         w.field("format", State.format)
         w.key("students")
         w.beginObject()
-        for index in students.byID() {
-            w.key(students.ids[index])
-            encode(students.states[index], &w)
-            if w.bytes.count >= chunk {
-                // Only the bytes go: the writer's place in the document (its commas) stays.
-                try write(w.bytes)
-                w.bytes.removeAll(keepingCapacity: true)
+        let order = students.byID()
+        try students.ids.withUnsafeBufferPointer { ids in
+            try students.states.withUnsafeBufferPointer { states in
+                for index in order {
+                    if !plain || !appendPlain(id: ids[index], states[index], to: &w) {
+                        w.key(ids[index])
+                        encode(states[index], &w)
+                    }
+                    if w.bytes.count >= chunk {
+                        // Only the bytes go: the writer's place in the document (its commas) stays.
+                        try write(w.bytes)
+                        w.bytes.removeAll(keepingCapacity: true)
+                    }
+                }
             }
         }
         w.endObject()
@@ -59,6 +72,48 @@ public enum Snapshot {
         w.endObject()
         w.bytes.append(0x0A)
         try write(w.bytes)
+    }
+
+    /// Writes `"id":{...}` of one student as `key(id)` and `encode` write it, in one append,
+    /// when none of its strings needs escaping; returns false, having written nothing,
+    /// when one does (or a month is before year 0), for `encode` to write it instead.
+    static func appendPlain(id: String, _ student: StudentState, to w: inout JSONWriter) -> Bool {
+        func bytes(_ texts: [String]) -> Int { texts.reduce(0) { $0 + $1.utf8.count + 3 } }
+        let room = 200 + id.utf8.count + (student.name?.utf8.count ?? 0) + (student.level?.utf8.count ?? 0)
+            + bytes(student.badges) + bytes(student.unlocks) + bytes(student.courses) + student.months.count * 32
+        return w.appendPlainValue(room: room) { p -> Int? in
+            var line = RawLine(p)
+            guard line.plain(id) else { return nil }
+            line.ascii(#":{"name":"#)
+            guard line.plain(student.name) else { return nil }
+            line.ascii(#","xp":"#)
+            line.decimal(student.xp)
+            line.ascii(#","level":"#)
+            guard line.plain(student.level) else { return nil }
+            line.ascii(#","badges":"#)
+            guard line.plain(student.badges) else { return nil }
+            line.ascii(#","unlocks":"#)
+            guard line.plain(student.unlocks) else { return nil }
+            line.ascii(#","courses":"#)
+            guard line.plain(student.courses) else { return nil }
+            line.ascii(student.isPublic ? #","public":true,"reached_at":"# : #","public":false,"reached_at":"#)
+            line.decimal(student.reachedAt)
+            line.ascii(#","months":{"#)
+            for (index, month) in student.months.enumerated() {
+                // `Month.description`: the year in at least four digits, the month in two.
+                guard month.month.number >= 0 else { return nil }
+                let year = month.month.year, number = month.month.month
+                line.ascii(index == 0 ? "\"" : ",\"")
+                if year < 1000 { line.ascii(year < 10 ? "000" : year < 100 ? "00" : "0") }
+                line.decimal(year)
+                line.ascii(number < 10 ? "-0" : "-")
+                line.decimal(number)
+                line.ascii("\":")
+                line.decimal(month.points)
+            }
+            line.ascii("}}")
+            return line.count
+        }
     }
 
     static func encodePositions(_ positions: State.Positions, _ w: inout JSONWriter) {
@@ -165,6 +220,34 @@ public enum Snapshot {
                          guard let month = Month(name), let points = value.int else { return nil }
                          return MonthPoints(month: month, points: points)
                      }.sorted { $0.month < $1.month })
+    }
+}
+
+extension RawLine {
+    /// `"text"`, or `null` for nil; false when a byte of it needs escaping (what was written
+    /// is then to be thrown away).
+    fileprivate mutating func plain(_ text: String?) -> Bool {
+        guard let text else {
+            ascii("null")
+            return true
+        }
+        return text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            let raw = UnsafeRawBufferPointer(utf8)
+            guard JSONWriter.isPlain(raw) else { return false }
+            quoted(raw)
+            return true
+        } ?? false
+    }
+
+    /// `["a","b"]`; false as above.
+    fileprivate mutating func plain(_ texts: [String]) -> Bool {
+        ascii("[")
+        for index in texts.indices {
+            if index > 0 { ascii(",") }
+            guard plain(texts[index]) else { return false }
+        }
+        ascii("]")
+        return true
     }
 }
 

@@ -283,6 +283,26 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// Appends what `fill` writes at a pointer, at most `room` bytes, as `appendValue` does —
+    /// or nothing at all when `fill` returns nil (it met a string that needs escaping), so
+    /// that the caller can write the same value the general way. Returns whether it appended.
+    /// For a member, `fill` writes the key too: either way a comma goes first when needed.
+    mutating func appendPlainValue(room: Int, _ fill: (UnsafeMutablePointer<UInt8>) -> Int?) -> Bool {
+        let appended = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room + 1) { buffer -> Bool in
+            let p = buffer.baseAddress!
+            var n = 0
+            if needsComma {
+                p[0] = UInt8(ascii: ",")
+                n = 1
+            }
+            guard let written = fill(p + n) else { return false }
+            bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n + written))
+            return true
+        }
+        if appended { needsComma = true }
+        return appended
+    }
+
     /// Whether `text` is written between quotes as it is: no byte of it needs escaping.
     static func isPlain(_ text: UnsafeRawBufferPointer) -> Bool {
         !mayNeedEscaping(text.assumingMemoryBound(to: UInt8.self))
