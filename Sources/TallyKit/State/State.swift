@@ -139,10 +139,11 @@ public struct State: Equatable, Sendable {
     }
 
     public static func == (lhs: State, rhs: State) -> Bool {
-        lhs.accounts.same(as: rhs.accounts, lhs.numbering, rhs.numbering) && lhs.seen == rhs.seen && lhs.files == rhs.files
-            && lhs.tracked == rhs.tracked && lhs.byEmail.same(as: rhs.byEmail, lhs.numbering, rhs.numbering) && lhs.roster == rhs.roster && lhs.bindings == rhs.bindings
-            && lhs.contacts == rhs.contacts
-            && lhs.positions == rhs.positions
+        // Courses and tracked events by name and id: two equal states may number them apart.
+        let (mine, theirs) = (lhs.numbering, rhs.numbering)
+        return lhs.accounts.same(as: rhs.accounts, mine, theirs) && lhs.seen == rhs.seen && lhs.files == rhs.files
+            && lhs.tracked == rhs.tracked && lhs.byEmail.same(as: rhs.byEmail, mine, theirs) && lhs.roster == rhs.roster
+            && lhs.bindings == rhs.bindings && lhs.contacts == rhs.contacts && lhs.positions == rhs.positions
     }
 
     // MARK: - Queries
