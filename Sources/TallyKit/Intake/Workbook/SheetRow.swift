@@ -79,7 +79,7 @@ struct SheetRowCells: PlainCells {
     var text: WorkbookRow {
         let texts = (0..<cells.count).map { index -> String in
             if case .shared(let shared) = cells[index] { return strings.strings[shared] }
-            return String(decoding: bytesInPlace(at: index)!, as: UTF8.self)
+            return String(decoding: bytesInPlace(at: index) ?? UnsafeRawBufferPointer(start: nil, count: 0), as: UTF8.self)
         }
         return Workbook.bounded(WorkbookRow(number: number, cells: texts), limits)
     }
