@@ -102,6 +102,11 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
+extension SeededGenerator {
+    /// Seeded as the snapshot and leaderboard tests seed theirs: one step past `seed`.
+    init(seed: UInt64) { self.init(state: seed &+ 0x9E37_79B9_7F4A_7C15) }
+}
+
 /// Lowers the peak (`VmHWM`) to the current resident size, so the next peak is the reader's.
 /// Linux's `clear_refs` interface; where it cannot be written the test is only less sharp.
 private func resetPeakMemory() {

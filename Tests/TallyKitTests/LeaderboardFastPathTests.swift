@@ -70,7 +70,7 @@ struct LeaderboardFastPathTests {
     /// Many ties (few XP values, few `reachedAt` values), courses whose raw names tidy alike
     /// (case, an email inside, blanks), students with a course twice, and idle students.
     static func students(count: Int, seed: UInt64) -> [String: StudentState] {
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         // Names over 15 bytes too (numbered by the address of their bytes), two of them alike
         // once tidied, and some taken as copies in storage of their own.
         let courses = ["AI 1", "ai 1", "Zoology", "zoology", "Contact bob@example.org", "  ", "Écoles", "B", "b", "Course 02",
@@ -105,18 +105,5 @@ struct LeaderboardFastPathTests {
             let simple = SimpleLeaderboard.make(students, settings, at)
             #expect(fast == simple, "seed \(seed), top \(top)")
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing case can be run again.
-private struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -11,7 +11,7 @@ struct SnapshotFastPathTests {
                         "x@example.org"]
 
     static func students(count: Int, seed: UInt64) -> StudentListing {
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         func text() -> String { texts.randomElement(using: &generator)! }
         func some(_ plain: Bool) -> [String] {
             (0..<Int.random(in: 0...3, using: &generator)).map { _ in plain ? "Course \(Int.random(in: 0...9, using: &generator))" : text() }
@@ -93,18 +93,5 @@ struct SnapshotFastPathTests {
             #expect(Self.encoded(listing, plain: true) == Self.encoded(listing, plain: false))
             #expect(Self.encoded(listing, plain: true, chunk: 1, positions: state.positions) == Snapshot.encodeState(state, rules: rules))
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing case can be run again.
-private struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

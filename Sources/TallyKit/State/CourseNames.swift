@@ -123,7 +123,6 @@ struct CourseKeys: Equatable, Sendable {
     init() {}
 
     var count: Int { entries.count }
-    var isEmpty: Bool { entries.isEmpty }
 
     mutating func reserveCapacity(_ capacity: Int) { entries.reserveCapacity(capacity) }
 
