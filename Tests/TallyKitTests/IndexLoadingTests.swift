@@ -148,7 +148,7 @@ struct IndexLoadingTests {
     func richRoundTrip() throws {
         let state = try Self.richState()
         #expect(!state.roster.isEmpty && !state.bindings.isEmpty && !state.contacts.isEmpty && state.seen.count > 0)
-        #expect(state.tracked.contains { $0.value.moreGrants.count >= 1 })
+        #expect(state.tracked.contains { $0.value.grantCount >= 2 })
         #expect(state.accounts.list.contains { !$0.passed.isEmpty } && state.accounts.list.contains { $0.state.months.count > 1 })
         let bytes = Snapshot.encodeIndex(state)
         #expect(try Snapshot.decodeIndex(bytes) == state)
@@ -160,6 +160,7 @@ struct IndexLoadingTests {
         // Course numbers as the state gave them, so its accounts compare equal number for number.
         #expect(state.courses.count >= 2 && mapped.courses.names == state.courses.names)
         #expect(mapped.accounts == state.accounts)
+        #expect(mapped.activities.names == state.activities.names && mapped.tracked == state.tracked)
         #expect(Snapshot.encodeState(mapped, rules: Rules()) == Snapshot.encodeState(state, rules: Rules()))
         // A section offset in the trailer that is off by a byte, or out of order, is refused.
         let trailer = bytes.count - 32
@@ -176,5 +177,20 @@ struct IndexLoadingTests {
         #expect(throws: RecordError.self) { try Snapshot.readIndex(at: path) }
         try FileSystem.writeAtomically([], to: path)
         #expect(throws: RecordError.self) { try Snapshot.readIndex(at: path) }
+    }
+
+    @Test("a grant naming an activity or a course the index does not list is refused")
+    func grantOutOfRange() throws {
+        let state = try Self.richState()
+        let entry = try #require((0..<state.tracked.count).first { state.tracked[at: $0].account >= 0 })
+        for (activity, course) in [(Int32(state.activities.count), Int32(-1)), (0, Int32(state.courses.count))] {
+            var damaged = state
+            damaged.tracked[at: entry].add(State.StoredGrant(at: 1, points: 5, activity: activity, course: course))
+            #expect(throws: RecordError.self) { try Snapshot.decodeIndex(Snapshot.encodeIndex(damaged)) }
+        }
+        var fine = state
+        fine.tracked[at: entry].add(State.StoredGrant(at: 1, points: 5, activity: Int32(state.activities.count) - 1,
+                                                      course: Int32(state.courses.count) - 1))
+        #expect(try Snapshot.decodeIndex(Snapshot.encodeIndex(fine)) == fine)
     }
 }

@@ -33,7 +33,7 @@ struct TrackedEntryTests {
         for (key, entry) in state.tracked {
             let line = try ledger.record(seq: entry.seq, offset: entry.offset)
             #expect(line.event.key == key)
-            #expect(entry.grants.reduce(0) { $0 + $1.points } == granted[key, default: 0], "\(key.id)")
+            #expect(state.grants(of: entry).reduce(0) { $0 + $1.points } == granted[key, default: 0], "\(key.id)")
         }
     }
 }

@@ -4,9 +4,10 @@ import Testing
 /// The flat table of tracked events against a `Dictionary` doing the same work.
 struct TrackedTableTests {
     static func entry(_ seq: Int) -> State.Tracked {
-        State.Tracked(status: seq % 3 == 0 ? .unmatched : .applied, account: Int32(seq % 7) - 1, seq: seq, offset: seq * 10,
-                      firstSeq: seq / 2, grant: seq % 2 == 0 ? State.Grant(at: Timestamp(milliseconds: Int64(seq)), points: 20,
-                                                                          activity: "LEARN", course: "C\(seq % 5)") : nil)
+        var entry = State.Tracked(status: seq % 3 == 0 ? .unmatched : .applied, account: Int32(seq % 7) - 1, seq: seq,
+                                  offset: seq * 10, firstSeq: seq / 2)
+        if seq % 2 == 0 { entry.add(State.StoredGrant(at: Int64(seq), points: 20, activity: 0, course: Int32(seq % 5))) }
+        return entry
     }
 
     /// Digest keys, some with equal halves or zero bits, and text keys.

@@ -88,7 +88,7 @@ public enum Scoring {
             let current = try line(seq: entry.seq, offset: entry.offset, outcome, lines)
             if entry.status == .applied, let old = holder {
                 let why = owner.map { "moved to \($0)" } ?? "withdrawn: \(email.value) is not on the roster"
-                for grant in entry.grants {
+                for grant in state.grants(of: entry) {
                     emit(PointsRecord(at: grant.at, student: old, points: -grant.points, activity: grant.activity,
                                       event: current.event.id, reason: why, change: .revoke, course: grant.course), of: current.event.key, &state, &outcome)
                 }
@@ -185,7 +185,7 @@ public enum Scoring {
         }
         guard let target, let entry = state.tracked[target.key], entry.status == .applied,
               let holder = state.student(of: entry) else { return }
-        for grant in entry.grants {
+        for grant in state.grants(of: entry) {
             emit(PointsRecord(at: refund.at, student: holder, points: -grant.points, activity: grant.activity,
                               event: target.id, reason: "refunded \(refund.offer ?? "a purchase")", change: .revoke,
                               course: grant.course), of: target.key, &state, &outcome)

@@ -18,12 +18,11 @@ struct CapLedger: Sendable {
     /// Account number → activity → the sum of those awards (what a cap without a window counts).
     private var totals: [Int32: [String: Int]] = [:]
 
-    /// The ledger of `tracked`'s grants of `activities`.
-    init(activities: Set<String>, tracked: TrackedTable) {
+    /// The ledger of the tracked events' grants of `activities`, named by `numbering`.
+    init(activities: Set<String>, numbering: State.Numbering) {
         self.activities = activities
-        for (_, entry) in tracked where entry.account >= 0 {
-            if let first = entry.grant { add(first, account: entry.account) }
-            for more in entry.moreGrants { add(more, account: entry.account) }
+        for (_, entry) in numbering.tracked where entry.account >= 0 {
+            entry.forEachGrant { add(numbering.grant($0), account: entry.account) }
         }
     }
 

@@ -156,8 +156,15 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
 extension EventTable: Equatable {
     /// The same keys with the same entries, in any order.
     public static func == (lhs: EventTable, rhs: EventTable) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        for index in 0..<lhs.count where rhs[lhs.key(at: index)] != lhs[at: index] { return false }
+        lhs.same(as: rhs, by: ==)
+    }
+
+    /// The same keys, with entries that `equal` holds to be the same, in any order.
+    func same(as other: EventTable, by equal: (Value, Value) -> Bool) -> Bool {
+        guard count == other.count else { return false }
+        for index in 0..<count {
+            guard let theirs = other.index(forKey: key(at: index)), equal(self[at: index], other[at: theirs]) else { return false }
+        }
         return true
     }
 }

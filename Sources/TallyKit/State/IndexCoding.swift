@@ -165,7 +165,7 @@ struct BinaryReader {
 
     /// A course as `course(in:)` reads it, by its number in `courses` (its table, read
     /// first); a name written out is numbered there.
-    mutating func courseNumber(in courses: inout CourseNames) throws -> Int32 {
+    mutating func courseNumber(in courses: inout NumberedNames) throws -> Int32 {
         let number = try unsigned()
         if number == 0 { return courses.number(for: try string()) }
         guard number <= UInt64(courses.count) else { throw RecordError("index.bin names course \(number) of \(courses.count)") }

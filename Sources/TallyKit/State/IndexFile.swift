@@ -5,12 +5,13 @@ import Foundation
 /// ledgers again (or parsing hundreds of megabytes of JSON).
 ///
 /// Layout: the magic `TALLYIDX`, the format number, the positions of the five ledgers, then
-/// sections in a fixed order — course names, files, seen ids, roster, bindings, contacts, accounts,
-/// tracked events, events per email — and last a trailer: the byte offsets of the accounts,
+/// sections in a fixed order — course names, activities, files, seen ids, roster, bindings,
+/// contacts, accounts, tracked events, events per email — and last a trailer: the byte offsets of the accounts,
 /// the tracked events and the events per email, 8 bytes each (little-endian), and the magic
 /// `TALLYEND`. A reader then starts a second thread at the tracked events at once, with
-/// nothing to skip, and a file cut short is known as one before anything is read. A course is written once and named by its number in
-/// the first section; a tracked event's student by the number of its account (plus one; 0
+/// nothing to skip, and a file cut short is known as one before anything is read. A course is
+/// written once and named by its number in the first section, a grant's activity by its
+/// number in the second; a tracked event's student by the number of its account (plus one; 0
 /// for nobody); a completed course's event, and each event filed under an email, by the
 /// tracked event's number (its place in the tracked section, which is the table's own
 /// order, so a state read back numbers its events as it did). Integers are LEB128 varints (zigzag for signed ones), strings a varint
@@ -71,6 +72,8 @@ extension Snapshot {
             w.unsigned(names.count)
             for name in names { course(name) }
         }
+        w.unsigned(state.activities.count)
+        for name in state.activities.names { w.string(name) }
         w.unsigned(state.files.count)
         for sha in state.files { w.string(sha) }
         w.unsigned(state.seen.count)
@@ -134,21 +137,14 @@ extension Snapshot {
             w.signed(entry.seq)
             w.signed(entry.offset)
             w.signed(entry.firstSeq)
-            // The inline grant and the rest, without making an array of them per entry.
-            w.unsigned((entry.grant == nil ? 0 : 1) + entry.moreGrants.count)
-            func grant(_ grant: State.Grant) {
-                w.signed(Int(grant.at.milliseconds))
+            // Activity and course by number (the course plus one; 0 for none).
+            w.unsigned(entry.grantCount)
+            entry.forEachGrant { grant in
+                w.signed(Int(grant.at))
                 w.signed(grant.points)
-                w.string(grant.activity)
-                if let name = grant.course {
-                    w.byte(1)
-                    course(name)
-                } else {
-                    w.byte(0)
-                }
+                w.unsigned(Int(grant.activity))
+                w.unsigned(Int(grant.course) + 1)
             }
-            if let first = entry.grant { grant(first) }
-            for more in entry.moreGrants { grant(more) }
             try drain()
         }
         sections.append(handed + w.bytes.count)
@@ -232,14 +228,16 @@ extension Snapshot {
         // every access to it then costs a reference count and an exclusivity check.
         var table: [String] = []
         for _ in 0..<(try r.count()) { table.append(try r.string()) }
-        guard let courses = CourseNames(table) else { throw RecordError("index.bin lists a course twice") }
+        guard let courses = NumberedNames(table) else { throw RecordError("index.bin lists a course twice") }
         state.courses = courses
+        var activities: [String] = []
+        for _ in 0..<(try r.count()) { activities.append(try r.string()) }
+        guard let numbered = NumberedNames(activities) else { throw RecordError("index.bin lists an activity twice") }
+        state.activities = numbered
 
-        // The other half. Its grants get their own copies of the course names: two threads
-        // counting references to the same few strings would pass each string's cache line
-        // back and forth millions of times.
-        let copies = table.map { name in String(decoding: Array(name.utf8), as: UTF8.self) }
-        let other = OtherHalf(bytes: buffer, sections: sections, table: copies, release: release)
+        // The other half: its grants name courses and activities by number, so it needs
+        // only how many there are.
+        let other = OtherHalf(bytes: buffer, sections: sections, names: (table.count, activities.count), release: release)
         let worker = Thread { other.decode() }
         worker.stackSize = 1 << 20
         worker.start()
@@ -296,7 +294,7 @@ extension Snapshot {
     /// The accounts section.
     /// The accounts section, and the highest tracked event number its completed courses
     /// name (-1 for none): the tracked events are read on the other thread, and checked after.
-    private static func decodeAccounts(_ r: inout BinaryReader, table: [String], courses numbers: inout CourseNames,
+    private static func decodeAccounts(_ r: inout BinaryReader, table: [String], courses numbers: inout NumberedNames,
                                        release: inout MappedFile.Release) throws -> (AccountTable, lastEvent: Int) {
         var lastEvent = -1
         let accountCount = try r.count()
@@ -351,8 +349,9 @@ extension Snapshot {
         return (accounts, lastEvent)
     }
 
-    /// The tracked events section, for accounts numbered below `accountCount`.
-    fileprivate static func decodeTracked(_ r: inout BinaryReader, table: [String], accountCount: Int,
+    /// The tracked events section, for accounts numbered below `accountCount`, and grants of
+    /// the first `names.courses` courses and `names.activities` activities.
+    fileprivate static func decodeTracked(_ r: inout BinaryReader, names: (courses: Int, activities: Int), accountCount: Int,
                                           release: inout MappedFile.Release) throws -> TrackedTable {
         let trackedCount = try r.count()
         var tracked = EventTableLoader<State.Tracked>(capacity: trackedCount)
@@ -364,20 +363,17 @@ extension Snapshot {
                 throw RecordError("index.bin names account \(number) of \(accountCount)")
             }
             let seq = try r.signed(), offset = try r.signed(), firstSeq = try r.signed()
-            let grants = try r.count()
-            var first: State.Grant?
-            var more: [State.Grant] = []
-            if grants > 1 { more.reserveCapacity(grants - 1) }
-            for _ in 0..<grants {
-                let at = Timestamp(milliseconds: Int64(try r.signed()))
+            var entry = State.Tracked(status: status, account: Int32(number) - 1, seq: seq, offset: offset, firstSeq: firstSeq)
+            for _ in 0..<(try r.count()) {
+                let at = Int64(try r.signed() as Int)
                 let points: Int = try r.signed()
-                let activity = try r.string()
-                let course = try r.byte() == 0 ? nil : try r.course(in: table)
-                let grant = State.Grant(at: at, points: points, activity: activity, course: course)
-                if first == nil { first = grant } else { more.append(grant) }
+                let activity = try r.unsigned(), course = try r.unsigned()
+                guard activity < UInt64(names.activities), course <= UInt64(names.courses) else {
+                    throw RecordError("index.bin names a grant's activity or course out of range")
+                }
+                entry.add(State.StoredGrant(at: at, points: points, activity: Int32(activity), course: Int32(course) - 1))
             }
-            tracked.append(key, State.Tracked(status: status, account: Int32(number) - 1, seq: seq, offset: offset,
-                                              firstSeq: firstSeq, grant: first, moreGrants: more))
+            tracked.append(key, entry)
             release.upTo(r.position)
         }
         guard let table = tracked.finish() else { throw RecordError("index.bin lists an event twice") }
@@ -393,17 +389,17 @@ private final class OtherHalf: @unchecked Sendable {
     // `done` on every path out), and `result` is handed over through the semaphore.
     private let bytes: UnsafeBufferPointer<UInt8>
     private let sections: (accounts: Int, tracked: Int, emails: Int)
-    private let table: [String]
+    private let names: (courses: Int, activities: Int)
     private let release: MappedFile.Release
     let done = DispatchSemaphore(value: 0)
     var result: Result<(accountCount: Int, tracked: TrackedTable, byEmail: EmailEvents), any Error>
         = .failure(RecordError("index.bin was not read"))
 
-    init(bytes: UnsafeBufferPointer<UInt8>, sections: (accounts: Int, tracked: Int, emails: Int), table: [String],
-         release: MappedFile.Release) {
+    init(bytes: UnsafeBufferPointer<UInt8>, sections: (accounts: Int, tracked: Int, emails: Int),
+         names: (courses: Int, activities: Int), release: MappedFile.Release) {
         self.bytes = bytes
         self.sections = sections
-        self.table = table
+        self.names = names
         self.release = release
     }
 
@@ -415,7 +411,7 @@ private final class OtherHalf: @unchecked Sendable {
             let accountCount = try r.count()
             r.position = sections.tracked
             var release = release.starting(at: r.position)
-            let tracked = try Snapshot.decodeTracked(&r, table: table, accountCount: accountCount, release: &release)
+            let tracked = try Snapshot.decodeTracked(&r, names: names, accountCount: accountCount, release: &release)
             guard r.position == sections.emails else { throw RecordError("index.bin's emails are not where it says") }
             let emails = try r.count()
             var byEmail = EmailEvents(loading: emails)

@@ -9,10 +9,11 @@ public struct State: Equatable, Sendable {
     /// The format of `state.json`.
     public static let format = 1
     /// The format of `index.bin`.
-    public static let indexFormat = 7
+    public static let indexFormat = 8
 
     /// What an award line granted that a move of its event takes back: points, or a course.
     /// (Badges and unlocks are sticky: a move never takes them back, so they are not kept.)
+    /// Handed out by `grants(of:)`; a tracked entry keeps it by number, as `StoredGrant`.
     public struct Grant: Equatable, Sendable {
         public var at: Timestamp
         public var points: Int
@@ -20,39 +21,81 @@ public struct State: Equatable, Sendable {
         public var course: String?
     }
 
+    /// A grant as a tracked entry keeps it: its activity and its course by number (in
+    /// `activities` and `courses`). Twenty-four bytes and no reference: a big index holds
+    /// millions, and a grant that held its names as strings took twice the room and a
+    /// reference count on each, to copy and to read back at every start.
+    struct StoredGrant: Equatable, Sendable {
+        var at: Int64
+        var points: Int
+        var activity: Int32
+        /// -1 for none.
+        var course: Int32
+    }
+
     /// An event that is applied or waiting: who has it, where its line in force is, and what
     /// it granted. The event itself stays in `events.jsonl`; a move reads it back from there.
     public struct Tracked: Equatable, Sendable {
-        public var status: EventStatus
-        /// The number of the account of the student who has it (see `student(of:)`); -1 for
-        /// nobody. A number, not the id: no reference to count for millions of entries.
-        public var account: Int32
         /// The seq of the line in force, and its byte offset in `events.jsonl` (-1 until the
         /// ledger has placed a line staged in this run: see `place(_:at:)`).
         public var seq: Int
         public var offset: Int
         /// The seq of the event's first line: the order in which an email's events are re-homed.
         public var firstSeq: Int
-        /// The grants, first inline (one award per event is the rule), the rest after it.
-        public var grant: Grant?
-        public var moreGrants: [Grant] = []
+        /// The number of the account of the student who has it (see `student(of:)`); -1 for
+        /// nobody. A number, not the id: no reference to count for millions of entries.
+        public var account: Int32
+        public var status: EventStatus
+        /// The grants, first inline (one award per event is the rule; `activity` -1 when
+        /// there is none, which costs less room than an optional), the rest after it.
+        private var first = StoredGrant(at: 0, points: 0, activity: -1, course: -1)
+        private var more: [StoredGrant] = []
 
-        var grants: [Grant] { (grant.map { [$0] } ?? []) + moreGrants }
+        init(status: EventStatus, account: Int32, seq: Int, offset: Int, firstSeq: Int) {
+            self.status = status
+            self.account = account
+            self.seq = seq
+            self.offset = offset
+            self.firstSeq = firstSeq
+        }
 
-        mutating func add(_ new: Grant) {
-            if grant == nil { grant = new } else { moreGrants.append(new) }
+        /// The grants, in the order granted.
+        var grants: [StoredGrant] { first.activity < 0 ? [] : [first] + more }
+
+        var hasGrants: Bool { first.activity >= 0 }
+
+        /// Calls `body` with each grant, in order, without an array of them.
+        func forEachGrant(_ body: (StoredGrant) throws -> Void) rethrows {
+            guard first.activity >= 0 else { return }
+            try body(first)
+            for grant in more { try body(grant) }
+        }
+
+        var grantCount: Int { first.activity < 0 ? 0 : 1 + more.count }
+
+        mutating func add(_ new: StoredGrant) {
+            precondition(new.activity >= 0, "a grant has an activity")
+            if first.activity < 0 { first = new } else { more.append(new) }
         }
 
         /// Removes the first grant that `matching` accepts, and returns it.
         @discardableResult
-        mutating func take(_ matching: (Grant) -> Bool) -> Grant? {
-            if let first = grant, matching(first) {
-                grant = moreGrants.isEmpty ? nil : moreGrants.removeFirst()
-                return first
-            } else if let index = moreGrants.firstIndex(where: matching) {
-                return moreGrants.remove(at: index)
+        mutating func take(_ matching: (StoredGrant) -> Bool) -> StoredGrant? {
+            if first.activity >= 0, matching(first) {
+                let taken = first
+                first = more.isEmpty ? StoredGrant(at: 0, points: 0, activity: -1, course: -1) : more.removeFirst()
+                return taken
+            } else if let index = more.firstIndex(where: matching) {
+                return more.remove(at: index)
             }
             return nil
+        }
+
+        /// The same, with the other entry's grants named by its own state's numbers.
+        func same(as other: Tracked, _ mine: Numbering, _ theirs: Numbering) -> Bool {
+            guard seq == other.seq, offset == other.offset, firstSeq == other.firstSeq, account == other.account,
+                  status == other.status, grantCount == other.grantCount else { return false }
+            return zip(grants, other.grants).allSatisfy { mine.grant($0) == theirs.grant($1) }
         }
     }
 
@@ -90,12 +133,18 @@ public struct State: Equatable, Sendable {
     /// What a state's numbers stand for: its course names and its tracked events' ids. Two
     /// states that are equal may number them differently (the order things were first met).
     struct Numbering {
-        let courses: CourseNames
+        let courses: NumberedNames
+        let activities: NumberedNames
         let tracked: TrackedTable
         func key(_ event: Int32) -> EventKey { tracked.key(at: Int(event)) }
+        /// A stored grant with its names.
+        func grant(_ stored: StoredGrant) -> Grant {
+            Grant(at: Timestamp(milliseconds: stored.at), points: stored.points, activity: activities[stored.activity],
+                  course: stored.course < 0 ? nil : courses[stored.course])
+        }
     }
 
-    var numbering: Numbering { Numbering(courses: courses, tracked: tracked) }
+    var numbering: Numbering { Numbering(courses: courses, activities: activities, tracked: tracked) }
 
     var accounts = AccountTable()
     /// The ids seen that `tracked` does not hold (duplicates, roster lines, links): every
@@ -119,9 +168,11 @@ public struct State: Equatable, Sendable {
     public internal(set) var positions = Positions()
     /// The awards the caps count, built when a cap is first checked (see `CapLedger`).
     private var capLedger: CapLedger?
-    /// Course names, kept once and numbered: every student's list and every grant shares
-    /// these strings, and the completed courses are kept by number.
-    var courses = CourseNames()
+    /// Course names, kept once and numbered: every student's list shares these strings, and
+    /// the completed courses and the grants keep them by number.
+    var courses = NumberedNames()
+    /// The activities of the grants, by number.
+    var activities = NumberedNames()
 
     public init() {}
 
@@ -142,7 +193,8 @@ public struct State: Equatable, Sendable {
         // Courses and tracked events by name and id: two equal states may number them apart.
         let (mine, theirs) = (lhs.numbering, rhs.numbering)
         return lhs.accounts.same(as: rhs.accounts, mine, theirs) && lhs.seen == rhs.seen && lhs.files == rhs.files
-            && lhs.tracked == rhs.tracked && lhs.byEmail.same(as: rhs.byEmail, mine, theirs) && lhs.roster == rhs.roster
+            && lhs.tracked.same(as: rhs.tracked, by: { $0.same(as: $1, mine, theirs) })
+            && lhs.byEmail.same(as: rhs.byEmail, mine, theirs) && lhs.roster == rhs.roster
             && lhs.bindings == rhs.bindings && lhs.contacts == rhs.contacts && lhs.positions == rhs.positions
     }
 
@@ -199,6 +251,9 @@ public struct State: Equatable, Sendable {
         anchor(of: event).flatMap { owner(of: $0, rules: rules) }
     }
 
+    /// What a tracked event granted, with its names.
+    func grants(of entry: Tracked) -> [Grant] { entry.grants.map(numbering.grant) }
+
     /// The student who has a tracked event, if anyone.
     func student(of entry: Tracked) -> String? { entry.account >= 0 ? accounts.ids[Int(entry.account)] : nil }
 
@@ -224,7 +279,7 @@ public struct State: Equatable, Sendable {
     /// every activity the rules cap: the ledger is built for them on the first call.
     mutating func capUsed(by student: String, activity: String, at time: Timestamp, days: Int?,
                           capped: Set<String>) -> Int {
-        if capLedger?.activities != capped { capLedger = CapLedger(activities: capped, tracked: tracked) }
+        if capLedger?.activities != capped { capLedger = CapLedger(activities: capped, numbering: numbering) }
         guard let index = accounts.index(of: student), let ledger = capLedger else { return 0 }
         return ledger.used(by: Int32(index), activity: activity, at: time.milliseconds, days: days)
     }
@@ -235,12 +290,6 @@ public struct State: Equatable, Sendable {
     /// Files the tracked event numbered `event` under the email it counts under.
     private mutating func file(_ event: Int, under email: Email) {
         byEmail.list[byEmail.findOrAdd(email.value, orAdd: [])].append(Int32(event))
-    }
-
-    /// The one stored copy of a course name.
-    private mutating func intern(_ name: String) -> String {
-        let number = courses.number(for: name)   // first: it may add the name
-        return courses[number]
     }
 
     /// The account of `student`, made when missing.
@@ -312,9 +361,10 @@ public struct State: Equatable, Sendable {
         let entryNumber = found ?? tracked.count
         precondition(entryNumber < Int(Int32.max), "too many tracked events")
         if previous == nil, let email = anchor(of: record.event) { file(entryNumber, under: email) }
-        var entry = Tracked(status: record.status, account: -1, seq: record.seq, offset: offset,
-                            firstSeq: previous?.firstSeq ?? record.seq, grant: previous?.grant,
-                            moreGrants: previous?.moreGrants ?? [])
+        // The grants and the first seq stay; the rest is this line's.
+        var entry = previous ?? Tracked(status: record.status, account: -1, seq: record.seq, offset: offset,
+                                        firstSeq: record.seq)
+        (entry.status, entry.account, entry.seq, entry.offset) = (record.status, -1, record.seq, offset)
         guard record.status == .applied, let student = record.student else {
             if let student = record.student { entry.account = Int32(accountIndex(student)) }
             tracked.set(entry, for: key, at: found)
@@ -385,10 +435,11 @@ public struct State: Equatable, Sendable {
             byEmail.list[entry].append(Int32(entryNumber))
             accounts.list[index].emailEntry = Int32(entry)
         }
-        let grant = Grant(at: at, points: points, activity: Activity.learn, course: course)
-        tracked.set(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq, grant: grant),
-                    for: key, at: nil)
-        capLedger?.add(grant, account: Int32(index))
+        var entry = Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq)
+        entry.add(StoredGrant(at: at.milliseconds, points: points, activity: activities.number(for: Activity.learn),
+                              course: number))
+        tracked.set(entry, for: key, at: nil)
+        capLedger?.add(Grant(at: at, points: points, activity: Activity.learn, course: course), account: Int32(index))
         accounts.list.withUnsafeMutableBufferPointer { accounts in
             accounts[index].applied += 1
             if let name, !name.isEmpty, !Self.equal(accounts[index].latestName, name) {
@@ -443,7 +494,8 @@ public struct State: Equatable, Sendable {
         let index = accountIndex(record.student)
         accounts.list[index].state.xp += record.points
         if record.points != 0 { accounts.list[index].state.reachedAt = record.seq }
-        let course = record.course.map { intern($0) }
+        let courseNumber = record.course.map { courses.number(for: $0) }
+        let course = courseNumber.map { courses[$0] }   // the one stored copy of its name
         switch record.change {
         case .award:
             if let course, !accounts.list[index].state.courses.contains(course) { accounts.list[index].state.courses.append(course) }
@@ -451,16 +503,20 @@ public struct State: Equatable, Sendable {
             if let unlock = record.unlock, !accounts.list[index].state.unlocks.contains(unlock) { accounts.list[index].state.unlocks.append(unlock) }
             // Kept for a move to take back: what is not sticky.
             if record.points != 0 || course != nil, let entry = tracked.index(forKey: eventKey) {
-                let grant = Grant(at: record.at, points: record.points, activity: record.activity, course: course)
-                tracked[at: entry].add(grant)
-                capLedger?.add(grant, account: Int32(index))
+                tracked[at: entry].add(StoredGrant(at: record.at.milliseconds, points: record.points,
+                                                   activity: activities.number(for: record.activity),
+                                                   course: courseNumber ?? -1))
+                capLedger?.add(Grant(at: record.at, points: record.points, activity: record.activity, course: course),
+                               account: Int32(index))
             }
             accounts.list[index].state.add(record.points, at: record.at)
         case .revoke:
             if let course { accounts.list[index].state.courses.removeAll { $0 == course } }
             var taken: Grant?
-            if let entry = tracked.index(forKey: eventKey) {
-                taken = tracked[at: entry].take { $0.activity == record.activity && $0.points == -record.points && $0.course == course }
+            if let entry = tracked.index(forKey: eventKey), let activity = activities.number(of: record.activity) {
+                let course = courseNumber ?? -1
+                taken = tracked[at: entry].take { $0.activity == activity && $0.points == -record.points && $0.course == course }
+                    .map(numbering.grant)
             }
             if let taken { capLedger?.remove(taken, account: Int32(index)) }
             // Taken back from the month it was earned in (a refund's line is dated the refund).

@@ -1,14 +1,15 @@
-/// The course names the state has met, each kept once and numbered in the order first met:
-/// what a student's completed courses (`CourseKeys`) hold, in place of the names.
+/// Names the state has met, each kept once and numbered in the order first met: the course
+/// names, which a student's completed courses (`CourseKeys`) and the tracked events' grants
+/// hold by number, and the activities of those grants.
 ///
 /// Found by their UTF-8 bytes through one small open-addressed table, so a row read as
 /// bytes finds its course without making a `String`, and a `String` finds it the same way.
-/// Names are one course when `String` equality says so (a decomposed "é" and a precomposed
+/// Spellings are one name when `String` equality says so (a decomposed "é" and a precomposed
 /// one), as they were when the courses were dictionary keys: another spelling of a known
 /// name is looked up as a `String` once, then kept as an alias of its number.
 /// `index.bin` lists the names in this order, so a state read back numbers them as it did.
-struct CourseNames: Sendable {
-    /// The names, by number: each course's first spelling.
+struct NumberedNames: Sendable {
+    /// The names, by number: each one's first spelling.
     private(set) var names: [String] = []
     /// Every spelling met, and the number it stands for.
     private var spellings: [(text: String, number: Int32)] = []
@@ -45,7 +46,7 @@ struct CourseNames: Sendable {
         if let known = numbers[name] {
             number = known
         } else {
-            precondition(names.count < Int(Int32.max) - 1, "too many course names")
+            precondition(names.count < Int(Int32.max) - 1, "too many names")
             number = Int32(names.count)
             names.append(name)
             numbers[name] = number
@@ -54,7 +55,7 @@ struct CourseNames: Sendable {
         return number
     }
 
-    /// The number of the course named by `bytes`, given the next one when new. Bytes that
+    /// The number of the name spelled by `bytes`, given the next one when new. Bytes that
     /// are not UTF-8 name what `String(decoding:as:)` makes of them, as every reader does.
     mutating func number(forBytes bytes: UnsafeRawBufferPointer) -> Int32 {
         if let known = lookup(bytes) { return known }
@@ -105,7 +106,7 @@ struct CourseNames: Sendable {
     }
 }
 
-/// The courses one student has completed, by number (see `CourseNames`), each with the
+/// The courses one student has completed, by number (see `NumberedNames`), each with the
 /// number of the tracked event that completed it (its index in `State.tracked`, where an
 /// entry never moves).
 ///

@@ -3,14 +3,14 @@ import Testing
 
 /// Course numbers and the completed courses kept by number, against the dictionaries keyed
 /// by name that they replace.
-struct CourseNamesTests {
+struct NumberedNamesTests {
     /// Names that differ late, an empty one, non-ASCII ones and a canonically equal pair.
     static let names: [String] = (0..<300).map { "Course \($0): Practical Skills for Teams" }
         + ["", "Café", "Cafe\u{301}", "日本語の講座", "Z"]
 
     @Test("numbers by String and by bytes are those a [String: Int] dictionary gives, through growth")
     func sameAsDictionary() {
-        var courses = CourseNames(), simple: [String: Int32] = [:]
+        var courses = NumberedNames(), simple: [String: Int32] = [:]
         for (n, name) in Self.names.enumerated() {
             #expect(courses.number(of: name) == simple[name], "\(name)")
             let number: Int32
@@ -33,7 +33,7 @@ struct CourseNamesTests {
 
     @Test("a decomposed spelling is the course its precomposed twin is, and keeps the first spelling")
     func canonicalEquivalence() {
-        var courses = CourseNames()
+        var courses = NumberedNames()
         let first = courses.number(for: "Caf\u{E9}")
         let decomposed = Array("Cafe\u{301}".utf8)
         #expect(decomposed.withUnsafeBytes { courses.number(forBytes: $0) } == first)
@@ -43,7 +43,7 @@ struct CourseNamesTests {
 
     @Test("bytes that are not UTF-8 name the course String(decoding:) names")
     func invalidBytes() {
-        var courses = CourseNames()
+        var courses = NumberedNames()
         let bytes: [UInt8] = [0x43, 0xFF, 0x6F]
         let decoded = String(decoding: bytes, as: UTF8.self)
         let number = courses.number(for: decoded)
@@ -54,11 +54,11 @@ struct CourseNamesTests {
     @Test("names read back in order keep their numbers, and a name listed twice is refused")
     func fromList() {
         let listed = ["Course B", "Course A", "Caf\u{E9}"]
-        let courses = CourseNames(listed)
+        let courses = NumberedNames(listed)
         #expect(courses?.names == listed)
         #expect(courses?.number(of: "Course A") == 1)
-        #expect(CourseNames(["Course A", "Course B", "Course A"]) == nil)
-        #expect(CourseNames(["Caf\u{E9}", "Cafe\u{301}"]) == nil)
+        #expect(NumberedNames(["Course A", "Course B", "Course A"]) == nil)
+        #expect(NumberedNames(["Caf\u{E9}", "Cafe\u{301}"]) == nil)
     }
 
     @Test("completed courses by number set, read and forget as a dictionary does; equal in any order")
@@ -88,7 +88,7 @@ struct CourseNamesTests {
     static func tracked(_ ids: [String]) -> TrackedTable {
         var table = TrackedTable()
         for (n, id) in ids.enumerated() {
-            table.set(State.Tracked(status: .applied, account: 0, seq: n + 1, offset: -1, firstSeq: n + 1, grant: nil),
+            table.set(State.Tracked(status: .applied, account: 0, seq: n + 1, offset: -1, firstSeq: n + 1),
                       for: .text(id), at: nil)
         }
         return table
@@ -96,12 +96,12 @@ struct CourseNamesTests {
 
     @Test("two states' completed courses and emails' events compare by name and id, each numbered its own way")
     func sameAcrossNumberings() {
-        var one = CourseNames(), other = CourseNames()
+        var one = NumberedNames(), other = NumberedNames()
         let a1 = one.number(for: "A"), b1 = one.number(for: "B")
         let b2 = other.number(for: "B"), a2 = other.number(for: "A")
         #expect(a1 != a2)
-        let mine = State.Numbering(courses: one, tracked: Self.tracked(["e1", "e2", "e3"]))
-        let theirs = State.Numbering(courses: other, tracked: Self.tracked(["e3", "e2", "e1"]))
+        let mine = State.Numbering(courses: one, activities: NumberedNames(), tracked: Self.tracked(["e1", "e2", "e3"]))
+        let theirs = State.Numbering(courses: other, activities: NumberedNames(), tracked: Self.tracked(["e3", "e2", "e1"]))
         var my = CourseKeys(), their = CourseKeys()
         my[a1] = 0     // e1
         my[b1] = 1     // e2
@@ -127,5 +127,41 @@ struct CourseNamesTests {
         #expect(emails.same(as: otherEmails, mine, theirs) && emails != otherEmails)
         otherEmails.list[0] = [0, 2]                  // e3, e1: another order
         #expect(!emails.same(as: otherEmails, mine, theirs))
+    }
+
+    @Test("two tracked events' grants compare by activity and course name, each numbered its own way")
+    func grantsAcrossNumberings() {
+        var courses = NumberedNames(), otherCourses = NumberedNames()
+        var activities = NumberedNames(), otherActivities = NumberedNames()
+        let a1 = courses.number(for: "A"), b1 = courses.number(for: "B")
+        let b2 = otherCourses.number(for: "B"), a2 = otherCourses.number(for: "A")
+        let learn1 = activities.number(for: "LEARN"), bonus1 = activities.number(for: "BONUS")
+        let bonus2 = otherActivities.number(for: "BONUS"), learn2 = otherActivities.number(for: "LEARN")
+        #expect(a1 != a2 && learn1 != learn2)
+        let mine = State.Numbering(courses: courses, activities: activities, tracked: Self.tracked(["e1"]))
+        let theirs = State.Numbering(courses: otherCourses, activities: otherActivities, tracked: Self.tracked(["e1"]))
+        var my = State.Tracked(status: .applied, account: 0, seq: 1, offset: 0, firstSeq: 1), their = my
+        my.add(State.StoredGrant(at: 5, points: 20, activity: learn1, course: a1))
+        my.add(State.StoredGrant(at: 6, points: 3, activity: bonus1, course: -1))
+        their.add(State.StoredGrant(at: 5, points: 20, activity: learn2, course: a2))
+        their.add(State.StoredGrant(at: 6, points: 3, activity: bonus2, course: -1))
+        #expect(my.same(as: their, mine, theirs))
+        #expect(my != their)   // by number they differ
+        #expect(mine.grant(my.grants[0]) == State.Grant(at: Timestamp(milliseconds: 5), points: 20, activity: "LEARN", course: "A"))
+
+        var otherCourse = my
+        otherCourse.take { $0.activity == learn1 }
+        otherCourse.add(State.StoredGrant(at: 5, points: 20, activity: learn1, course: b1))
+        #expect(!otherCourse.same(as: their, mine, theirs))   // course B, and after the bonus
+        var reordered = their
+        let bonus = reordered.take { $0.activity == bonus2 }
+        #expect(bonus?.points == 3 && reordered.grantCount == 1)
+        #expect(!my.same(as: reordered, mine, theirs))
+        reordered.add(State.StoredGrant(at: 6, points: 3, activity: bonus2, course: b2))
+        #expect(!my.same(as: reordered, mine, theirs))        // the bonus now with a course
+        var taken = my
+        #expect(taken.take { $0.points == 99 } == nil && taken.grantCount == 2)
+        #expect(taken.take { _ in true }?.points == 20 && taken.take { _ in true }?.points == 3)
+        #expect(!taken.hasGrants && taken.grants.isEmpty)
     }
 }
