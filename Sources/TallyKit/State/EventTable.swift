@@ -9,6 +9,9 @@
 /// holds 8-byte slots, so growing it copies little. Entries are never removed
 /// (an event, once tracked, stays tracked), which keeps the table simple.
 ///
+/// A key is kept as its digest's two words, 16 bytes: an `EventKey` takes 24, for the
+/// text ids (a Kajabi id, an award's) that are rare. Those are kept apart, by entry number.
+///
 /// Iteration is in insertion order, so two runs over the same ledgers write the same
 /// `index.bin`, whatever the hash seed.
 public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
@@ -18,8 +21,10 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
     fileprivate static var pageSize: Int { 1 << pageShift }
     private static var pageMask: Int { pageSize - 1 }
 
-    fileprivate var keyPages: [[EventKey]] = []
+    fileprivate var keyPages: [[StoredKey]] = []
     fileprivate var valuePages: [[Value]] = []
+    /// The text ids, by entry number; their `StoredKey` is zero.
+    fileprivate var texts: [Int: String] = [:]
     /// For each used slot, the top half of the key's hash and its entry number + 1 (0: free);
     /// a power of two long, at most three-quarters full. A probe compares the stored half
     /// first, so a search for an id that is not there (most rows' first question) reads only
@@ -36,8 +41,22 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
     /// The number of the entry for `key` (for `subscript(at:)`), or nil when it is not tracked.
     public func index(forKey key: EventKey) -> Int? {
         guard !slots.isEmpty else { return nil }
+        switch key {
+        case let .digest(high, low):
+            let wanted = StoredKey(high: high, low: low)
+            return find(hash: hash(key)) { index in
+                keyPages[index >> Self.pageShift][index & Self.pageMask] == wanted && (texts.isEmpty || texts[index] == nil)
+            }
+        case .text(let text):
+            guard !texts.isEmpty else { return nil }
+            return find(hash: hash(key)) { texts[$0] == text }
+        }
+    }
+
+    /// The entry of the first slot with `hash`'s tag whose entry `matches`.
+    @inline(__always)
+    private func find(hash: UInt64, matches: (Int) -> Bool) -> Int? {
         let mask = slots.count - 1
-        let hash = hash(key)
         let tag = hash >> 32
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
@@ -45,7 +64,7 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
             if stored == 0 { return nil }
             if stored >> 32 == tag {
                 let index = Int(stored & 0xFFFF_FFFF) - 1
-                if keyPages[index >> Self.pageShift][index & Self.pageMask] == key { return index }
+                if matches(index) { return index }
             }
             slot = (slot + 1) & mask
         }
@@ -57,7 +76,11 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
         _modify { yield &valuePages[index >> Self.pageShift][index & Self.pageMask] }
     }
 
-    public func key(at index: Int) -> EventKey { keyPages[index >> Self.pageShift][index & Self.pageMask] }
+    public func key(at index: Int) -> EventKey {
+        if !texts.isEmpty, let text = texts[index] { return .text(text) }
+        let stored = keyPages[index >> Self.pageShift][index & Self.pageMask]
+        return .digest(stored.high, stored.low)
+    }
 
     /// The entry for `key`; setting one adds it when missing. (Nothing is ever removed.)
     public subscript(key: EventKey) -> Value? {
@@ -85,13 +108,13 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
         if (count + 1) * 4 > slots.count * 3 { grow(toHold: count + 1) }
         let index = count
         if index & Self.pageMask == 0 {
-            var keys: [EventKey] = [], values: [Value] = []
+            var keys: [StoredKey] = [], values: [Value] = []
             keys.reserveCapacity(Self.pageSize)
             values.reserveCapacity(Self.pageSize)
             keyPages.append(keys)
             valuePages.append(values)
         }
-        keyPages[index >> Self.pageShift].append(key)
+        keyPages[index >> Self.pageShift].append(StoredKey(key, texts: &texts, at: index))
         valuePages[index >> Self.pageShift].append(value)
         count += 1
         place(index, hash: hash(key))
@@ -174,8 +197,9 @@ extension EventTable: Equatable {
 /// in one pass at the end (see `SlotBuilder`), where a damaged file's repeated key shows.
 struct EventTableLoader<Value: Equatable & Sendable> {
     private var table = EventTable<Value>()
-    private var keys: [EventKey] = []
+    private var keys: [StoredKey] = []
     private var values: [Value] = []
+    private var count = 0
 
     init(capacity: Int) {
         let pages = (capacity + EventTable<Value>.pageSize - 1) >> EventTable<Value>.pageShift
@@ -192,8 +216,9 @@ struct EventTableLoader<Value: Equatable & Sendable> {
     }
 
     mutating func append(_ key: EventKey, _ value: consuming Value) {
-        keys.append(key)
+        keys.append(StoredKey(key, texts: &table.texts, at: count))
         values.append(value)
+        count += 1
         if keys.count == EventTable<Value>.pageSize {
             table.keyPages.append(keys)
             table.valuePages.append(values)
@@ -209,15 +234,12 @@ struct EventTableLoader<Value: Equatable & Sendable> {
         }
         keys = []
         values = []
-        let count = table.keyPages.reduce(0) { $0 + $1.count }
         precondition(count < Int(UInt32.max) - 1, "too many events for one index")
         table.count = count
         let hashes = [UInt64](unsafeUninitializedCapacity: count) { hashes, initialized in
-            for page in table.keyPages {
-                for key in page {
-                    hashes[initialized] = table.hash(key)
-                    initialized += 1
-                }
+            for index in 0..<count {
+                hashes[index] = table.hash(table.key(at: index))
+                initialized += 1
             }
         }
         let built = hashes.withUnsafeBufferPointer { hashes in
@@ -284,4 +306,23 @@ public struct EventSet: Sequence, Equatable, Sendable {
 
     public func makeIterator() -> Iterator { Iterator(entries: table.makeIterator()) }
     public var underestimatedCount: Int { count }
+}
+
+/// A key as an `EventTable` page keeps it: a digest's two words; zero for a text id, whose
+/// text the table keeps apart.
+struct StoredKey: Equatable, Sendable {
+    var high: UInt64
+    var low: UInt64
+
+    /// `key` stored as entry `index`, its text (if it is a text id) filed in `texts`.
+    init(_ key: EventKey, texts: inout [Int: String], at index: Int) {
+        switch key {
+        case let .digest(high, low): (self.high, self.low) = (high, low)
+        case .text(let text):
+            (high, low) = (0, 0)
+            texts[index] = text
+        }
+    }
+
+    init(high: UInt64, low: UInt64) { (self.high, self.low) = (high, low) }
 }
