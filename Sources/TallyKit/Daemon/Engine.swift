@@ -19,6 +19,7 @@ public final class Engine {
     public var logger: Logger
 
     public init(settings: EngineSettings, logger: Logger = Logger(label: "tally")) throws {
+        ProcessMemory.configured
         self.settings = settings
         self.logger = logger
         let paths = settings.paths

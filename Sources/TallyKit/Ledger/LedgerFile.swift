@@ -166,7 +166,10 @@ public final class LedgerFile {
             staged = write.bytes + staged
             throw error
         }
+        // Taken out of the write, so that the buffer is this file's alone and is emptied in
+        // place: shared, `removeAll(keepingCapacity:)` would allocate another one.
         spare = write.bytes
+        write.bytes = []
         spare.removeAll(keepingCapacity: true)
     }
 
