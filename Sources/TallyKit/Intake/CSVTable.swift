@@ -20,4 +20,19 @@ final class CSVTable: TableSource {
         delimiter = reader.delimiter
         try reader.forEachRecord { record in try body(record) }
     }
+
+    /// Reads the records past the header on a thread of their own, in batches (`CSVRowBatch`):
+    /// each plain row (by `plain`) read there and handed to `plainRow`, any other record to
+    /// `record`, in order, here, until one returns false.
+    ///
+    /// The same records as `forEachRow` past its first, read by the same functions: the file
+    /// is opened here (a file that cannot be opened throws here, as it does there), and a
+    /// failure to read it further comes after the records before it.
+    func forEachRowPastHeader(plain: CompletionRow.Columns?, batchRows: Int = CSVRowBatch.rows,
+                              plainRow: (borrowing CompletionRow) throws -> Bool,
+                              record: (borrowing CSVRecord) throws -> Bool) throws {
+        let reader = try intake.open(path, file: file, kind: kind, delimiter: delimiter)
+        delimiter = reader.delimiter
+        try CSVRowBatch.read(reader, plain: plain, rows: batchRows, plainRow: plainRow, record: record)
+    }
 }
