@@ -192,8 +192,10 @@ public struct CSVRecord {
 
     @usableFromInline let base: UnsafePointer<UInt8>
     @usableFromInline let spans: UnsafePointer<CSVFieldSpan>
-    private let rawBytes: UnsafeRawBufferPointer
-    private let problem: Rejection?
+    /// What `raw` decodes, and why the record was rejected: internal so that `CSVRowBatch`
+    /// can copy a record for another thread and hand on the same record from the copy.
+    let rawBytes: UnsafeRawBufferPointer
+    let problem: Rejection?
 
     /// The 1-based record number in the file; the header is record 1. Blank lines take no
     /// number; rejected records do.
@@ -204,10 +206,10 @@ public struct CSVRecord {
     /// The number of fields; 0 for a rejected record.
     public let count: Int
 
-    init(base: UnsafePointer<UInt8>, spans: UnsafeMutablePointer<CSVFieldSpan>, count: Int,
+    init(base: UnsafePointer<UInt8>, spans: UnsafePointer<CSVFieldSpan>, count: Int,
          number: Int, line: Int, rawBytes: UnsafeRawBufferPointer, problem: Rejection?) {
         self.base = base
-        self.spans = UnsafePointer(spans)
+        self.spans = spans
         self.count = count
         self.number = number
         self.line = line

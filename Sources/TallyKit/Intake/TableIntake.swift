@@ -26,6 +26,12 @@ public struct TableIntake: Sendable {
     /// Whether a workbook's sheet is read in one pass (see `readInOnePass`); off only in
     /// tests that hold that path to the passes it replaces.
     var readsWorkbooksInOnePass = true
+    /// Whether a CSV's rows past the header are read on a thread of their own (see
+    /// `CSVRowBatch`) when plain rows are read as bytes; off only in tests that hold that
+    /// read to the one-thread loop.
+    var readsCSVOnAThread = true
+    /// Records per batch handed from that thread; small only in tests, to cross many batches.
+    var csvBatchRows = CSVRowBatch.rows
     /// What a one-pass read may hold back while the date order is undecided, in bytes of
     /// cell text plus a row's and a cell's keep (see `readInOnePass`).
     var heldBackBytes = 64 << 20
@@ -104,6 +110,23 @@ public struct TableIntake: Sendable {
         for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
 
         let plain = readsPlainRowsAsBytes ? CompletionRow.Columns(mapper: mapper) : nil
+        if readsPlainRowsAsBytes && readsCSVOnAThread, let csv = table as? CSVTable {
+            // The rows past the header read on the second core, in the order and by the
+            // functions of the loop below; here they are only decided and emitted.
+            try csv.forEachRowPastHeader(plain: plain, batchRows: csvBatchRows, plainRow: { row in
+                // Only a file with plain columns has rows read by them.
+                if try !decided(row), let plain { try emit(.event(row.event(plain, courses: &courses))) }
+                return true
+            }, record: { record in
+                if let reason = record.rejection {
+                    try emit(.rejected(row: record.number, reason: reason, raw: record.raw))
+                } else {
+                    try Self.emit(record, mapper: mapper, columns: columns, courses: &courses, emit: emit)
+                }
+                return true
+            })
+            return
+        }
         var first = true
         sheetLane = SheetLane()   // its columns from this mapper
         try table.forEachRow { row in
@@ -369,29 +392,5 @@ protocol SheetTable {
 extension CSVRecord: TableRow {
     public func dateOrderEvidence(at index: Int) -> DateOrder? {
         withBytes(at: index) { DateParser.evidence(utf8: $0) }
-    }
-}
-
-/// A CSV, TSV or UTF-16 text file as a table: each pass opens the file afresh (the reader
-/// streams and never rewinds), with the delimiter the first pass detected.
-final class CSVTable: TableSource {
-    let intake: TableIntake
-    let path: String
-    let file: String
-    let kind: FileKind
-    private var delimiter: UInt8?
-
-    init(intake: TableIntake, path: String, file: String, kind: FileKind) {
-        self.intake = intake
-        self.path = path
-        self.file = file
-        self.kind = kind
-        delimiter = kind == .tsv ? 0x09 : nil
-    }
-
-    func forEachRow(_ body: (CSVRecord) throws -> Bool) throws {
-        let reader = try intake.open(path, file: file, kind: kind, delimiter: delimiter)
-        delimiter = reader.delimiter
-        try reader.forEachRecord { record in try body(record) }
     }
 }
