@@ -55,8 +55,11 @@ final class SheetRowPipe: @unchecked Sendable {
                             let view = SheetRowCells(number: item.number, cells: UnsafeBufferPointer(rebasing: cells[item.cells]),
                                                      base: bytes.baseAddress.map { $0 + item.offset }, strings: strings, limits: limits,
                                                      prepared: prepared, plan: plan)
-                            // Past a limit: the text row, which `Workbook.bounded` rejects with the reason.
-                            if try !body(view.isWithinLimits ? .cells(view) : .text(view.text)) { return false }
+                            // Past a limit: the text row, which `Workbook.bounded` rejects with the reason. A row
+                            // the lane read on the parser's thread was within them there (`prepare`).
+                            let within: Bool
+                            if case .row? = prepared { within = true } else { within = view.isWithinLimits }
+                            if try !body(within ? .cells(view) : .text(view.text)) { return false }
                         }
                         return true
                     }
