@@ -19,7 +19,9 @@ final class SheetRowPipe: @unchecked Sendable {
     private var finished = false
     private var failure: (any Error)?
     private var cancelled = false
-    private static let depth = 2
+    // One: the parser's thread now outruns the scoring (`SheetDataScanner`), so a second
+    // waiting batch only held another megabyte at the peak.
+    private static let depth = 1
     static let batchSize = 2048
 
     /// Rows as the parser gave them: their cells, and those cells' bytes, end to end; and,
