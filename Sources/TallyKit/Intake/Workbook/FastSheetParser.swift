@@ -5,6 +5,10 @@
 /// row — on the reading thread when `SheetRowPipe` parses on another, so that strings are
 /// made and freed by the same thread.
 ///
+/// The rows of the sheet data are read by hand where they have the usual shape
+/// (`SheetDataScanner`, through the same event methods), and by libxml2 from the first row
+/// that does not; libxml2 reads the rest of the part either way.
+///
 /// `SheetParser` stays the reference: the tests read every corpus workbook and fixture both
 /// ways and expect the same rows, and anything unusual here (a shared-string index or a
 /// number that is not plain digits, a date style) goes through `SheetParser.cellText`.
@@ -89,10 +93,12 @@ final class FastSheetParser: XMLEventHandler {
 
     /// Calls `row` for each non-empty row of the sheet XML in `source`, as `SheetParser.rows`.
     /// Throws the source's failures as they are and `XMLEventParser.Refused` for XML that
-    /// the reader refuses (its reason is the reader's to give).
+    /// the reader refuses (its reason is the reader's to give). `scanning: false` reads every
+    /// row with libxml2, which the tests hold `SheetDataScanner` to.
     static func rows(source: any XMLByteSource, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
-                     limits: WorkbookLimits, row: (WorkbookRow) throws -> Bool) throws {
-        try rawRows(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits) { raw in
+                     limits: WorkbookLimits, scanning: Bool = true, row: (WorkbookRow) throws -> Bool) throws {
+        try rawRows(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits,
+                    scanning: scanning) { raw in
             try row(raw.row(strings: strings, limits: limits))
         }
     }
@@ -134,14 +140,18 @@ final class FastSheetParser: XMLEventHandler {
         return Workbook.bounded(WorkbookRow(number: number, cells: texts), limits)
     }
 
-    /// As `rows`, with each row's cells as bytes.
+    /// As `rows`, with each row's cells as bytes. `scanned` is told how many rows
+    /// `SheetDataScanner` read, however the read ends.
     static func rawRows(source: any XMLByteSource, name: String, strings: [String], dateStyles: [Bool], date1904: Bool,
-                        limits: WorkbookLimits, row: (RawRow) throws -> Bool) throws {
+                        limits: WorkbookLimits, scanning: Bool = true, scanned: ((Int) -> Void)? = nil,
+                        row: (RawRow) throws -> Bool) throws {
         let parser = XMLEventParser(source: source, name: name)
         defer { parser.close() }
         try withoutActuallyEscaping(row) { row in
             let handler = FastSheetParser(strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits, body: row)
-            try parser.parse(handler)
+            let scanner = SheetDataScanner(sheet: handler)
+            defer { scanned?(scanner.rows) }
+            try parser.parse(handler, handOver: scanning ? ("sheetData", scanner) : nil)
             if handler.inRow, !handler.stopped { _ = try handler.finishRow() }
         }
     }
@@ -154,16 +164,11 @@ final class FastSheetParser: XMLEventHandler {
 
     override func start(_ name: XMLEventParser.Name, _ attributes: XMLEventParser.Attributes, isEmpty: Bool) -> Bool {
         if name == names.c {
-            column = attributes.withValue(of: names.reference!) { bytes in bytes.flatMap { SheetParser.column(of: $0) } } ?? column + 1
-            hasType = attributes.withValue(of: names.type!) { bytes in
-                guard let bytes else { return false }
-                type.removeAll()
-                type.append(bytes)
-                return true
+            attributes.withValue(of: names.reference!) { reference in
+                attributes.withValue(of: names.type!) { type in
+                    attributes.withValue(of: names.style!) { style in beginCell(reference: reference, type: type, style: style) }
+                }
             }
-            style = attributes.withValue(of: names.style!) { bytes in bytes.flatMap { Self.integer($0) } } ?? 0
-            value.removeAll()
-            inline.removeAll()
         } else if name == names.v {
             inValue = !isEmpty
         } else if name == names.inlineString {
@@ -171,25 +176,14 @@ final class FastSheetParser: XMLEventHandler {
         } else if name == names.phonetic {
             inPhonetic = !isEmpty
         } else if name == names.row {
-            rowNumber = attributes.withValue(of: names.reference!) { bytes in bytes.flatMap { Self.integer($0) } } ?? rowNumber + 1
-            column = 0
-            inRow = !isEmpty
+            attributes.withValue(of: names.reference!) { beginRow(reference: $0, isEmpty: isEmpty) }
         }
         return true
     }
 
     override func end(_ name: XMLEventParser.Name) -> Bool {
         if name == names.c {
-            guard column >= 1 else { return true }
-            if column > limits.maxFields {
-                tooWide = true
-                return true
-            }
-            let text = cellText()
-            if !text.isEmpty {
-                if cells.count < column { cells.append(contentsOf: repeatElement(.empty, count: column - cells.count)) }
-                cells[column - 1] = text
-            }
+            endCell()
         } else if name == names.v {
             inValue = false
         } else if name == names.inlineString {
@@ -197,13 +191,7 @@ final class FastSheetParser: XMLEventHandler {
         } else if name == names.phonetic {
             inPhonetic = false
         } else if name == names.row {
-            inRow = false
-            do {
-                if try !finishRow() { return false }
-            } catch {
-                failure = error
-                return false
-            }
+            return endRow()
         }
         return true
     }
@@ -215,6 +203,82 @@ final class FastSheetParser: XMLEventHandler {
             inline.append(bytes)
         }
         return true
+    }
+
+    // MARK: The sheet's events, from libxml2's callbacks above or from `SheetDataScanner`
+
+    /// A `<row>` starts (and ends, when it `isEmpty`): its number from its `r`, else the one after the last.
+    func beginRow(reference: UnsafeRawBufferPointer?, isEmpty: Bool) {
+        rowNumber = reference.flatMap { Self.integer($0) } ?? rowNumber + 1
+        column = 0
+        inRow = !isEmpty
+    }
+
+    /// A `<c>` starts: its column from its `r` (else the one after the last), its `t` and `s`.
+    func beginCell(reference: UnsafeRawBufferPointer?, type: UnsafeRawBufferPointer?, style: UnsafeRawBufferPointer?) {
+        column = reference.flatMap { SheetParser.column(of: $0) } ?? column + 1
+        hasType = type != nil
+        self.type.removeAll()
+        if let type { self.type.append(type) }
+        self.style = style.flatMap { Self.integer($0) } ?? 0
+        value.removeAll()
+        inline.removeAll()
+    }
+
+    /// Text of the cell's `<v>`.
+    func appendValue(_ bytes: UnsafeRawBufferPointer) { value.append(bytes) }
+
+    /// Text of the cell's `<is>`, outside phonetic runs.
+    func appendInline(_ bytes: UnsafeRawBufferPointer) { inline.append(bytes) }
+
+    /// A `</c>`: the cell's text goes into its column of the row.
+    func endCell() {
+        guard column >= 1 else { return }
+        if column > limits.maxFields {
+            tooWide = true
+            return
+        }
+        let text = cellText()
+        if !text.isEmpty {
+            if cells.count < column { cells.append(contentsOf: repeatElement(.empty, count: column - cells.count)) }
+            cells[column - 1] = text
+        }
+    }
+
+    /// A `</row>`: the row is handed on; false when the parse should stop (the callback's
+    /// wish, or its failure, kept in `failure`).
+    func endRow() -> Bool {
+        inRow = false
+        do {
+            return try finishRow()
+        } catch {
+            failure = error
+            return false
+        }
+    }
+
+    /// What a row's start may change, so that a scan that gives up on a row undoes it, and
+    /// libxml2 reads the row from its start instead.
+    struct Mark {
+        fileprivate let rowNumber: Int, column: Int, inRow: Bool
+    }
+
+    /// Whether no row, cell or element whose text counts is open, and no cell is held: where
+    /// `SheetDataScanner` may start, and every row boundary it reaches after.
+    var isBetweenRows: Bool {
+        !inRow && cells.isEmpty && bytes.isEmpty && !tooWide && !inValue && !inInline && !inPhonetic
+    }
+
+    var mark: Mark { Mark(rowNumber: rowNumber, column: column, inRow: inRow) }
+
+    /// Back to `mark`, taken between rows: the row begun since is forgotten.
+    func rewind(to mark: Mark) {
+        rowNumber = mark.rowNumber
+        column = mark.column
+        inRow = mark.inRow
+        cells.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        tooWide = false
     }
 
     private func finishRow() throws -> Bool {

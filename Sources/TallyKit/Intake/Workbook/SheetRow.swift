@@ -30,13 +30,16 @@ struct SheetRowCells: PlainCells {
     private let cells: UnsafeBufferPointer<FastSheetParser.Cell>
     /// Where the row's bytes start: a cell's `.bytes(start, end)` counts from here.
     private let base: UnsafeRawPointer?
-    private let strings: SharedStringBytes
+    // `unowned(unsafe)`: the row lives only during the callback it is handed to, while the
+    // read that made both holds them; a reference counted per row was a retain and a release
+    // of each on the scoring thread.
+    private unowned(unsafe) let strings: SharedStringBytes
     private let limits: WorkbookLimits
     /// The lane's reading of the row, made on the parser's thread; nil when none was made
     /// (the row's batch was done before the columns were offered), and the lane reads it.
     let prepared: Prepared?
     /// Where the lane offers the file's plain columns, for the batches still to come.
-    let plan: SheetLanePlan?
+    unowned(unsafe) let plan: SheetLanePlan?
 
     enum Prepared {
         /// `CompletionRow.read` answered false: the row takes the ordinary path.

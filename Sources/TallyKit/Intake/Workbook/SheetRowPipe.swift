@@ -19,7 +19,9 @@ final class SheetRowPipe: @unchecked Sendable {
     private var finished = false
     private var failure: (any Error)?
     private var cancelled = false
-    private static let depth = 2
+    // One: the parser's thread now outruns the scoring (`SheetDataScanner`), so a second
+    // waiting batch only held another megabyte at the peak.
+    private static let depth = 1
     static let batchSize = 2048
 
     /// Rows as the parser gave them: their cells, and those cells' bytes, end to end; and,
@@ -55,8 +57,11 @@ final class SheetRowPipe: @unchecked Sendable {
                             let view = SheetRowCells(number: item.number, cells: UnsafeBufferPointer(rebasing: cells[item.cells]),
                                                      base: bytes.baseAddress.map { $0 + item.offset }, strings: strings, limits: limits,
                                                      prepared: prepared, plan: plan)
-                            // Past a limit: the text row, which `Workbook.bounded` rejects with the reason.
-                            if try !body(view.isWithinLimits ? .cells(view) : .text(view.text)) { return false }
+                            // Past a limit: the text row, which `Workbook.bounded` rejects with the reason. A row
+                            // the lane read on the parser's thread was within them there (`prepare`).
+                            let within: Bool
+                            if case .row? = prepared { within = true } else { within = view.isWithinLimits }
+                            if try !body(within ? .cells(view) : .text(view.text)) { return false }
                         }
                         return true
                     }

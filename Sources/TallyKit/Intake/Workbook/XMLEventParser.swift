@@ -70,7 +70,7 @@ final class XMLEventParser {
     }
 
     private var context: xmlParserCtxtPtr?
-    private let source: any XMLByteSource
+    let source: any XMLByteSource
     private let name: String
 
     private static let chunk = 64 * 1024
@@ -85,38 +85,71 @@ final class XMLEventParser {
 
     /// Parses the whole document into `handler`, until it ends or the handler asks to stop.
     /// Throws the source's failure (a limit, a damaged entry) as it is, and `Refused` for
-    /// XML the reader would refuse.
-    func parse(_ handler: XMLEventHandler) throws {
-        var buffer = [UInt8](repeating: 0, count: Self.chunk)
-        let first = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+    /// XML the reader would refuse. With `handOver`, the content of the root's child element
+    /// it names goes to its scanner where the scanner can read it (`XMLContentScanner`).
+    func parse(_ handler: XMLEventHandler, handOver: (element: String, scanner: any XMLContentScanner)? = nil) throws {
+        var window = ByteWindow(capacity: Self.chunk)
+        defer { window.deallocate() }
+        let first = try window.fill(from: source)
         // The handler outlives the parse; libxml2 holds it unretained as its user data.
         try withExtendedLifetime(handler) {
-            try open(firstBytes: buffer, count: first, handler: handler)
-            try parse(handler, buffer: &buffer, first: first)
+            try open(firstBytes: window.pending, handler: handler)
+            guard context != nil else { return }
+            handler.started(with: self)
+            // As the reader: the first 4 bytes create the context (encoding detection), the
+            // rest follows.
+            window.consume(first >= 4 ? 4 : first)
+            if let handOver {
+                try parse(handler, window: &window, handingOver: handOver.element, to: handOver.scanner)
+            } else {
+                try parse(handler, window: &window)
+            }
         }
     }
 
-    private func parse(_ handler: XMLEventHandler, buffer: inout [UInt8], first: Int) throws {
-        guard let context else { return }
-        handler.started(with: self)
-        // As the reader: the first 4 bytes create the context (encoding detection), the
-        // rest follows.
-        var pending = first >= 4 ? first - 4 : 0
-        var offset = first >= 4 ? 4 : 0
+    /// Feeds libxml2 what is pending and what the source has left, then ends the document.
+    func parse(_ handler: XMLEventHandler, window: inout ByteWindow) throws {
         while true {
-            if pending > 0 {
-                let result = buffer.withUnsafeBytes { bytes in
-                    xmlParseChunk(context, bytes.baseAddress!.assumingMemoryBound(to: CChar.self) + offset, Int32(pending), 0)
-                }
-                try check(result, handler)
+            if !window.pending.isEmpty {
+                try feed(window.pending, handler)
                 if handler.stopped { return }
             }
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if count == 0 { break }
-            pending = count
-            offset = 0
+            window.consume(window.pending.count)
+            if try window.fill(from: source) == 0 { break }
         }
         try check(xmlParseChunk(context, nil, 0, 1), handler)
+    }
+
+    /// Feeds `bytes` to libxml2. The corresponding C function is `xmlParseChunk`.
+    func feed(_ bytes: UnsafeRawBufferPointer, _ handler: XMLEventHandler) throws {
+        guard let context, let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        try check(xmlParseChunk(context, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), 0), handler)
+    }
+
+    /// Whether libxml2 has just read the start tag of `element`, a child of the root, with
+    /// no prefix, and everything fed to it, UTF-8 as it came, and nothing wrong so far: then
+    /// the element's content is bytes a scanner may read as they are, up to its end tag.
+    func hasJustOpened(_ element: Name, _ handler: XMLEventHandler) -> Bool {
+        guard let context, let input = context.pointee.input, element.pointer != nil,
+              handler.lastStart == element, !handler.lastStartHadPrefix,
+              context.pointee.nameNr == 2, context.pointee.inputNr == 1,
+              context.pointee.instate == XML_PARSER_CONTENT, context.pointee.wellFormed == 1,
+              context.pointee.disableSAX == 0, context.pointee.charset == Int32(XML_CHAR_ENCODING_UTF8.rawValue),
+              input.pointee.cur == input.pointee.end, input.pointee.buf?.pointee.encoder == nil,
+              !handler.stopped, handler.failure == nil, !handler.doctype, handler.firstMessage == nil else { return false }
+        return true
+    }
+
+    /// The scanner has handed the rest of the content back, at a point between nodes.
+    func resume(_ handler: XMLEventHandler) {
+        handler.textRun = 0
+        handler.emptyEnd = false
+    }
+
+    /// The scanner's handler asked to stop (or failed).
+    func stop(_ handler: XMLEventHandler) {
+        handler.stopped = true
+        if let context { xmlStopParser(context) }
     }
 
     /// A name as the parser's dictionary holds it. The corresponding C function is `xmlDictLookup`.
@@ -144,17 +177,20 @@ final class XMLEventParser {
         }
     }
 
-    private func open(firstBytes buffer: [UInt8], count: Int, handler: XMLEventHandler) throws {
+    private func open(firstBytes buffer: UnsafeRawBufferPointer, handler: XMLEventHandler) throws {
+        let count = buffer.count
         _ = XMLStreamReader.refuseExternalEntities
         var sax = xmlSAXHandler()
         sax.initialized = XML_SAX2_MAGIC
         // The callbacks borrow the handler (`_withUnsafeGuaranteedRef`): no reference
         // counting per event.
-        sax.startElementNs = { user, localName, _, _, _, _, attributeCount, _, attributes in
+        sax.startElementNs = { user, localName, prefix, _, _, _, attributeCount, _, attributes in
             guard let user else { return }
             Unmanaged<XMLEventHandler>.fromOpaque(user)._withUnsafeGuaranteedRef { handler in
                 guard let context = handler.context else { return }
                 handler.textRun = 0
+                handler.lastStart = Name(pointer: localName)
+                handler.lastStartHadPrefix = prefix != nil
                 // Right after a start tag the input is at its `>`, or at `/>` when it is empty.
                 let isEmpty = context.pointee.input?.pointee.cur?.pointee == UInt8(ascii: "/")
                 handler.emptyEnd = isEmpty
@@ -168,6 +204,7 @@ final class XMLEventParser {
             guard let user else { return }
             Unmanaged<XMLEventHandler>.fromOpaque(user)._withUnsafeGuaranteedRef { handler in
                 handler.textRun = 0
+                handler.lastStart = Name(pointer: nil)
                 if handler.emptyEnd {
                     handler.emptyEnd = false
                     return
@@ -183,6 +220,7 @@ final class XMLEventParser {
             guard let user, let bytes else { return }
             Unmanaged<XMLEventHandler>.fromOpaque(user)._withUnsafeGuaranteedRef { handler in
                 handler.emptyEnd = false
+                handler.lastStart = Name(pointer: nil)
                 guard let context = handler.context else { return }
                 handler.textRun += Int(count)
                 if handler.textRun > XMLEventHandler.maxTextNode {
@@ -215,21 +253,16 @@ final class XMLEventParser {
             }
         }
         let user = Unmanaged.passUnretained(handler).toOpaque()
-        let created: xmlParserCtxtPtr? = buffer.withUnsafeBytes { bytes in
-            let start = bytes.baseAddress!.assumingMemoryBound(to: CChar.self)
-            return count >= 4 ? xmlCreatePushParserCtxt(&sax, user, start, 4, name)
-                              : xmlCreatePushParserCtxt(&sax, user, nil, 0, name)
-        }
+        let start = buffer.baseAddress?.assumingMemoryBound(to: CChar.self)
+        let created: xmlParserCtxtPtr? = count >= 4 ? xmlCreatePushParserCtxt(&sax, user, start, 4, name)
+                                                    : xmlCreatePushParserCtxt(&sax, user, nil, 0, name)
         guard let created else { throw WorkbookError.corrupt("\(name) cannot be opened as XML") }
         context = created
         handler.context = created
         xmlCtxtUseOptions(created, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue))
         if count > 0 && count < 4 {
             // Too short for the reader's detection; the reader pushes what there is.
-            let result = buffer.withUnsafeBytes { bytes in
-                xmlParseChunk(created, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(count), 0)
-            }
-            try check(result, handler)
+            try check(xmlParseChunk(created, start, Int32(count), 0), handler)
         }
     }
 }
@@ -252,6 +285,9 @@ class XMLEventHandler {
     /// Bytes of the text run being read: the reader's tree refuses a text node past
     /// 10,000,000 bytes (libxml2's XML_MAX_TEXT_LENGTH), so the fast path stops there too.
     @exclusivity(unchecked) fileprivate var textRun = 0
+    /// The element whose start was the last event, if it was a start (`hasJustOpened`).
+    @exclusivity(unchecked) fileprivate var lastStart = XMLEventParser.Name(pointer: nil)
+    @exclusivity(unchecked) fileprivate var lastStartHadPrefix = false
     fileprivate static let maxTextNode = 10_000_000
 
     /// The parser is ready: intern the names to compare (`parser.name`).

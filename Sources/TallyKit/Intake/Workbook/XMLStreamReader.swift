@@ -143,13 +143,17 @@ protocol XMLByteSource: AnyObject {
     func cancel()
 }
 
-/// XML already in memory (tests, the fuzz targets).
+/// XML already in memory (tests, the fuzz targets), handed out at most `piece` bytes a read.
 final class BytesXMLSource: XMLByteSource {
     private let bytes: [UInt8]
+    private let piece: Int
     private var offset = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8], piece: Int = .max) {
+        self.bytes = bytes
+        self.piece = piece
+    }
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let count = min(buffer.count, bytes.count - offset)
+        let count = min(buffer.count, bytes.count - offset, piece)
         guard count > 0 else { return 0 }
         bytes.withUnsafeBytes { source in
             guard let base = source.baseAddress else { return }
