@@ -12,8 +12,7 @@ import Foundation
 /// its thread is waited for, so nothing it holds (a file) outlives `run`. A failure of the
 /// producer comes after the batches made before it, as it would on one thread.
 ///
-/// `SheetRowPipe` is the same hand-off for a sheet's rows, written first; it could move
-/// onto this one.
+/// A CSV's rows (`CSVRowBatch`) and a sheet's (`SheetRowPipe`) both cross through it.
 final class BatchPipe<Batch>: @unchecked Sendable {
     // @unchecked: every mutable field is guarded by `condition`, and a batch is touched by
     // one thread at a time (the producer until `put`, the caller from `next` to `recycle`).

@@ -6,19 +6,14 @@ import Foundation
 ///
 /// A batch holds the rows' cell bytes, not strings: the strings are made here, on the
 /// caller's thread, which also frees them (strings made on one thread and freed on another
-/// fragmented two malloc arenas: +50 MiB at a million rows). At most `depth` batches wait:
-/// memory stays flat whatever the sheet's size. The caller's
-/// callback runs on the caller's thread, in order; when it stops (false) or throws, the
-/// parser is stopped at its next batch and the thread is waited for, so the archive is free
-/// again when `rows` returns. A failure of the parse (a limit, `Refused`) comes after the
-/// rows parsed before it, as it did when the parse ran on the caller's thread.
-final class SheetRowPipe: @unchecked Sendable {
-    // @unchecked: every mutable field is guarded by `condition`.
-    private let condition = NSCondition()
-    private var batches: [Batch] = []
-    private var finished = false
-    private var failure: (any Error)?
-    private var cancelled = false
+/// fragmented two malloc arenas: +50 MiB at a million rows). The batches cross through a
+/// `BatchPipe`: at most `depth` wait, so memory stays flat whatever the sheet's size, and a
+/// batch read comes back to be refilled. The caller's callback runs on the caller's thread,
+/// in order; when it stops (false) or throws, the parser is stopped at its next batch and
+/// the thread is waited for, so the archive is free again when `rows` returns. A failure of
+/// the parse (a limit, `Refused`) comes after the rows parsed before it, as it did when the
+/// parse ran on the caller's thread.
+enum SheetRowPipe {
     // One: the parser's thread now outruns the scoring (`SheetDataScanner`), so a second
     // waiting batch only held another megabyte at the peak.
     private static let depth = 1
@@ -32,6 +27,14 @@ final class SheetRowPipe: @unchecked Sendable {
         var rows: [(number: Int, rejection: String?, cells: Range<Int>, offset: Int)] = []
         var lane: PreparedLane?
         var count: Int { rows.count }
+
+        /// Emptied for the next rows, its buffers kept.
+        mutating func removeAll() {
+            bytes.removeAll(keepingCapacity: true)
+            cells.removeAll(keepingCapacity: true)
+            rows.removeAll(keepingCapacity: true)
+            lane = nil
+        }
         mutating func append(_ row: FastSheetParser.RawRow) {
             let cellsStart = cells.count
             rows.append((row.number, row.rejection, cellsStart..<cellsStart + row.cells.count, bytes.count))
@@ -117,82 +120,27 @@ final class SheetRowPipe: @unchecked Sendable {
         }
     }
 
-    /// Runs the parse on its own thread and calls `body` here for each batch, in order, until it returns false.
+    /// Runs the parse on its own thread (a `BatchPipe`) and calls `body` here for each batch,
+    /// in order, until it returns false.
     private static func batches(source: ZipEntryStream, name: String, strings: [String], lane: (SharedStringBytes, SheetLanePlan)?,
                                 dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits,
                                 body: (Batch) throws -> Bool) throws {
-        let pipe = SheetRowPipe()
-        let thread = Thread {
-            pipe.produce(source: source, name: name, strings: strings, lane: lane, dateStyles: dateStyles, date1904: date1904,
-                         limits: limits)
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-        defer { pipe.cancelAndWait() }
-        while let batch = try pipe.next() {
-            if try !body(batch) { return }
-        }
-    }
-
-    private func produce(source: ZipEntryStream, name: String, strings: [String], lane: (SharedStringBytes, SheetLanePlan)?,
-                         dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits) {
-        var batch = Batch()
-        var outcome: (any Error)?
-        func prepared(_ batch: Batch) -> Batch {
-            guard let (shared, plan) = lane, let columns = plan.columns else { return batch }
-            var batch = batch
-            batch.prepare(columns, strings: shared, limits: limits)
-            return batch
-        }
-        do {
+        try BatchPipe<Batch>.run(depth: depth, produce: { pipe in
+            var batch = Batch()
+            // Read on this thread once the lane has offered its columns; then queued, and a
+            // batch the caller has read comes back to be refilled.
+            func handOn() -> Bool {
+                if let (shared, plan) = lane, let columns = plan.columns { batch.prepare(columns, strings: shared, limits: limits) }
+                let going = pipe.put(&batch, emptied: Batch())
+                batch.removeAll()
+                return going
+            }
             try FastSheetParser.rawRows(source: source, name: name, strings: strings, dateStyles: dateStyles, date1904: date1904,
                                         limits: limits) { row in
                 batch.append(row)
-                guard batch.count == Self.batchSize else { return true }
-                defer { batch = Batch() }
-                return put(prepared(batch))
+                return batch.count < batchSize || handOn()
             }
-            if batch.count > 0 { _ = put(prepared(batch)) }
-        } catch {
-            outcome = error
-        }
-        condition.lock()
-        failure = outcome
-        finished = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Queues a batch; false when the caller wants no more.
-    private func put(_ batch: Batch) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while batches.count >= Self.depth && !cancelled { condition.wait() }
-        if cancelled { return false }
-        batches.append(batch)
-        condition.broadcast()
-        return true
-    }
-
-    /// The next batch; nil at the end; the parse's failure once the rows before it are read.
-    private func next() throws -> Batch? {
-        condition.lock()
-        defer { condition.unlock() }
-        while batches.isEmpty && !finished { condition.wait() }
-        if !batches.isEmpty {
-            condition.broadcast()
-            return batches.removeFirst()
-        }
-        if let failure { throw failure }
-        return nil
-    }
-
-    /// Stops the parse (if it still runs) and waits until its thread has let go of the stream.
-    private func cancelAndWait() {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
+            if batch.count > 0 { _ = handOn() }
+        }, consume: { batch in try body(batch) })
     }
 }
