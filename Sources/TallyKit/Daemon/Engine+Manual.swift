@@ -24,6 +24,7 @@ extension Engine {
 
     private func manual(_ event: Event, action: String) throws -> Outcome {
         var outcome = Outcome()
+        placeLines()
         try Scoring.apply(event, to: &state, rules: settings.rules, into: &outcome, lines: ledger)
         state.place(outcome.events, at: try ledger.append(outcome))
         stats.count(outcome)

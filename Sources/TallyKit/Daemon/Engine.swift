@@ -126,6 +126,7 @@ public final class Engine {
             }
         }
         let read = ContinuousClock.now
+        placeLines()
         try ledger.commit(at: .now())
         CrashPoint.reach("committed")
         let committed = ContinuousClock.now
@@ -240,9 +241,11 @@ public final class Engine {
         }
         // A completion row read as bytes is decided from its bytes where that is plain (see
         // `decidePlain`); an attachment's rows, relabelled with their message, never are.
+        var counts = PlainCounts()
+        defer { stats.count(plain: counts) }
         func decided(_ row: borrowing CompletionRow) throws -> Bool {
             guard container == nil else { return false }
-            return try decidePlain(row, file: file.name, sha256: sha, rules: rules, report: &report)
+            return try decidePlain(row, file: file.name, sha256: sha, rules: rules, report: &report, counts: &counts)
         }
         switch kind {
         case .csv, .tsv, .utf16Text:
@@ -263,6 +266,7 @@ public final class Engine {
             }
             let source = EventSource(file: file.name, sha256: sha, row: 0)
             var outcome = Outcome()
+            placeLines()
             try Scoring.applyBindings(RosterChanges.events(for: entries, in: state, source: source, at: rosterTime ?? .now()),
                                       to: &state, rules: settings.rules, into: &outcome, lines: ledger)
             state.place(outcome.events, at: try ledger.append(outcome))
@@ -300,6 +304,7 @@ public final class Engine {
             swap(&offsets, &self.offsets)
         }
         scratch.removeAll()
+        placeLines()
         try Scoring.apply(event, to: &state, rules: rules, into: &scratch, lines: ledger)
         try ledger.append(scratch, offsets: &offsets)
         state.place(scratch.events, at: offsets)
@@ -386,6 +391,7 @@ public final class Engine {
     /// and renamed only once `state.json` is in place: the disk sees `state.json`, then
     /// `index.bin`, as before. When `state.json` fails, the index is abandoned unrenamed.
     func writeSnapshot(index: Bool = false, indexInBackground: Bool) throws {
+        placeLines()
         state.positions = Replay.positions(of: ledger)
         var due = true
         if let interval = indexInterval {

@@ -8,25 +8,57 @@
 /// files are still in the inbox to be read again.
 public final class Ledger {
     public let directory: String
-    public let events: LedgerFile
-    public let points: LedgerFile
+    private let eventsFile: LedgerFile
+    private let pointsFile: LedgerFile
     public let unmatched: LedgerFile
     public let rejected: LedgerFile
     public let audit: LedgerFile
+    /// Writes the plain rows' lines on its own thread (see `LineEncoder`).
+    let encoder: LineEncoder
+
+    /// `events.jsonl`, once every line staged for it is encoded.
+    public var events: LedgerFile {
+        settle()
+        return eventsFile
+    }
+
+    /// `points.jsonl`, once every line staged for it is encoded.
+    public var points: LedgerFile {
+        settle()
+        return pointsFile
+    }
 
     public init(directory: String) throws {
         self.directory = directory
         try FileSystem.createDirectory(directory)
-        events = try LedgerFile(path: directory + "/events.jsonl", chained: false)
-        points = try LedgerFile(path: directory + "/points.jsonl", chained: true)
+        eventsFile = try LedgerFile(path: directory + "/events.jsonl", chained: false)
+        pointsFile = try LedgerFile(path: directory + "/points.jsonl", chained: true)
         unmatched = try LedgerFile(path: directory + "/unmatched.jsonl", chained: false)
         rejected = try LedgerFile(path: directory + "/rejected.jsonl", chained: false)
         audit = try LedgerFile(path: directory + "/audit.jsonl", chained: true)
+        encoder = LineEncoder(events: eventsFile, points: pointsFile)
     }
+
+    deinit { encoder.settle() }
 
     var dataFiles: [(name: String, file: LedgerFile)] {
         [("events", events), ("points", points), ("unmatched", unmatched), ("rejected", rejected)]
     }
+
+    /// Waits for the encoder to write every line staged through `stagePlain`, so that the
+    /// events and points files are this thread's alone. Their places are kept for
+    /// `takePlaced`.
+    public func settle() { encoder.settle() }
+
+    /// Hands each place of an applied row's event line, encoded since the last call, to
+    /// `body`: the tracked entry `stagePlain` was given, and the byte offset where its line
+    /// starts in `events.jsonl`.
+    func takePlaced(_ body: (_ entry: Int32, _ offset: Int) -> Void) {
+        if encoder.hasPlaced { encoder.takePlaced(body) }
+    }
+
+    /// Whether places of encoded lines wait for `takePlaced`.
+    var hasPlaced: Bool { encoder.hasPlaced }
 
     // MARK: - Writing
 
@@ -37,6 +69,7 @@ public final class Ledger {
 
     @discardableResult
     public func append(_ record: EventRecord) throws -> Int {
+        let events = self.events
         try expect(record.seq, next: events, "events.jsonl")
         let offset = events.size + events.pending
         var writer = events.beginLine()
@@ -51,6 +84,7 @@ public final class Ledger {
     @discardableResult
     func appendLine(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
                     file: String, sha256: String) throws -> Int {
+        let events = self.events
         try expect(seq, next: events, "events.jsonl")
         let offset = events.size + events.pending
         var writer = events.beginLine()
@@ -59,18 +93,43 @@ public final class Ledger {
         return offset
     }
 
+    /// Stages the lines of a plain completion row as `appendLine` (owned by the row's email,
+    /// or nobody) and, when `award` is given, `appendAward` (to the row's email) write them,
+    /// to be encoded on the encoder's thread. The offset of an applied row's event line
+    /// comes later, through `takePlaced`, filed under `entry` (-1: not wanted).
+    func stagePlain(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool, entry: Int32,
+                    award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) throws {
+        guard case .digest = row.key else {
+            // Written directly (a text id is not plain; no byte lane makes one today).
+            let offset = try appendLine(row, seq: seq, status: status, student: ownedByEmail ? row.email : nil,
+                                        file: file, sha256: sha256)
+            if let award {
+                try appendAward(row, seq: award.seq, student: row.email, points: award.points, note: award.note)
+            }
+            if entry >= 0 { encoder.place(entry, at: offset) }
+            return
+        }
+        // While the encoder is busy, the files' own seq lag behind its count.
+        let idle = encoder.isIdle
+        try expect(seq, after: idle ? eventsFile.lastSeq : encoder.lastEventSeq, "events.jsonl")
+        if let award { try expect(award.seq, after: idle ? pointsFile.lastSeq : encoder.lastAwardSeq, "points.jsonl") }
+        encoder.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award, file: file,
+                      sha256: sha256)
+    }
+
     /// Stages the award line of a completion row applied to `student` (see
     /// `CompletionRow.encodeAwardLine`): the line `append(_: PointsRecord)` would write.
     func appendAward(_ row: borrowing CompletionRow, seq: Int, student: UnsafeRawBufferPointer, points: Int,
                      note: String) throws {
-        try expect(seq, next: self.points, "points.jsonl")
-        var writer = self.points.beginLine()
-        row.encodeAwardLine(into: &writer, seq: seq, student: student, points: points, note: note,
-                           prev: self.points.lastHash)
-        self.points.endLine(&writer)
+        let file = self.points
+        try expect(seq, next: file, "points.jsonl")
+        var writer = file.beginLine()
+        row.encodeAwardLine(into: &writer, seq: seq, student: student, points: points, note: note, prev: file.lastHash)
+        file.endLine(&writer)
     }
 
     public func append(_ record: PointsRecord) throws {
+        let points = self.points
         try expect(record.seq, next: points, "points.jsonl")
         var writer = points.beginLine()
         record.encode(into: &writer, prev: points.lastHash)
@@ -80,8 +139,12 @@ public final class Ledger {
     /// Throws unless `seq` is the line that comes next in `file` (named `name`): the state
     /// numbers lines as it folds them, and a gap means the two no longer agree.
     private func expect(_ seq: Int, next file: LedgerFile, _ name: String) throws {
-        guard seq == file.lastSeq + 1 else {
-            throw RecordError("\(name) is at seq \(file.lastSeq) but the state expected \(seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
+        try expect(seq, after: file.lastSeq, name)
+    }
+
+    private func expect(_ seq: Int, after last: Int, _ name: String) throws {
+        guard seq == last + 1 else {
+            throw RecordError("\(name) is at seq \(last) but the state expected \(seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }
     }
 
@@ -160,7 +223,11 @@ public final class Ledger {
                            audit.checkpoint()])
     }
 
+    /// Cuts every file back to `checkpoint`. Places of encoded lines not yet taken are
+    /// forgotten: they were for the state that a rollback replaces.
     public func rollback(to checkpoint: Checkpoint) throws {
+        settle()
+        encoder.dropPlaced()
         for (file, mark) in zip([events, points, unmatched, rejected, audit], checkpoint.files) {
             try file.rollback(to: mark)
         }

@@ -93,6 +93,16 @@ public struct LedgerStats: Equatable, Sendable {
         if points > 0 { pointsAwarded += points } else { pointsRevoked -= points }
     }
 
+    /// Counts the course completions of the byte lane (see `Engine.decidePlain`) a file at a
+    /// time, as `count(kind:status:rehomed:)` and `count(points:)` would one by one: a
+    /// dictionary update per row was a hash of the kind's name.
+    mutating func count(plain: PlainCounts) {
+        guard plain.applied + plain.duplicate > 0 else { return }
+        decisions[.courseCompleted, default: Decisions()].applied += plain.applied
+        decisions[.courseCompleted, default: Decisions()].duplicate += plain.duplicate
+        pointsAwarded += plain.points
+    }
+
     /// Counts a file's audit line: `file_done`, `file_failed`, `file_skipped`, `roster_loaded`.
     mutating func count(fileAction action: String, milliseconds: Int?) {
         switch action {
@@ -145,4 +155,12 @@ public struct LedgerStats: Equatable, Sendable {
         try fresh.roll(forwardFrom: ledger)
         return fresh
     }
+}
+
+/// What the byte lane decided in one file, counted as it goes (see `LedgerStats.count(plain:)`).
+struct PlainCounts {
+    var applied = 0
+    var duplicate = 0
+    /// Points awarded: the lane's awards are never negative.
+    var points = 0
 }

@@ -1,0 +1,295 @@
+import Dispatch
+import Foundation
+
+/// Encodes the ledger lines of plain completion rows (see `CompletionRow`) on a thread of
+/// its own, in the order they were staged, while the scoring thread decides the rows after.
+///
+/// Why: writing a row's event line and award line as JSON, and chaining the award line's
+/// SHA-256, was a third of the scoring thread's time on a big export, and none of it
+/// depends on the state once the row is decided. The scoring thread copies what the lines
+/// need (the row's bytes, its seq numbers, status and points: an `Order`) into a `Chunk`;
+/// full chunks cross to the encoder, which writes the lines with the very code the direct
+/// path uses (`Ledger.appendLine`, `appendAward`), so the bytes are the same by construction.
+///
+/// What the scoring thread no longer knows at once is where an applied row's event line
+/// starts in `events.jsonl`, which its tracked entry keeps. The encoder lists those places
+/// (`placed`) and the engine writes them into the state (`Engine.placeLines`) before anything
+/// reads one. Every other use of the events and points files waits for the encoder first
+/// (`Ledger.settle`), so they are never touched by two threads at once.
+///
+/// At most `depth` chunks are in flight, so memory stays flat however many rows come.
+final class LineEncoder: @unchecked Sendable {
+    // @unchecked: `done` is guarded by `lock`; a chunk belongs to the scoring thread until
+    // it is handed over and after it comes back through `done`; the two files are written
+    // only on `queue` while a chunk is in flight (the scoring thread waits for it otherwise).
+
+    /// One row's lines: its event line (seq, status, owner) and, when applied, its award line.
+    struct Order {
+        var seq: Int
+        var row: Int
+        var at: Timestamp
+        var high: UInt64
+        var low: UInt64
+        /// The award line's seq; 0 when the row has none (a duplicate).
+        var awardSeq: Int
+        var points: Int
+        /// The tracked entry whose event line this is, to be placed; -1 for none.
+        var entry: Int32
+        var status: EventStatus
+        /// Whether the event line names the row's email as its student (else nobody).
+        var ownedByEmail: Bool
+        /// Where the row's bytes start in the chunk, and their lengths in this order:
+        /// email, name, course, certificate, note (-1: absent).
+        var start: Int32
+        var email: Int32
+        var name: Int32
+        var course: Int32
+        var certificate: Int32
+        var note: Int32
+    }
+
+    /// Orders of one source file, and the bytes they point into. Raw storage, allocated
+    /// once and refilled: the scoring thread fills a chunk with two copies per row, and an
+    /// array's append (a uniqueness check, an exclusivity check, a retain) cost more than
+    /// the copy.
+    final class Chunk: @unchecked Sendable {
+        let orders = UnsafeMutablePointer<Order>.allocate(capacity: LineEncoder.ordersPerChunk)
+        var count = 0
+        private(set) var bytes: UnsafeMutableRawPointer
+        private(set) var capacity: Int
+        var used = 0
+        var file = ""
+        var sha256 = ""
+        /// Filled by the encoder: (tracked entry, byte offset of its event line).
+        var placed: [(entry: Int32, offset: Int)] = []
+
+        init() {
+            capacity = LineEncoder.bytesPerChunk
+            bytes = .allocate(byteCount: capacity, alignment: 16)
+        }
+
+        deinit {
+            orders.deallocate()
+            bytes.deallocate()
+        }
+
+        /// Makes room for `count` bytes in an empty chunk (a row longer than a chunk).
+        func reserve(_ count: Int) {
+            precondition(used == 0, "a chunk grows only when empty")
+            guard count > capacity else { return }
+            bytes.deallocate()
+            capacity = count
+            bytes = .allocate(byteCount: capacity, alignment: 16)
+        }
+
+        func reset() {
+            count = 0
+            used = 0
+            placed.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// A chunk is handed over at this many orders or bytes: enough that a hand-over costs
+    /// nothing next to its lines, small enough to stay in the caches.
+    static let ordersPerChunk = 2048
+    static let bytesPerChunk = 256 << 10
+
+    private let events: LedgerFile
+    private let points: LedgerFile
+    private let queue = DispatchQueue(label: "tally.ledger.encoder")
+    private let slots: DispatchSemaphore
+    private let lock = NSLock()
+    private var done: [Chunk] = []
+    private var spares: [Chunk] = []
+    /// The chunk being filled, if any.
+    private var filling: Filling?
+    private var inFlight = 0
+
+    /// The seq of the last event and award line staged here, encoded or not: while the
+    /// encoder is busy, the files' own `lastSeq` lag behind (and are not the scoring
+    /// thread's to read); once idle, they are the truth (see `Ledger.stagePlain`).
+    private(set) var lastEventSeq: Int
+    private(set) var lastAwardSeq: Int
+    /// Places of event lines encoded and not yet taken by `takePlaced`.
+    private var placed: [(entry: Int32, offset: Int)] = []
+
+    init(events: LedgerFile, points: LedgerFile, depth: Int = 4) {
+        self.events = events
+        self.points = points
+        slots = DispatchSemaphore(value: depth)
+        lastEventSeq = events.lastSeq
+        lastAwardSeq = points.lastSeq
+    }
+
+    /// Whether nothing is waiting to be encoded or placed.
+    var isIdle: Bool { filling == nil && inFlight == 0 }
+
+    /// Whether encoded event lines wait for `takePlaced`.
+    var hasPlaced: Bool { !placed.isEmpty }
+
+    /// Queues the lines of `row`, decided as `seq` with `status`; `award` adds its award
+    /// line. The row's key must be a digest (the caller writes any other row directly).
+    func stage(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool, entry: Int32,
+               award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) {
+        let need = row.email.count + (row.name?.count ?? 0) + row.course.count + (row.certificate?.count ?? 0)
+            + (award?.note.utf8.count ?? 0)
+        if filling?.fits(need, file: file, sha256: sha256) == false, let current = filling {
+            filling = nil
+            handOver(current.finished())
+        }
+        if filling == nil { filling = Filling(takeSpare(), file: file, sha256: sha256, room: need) }
+        let full = filling!.append(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award)
+        lastEventSeq = seq
+        if let award { lastAwardSeq = award.seq }
+        if full, let current = filling {
+            filling = nil
+            handOver(current.finished())
+        }
+    }
+
+    /// Waits until every line staged is encoded (in the files' staging buffers), and
+    /// collects their places.
+    func settle() {
+        if let current = filling {
+            filling = nil
+            handOver(current.finished())
+        }
+        guard inFlight > 0 else { return }
+        queue.sync {}
+        collect()
+        assert(inFlight == 0)
+    }
+
+    /// Hands each place collected so far to `body` (tracked entry, byte offset), once.
+    func takePlaced(_ body: (Int32, Int) -> Void) {
+        for (entry, offset) in placed { body(entry, offset) }
+        placed.removeAll(keepingCapacity: placed.count < 1 << 16)
+    }
+
+    /// Files a place found elsewhere (a line written directly) with those encoded here.
+    func place(_ entry: Int32, at offset: Int) { placed.append((entry, offset)) }
+
+    /// Forgets the places collected: the state they were for is being thrown away.
+    func dropPlaced() { placed.removeAll() }
+
+    // MARK: - The hand-over
+
+    private func takeSpare() -> Chunk {
+        spares.popLast() ?? Chunk()
+    }
+
+    private func handOver(_ chunk: Chunk) {
+        slots.wait()
+        collect()
+        inFlight += 1
+        queue.async { [self] in
+            Self.encode(chunk, events: events, points: points)
+            lock.lock()
+            done.append(chunk)
+            lock.unlock()
+            slots.signal()
+        }
+    }
+
+    /// Takes back the chunks encoded so far: their places, and the chunks to refill.
+    private func collect() {
+        lock.lock()
+        let finished = done
+        done.removeAll(keepingCapacity: true)
+        lock.unlock()
+        for chunk in finished {
+            placed.append(contentsOf: chunk.placed)
+            chunk.reset()
+            spares.append(chunk)
+            inFlight -= 1
+        }
+    }
+
+    /// A chunk being filled, with its counts kept here rather than in the chunk: one
+    /// exclusive access to this value per row, where the chunk's own fields were checked
+    /// field by field (a class's stored properties are checked at run time).
+    private struct Filling {
+        let chunk: Chunk
+        let orders: UnsafeMutablePointer<Order>
+        let bytes: UnsafeMutableRawPointer
+        let capacity: Int
+        var count = 0
+        var used = 0
+
+        init(_ chunk: Chunk, file: String, sha256: String, room: Int) {
+            chunk.file = file
+            chunk.sha256 = sha256
+            chunk.reserve(room)
+            self.chunk = chunk
+            orders = chunk.orders
+            bytes = chunk.bytes
+            capacity = chunk.capacity
+        }
+
+        /// Whether a row of `count` bytes from `file` may join this chunk.
+        func fits(_ need: Int, file: String, sha256: String) -> Bool {
+            used + need <= capacity && chunk.file == file && chunk.sha256 == sha256
+        }
+
+        /// Copies the row's bytes and its order in; true when the chunk is full.
+        mutating func append(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool,
+                             entry: Int32, award: (seq: Int, points: Int, note: String)?) -> Bool {
+            guard case let .digest(high, low) = row.key else { preconditionFailure("a text id is written directly") }
+            let start = used
+            var end = start
+            let base = bytes
+            func copy(_ bytes: UnsafeRawBufferPointer?) -> Int32 {
+                guard let bytes else { return -1 }
+                if let from = bytes.baseAddress { (base + end).copyMemory(from: from, byteCount: bytes.count) }
+                end += bytes.count
+                return Int32(bytes.count)
+            }
+            let email = copy(row.email), name = copy(row.name), course = copy(row.course)
+            let certificate = copy(row.certificate)
+            var note: Int32 = -1
+            if var text = award?.note, !text.isEmpty { note = text.withUTF8 { copy(UnsafeRawBufferPointer($0)) } }
+            (orders + count).initialize(to: Order(
+                seq: seq, row: row.row, at: row.at, high: high, low: low, awardSeq: award?.seq ?? 0,
+                points: award?.points ?? 0, entry: entry, status: status, ownedByEmail: ownedByEmail, start: Int32(start),
+                email: email, name: name, course: course, certificate: certificate, note: note))
+            count += 1
+            used = end
+            return count == LineEncoder.ordersPerChunk || end >= LineEncoder.bytesPerChunk
+        }
+
+        /// The chunk, with its counts.
+        func finished() -> Chunk {
+            chunk.count = count
+            chunk.used = used
+            return chunk
+        }
+    }
+
+    /// Writes the lines of `chunk`'s orders, on the encoder's queue.
+    private static func encode(_ chunk: Chunk, events: LedgerFile, points: LedgerFile) {
+        let base = UnsafeRawBufferPointer(start: chunk.bytes, count: chunk.used)
+        for order in UnsafeBufferPointer(start: chunk.orders, count: chunk.count) {
+            var at = Int(order.start)
+            func take(_ count: Int32) -> UnsafeRawBufferPointer? {
+                guard count >= 0 else { return nil }
+                defer { at += Int(count) }
+                return UnsafeRawBufferPointer(rebasing: base[at..<(at + Int(count))])
+            }
+            let row = CompletionRow(key: .digest(order.high, order.low), email: take(order.email)!, name: take(order.name),
+                                    course: take(order.course)!, certificate: take(order.certificate), at: order.at,
+                                    row: order.row)
+            let offset = events.size + events.pending
+            var writer = events.beginLine()
+            row.encodeLine(into: &writer, seq: order.seq, status: order.status,
+                           student: order.ownedByEmail ? row.email : nil, file: chunk.file, sha256: chunk.sha256)
+            events.endLine(&writer)
+            if order.entry >= 0 { chunk.placed.append((order.entry, offset)) }
+            guard order.awardSeq > 0 else { continue }
+            let note = take(order.note).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            writer = points.beginLine()
+            row.encodeAwardLine(into: &writer, seq: order.awardSeq, student: row.email, points: order.points, note: note,
+                                prev: points.lastHash)
+            points.endLine(&writer)
+        }
+    }
+}
