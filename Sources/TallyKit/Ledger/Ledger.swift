@@ -109,10 +109,9 @@ public final class Ledger {
             if entry >= 0 { encoder.place(entry, at: offset) }
             return
         }
-        // While the encoder is busy, the files' own seq lag behind its count.
-        let idle = encoder.isIdle
-        try expect(seq, after: idle ? eventsFile.lastSeq : encoder.lastEventSeq, "events.jsonl")
-        if let award { try expect(award.seq, after: idle ? pointsFile.lastSeq : encoder.lastAwardSeq, "points.jsonl") }
+        let last = encoder.lastSeqs
+        try expect(seq, after: last.events, "events.jsonl")
+        if let award { try expect(award.seq, after: last.points, "points.jsonl") }
         encoder.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award, file: file,
                       sha256: sha256)
     }

@@ -105,11 +105,15 @@ final class LineEncoder: @unchecked Sendable {
     private var filling: Filling?
     private var inFlight = 0
 
-    /// The seq of the last event and award line staged here, encoded or not: while the
-    /// encoder is busy, the files' own `lastSeq` lag behind (and are not the scoring
-    /// thread's to read); once idle, they are the truth (see `Ledger.stagePlain`).
-    private(set) var lastEventSeq: Int
-    private(set) var lastAwardSeq: Int
+    /// The seq of the last event and award line, staged or written. While the encoder is
+    /// busy the files' own `lastSeq` lag behind (and are not the scoring thread's to read),
+    /// so it counts from where they stood when it was last idle (nothing else writes to
+    /// them until it is idle again: see `Ledger.settle`).
+    var lastSeqs: (events: Int, points: Int) {
+        isIdle ? (events.lastSeq, points.lastSeq) : (lastEventSeq, lastAwardSeq)
+    }
+    private var lastEventSeq: Int
+    private var lastAwardSeq: Int
     /// Places of event lines encoded and not yet taken by `takePlaced`.
     private var placed: [(entry: Int32, offset: Int)] = []
 
@@ -131,6 +135,7 @@ final class LineEncoder: @unchecked Sendable {
     /// line. The row's key must be a digest (the caller writes any other row directly).
     func stage(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool, entry: Int32,
                award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) {
+        if isIdle { (lastEventSeq, lastAwardSeq) = (events.lastSeq, points.lastSeq) }
         let need = row.email.count + (row.name?.count ?? 0) + row.course.count + (row.certificate?.count ?? 0)
             + (award?.note.utf8.count ?? 0)
         if filling?.fits(need, file: file, sha256: sha256) == false, let current = filling {
