@@ -109,10 +109,7 @@ public final class Ledger {
             if entry >= 0 { encoder.place(entry, at: offset) }
             return
         }
-        let last = encoder.lastSeqs
-        try expect(seq, after: last.events, "events.jsonl")
-        if let award { try expect(award.seq, after: last.points, "points.jsonl") }
-        encoder.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award, file: file,
+        try encoder.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award, file: file,
                       sha256: sha256)
     }
 
@@ -138,10 +135,11 @@ public final class Ledger {
     /// Throws unless `seq` is the line that comes next in `file` (named `name`): the state
     /// numbers lines as it folds them, and a gap means the two no longer agree.
     private func expect(_ seq: Int, next file: LedgerFile, _ name: String) throws {
-        try expect(seq, after: file.lastSeq, name)
+        try Self.expect(seq, after: file.lastSeq, name)
     }
 
-    private func expect(_ seq: Int, after last: Int, _ name: String) throws {
+    /// Throws unless `seq` comes next after the line numbered `last` of the file `name`.
+    static func expect(_ seq: Int, after last: Int, _ name: String) throws {
         guard seq == last + 1 else {
             throw RecordError("\(name) is at seq \(last) but the state expected \(seq - 1): the snapshot and the ledger disagree; run `tally rebuild`")
         }

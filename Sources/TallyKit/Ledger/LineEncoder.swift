@@ -99,94 +99,108 @@ final class LineEncoder: @unchecked Sendable {
     private let queue = DispatchQueue(label: "tally.ledger.encoder")
     private let slots: DispatchSemaphore
     private let lock = NSLock()
+    /// Chunks encoded, for the scoring thread to collect (guarded by `lock`).
     private var done: [Chunk] = []
-    private var spares: [Chunk] = []
-    /// The chunk being filled, if any.
-    private var filling: Filling?
-    private var inFlight = 0
+    /// Everything else, the scoring thread's alone, in one value: a row is staged with one
+    /// exclusive access to it. (Field by field, the run-time exclusivity checks of a class's
+    /// stored properties were a twentieth of the scoring thread.)
+    private var staging: Staging
 
-    /// The seq of the last event and award line, staged or written. While the encoder is
-    /// busy the files' own `lastSeq` lag behind (and are not the scoring thread's to read),
-    /// so it counts from where they stood when it was last idle (nothing else writes to
-    /// them until it is idle again: see `Ledger.settle`).
-    var lastSeqs: (events: Int, points: Int) {
-        isIdle ? (events.lastSeq, points.lastSeq) : (lastEventSeq, lastAwardSeq)
+    private struct Staging {
+        /// The chunk being filled, if any, and chunks to refill.
+        var filling: Filling?
+        var spares: [Chunk] = []
+        var inFlight = 0
+        /// The seq of the last event and award line, staged or written. While the encoder
+        /// is busy the files' own `lastSeq` lag behind (and are not the scoring thread's to
+        /// read), so it counts on from where they stood when it was last idle: nothing else
+        /// writes to them until it is idle again (see `Ledger.settle`).
+        var lastEventSeq: Int
+        var lastAwardSeq: Int
+        /// Places of event lines encoded and not yet taken by `takePlaced`.
+        var placed: [(entry: Int32, offset: Int)] = []
+
+        var isIdle: Bool { filling == nil && inFlight == 0 }
+
+        /// Stages the row (see `LineEncoder.stage`); returns the chunks to hand over.
+        mutating func stage(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool,
+                            entry: Int32, award: (seq: Int, points: Int, note: String)?, file: String, sha256: String,
+                            events: LedgerFile, points: LedgerFile) throws -> (Chunk?, Chunk?) {
+            if isIdle { (lastEventSeq, lastAwardSeq) = (events.lastSeq, points.lastSeq) }
+            try Ledger.expect(seq, after: lastEventSeq, "events.jsonl")
+            if let award { try Ledger.expect(award.seq, after: lastAwardSeq, "points.jsonl") }
+            let need = row.email.count + (row.name?.count ?? 0) + row.course.count + (row.certificate?.count ?? 0)
+                + (award?.note.utf8.count ?? 0)
+            var before: Chunk?
+            if filling?.fits(need, file: file, sha256: sha256) == false {
+                before = filling?.finished()
+                filling = nil
+            }
+            if filling == nil { filling = Filling(spares.popLast() ?? Chunk(), file: file, sha256: sha256, room: need) }
+            let full = filling!.append(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award)
+            lastEventSeq = seq
+            if let award { lastAwardSeq = award.seq }
+            guard full else { return (before, nil) }
+            defer { filling = nil }
+            return (before, filling?.finished())
+        }
     }
-    private var lastEventSeq: Int
-    private var lastAwardSeq: Int
-    /// Places of event lines encoded and not yet taken by `takePlaced`.
-    private var placed: [(entry: Int32, offset: Int)] = []
 
     init(events: LedgerFile, points: LedgerFile, depth: Int = 4) {
         self.events = events
         self.points = points
         slots = DispatchSemaphore(value: depth)
-        lastEventSeq = events.lastSeq
-        lastAwardSeq = points.lastSeq
+        staging = Staging(lastEventSeq: events.lastSeq, lastAwardSeq: points.lastSeq)
     }
 
-    /// Whether nothing is waiting to be encoded or placed.
-    var isIdle: Bool { filling == nil && inFlight == 0 }
+    /// Whether nothing is waiting to be encoded.
+    var isIdle: Bool { staging.isIdle }
 
     /// Whether encoded event lines wait for `takePlaced`.
-    var hasPlaced: Bool { !placed.isEmpty }
+    var hasPlaced: Bool { !staging.placed.isEmpty }
 
     /// Queues the lines of `row`, decided as `seq` with `status`; `award` adds its award
     /// line. The row's key must be a digest (the caller writes any other row directly).
+    /// Throws, and queues nothing, when a seq does not follow the last line's.
     func stage(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool, entry: Int32,
-               award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) {
-        if isIdle { (lastEventSeq, lastAwardSeq) = (events.lastSeq, points.lastSeq) }
-        let need = row.email.count + (row.name?.count ?? 0) + row.course.count + (row.certificate?.count ?? 0)
-            + (award?.note.utf8.count ?? 0)
-        if filling?.fits(need, file: file, sha256: sha256) == false, let current = filling {
-            filling = nil
-            handOver(current.finished())
-        }
-        if filling == nil { filling = Filling(takeSpare(), file: file, sha256: sha256, room: need) }
-        let full = filling!.append(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award)
-        lastEventSeq = seq
-        if let award { lastAwardSeq = award.seq }
-        if full, let current = filling {
-            filling = nil
-            handOver(current.finished())
-        }
+               award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) throws {
+        let (before, full) = try staging.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry,
+                                               award: award, file: file, sha256: sha256, events: events, points: points)
+        if let before { handOver(before) }
+        if let full { handOver(full) }
     }
 
     /// Waits until every line staged is encoded (in the files' staging buffers), and
     /// collects their places.
     func settle() {
-        if let current = filling {
-            filling = nil
+        if let current = staging.filling {
+            staging.filling = nil
             handOver(current.finished())
         }
-        guard inFlight > 0 else { return }
+        guard staging.inFlight > 0 else { return }
         queue.sync {}
         collect()
-        assert(inFlight == 0)
+        assert(staging.inFlight == 0)
     }
 
     /// Hands each place collected so far to `body` (tracked entry, byte offset), once.
     func takePlaced(_ body: (Int32, Int) -> Void) {
-        for (entry, offset) in placed { body(entry, offset) }
-        placed.removeAll(keepingCapacity: placed.count < 1 << 16)
+        for (entry, offset) in staging.placed { body(entry, offset) }
+        staging.placed.removeAll(keepingCapacity: staging.placed.count < 1 << 16)
     }
 
     /// Files a place found elsewhere (a line written directly) with those encoded here.
-    func place(_ entry: Int32, at offset: Int) { placed.append((entry, offset)) }
+    func place(_ entry: Int32, at offset: Int) { staging.placed.append((entry, offset)) }
 
     /// Forgets the places collected: the state they were for is being thrown away.
-    func dropPlaced() { placed.removeAll() }
+    func dropPlaced() { staging.placed.removeAll() }
 
     // MARK: - The hand-over
-
-    private func takeSpare() -> Chunk {
-        spares.popLast() ?? Chunk()
-    }
 
     private func handOver(_ chunk: Chunk) {
         slots.wait()
         collect()
-        inFlight += 1
+        staging.inFlight += 1
         queue.async { [self] in
             Self.encode(chunk, events: events, points: points)
             lock.lock()
@@ -203,10 +217,10 @@ final class LineEncoder: @unchecked Sendable {
         done.removeAll(keepingCapacity: true)
         lock.unlock()
         for chunk in finished {
-            placed.append(contentsOf: chunk.placed)
+            staging.placed.append(contentsOf: chunk.placed)
             chunk.reset()
-            spares.append(chunk)
-            inFlight -= 1
+            staging.spares.append(chunk)
+            staging.inFlight -= 1
         }
     }
 
@@ -218,6 +232,10 @@ final class LineEncoder: @unchecked Sendable {
         let orders: UnsafeMutablePointer<Order>
         let bytes: UnsafeMutableRawPointer
         let capacity: Int
+        /// The chunk's file and digest, also kept here: read from the chunk, each row paid
+        /// two more checks.
+        let file: String
+        let sha256: String
         var count = 0
         var used = 0
 
@@ -226,6 +244,8 @@ final class LineEncoder: @unchecked Sendable {
             chunk.sha256 = sha256
             chunk.reserve(room)
             self.chunk = chunk
+            self.file = file
+            self.sha256 = sha256
             orders = chunk.orders
             bytes = chunk.bytes
             capacity = chunk.capacity
@@ -233,7 +253,7 @@ final class LineEncoder: @unchecked Sendable {
 
         /// Whether a row of `count` bytes from `file` may join this chunk.
         func fits(_ need: Int, file: String, sha256: String) -> Bool {
-            used + need <= capacity && chunk.file == file && chunk.sha256 == sha256
+            used + need <= capacity && self.file == file && self.sha256 == sha256
         }
 
         /// Copies the row's bytes and its order in; true when the chunk is full.
