@@ -1,5 +1,5 @@
-#if canImport(CMalloc) && os(Linux)
-import CMalloc
+#if canImport(CLinux) && os(Linux)
+import CLinux
 #endif
 
 /// How the C allocator treats big blocks, set once per process before the engine's first
@@ -14,7 +14,7 @@ import CMalloc
 /// longer used after its first big batch. A fixed threshold keeps the default's behaviour.
 enum ProcessMemory {
     static let configured: Void = {
-        #if canImport(CMalloc) && os(Linux)
+        #if canImport(CLinux) && os(Linux)
         _ = mallopt(M_MMAP_THRESHOLD, 128 << 10)
         #endif
     }()
