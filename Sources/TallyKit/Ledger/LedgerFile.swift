@@ -4,9 +4,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-#if canImport(CLinux) && os(Linux)
-import CLinux
-#endif
 
 /// One append-only JSON-lines file: sequence numbers, an optional hash chain, buffered
 /// appends that become durable together, and the tail repair that crash recovery needs.
@@ -148,7 +145,8 @@ public final class LedgerFile {
         Self.writer.async {
             do {
                 try FileSystem.writeAll(fd, write.bytes, path: path)
-                Self.startWriteback(fd, from: start, count: write.bytes.count)
+                // On its way to the disk now, not all at the commit's fsync.
+                FileSystem.startWriteback(fd, from: start, count: write.bytes.count)
             } catch {
                 // As `flush` does: a half-written batch is cut back out of the file.
                 _ = ftruncate(fd, off_t(start))
@@ -156,16 +154,6 @@ public final class LedgerFile {
             }
             write.done.signal()
         }
-    }
-
-    /// Asks the kernel to start writing a handed-off megabyte to the disk now, without
-    /// waiting. The lines are made durable by `sync` as before; but a big batch's fsync had
-    /// its whole 600 MB to write at the commit (a tenth of the sync, spent waiting), and
-    /// now finds most of it written. On other systems, nothing.
-    private static func startWriteback(_ fd: Int32, from offset: Int, count: Int) {
-        #if canImport(CLinux) && os(Linux)
-        _ = tally_start_writeback(fd, Int64(offset), Int64(count))
-        #endif
     }
 
     /// Waits for the write in flight. If it failed, its bytes are staged again, in front of

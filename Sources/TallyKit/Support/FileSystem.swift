@@ -3,6 +3,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(CLinux) && os(Linux)
+import CLinux
+#endif
 
 /// A failed system call, with the path it was about and `errno`'s message.
 public struct SystemError: Error, CustomStringConvertible, Sendable {
@@ -50,7 +53,12 @@ public enum FileSystem {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("open", path: temporary) }
         do {
-            try produce { bytes in try writeAll(fd, bytes, path: temporary) }
+            var written = 0
+            try produce { bytes in
+                try writeAll(fd, bytes, path: temporary)
+                if durable { startWriteback(fd, from: written, count: bytes.count) }
+                written += bytes.count
+            }
             guard !durable || fsync(fd) == 0 else { throw SystemError("fsync", path: temporary) }
         } catch {
             close(fd)
@@ -64,6 +72,17 @@ public enum FileSystem {
             throw SystemError("rename", path: path, code: code)
         }
         if durable { try syncDirectory(directory) }
+    }
+
+    /// Asks the kernel to start writing `count` bytes of `fd` from `offset` to the disk now,
+    /// without waiting; on other systems, nothing. It makes nothing durable: a file written
+    /// piece by piece and then fsynced (a ledger's batch, a snapshot) has its pieces on the
+    /// way while the next are made, and the fsync waits only for the rest. (A big batch's
+    /// commit spent most of its half-second waiting for 600 MB that could have gone already.)
+    static func startWriteback(_ fd: Int32, from offset: Int, count: Int) {
+        #if canImport(CLinux) && os(Linux)
+        _ = tally_start_writeback(fd, Int64(offset), Int64(count))
+        #endif
     }
 
     /// Writes every byte, retrying short writes and `EINTR`.
