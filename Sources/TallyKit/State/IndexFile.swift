@@ -363,7 +363,9 @@ extension Snapshot {
                 throw RecordError("index.bin names account \(number) of \(accountCount)")
             }
             let seq = try r.signed(), offset = try r.signed(), firstSeq = try r.signed()
-            var entry = State.Tracked(status: status, account: Int32(number) - 1, seq: seq, offset: offset, firstSeq: firstSeq)
+            guard var entry = State.Tracked(checking: status, account: Int32(number) - 1, seq: seq, offset: offset,
+                                            firstSeq: firstSeq)
+            else { throw RecordError("index.bin has a tracked event's seq or offset out of range") }
             for _ in 0..<(try r.count()) {
                 let at = Int64(try r.signed() as Int)
                 let points: Int = try r.signed()
