@@ -121,12 +121,22 @@ struct NumberedNamesTests {
         #expect(table.same(as: otherTable, mine, theirs))
         #expect(!table.same(as: otherTable, mine, mine))
 
+        // An email's events are filed in the order each state tracks them, so by number
+        // they are in ascending order on both sides.
         var emails = EmailEvents(), otherEmails = EmailEvents()
-        emails.append("s@example.org", [0, 2])        // e1, e3
-        otherEmails.append("s@example.org", [2, 0])   // e1, e3
-        #expect(emails.same(as: otherEmails, mine, theirs) && emails != otherEmails)
-        otherEmails.list[0] = [0, 2]                  // e3, e1: another order
-        #expect(!emails.same(as: otherEmails, mine, theirs))
+        emails.file(0, under: "s@example.org")        // e1
+        emails.file(1, under: "t@example.org")        // e2
+        otherEmails.file(1, under: "t@example.org")   // e2
+        otherEmails.file(2, under: "s@example.org")   // e1
+        #expect(emails.same(as: otherEmails, mine, theirs) && emails["s@example.org"] != otherEmails["s@example.org"])
+        var more = emails
+        more.file(2, under: "s@example.org")          // e1, e3
+        #expect(!more.same(as: otherEmails, mine, theirs))
+        var swapped = EmailEvents()
+        swapped.file(0, under: "s@example.org")       // e3
+        swapped.file(1, under: "t@example.org")
+        swapped.file(2, under: "s@example.org")       // e1: the other order
+        #expect(!more.same(as: swapped, mine, theirs))
     }
 
     @Test("two tracked events' grants compare by activity and course name, each numbered its own way")

@@ -149,8 +149,9 @@ extension Snapshot {
         }
         sections.append(handed + w.bytes.count)
         w.unsigned(state.byEmail.count)
-        for (email, events) in zip(state.byEmail.ids, state.byEmail.list) {
+        for (entry, email) in state.byEmail.ids.enumerated() {
             w.string(email)
+            let events = state.byEmail.events(at: entry)
             w.unsigned(events.count)
             for event in events { w.unsigned(Int(event)) }
             try drain()
@@ -416,20 +417,16 @@ private final class OtherHalf: @unchecked Sendable {
             let tracked = try Snapshot.decodeTracked(&r, names: names, accountCount: accountCount, release: &release)
             guard r.position == sections.emails else { throw RecordError("index.bin's emails are not where it says") }
             let emails = try r.count()
-            var byEmail = EmailEvents(loading: emails)
+            var byEmail = EmailEvents(loading: emails, events: tracked.count)
             for _ in 0..<emails {
-                let email = try r.string()   // stored normalised
-                var events: [Int32] = []
-                let count = try r.count()
-                events.reserveCapacity(count)
-                for _ in 0..<count {
+                byEmail.appendLoaded(try r.string())   // stored normalised
+                for _ in 0..<(try r.count()) {
                     let event = try r.unsigned()
                     guard event < UInt64(tracked.count) else {
                         throw RecordError("index.bin files tracked event \(event) of \(tracked.count) under an email")
                     }
-                    events.append(Int32(event))
+                    try byEmail.appendLoaded(event: Int32(event))
                 }
-                byEmail.appendLoaded(email, events)
                 release.upTo(r.position)
             }
             guard byEmail.finishLoading() else { throw RecordError("index.bin files events under an email twice") }

@@ -200,9 +200,7 @@ public struct State: Equatable, Sendable {
     }
 
     /// Files the tracked event numbered `event` under the email it counts under.
-    private mutating func file(_ event: Int, under email: Email) {
-        byEmail.list[byEmail.findOrAdd(email.value, orAdd: [])].append(Int32(event))
-    }
+    private mutating func file(_ event: Int, under email: Email) { byEmail.file(Int32(event), under: email.value) }
 
     /// The account of `student`, made when missing.
     private mutating func accountIndex(_ student: String) -> Int { accounts.findOrAdd(student) }
@@ -341,11 +339,9 @@ public struct State: Equatable, Sendable {
         assert(email.value == accounts.ids[index], "the lane files under the student's own email")
         let cached = accounts.list.withUnsafeBufferPointer { $0[index].emailEntry }
         if cached >= 0 {
-            byEmail.list[Int(cached)].append(Int32(entryNumber))
+            byEmail.file(Int32(entryNumber), at: Int(cached))
         } else {
-            let entry = byEmail.findOrAdd(email.value, orAdd: [])
-            byEmail.list[entry].append(Int32(entryNumber))
-            accounts.list[index].emailEntry = Int32(entry)
+            accounts.list[index].emailEntry = Int32(byEmail.file(Int32(entryNumber), under: email.value))
         }
         var entry = Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq)
         entry.add(StoredGrant(at: at.milliseconds, points: points, activity: activities.number(for: Activity.learn),
