@@ -188,7 +188,7 @@ struct IndexLoadingTests {
         let state = try Self.richState()
         #expect(!state.roster.isEmpty && !state.bindings.isEmpty && !state.contacts.isEmpty && state.seen.count > 0)
         #expect(state.tracked.contains { $0.value.grantCount >= 2 })
-        #expect(state.accounts.list.contains { !$0.passed.isEmpty } && state.accounts.list.contains { $0.state.months.count > 1 })
+        #expect(state.accounts.list.contains { !$0.passed.isEmpty } && state.accounts.list.contains { $0.months.count > 1 })
         let bytes = Snapshot.encodeIndex(state)
         #expect(try Snapshot.decodeIndex(bytes) == state)
         let path = NSTemporaryDirectory() + "index-\(UInt64.random(in: 0 ... .max)).bin"
