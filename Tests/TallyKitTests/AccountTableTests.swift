@@ -39,6 +39,31 @@ struct AccountTableTests {
         #expect(table.findOrAdd("Jose\u{301}@example.org") == first)
         #expect(table.count == 1)
     }
+
+    @Test("an account earns a badge in place exactly when its figures made whole do (Scoring.earns)")
+    func earnsInPlace() {
+        var names = NumberedNames()
+        let spellings = ["Caf\u{E9} 101", "AI 1", "AI 2", "Data", "Ethics"]
+        for name in spellings { _ = names.number(for: name) }
+        let badges: [Rules.Badge] = [
+            .init(id: "one", name: "One", completions: 1), .init(id: "three", name: "Three", completions: 3),
+            .init(id: "ai", name: "AI", courses: ["AI 1", "AI 2"]), .init(id: "cafe", name: "Cafe", courses: ["Cafe\u{301} 101"]),
+            .init(id: "both", name: "Both", completions: 2, courses: ["Data"]), .init(id: "none", name: "None"),
+            .init(id: "unknown", name: "Unknown", courses: ["Never met"]),
+        ]
+        var generator = SeededGenerator(state: 3)
+        for _ in 0..<500 {
+            var account = State.Account()
+            for _ in 0..<Int.random(in: 0...5, using: &generator) {
+                account.courses.list(Int32.random(in: 0..<Int32(spellings.count), using: &generator))
+            }
+            // A course only completed (moved away from the list) does not count.
+            if Bool.random(using: &generator) { account.courses[4] = 9 }
+            account.badges = badges.map(\.id).filter { _ in Int.random(in: 0..<4, using: &generator) == 0 }
+            let figures = account.figures(names)
+            for badge in badges { #expect(account.earns(badge, names) == Scoring.earns(badge, figures), "\(badge.id)") }
+        }
+    }
 }
 
 import Foundation

@@ -59,11 +59,48 @@ struct IndexLoadingTests {
         let placed = accounts.finishLoading()
         #expect(!placed)
         // The events per email, canonically equal addresses being one email as in a dictionary.
-        var emails = EmailEvents(loading: 2)
-        emails.appendLoaded("jos\u{E9}@example.org", [0])
-        emails.appendLoaded("jose\u{301}@example.org", [1])
+        var emails = EmailEvents(loading: 2, events: 2)
+        emails.appendLoaded("jos\u{E9}@example.org")
+        emails.appendLoaded("jose\u{301}@example.org")
         let filed = emails.finishLoading()
         #expect(!filed)
+    }
+
+    @Test("events per email read back chain as filed; one filed twice, out of order or out of range is refused")
+    func loadedEmailEvents() throws {
+        // Filed live: events numbered in order, spread over emails as a ledger spreads them.
+        var live = EmailEvents(), simple: [String: [Int32]] = [:]
+        let emails = (0..<300).map { "s\($0)@example.org" }
+        for event in Int32(0)..<5_000 where event % 11 != 4 {   // some events under no email
+            let email = emails[Int(event * 7 % 300) % (event < 2_500 ? 150 : 300)]
+            live.file(event, under: email)
+            simple[email, default: []].append(event)
+        }
+        #expect(live.count == simple.count)
+        for (email, events) in simple { #expect(live[email] == events) }
+        #expect(live["nobody@example.org"] == nil)
+        // Read back in the order an index lists them, then filed to as the daemon does.
+        var loaded = EmailEvents(loading: live.count, events: 5_000)
+        for (entry, email) in live.ids.enumerated() {
+            loaded.appendLoaded(email)
+            for event in live.events(at: entry) { try loaded.appendLoaded(event: event) }
+        }
+        let placed = loaded.finishLoading()
+        #expect(placed)
+        for (email, events) in simple { #expect(loaded[email] == events) }
+        loaded.file(5_000, under: emails[3])
+        loaded.file(5_001, under: "new@example.org")
+        #expect(loaded[emails[3]] == simple[emails[3]]! + [5_000] && loaded["new@example.org"] == [5_001])
+        // Damaged: an event twice (under one email or two), backwards, or past the tracked ones.
+        for events in [[[Int32(1), 1]], [[1], [1]], [[3, 2]], [[5]], [[-1]]] {
+            var damaged = EmailEvents(loading: events.count, events: 5)
+            #expect(throws: RecordError.self) {
+                for (n, list) in events.enumerated() {
+                    damaged.appendLoaded("e\(n)@example.org")
+                    for event in list { try damaged.appendLoaded(event: event) }
+                }
+            }
+        }
     }
 
     @Test("a loaded set and accounts answer as ones filled one by one")
@@ -151,7 +188,7 @@ struct IndexLoadingTests {
         let state = try Self.richState()
         #expect(!state.roster.isEmpty && !state.bindings.isEmpty && !state.contacts.isEmpty && state.seen.count > 0)
         #expect(state.tracked.contains { $0.value.grantCount >= 2 })
-        #expect(state.accounts.list.contains { !$0.passed.isEmpty } && state.accounts.list.contains { $0.state.months.count > 1 })
+        #expect(state.accounts.list.contains { !$0.passed.isEmpty } && state.accounts.list.contains { $0.months.count > 1 })
         let bytes = Snapshot.encodeIndex(state)
         #expect(try Snapshot.decodeIndex(bytes) == state)
         let path = NSTemporaryDirectory() + "index-\(UInt64.random(in: 0 ... .max)).bin"

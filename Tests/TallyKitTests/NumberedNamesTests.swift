@@ -61,6 +61,54 @@ struct NumberedNamesTests {
         #expect(NumberedNames(["Caf\u{E9}", "Cafe\u{301}"]) == nil)
     }
 
+    @Test("listed and completed courses kept as one list answer as an array and a dictionary kept apart, and read back")
+    func listedAndCompleted() {
+        var keys = CourseKeys(), listed: [Int32] = [], completed: [Int32: Int32] = [:]
+        var generator = SeededGenerator(state: 5)
+        for step in 0..<3_000 {
+            let course = Int32.random(in: 0..<9, using: &generator)
+            switch Int.random(in: 0..<4, using: &generator) {
+            case 0:   // an award with its course (the fold of points.jsonl)
+                keys.list(course)
+                if !listed.contains(course) { listed.append(course) }
+            case 1:   // a revoke of it
+                keys.unlist(course)
+                listed.removeAll { $0 == course }
+            case 2:   // a completion applied
+                keys[course] = Int32(step)
+                completed[course] = Int32(step)
+            default:  // a completion moved away
+                keys[course] = nil
+                completed[course] = nil
+            }
+            #expect(keys.listed == listed && keys.listedCount == listed.count && keys.count == completed.count)
+            for number in Int32(0)..<9 {
+                #expect(keys[number] == completed[number] && keys.contains(number) == (completed[number] != nil))
+                #expect(keys.lists(number) == listed.contains(number))
+            }
+            // As index.bin writes and reads them back.
+            var loaded = CourseKeys()
+            for entry in keys.entries {
+                let added = loaded.appendLoaded(course: entry.course, listed: entry.isListed, event: entry.event)
+                #expect(added)
+            }
+            #expect(loaded == keys && loaded.entries == keys.entries)
+        }
+        // What no state holds is refused: a course twice, listed after one that is not, neither.
+        var damaged = CourseKeys()
+        let fine = [damaged.appendLoaded(course: 1, listed: true, event: -1), damaged.appendLoaded(course: 2, listed: false, event: 3)]
+        let refused = [damaged.appendLoaded(course: 1, listed: false, event: 4), damaged.appendLoaded(course: 3, listed: true, event: 4),
+                       damaged.appendLoaded(course: 4, listed: false, event: -1)]
+        #expect(fine == [true, true] && refused == [false, false, false])
+        // Equal as lists: the same courses in another order are not.
+        var one = CourseKeys(), other = CourseKeys()
+        one.list(1)
+        one.list(2)
+        other.list(2)
+        other.list(1)
+        #expect(one != other)
+    }
+
     @Test("completed courses by number set, read and forget as a dictionary does; equal in any order")
     func courseKeys() {
         var keys = CourseKeys(), simple: [Int32: Int32] = [:]
@@ -115,18 +163,28 @@ struct NumberedNamesTests {
         #expect(!my.same(as: their, mine, theirs))
 
         var table = AccountTable(), otherTable = AccountTable()
-        table.list[table.findOrAdd("s@example.org")].completed = my
-        otherTable.list[otherTable.findOrAdd("s@example.org")].completed[b2] = 1
-        otherTable.list[otherTable.findOrAdd("s@example.org")].completed[a2] = 2
+        table.list[table.findOrAdd("s@example.org")].courses = my
+        otherTable.list[otherTable.findOrAdd("s@example.org")].courses[b2] = 1
+        otherTable.list[otherTable.findOrAdd("s@example.org")].courses[a2] = 2
         #expect(table.same(as: otherTable, mine, theirs))
         #expect(!table.same(as: otherTable, mine, mine))
 
+        // An email's events are filed in the order each state tracks them, so by number
+        // they are in ascending order on both sides.
         var emails = EmailEvents(), otherEmails = EmailEvents()
-        emails.append("s@example.org", [0, 2])        // e1, e3
-        otherEmails.append("s@example.org", [2, 0])   // e1, e3
-        #expect(emails.same(as: otherEmails, mine, theirs) && emails != otherEmails)
-        otherEmails.list[0] = [0, 2]                  // e3, e1: another order
-        #expect(!emails.same(as: otherEmails, mine, theirs))
+        emails.file(0, under: "s@example.org")        // e1
+        emails.file(1, under: "t@example.org")        // e2
+        otherEmails.file(1, under: "t@example.org")   // e2
+        otherEmails.file(2, under: "s@example.org")   // e1
+        #expect(emails.same(as: otherEmails, mine, theirs) && emails["s@example.org"] != otherEmails["s@example.org"])
+        var more = emails
+        more.file(2, under: "s@example.org")          // e1, e3
+        #expect(!more.same(as: otherEmails, mine, theirs))
+        var swapped = EmailEvents()
+        swapped.file(0, under: "s@example.org")       // e3
+        swapped.file(1, under: "t@example.org")
+        swapped.file(2, under: "s@example.org")       // e1: the other order
+        #expect(!more.same(as: swapped, mine, theirs))
     }
 
     @Test("two tracked events' grants compare by activity and course name, each numbered its own way")

@@ -27,8 +27,7 @@ struct SnapshotFastPathTests {
                 MonthPoints(month: Month(year: years.randomElement(using: &generator)!, month: Int.random(in: 1...12, using: &generator)),
                             points: Int.random(in: -60...200, using: &generator))
             }.sorted { $0.month < $1.month }
-            listing.ids.append(id)
-            listing.states.append(StudentState(
+            listing.append(id: id, StudentState(
                 name: index % 7 == 0 ? nil : plain ? "Student \(index)" : text(), xp: Int.random(in: -40...100_000, using: &generator),
                 level: index % 3 == 0 ? nil : plain ? "Level \(index % 4)" : text(), badges: some(plain), unlocks: some(plain),
                 courses: some(plain), isPublic: index % 5 != 0, reachedAt: Int.random(in: 0...Int.max, using: &generator),

@@ -86,3 +86,61 @@ struct TrackedTableTests {
         for n in 0..<5000 { #expect(table[Self.key(n)]?.seq == n) }
     }
 }
+
+/// A tracked entry's packed fields against the values set, and its grants against an array.
+struct TrackedPackingTests {
+    @Test("a tracked entry takes 48 bytes")
+    func size() {
+        #expect(MemoryLayout<State.Tracked>.stride == 48)
+    }
+
+    @Test("seq, first seq, offset, status and account read back as set, in any order of setting",
+          arguments: [(-1, 1, 1), (0, 5, 2), (1 << 40, 3_000_000_000, 2_000_000_000), ((1 << 47) - 1, 7, 7), (-(1 << 47), 9, 0)])
+    func fields(offset: Int, seq: Int, firstSeq: Int) {
+        for status in [EventStatus.applied, .duplicate, .unmatched] {
+            var entry = State.Tracked(status: status, account: -1, seq: seq, offset: offset, firstSeq: firstSeq)
+            entry.add(State.StoredGrant(at: -5, points: 20, activity: (1 << 14) - 2, course: -1))
+            #expect(entry.seq == seq && entry.firstSeq == firstSeq && entry.offset == offset && entry.status == status)
+            // A later line in force: its seq and offset change, the first seq stays.
+            entry.seq = seq + 10
+            entry.offset = 77
+            entry.account = Int32.max
+            entry.status = .applied
+            #expect(entry.seq == seq + 10 && entry.firstSeq == firstSeq && entry.offset == 77 && entry.account == .max)
+            #expect(entry.status == .applied && entry.grants.map(\.activity) == [(1 << 14) - 2])
+        }
+        #expect(State.Tracked(checking: .applied, account: 0, seq: 3_000_000_000, offset: 0, firstSeq: 1) == nil)
+        #expect(State.Tracked(checking: .applied, account: 0, seq: 1, offset: 1 << 47, firstSeq: 1) == nil)
+    }
+
+    @Test("grants come back in the order granted, those too wide for the inline fields included")
+    func grants() {
+        let wide = [Int(Int32.max) + 1, Int(Int32.min) - 1]
+        var entry = State.Tracked(status: .applied, account: 0, seq: 1, offset: 0, firstSeq: 1)
+        var simple: [State.StoredGrant] = []
+        var generator = SeededGenerator(state: 7)
+        for n in 0..<400 {
+            let random = Int(generator.next() % 1000)
+            if random < 450 || simple.isEmpty {
+                let points = random % 9 == 0 ? wide[random % 2] : random - 500
+                let grant = State.StoredGrant(at: Int64(n), points: points, activity: random % 13 == 0 ? 20_000 : Int32(random % 3),
+                                              course: Int32(random % 4) - 1)
+                entry.add(grant)
+                simple.append(grant)
+            } else {
+                let wanted = simple[random % simple.count]
+                let taken = entry.take { $0 == wanted }
+                #expect(taken == wanted)
+                simple.remove(at: simple.firstIndex(of: wanted)!)
+            }
+            #expect(entry.grants == simple && entry.grantCount == simple.count && entry.hasGrants == !simple.isEmpty)
+            var each: [State.StoredGrant] = []
+            entry.forEachGrant { each.append($0) }
+            #expect(each == simple)
+        }
+        // Equal by what they hold, however it is stored.
+        var other = State.Tracked(status: .applied, account: 0, seq: 1, offset: 0, firstSeq: 1)
+        for grant in simple { other.add(grant) }
+        #expect(other == entry)
+    }
+}

@@ -130,32 +130,25 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
                   generatedAt: generatedAt)
     }
 
-    /// The board of students listed as arrays (the engine's batches: no dictionary to build).
+    /// The board of a listing (the engine's batches: no dictionary to build).
     ///
-    /// The students are read in place from the listing's buffers and named by their index
-    /// there: copying the listed ones out, and each one read, retained and released every
-    /// string and array of a hundred thousand students.
+    /// The students are named by their index in the listing and read there, each field
+    /// as it is needed: a hundred thousand students copied out whole retained and released
+    /// every string and array of each at every step.
     init(_ students: StudentListing, settings: SiteSettings, generatedAt: Timestamp) {
-        self = students.ids.withUnsafeBufferPointer { ids in
-            students.states.withUnsafeBufferPointer { states in
-                Leaderboard(ids: ids, states: states, settings: settings, generatedAt: generatedAt)
-            }
-        }
-    }
-
-    private init(ids: UnsafeBufferPointer<String>, states: UnsafeBufferPointer<StudentState>, settings: SiteSettings,
-                 generatedAt: Timestamp) {
         // Board order: the listed students' indices, by XP descending, then the earlier to
         // reach it (smaller `reachedAt`), then student id so that the order never depends
         // on a dictionary's.
         var keys: [(xp: Int, reachedAt: Int, index: Int)] = []
-        for index in states.indices where states[index].xp > 0 || !states[index].courses.isEmpty {
-            keys.append((states[index].xp, states[index].reachedAt, index))
+        for index in 0..<students.count where students.xp(index) > 0 || students.hasCourses(index) {
+            keys.append((students.xp(index), students.reachedAt(index), index))
         }
-        keys.sort { a, b in
-            if a.xp != b.xp { return a.xp > b.xp }
-            if a.reachedAt != b.reachedAt { return a.reachedAt < b.reachedAt }
-            return ids[a.index] < ids[b.index]
+        students.ids.withUnsafeBufferPointer { ids in
+            keys.sort { a, b in
+                if a.xp != b.xp { return a.xp > b.xp }
+                if a.reachedAt != b.reachedAt { return a.reachedAt < b.reachedAt }
+                return ids[a.index] < ids[b.index]
+            }
         }
         let order = keys.map(\.index)
         keys = []
@@ -185,7 +178,7 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
             return board
         }
         for position in order.indices {
-            let courses = states[order[position]].courses
+            let courses = students.courses(order[position])
             for index in courses.indices {
                 let board = board(of: courses[index])
                 // A student who completed two raw names of one board is on it once.
@@ -199,7 +192,7 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
         // A student shown on several boards is made public-safe once. Their course count is
         // of the boards their courses are filed under (every listed student's are filed, and
         // a student on the month board who is not listed has none), not of names tidied again.
-        func courseCount(_ courses: [String]) -> Int {
+        func courseCount(_ courses: ListedCourses) -> Int {
             var boards: [Int] = []
             for index in courses.indices {
                 let board = board(of: courses[index])
@@ -213,7 +206,7 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
                 known.rank = rank
                 return known
             }
-            let state = states[order[position]]
+            let state = students[order[position]]
             let shown = Self.entry(state, rank: rank, settings: settings, courses: courseCount(state.courses))
             made[position] = shown
             return shown
@@ -224,7 +217,7 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
 
         self.title = PublicText.scrubbed(settings.title)
         self.generatedAt = generatedAt.iso8601
-        let xp = { (position: Int) in states[order[position]].xp }
+        let xp = { (position: Int) in students.xp(order[position]) }
         self.students = Self.competitionRanks(order.indices, limit: limit, xp: xp).map { entry($0.rank, at: $0.position) }
         self.courses = zip(sortedBoards, slugs).map { board, slug in
             let ranked = Self.competitionRanks(members[board], limit: limit, xp: xp)
@@ -235,19 +228,23 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
         // those points, ties in the overall board's order (XP, who reached it first, id).
         let month = Month(generatedAt)
         var earned: [(index: Int, points: Int)] = []
-        for index in states.indices {
-            let points = states[index].points(in: month)
+        for index in 0..<students.count {
+            let points = students.points(index, in: month)
             if points > 0 { earned.append((index, points)) }
         }
-        earned.sort { a, b in
-            if a.points != b.points { return a.points > b.points }
-            if states[a.index].xp != states[b.index].xp { return states[a.index].xp > states[b.index].xp }
-            if states[a.index].reachedAt != states[b.index].reachedAt { return states[a.index].reachedAt < states[b.index].reachedAt }
-            return ids[a.index] < ids[b.index]
+        students.ids.withUnsafeBufferPointer { ids in
+            earned.sort { a, b in
+                if a.points != b.points { return a.points > b.points }
+                let (xpA, xpB) = (students.xp(a.index), students.xp(b.index))
+                if xpA != xpB { return xpA > xpB }
+                let (reachedA, reachedB) = (students.reachedAt(a.index), students.reachedAt(b.index))
+                if reachedA != reachedB { return reachedA < reachedB }
+                return ids[a.index] < ids[b.index]
+            }
         }
         let monthRanks = Self.competitionRanks(earned.indices, limit: limit, xp: { earned[$0].points })
         self.month = MonthBoard(month: month.description, name: month.name, students: monthRanks.map { ranked in
-            let state = states[earned[ranked.position].index]
+            let state = students[earned[ranked.position].index]
             var shown = Self.entry(state, rank: ranked.rank, settings: settings, courses: courseCount(state.courses))
             shown.xp = earned[ranked.position].points
             return shown
@@ -256,7 +253,7 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
 
     /// A student's row as the site may show it: the naming policy applied, emails hidden;
     /// `courses` is the number of boards the student's courses are filed under.
-    static func entry(_ state: StudentState, rank: Int, settings: SiteSettings, courses: Int) -> Entry {
+    static func entry(_ state: ListedStudent, rank: Int, settings: SiteSettings, courses: Int) -> Entry {
         Entry(
             rank: rank,
             name: PublicText.displayName(state.name, isPublic: state.isPublic, style: settings.names),

@@ -155,23 +155,6 @@ struct BinaryReader {
         return values
     }
 
-    /// A course: its number in `table` (from 1), or 0 and its name.
-    mutating func course(in table: [String]) throws -> String {
-        let number = try unsigned()
-        if number == 0 { return try string() }
-        guard number <= UInt64(table.count) else { throw RecordError("index.bin names course \(number) of \(table.count)") }
-        return table[Int(number - 1)]
-    }
-
-    /// A course as `course(in:)` reads it, by its number in `courses` (its table, read
-    /// first); a name written out is numbered there.
-    mutating func courseNumber(in courses: inout NumberedNames) throws -> Int32 {
-        let number = try unsigned()
-        if number == 0 { return courses.number(for: try string()) }
-        guard number <= UInt64(courses.count) else { throw RecordError("index.bin names course \(number) of \(courses.count)") }
-        return Int32(number - 1)
-    }
-
     /// An address as Tally stored it, already normalised.
     mutating func email() throws -> Email { Email(normalised: try string()) }
 

@@ -53,25 +53,9 @@ extension Snapshot {
             w.signed(mark.seq)
             w.signed(mark.bytes)
         }
-        var courseNumbers: [String: Int] = [:]
         // In the state's own order, so that a state read back numbers its courses alike.
         w.unsigned(state.courses.count)
-        for (number, name) in state.courses.names.enumerated() {
-            courseNumbers[name] = number
-            w.string(name)
-        }
-        func course(_ name: String) {
-            if let number = courseNumbers[name] {
-                w.unsigned(number + 1)
-            } else {
-                w.unsigned(0)
-                w.string(name)
-            }
-        }
-        func courses(_ names: [String]) {
-            w.unsigned(names.count)
-            for name in names { course(name) }
-        }
+        for name in state.courses.names { w.string(name) }
         w.unsigned(state.activities.count)
         for name in state.activities.names { w.string(name) }
         w.unsigned(state.files.count)
@@ -105,24 +89,21 @@ extension Snapshot {
             w.string(id)
             w.optional(account.latestName)
             w.signed(account.applied)
-            let figures = account.state
-            w.optional(figures.name)
-            w.signed(figures.xp)
-            w.optional(figures.level)
-            w.strings(figures.badges)
-            w.strings(figures.unlocks)
-            courses(figures.courses)
-            w.bool(figures.isPublic)
-            w.signed(figures.reachedAt)
-            w.unsigned(figures.months.count)
-            for month in figures.months {
+            w.signed(account.xp)
+            w.strings(account.badges)
+            w.strings(account.unlocks)
+            w.signed(account.reachedAt)
+            w.unsigned(account.months.count)
+            for month in account.months {
                 w.signed(Int(month.month.number))
                 w.signed(month.points)
             }
-            w.unsigned(account.completed.count)
-            for entry in account.completed.entries {
-                w.unsigned(Int(entry.course) + 1)
-                w.unsigned(Int(entry.event))
+            // The listed courses first, in order, then those only completed: each its
+            // number, doubled, plus one when listed, then its event plus one (0: none).
+            w.unsigned(account.courses.entries.count)
+            for entry in account.courses.entries {
+                w.unsigned(Int(entry.course) * 2 + (entry.isListed ? 1 : 0))
+                w.unsigned(Int(entry.event) + 1)
             }
             w.unsigned(account.passed.count)
             for (quiz, key) in account.passed { w.string(quiz); w.key(key) }
@@ -149,8 +130,9 @@ extension Snapshot {
         }
         sections.append(handed + w.bytes.count)
         w.unsigned(state.byEmail.count)
-        for (email, events) in zip(state.byEmail.ids, state.byEmail.list) {
+        for (entry, email) in state.byEmail.ids.enumerated() {
             w.string(email)
+            let events = state.byEmail.events(at: entry)
             w.unsigned(events.count)
             for event in events { w.unsigned(Int(event)) }
             try drain()
@@ -276,7 +258,7 @@ extension Snapshot {
             state.contacts[contact] = try r.email()
         }
         guard r.position == sections.accounts else { throw RecordError("index.bin's accounts are not where it says") }
-        let (accounts, lastEvent) = try decodeAccounts(&r, table: table, courses: &state.courses, release: &release)
+        let (accounts, lastEvent) = try decodeAccounts(&r, courseCount: table.count, release: &release)
         guard r.position == sections.tracked else { throw RecordError("index.bin's tracked events are not where it says") }
         state.accounts = accounts
         other.done.wait()
@@ -291,58 +273,41 @@ extension Snapshot {
         return state
     }
 
-    /// The accounts section.
     /// The accounts section, and the highest tracked event number its completed courses
     /// name (-1 for none): the tracked events are read on the other thread, and checked after.
-    private static func decodeAccounts(_ r: inout BinaryReader, table: [String], courses numbers: inout NumberedNames,
+    private static func decodeAccounts(_ r: inout BinaryReader, courseCount: Int,
                                        release: inout MappedFile.Release) throws -> (AccountTable, lastEvent: Int) {
         var lastEvent = -1
         let accountCount = try r.count()
         var accounts = AccountTable(loading: accountCount)
         for _ in 0..<accountCount {
+            var account = State.Account()
             let id = try r.string()
-            let latestName = try r.optional()
-            let applied = try r.signed()
-            let name = try r.optional()
-            let xp = try r.signed()
-            let level = try r.optional()
-            let badges = try r.strings()
-            let unlocks = try r.strings()
-            let courseCount = try r.count()
-            var courses: [String] = []
-            courses.reserveCapacity(courseCount)
-            for _ in 0..<courseCount { courses.append(try r.course(in: table)) }
-            let isPublic = try r.bool()
-            let reachedAt = try r.signed()
+            account.latestName = try r.optional()
+            account.applied = try r.signed()
+            account.xp = try r.signed()
+            account.badges = try r.strings()
+            account.unlocks = try r.strings()
+            account.reachedAt = try r.signed()
             let monthCount = try r.count()
-            var months: [MonthPoints] = []
-            months.reserveCapacity(monthCount)
+            account.months.reserveCapacity(monthCount)
             for _ in 0..<monthCount {
                 let number = try r.signed()
                 guard let month = Int32(exactly: number) else { throw RecordError("index.bin has a month out of range") }
-                months.append(MonthPoints(month: Month(number: month), points: try r.signed()))
+                account.months.append(MonthPoints(month: Month(number: month), points: try r.signed()))
             }
-            let completedCount = try r.count()
-            var completed = CourseKeys()
-            completed.reserveCapacity(completedCount)
-            for _ in 0..<completedCount {
-                let number = try r.courseNumber(in: &numbers)
-                let event = try r.unsigned()
-                guard event < UInt64(Int32.max), !completed.contains(number) else {
-                    throw RecordError("index.bin lists a completed course twice, or an event out of range")
-                }
-                lastEvent = max(lastEvent, Int(event))
-                completed[number] = Int32(event)
+            for _ in 0..<(try r.count()) {
+                let code = try r.unsigned(), event = try r.unsigned()
+                guard code / 2 < UInt64(courseCount), event <= UInt64(Int32.max),
+                      account.courses.appendLoaded(course: Int32(code / 2), listed: code % 2 == 1, event: Int32(event) - 1)
+                else { throw RecordError("index.bin lists a course twice, out of order or out of range") }
+                lastEvent = max(lastEvent, Int(event) - 1)
             }
-            var passed: [String: EventKey] = [:]
             for _ in 0..<(try r.count()) {
                 let quiz = try r.string()
-                passed[quiz] = try r.key()
+                account.passed[quiz] = try r.key()
             }
-            let figures = StudentState(name: name, xp: xp, level: level, badges: badges, unlocks: unlocks, courses: courses,
-                                       isPublic: isPublic, reachedAt: reachedAt, months: months)
-            accounts.appendLoaded(id, State.Account(state: figures, latestName: latestName, applied: applied,
-                                                    completed: completed, passed: passed))
+            accounts.appendLoaded(id, account)
             release.upTo(r.position)
         }
         guard accounts.finishLoading() else { throw RecordError("index.bin lists a student twice") }
@@ -363,7 +328,9 @@ extension Snapshot {
                 throw RecordError("index.bin names account \(number) of \(accountCount)")
             }
             let seq = try r.signed(), offset = try r.signed(), firstSeq = try r.signed()
-            var entry = State.Tracked(status: status, account: Int32(number) - 1, seq: seq, offset: offset, firstSeq: firstSeq)
+            guard var entry = State.Tracked(checking: status, account: Int32(number) - 1, seq: seq, offset: offset,
+                                            firstSeq: firstSeq)
+            else { throw RecordError("index.bin has a tracked event's seq or offset out of range") }
             for _ in 0..<(try r.count()) {
                 let at = Int64(try r.signed() as Int)
                 let points: Int = try r.signed()
@@ -414,20 +381,16 @@ private final class OtherHalf: @unchecked Sendable {
             let tracked = try Snapshot.decodeTracked(&r, names: names, accountCount: accountCount, release: &release)
             guard r.position == sections.emails else { throw RecordError("index.bin's emails are not where it says") }
             let emails = try r.count()
-            var byEmail = EmailEvents(loading: emails)
+            var byEmail = EmailEvents(loading: emails, events: tracked.count)
             for _ in 0..<emails {
-                let email = try r.string()   // stored normalised
-                var events: [Int32] = []
-                let count = try r.count()
-                events.reserveCapacity(count)
-                for _ in 0..<count {
+                byEmail.appendLoaded(try r.string())   // stored normalised
+                for _ in 0..<(try r.count()) {
                     let event = try r.unsigned()
                     guard event < UInt64(tracked.count) else {
                         throw RecordError("index.bin files tracked event \(event) of \(tracked.count) under an email")
                     }
-                    events.append(Int32(event))
+                    try byEmail.appendLoaded(event: Int32(event))
                 }
-                byEmail.appendLoaded(email, events)
                 release.upTo(r.position)
             }
             guard byEmail.finishLoading() else { throw RecordError("index.bin files events under an email twice") }

@@ -106,65 +106,6 @@ struct NumberedNames: Sendable {
     }
 }
 
-/// The courses one student has completed, by number (see `NumberedNames`), each with the
-/// number of the tracked event that completed it (its index in `State.tracked`, where an
-/// entry never moves).
-///
-/// A flat array of pairs of numbers: a student completes a handful of courses, and finding
-/// one among them is a few integer comparisons, where a `[String: EventKey]` per student
-/// hashed the name on every lookup and insert, and took eight times the memory.
-struct CourseKeys: Equatable, Sendable {
-    struct Entry: Equatable, Sendable {
-        var course: Int32
-        var event: Int32
-    }
-
-    private(set) var entries: [Entry] = []
-
-    init() {}
-
-    var count: Int { entries.count }
-
-    mutating func reserveCapacity(_ capacity: Int) { entries.reserveCapacity(capacity) }
-
-    /// The tracked event that completed `course`; set nil to forget it.
-    subscript(course: Int32) -> Int32? {
-        get {
-            for entry in entries where entry.course == course { return entry.event }
-            return nil
-        }
-        set {
-            let index = entries.firstIndex { $0.course == course }
-            switch (index, newValue) {
-            case let (index?, event?): entries[index].event = event
-            case let (index?, nil): entries.remove(at: index)
-            case let (nil, event?): entries.append(Entry(course: course, event: event))
-            case (nil, nil): break
-            }
-        }
-    }
-
-    /// Whether `course` is among them.
-    func contains(_ course: Int32) -> Bool {
-        entries.contains { $0.course == course }
-    }
-
-    /// Equal as dictionaries are: the same courses with the same events, in any order
-    /// (courses and events numbered alike: see `same(as:)` for two states' own numbers).
-    static func == (lhs: CourseKeys, rhs: CourseKeys) -> Bool {
-        lhs.count == rhs.count && lhs.entries.allSatisfy { rhs[$0.course] == $0.event }
-    }
-
-    /// Equal by course name and event id, each side numbered by its own state (its course
-    /// names and its tracked events).
-    func same(as other: CourseKeys, _ mine: State.Numbering, _ theirs: State.Numbering) -> Bool {
-        count == other.count && entries.allSatisfy { entry in
-            guard let course = theirs.courses.number(of: mine.courses[entry.course]), let event = other[course] else { return false }
-            return theirs.key(event) == mine.key(entry.event)
-        }
-    }
-}
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -42,8 +42,7 @@ public enum Snapshot {
     /// A student whose strings need no escaping (nearly all) is written whole at a pointer
     /// (`appendPlain`), the others member by member (`encode`); `plain: false` writes every
     /// one member by member, for the tests that hold the two to the same bytes. The students
-    /// are read in place from the listing's buffers: taken out one by one, each copy retained
-    /// and released its six strings and arrays.
+    /// are read one by one as `ListedStudent`s: their strings and arrays shared, never copied.
     static func writeState(_ students: StudentListing, positions: State.Positions, chunk: Int = 1 << 20, plain: Bool = true,
                            to write: (_ bytes: [UInt8]) throws -> Void) rethrows {
         var w = JSONWriter(capacity: min(chunk, 1 << 20) + 4096)
@@ -53,17 +52,16 @@ public enum Snapshot {
         w.beginObject()
         let order = students.byID()
         try students.ids.withUnsafeBufferPointer { ids in
-            try students.states.withUnsafeBufferPointer { states in
-                for index in order {
-                    if !plain || !appendPlain(id: ids[index], states[index], to: &w) {
-                        w.key(ids[index])
-                        encode(states[index], &w)
-                    }
-                    if w.bytes.count >= chunk {
-                        // Only the bytes go: the writer's place in the document (its commas) stays.
-                        try write(w.bytes)
-                        w.bytes.removeAll(keepingCapacity: true)
-                    }
+            for index in order {
+                let student = students[index]
+                if !plain || !appendPlain(id: ids[index], student, to: &w) {
+                    w.key(ids[index])
+                    encode(student, &w)
+                }
+                if w.bytes.count >= chunk {
+                    // Only the bytes go: the writer's place in the document (its commas) stays.
+                    try write(w.bytes)
+                    w.bytes.removeAll(keepingCapacity: true)
                 }
             }
         }
@@ -78,7 +76,11 @@ public enum Snapshot {
     /// when none of its strings needs escaping; returns false, having written nothing,
     /// when one does (or a month is before year 0), for `encode` to write it instead.
     static func appendPlain(id: String, _ student: StudentState, to w: inout JSONWriter) -> Bool {
-        func bytes(_ texts: [String]) -> Int { texts.reduce(0) { $0 + $1.utf8.count + 3 } }
+        appendPlain(id: id, ListedStudent(student), to: &w)
+    }
+
+    static func appendPlain(id: String, _ student: ListedStudent, to w: inout JSONWriter) -> Bool {
+        func bytes(_ texts: some Sequence<String>) -> Int { texts.reduce(0) { $0 + $1.utf8.count + 3 } }
         let room = 200 + id.utf8.count + (student.name?.utf8.count ?? 0) + (student.level?.utf8.count ?? 0)
             + bytes(student.badges) + bytes(student.unlocks) + bytes(student.courses) + student.months.count * 32
         return w.appendPlainValue(room: room) { p -> Int? in
@@ -129,7 +131,7 @@ public enum Snapshot {
         w.endObject()
     }
 
-    private static func encode(_ student: StudentState, _ w: inout JSONWriter) {
+    private static func encode(_ student: ListedStudent, _ w: inout JSONWriter) {
         // Keys known at compile time (`member`): written without scanning them for escapes.
         w.beginObject()
         w.member("name", student.name)
@@ -240,7 +242,7 @@ extension RawLine {
     }
 
     /// `["a","b"]`; false as above.
-    fileprivate mutating func plain(_ texts: [String]) -> Bool {
+    fileprivate mutating func plain<Texts: RandomAccessCollection<String>>(_ texts: Texts) -> Bool where Texts.Index == Int {
         ascii("[")
         for index in texts.indices {
             if index > 0 { ascii(",") }

@@ -9,37 +9,13 @@ public struct State: Equatable, Sendable {
     /// The format of `state.json`.
     public static let format = 1
     /// The format of `index.bin`.
-    public static let indexFormat = 8
+    public static let indexFormat = 9
 
     /// A student as the roster lists them.
     public struct RosterStudent: Equatable, Sendable {
         public var name: String?
         public var isPublic: Bool
         public var emails: [Email]
-    }
-
-    /// Per student: the figures, plus what the index needs to decide the next event.
-    struct Account: Equatable, Sendable {
-        var state = StudentState()
-        var latestName: String?
-        var applied = 0
-        var completed = CourseKeys()             // course number → tracked event number
-        var passed: [String: EventKey] = [:]      // quiz → event
-        /// The entry of `byEmail` for the email that is this account's id, once the byte lane
-        /// filed an event under it (-1: not yet): a cache, so that the lane finds it without
-        /// hashing the email a second time. Not saved, not compared (`==` leaves it out).
-        var emailEntry: Int32 = -1
-
-        static func == (lhs: Account, rhs: Account) -> Bool {
-            lhs.state == rhs.state && lhs.latestName == rhs.latestName && lhs.applied == rhs.applied
-                && lhs.completed == rhs.completed && lhs.passed == rhs.passed
-        }
-
-        /// Equal, with the completed courses of each side named by its own state's numbers.
-        func same(as other: Account, _ mine: Numbering, _ theirs: Numbering) -> Bool {
-            state == other.state && latestName == other.latestName && applied == other.applied && passed == other.passed
-                && completed.same(as: other.completed, mine, theirs)
-        }
     }
 
     /// What a state's numbers stand for: its course names and its tracked events' ids. Two
@@ -79,7 +55,7 @@ public struct State: Equatable, Sendable {
     public internal(set) var contacts: [String: Email] = [:]
     public internal(set) var positions = Positions()
     /// The awards the caps count, built when a cap is first checked (see `CapLedger`).
-    private var capLedger: CapLedger?
+    var capLedger: CapLedger?
     /// Course names, kept once and numbered: every student's list shares these strings, and
     /// the completed courses and the grants keep them by number.
     var courses = NumberedNames()
@@ -122,25 +98,26 @@ public struct State: Equatable, Sendable {
     /// batch's snapshot and render go through, with no table of a hundred thousand
     /// students to build (and hold next to the state) only to be read in order.
     func listed(rules: Rules) -> StudentListing {
-        var listing = StudentListing()
-        listing.ids.reserveCapacity(accounts.count + roster.count)
-        listing.states.reserveCapacity(accounts.count + roster.count)
+        var ids: [String] = [], listed: [StudentListing.Listed] = []
+        ids.reserveCapacity(accounts.count + roster.count)
+        listed.reserveCapacity(accounts.count + roster.count)
         let hasRoster = !roster.isEmpty
-        for (id, account) in zip(accounts.ids, accounts.list) where account.applied > 0 || (hasRoster && roster[id] != nil) {
-            var student = account.state
-            let entry = hasRoster ? roster[id] : nil
-            student.name = entry?.name ?? account.latestName
-            student.isPublic = entry?.isPublic ?? true
-            student.level = rules.level(forXP: student.xp)
-            listing.ids.append(id)
-            listing.states.append(student)
+        accounts.list.withUnsafeBufferPointer { list in
+            for (index, id) in accounts.ids.enumerated() where list[index].applied > 0 || (hasRoster && roster[id] != nil) {
+                let entry = hasRoster ? roster[id] : nil
+                ids.append(id)
+                listed.append(StudentListing.Listed(account: Int32(index), isPublic: entry?.isPublic ?? true,
+                                                    name: entry?.name ?? list[index].latestName,
+                                                    level: rules.level(forXP: list[index].xp)))
+            }
         }
         // Roster students with no account yet (one with an account is listed above).
         for (id, entry) in roster where accounts.index(of: id) == nil {
-            listing.ids.append(id)
-            listing.states.append(StudentState(name: entry.name, level: rules.level(forXP: 0), isPublic: entry.isPublic))
+            ids.append(id)
+            listed.append(StudentListing.Listed(account: -1, isPublic: entry.isPublic, name: entry.name,
+                                                level: rules.level(forXP: 0)))
         }
-        return listing
+        return StudentListing(ids: ids, listed: listed, accounts: accounts.list, courseNames: courses.names)
     }
 
     /// The roster is in force: from the first roster entry on, or from the start when required.
@@ -176,7 +153,7 @@ public struct State: Equatable, Sendable {
     // Mutating only to remember the account found, for the fold of the line that follows.
     mutating func hasCompleted(_ student: String, course: String) -> Bool {
         guard let number = courses.number(of: course), let index = accounts.find(student) else { return false }
-        return accounts.list.withUnsafeBufferPointer { $0[index].completed.contains(number) }
+        return accounts.list.withUnsafeBufferPointer { $0[index].courses.contains(number) }
     }
 
     func hasPassed(_ student: String, quiz: String) -> Bool {
@@ -184,7 +161,7 @@ public struct State: Equatable, Sendable {
         return accounts.list[index].passed[quiz] != nil
     }
 
-    func student(_ id: String) -> StudentState? { accounts[id]?.state }
+    func student(_ id: String) -> StudentState? { accounts.index(of: id).map { accounts.list[$0].figures(courses) } }
 
     /// The points of `activity` that `student` already has in force and that a cap of `days`
     /// days (nil: ever) counts against an award at `time` (see `CapLedger.used`). `capped` is
@@ -200,9 +177,7 @@ public struct State: Equatable, Sendable {
     }
 
     /// Files the tracked event numbered `event` under the email it counts under.
-    private mutating func file(_ event: Int, under email: Email) {
-        byEmail.list[byEmail.findOrAdd(email.value, orAdd: [])].append(Int32(event))
-    }
+    private mutating func file(_ event: Int, under email: Email) { byEmail.file(Int32(event), under: email.value) }
 
     /// The account of `student`, made when missing.
     private mutating func accountIndex(_ student: String) -> Int { accounts.findOrAdd(student) }
@@ -261,8 +236,8 @@ public struct State: Equatable, Sendable {
             let index = Int(old.account)
             accounts.list[index].applied -= 1
             if record.event.kind == .courseCompleted, let course = record.event.course, let number = courses.number(of: course),
-               accounts.list[index].completed[number] == found.map(Int32.init) {
-                accounts.list[index].completed[number] = nil
+               accounts.list[index].courses[number] == found.map(Int32.init) {
+                accounts.list[index].courses[number] = nil
             }
             if record.event.kind == .quizPassed, let quiz = record.event.quiz, accounts.list[index].passed[quiz] == key {
                 accounts.list[index].passed[quiz] = nil
@@ -287,100 +262,10 @@ public struct State: Equatable, Sendable {
         accounts.list[index].applied += 1
         if let name = record.event.name, !name.isEmpty { accounts.list[index].latestName = name }
         if record.event.kind == .courseCompleted, let course = record.event.course {
-            accounts.list[index].completed[courses.number(for: course)] = Int32(entryNumber)
+            accounts.list[index].courses[courses.number(for: course)] = Int32(entryNumber)
         }
         if record.event.kind == .quizPassed, let quiz = record.event.quiz { accounts.list[index].passed[quiz] = key }
         tracked.set(entry, for: key, at: found)
-    }
-
-    /// What the byte lane makes of a plain completion row (see `Engine.decidePlain`).
-    enum PlainDecision {
-        /// Not the lane's: an email is bound to a roster id, or a new row in roster mode.
-        case ordinary
-        /// An id seen before: a `duplicate` line, owned by the row's email in open mode.
-        case seen(openMode: Bool)
-        /// A new row, in open mode, of a course its student has: a `duplicate` line.
-        case completed
-        /// A new row, in open mode, to apply to the student of account `account`, for the
-        /// course numbered `course` (`name`, the stored copy of its name).
-        case new(account: Int, student: String, course: Int32, name: String)
-    }
-
-    /// Decides a plain completion row from its bytes — its id, its student's email
-    /// (normalised) and its course — as far as the state decides it; the account of a new
-    /// row's student is made when missing. One mutating call, so the engine asks it of its
-    /// state in place: a query of a class's stored struct copied the whole state, per row.
-    mutating func plainDecision(key: EventKey, email: UnsafeRawBufferPointer, course: UnsafeRawBufferPointer,
-                                rules: Rules) -> PlainDecision {
-        guard bindings.isEmpty else { return .ordinary }
-        let openMode = !isRosterMode(rules)
-        if hasSeen(key) { return .seen(openMode: openMode) }
-        guard openMode else { return .ordinary }
-        let number = courses.number(forBytes: course)
-        let index = accounts.findOrAdd(String(decoding: email, as: UTF8.self))
-        if accounts.list.withUnsafeBufferPointer({ $0[index].completed.contains(number) }) { return .completed }
-        return .new(account: index, student: accounts.ids[index], course: number, name: courses[number])
-    }
-
-    /// Folds the two lines of a plain course completion applied to the student of account
-    /// `index` (see `Engine.decidePlain`): its event line `seq` at byte `offset` of
-    /// `events.jsonl` and its award line `pointsSeq` of `points` — what `apply(_: EventRecord)`
-    /// and `apply(_:eventKey:)` fold for those two lines, without the records. Only for an
-    /// id never seen, of an event with no contact, in open mode, and a course numbered
-    /// `number` named `course` (as `plainDecision` gives them), and `email` the account's
-    /// own id: the tests hold the two folds together.
-    mutating func applyPlainCompletion(key: EventKey, email: Email, account index: Int, name: UnsafeRawBufferPointer?,
-                                       course number: Int32, named course: String, at: Timestamp, seq: Int, offset: Int,
-                                       pointsSeq: Int, points: Int) {
-        positions.events.seq = max(positions.events.seq, seq)
-        positions.points.seq = max(positions.points.seq, pointsSeq)
-        let entryNumber = tracked.count
-        precondition(entryNumber < Int(Int32.max), "too many tracked events")
-        // Filed under the student's own email (the lane's rows have no contact), found
-        // through the account once it was found by hashing.
-        assert(email.value == accounts.ids[index], "the lane files under the student's own email")
-        let cached = accounts.list.withUnsafeBufferPointer { $0[index].emailEntry }
-        if cached >= 0 {
-            byEmail.list[Int(cached)].append(Int32(entryNumber))
-        } else {
-            let entry = byEmail.findOrAdd(email.value, orAdd: [])
-            byEmail.list[entry].append(Int32(entryNumber))
-            accounts.list[index].emailEntry = Int32(entry)
-        }
-        var entry = Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq)
-        entry.add(StoredGrant(at: at.milliseconds, points: points, activity: activities.number(for: Activity.learn),
-                              course: number))
-        tracked.set(entry, for: key, at: nil)
-        capLedger?.add(Grant(at: at, points: points, activity: Activity.learn, course: course), account: Int32(index))
-        accounts.list.withUnsafeMutableBufferPointer { accounts in
-            accounts[index].applied += 1
-            if let name, !name.isEmpty, !Self.equal(accounts[index].latestName, name) {
-                accounts[index].latestName = String(decoding: name, as: UTF8.self)
-            }
-            accounts[index].completed[number] = Int32(entryNumber)
-            accounts[index].state.xp += points
-            if points != 0 { accounts[index].state.reachedAt = pointsSeq }
-            if !accounts[index].state.courses.contains(course) { accounts[index].state.courses.append(course) }
-            accounts[index].state.add(points, at: at)
-        }
-    }
-
-    /// Whether the student of account `index` earns one of the rules' badges now (see
-    /// `Scoring.earns`), asked in place: no copy of the student's figures.
-    func earnsBadge(account index: Int, rules: Rules) -> Bool {
-        accounts.list.withUnsafeBufferPointer { accounts in
-            rules.badges.contains { Scoring.earns($0, accounts[index].state) }
-        }
-    }
-
-    /// Folds the `duplicate` line of an id never seen (a course the student has), once its
-    /// seq is the state's: the id is remembered as seen.
-    mutating func applyPlainDuplicate(key: EventKey) { seen.insert(key) }
-
-    /// Whether `text` holds exactly the UTF-8 bytes `bytes`.
-    private static func equal(_ text: String?, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard var text else { return false }
-        return text.withUTF8 { $0.elementsEqual(bytes) }
     }
 
     /// Records where the ledger put event lines that were folded before they were written.
@@ -404,15 +289,15 @@ public struct State: Equatable, Sendable {
     mutating func apply(_ record: PointsRecord, eventKey: EventKey) {
         positions.points.seq = max(positions.points.seq, record.seq)
         let index = accountIndex(record.student)
-        accounts.list[index].state.xp += record.points
-        if record.points != 0 { accounts.list[index].state.reachedAt = record.seq }
+        accounts.list[index].xp += record.points
+        if record.points != 0 { accounts.list[index].reachedAt = record.seq }
         let courseNumber = record.course.map { courses.number(for: $0) }
         let course = courseNumber.map { courses[$0] }   // the one stored copy of its name
         switch record.change {
         case .award:
-            if let course, !accounts.list[index].state.courses.contains(course) { accounts.list[index].state.courses.append(course) }
-            if let badge = record.badge, !accounts.list[index].state.badges.contains(badge) { accounts.list[index].state.badges.append(badge) }
-            if let unlock = record.unlock, !accounts.list[index].state.unlocks.contains(unlock) { accounts.list[index].state.unlocks.append(unlock) }
+            if let courseNumber { accounts.list[index].courses.list(courseNumber) }
+            if let badge = record.badge, !accounts.list[index].badges.contains(badge) { accounts.list[index].badges.append(badge) }
+            if let unlock = record.unlock, !accounts.list[index].unlocks.contains(unlock) { accounts.list[index].unlocks.append(unlock) }
             // Kept for a move to take back: what is not sticky.
             if record.points != 0 || course != nil, let entry = tracked.index(forKey: eventKey) {
                 tracked[at: entry].add(StoredGrant(at: record.at.milliseconds, points: record.points,
@@ -421,9 +306,9 @@ public struct State: Equatable, Sendable {
                 capLedger?.add(Grant(at: record.at, points: record.points, activity: record.activity, course: course),
                                account: Int32(index))
             }
-            accounts.list[index].state.add(record.points, at: record.at)
+            accounts.list[index].months.add(record.points, at: record.at)
         case .revoke:
-            if let course { accounts.list[index].state.courses.removeAll { $0 == course } }
+            if let courseNumber { accounts.list[index].courses.unlist(courseNumber) }
             var taken: Grant?
             if let entry = tracked.index(forKey: eventKey), let activity = activities.number(of: record.activity) {
                 let course = courseNumber ?? -1
@@ -432,7 +317,7 @@ public struct State: Equatable, Sendable {
             }
             if let taken { capLedger?.remove(taken, account: Int32(index)) }
             // Taken back from the month it was earned in (a refund's line is dated the refund).
-            accounts.list[index].state.add(record.points, at: taken?.at ?? record.at)
+            accounts.list[index].months.add(record.points, at: taken?.at ?? record.at)
         }
     }
 

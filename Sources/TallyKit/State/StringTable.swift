@@ -157,20 +157,3 @@ extension StringTable where Value == State.Account {
         return true
     }
 }
-
-/// The events filed under each email (its normalised address), in ledger order, by their
-/// number in `State.tracked`: what is re-homed when the email changes hands.
-typealias EmailEvents = StringTable<[Int32]>
-
-extension StringTable where Value == [Int32] {
-    /// Equal as `==` is, each side's events named by their ids (each numbered by its own state).
-    func same(as other: EmailEvents, _ mine: State.Numbering, _ theirs: State.Numbering) -> Bool {
-        guard count == other.count else { return false }
-        for (email, events) in zip(ids, list) {
-            guard let index = other.index(of: email), other.list[index].count == events.count,
-                  zip(events, other.list[index]).allSatisfy({ mine.key($0) == theirs.key($1) })
-            else { return false }
-        }
-        return true
-    }
-}

@@ -1,10 +1,126 @@
-/// The students a snapshot lists, as two parallel arrays in no particular order (see
-/// `State.listed(rules:)`): `ids[i]` is the id of `states[i]`.
+/// The students a snapshot lists, in no particular order (see `State.listed(rules:)`):
+/// `ids[i]` is the id of the student at `i`, whose figures `self[i]` and the accessors read.
+///
+/// A batch's listing reads each student's figures where the state keeps them, in its
+/// accounts (an array shared with the state, not copied while neither changes it), and
+/// holds only what the listing adds: the name, the level and the roster's public flag. It
+/// made a `StudentState` of every student, and each one's course names as an array of
+/// strings: ten megabytes and more, at the peak of a big sync, to be read once in order.
+/// A listing of students made whole (a `state.json` read back, the tests) holds them as
+/// they are.
 struct StudentListing: Sendable {
     var ids: [String] = []
-    var states: [StudentState] = []
+    /// The students made whole, when the listing is of those.
+    private var whole: [StudentState] = []
+    /// Per student listed from a state: what the listing adds to its account.
+    private var listed: [Listed] = []
+    private var accounts: [State.Account] = []
+    /// The state's course names, by number.
+    private var courseNames: [String] = []
+
+    struct Listed: Sendable {
+        /// The student's account; -1 for a roster student with none.
+        var account: Int32
+        var isPublic: Bool
+        var name: String?
+        var level: String?
+    }
+
+    init() {}
+
+    /// Students made whole; `ids[i]` is the id of `states[i]`.
+    init(ids: [String], states: [StudentState]) {
+        precondition(ids.count == states.count, "one id per student")
+        self.ids = ids
+        whole = states
+    }
+
+    /// Students read from `accounts` (the state's) as `listed` says, with their ids.
+    init(ids: [String], listed: [Listed], accounts: [State.Account], courseNames: [String]) {
+        precondition(ids.count == listed.count, "one id per student")
+        self.ids = ids
+        self.listed = listed
+        self.accounts = accounts
+        self.courseNames = courseNames
+    }
+
+    /// Adds a student made whole (a listing of such students only).
+    mutating func append(id: String, _ student: StudentState) {
+        precondition(listed.isEmpty, "a listing holds students made whole or read from a state, not both")
+        ids.append(id)
+        whole.append(student)
+    }
 
     var count: Int { ids.count }
+
+    // MARK: Reading a student
+
+    /// The figures of the student at `index`: strings and arrays shared, course names read
+    /// by number when the student comes from a state.
+    subscript(index: Int) -> ListedStudent {
+        if listed.isEmpty {
+            let student = whole[index]
+            return ListedStudent(name: student.name, xp: student.xp, level: student.level, badges: student.badges,
+                                 unlocks: student.unlocks, courses: ListedCourses(student.courses), isPublic: student.isPublic,
+                                 reachedAt: student.reachedAt, months: student.months)
+        }
+        let entry = listed[index]
+        guard entry.account >= 0 else {
+            return ListedStudent(name: entry.name, xp: 0, level: entry.level, badges: [], unlocks: [],
+                                 courses: ListedCourses([]), isPublic: entry.isPublic, reachedAt: 0, months: [])
+        }
+        return accounts.withUnsafeBufferPointer { accounts in
+            let account = accounts[Int(entry.account)]
+            return ListedStudent(name: entry.name, xp: account.xp, level: entry.level, badges: account.badges,
+                                 unlocks: account.unlocks, courses: ListedCourses(account.courses, names: courseNames),
+                                 isPublic: entry.isPublic, reachedAt: account.reachedAt, months: account.months)
+        }
+    }
+
+    /// The XP of the student at `index` (for sorting: no figures made).
+    func xp(_ index: Int) -> Int {
+        if listed.isEmpty { return whole[index].xp }
+        let account = Int(listed[index].account)
+        return account < 0 ? 0 : accounts.withUnsafeBufferPointer { $0[account].xp }
+    }
+
+    /// When the student at `index` reached their XP (see `StudentState.reachedAt`).
+    func reachedAt(_ index: Int) -> Int {
+        if listed.isEmpty { return whole[index].reachedAt }
+        let account = Int(listed[index].account)
+        return account < 0 ? 0 : accounts.withUnsafeBufferPointer { $0[account].reachedAt }
+    }
+
+    /// Whether the student at `index` has completed a course.
+    func hasCourses(_ index: Int) -> Bool {
+        if listed.isEmpty { return !whole[index].courses.isEmpty }
+        let account = Int(listed[index].account)
+        return account >= 0 && accounts.withUnsafeBufferPointer { $0[account].courses.listedCount > 0 }
+    }
+
+    /// The course names of the student at `index`, in the order completed.
+    func courses(_ index: Int) -> ListedCourses {
+        if listed.isEmpty { return ListedCourses(whole[index].courses) }
+        let account = Int(listed[index].account)
+        return account < 0 ? ListedCourses([]) : ListedCourses(accounts[account].courses, names: courseNames)
+    }
+
+    /// The net points of the student at `index` in `month`.
+    func points(_ index: Int, in month: Month) -> Int {
+        if listed.isEmpty { return whole[index].points(in: month) }
+        let account = Int(listed[index].account)
+        return account < 0 ? 0 : accounts.withUnsafeBufferPointer { $0[account].months.points(in: month) }
+    }
+
+    /// The students as `StudentState`s, each made when read (for `SiteStats`).
+    var states: States { States(listing: self) }
+
+    struct States: RandomAccessCollection, Sendable {
+        let listing: StudentListing
+        var startIndex: Int { 0 }
+        var endIndex: Int { listing.count }
+        subscript(index: Int) -> StudentState { listing[index].state }
+    }
 
     /// The positions in order of student id (`String`'s `<`), as `state.json` lists them.
     ///
@@ -52,4 +168,63 @@ struct StudentListing: Sendable {
 
     /// The same students as a dictionary keyed by id.
     var dictionary: [String: StudentState] { Dictionary(uniqueKeysWithValues: zip(ids, states)) }
+}
+
+/// One listed student's figures, as `StudentState` has them but for the course names, which
+/// are read by number where the state keeps them.
+struct ListedStudent {
+    var name: String?
+    var xp: Int
+    var level: String?
+    var badges: [String]
+    var unlocks: [String]
+    var courses: ListedCourses
+    var isPublic: Bool
+    var reachedAt: Int
+    var months: [MonthPoints]
+
+    init(name: String?, xp: Int, level: String?, badges: [String], unlocks: [String], courses: ListedCourses, isPublic: Bool,
+         reachedAt: Int, months: [MonthPoints]) {
+        (self.name, self.xp, self.level, self.badges, self.unlocks) = (name, xp, level, badges, unlocks)
+        (self.courses, self.isPublic, self.reachedAt, self.months) = (courses, isPublic, reachedAt, months)
+    }
+
+    init(_ student: StudentState) {
+        self.init(name: student.name, xp: student.xp, level: student.level, badges: student.badges, unlocks: student.unlocks,
+                  courses: ListedCourses(student.courses), isPublic: student.isPublic, reachedAt: student.reachedAt,
+                  months: student.months)
+    }
+
+    /// The student made whole.
+    var state: StudentState {
+        StudentState(name: name, xp: xp, level: level, badges: badges, unlocks: unlocks, courses: Array(courses),
+                     isPublic: isPublic, reachedAt: reachedAt, months: months)
+    }
+}
+
+/// A student's course names, in the order completed: their own array, or the listed
+/// courses of their `CourseKeys` named by the state's numbers.
+struct ListedCourses: RandomAccessCollection {
+    /// The names themselves, or (with `keys`) the state's names by number.
+    private let names: [String]
+    private let keys: [CourseKeys.Entry]?
+    let endIndex: Int
+    var startIndex: Int { 0 }
+
+    init(_ names: [String]) {
+        self.names = names
+        keys = nil
+        endIndex = names.count
+    }
+
+    init(_ courses: CourseKeys, names: [String]) {
+        self.names = names
+        keys = courses.entries
+        endIndex = courses.listedCount
+    }
+
+    subscript(index: Int) -> String {
+        guard let keys else { return names[index] }
+        return names[Int(keys[index].course)]
+    }
 }

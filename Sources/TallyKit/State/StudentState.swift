@@ -38,25 +38,34 @@ public struct StudentState: Equatable, Sendable {
     }
 
     /// The net points of `month`.
-    public func points(in month: Month) -> Int {
-        months.last(where: { $0.month == month })?.points ?? 0
-    }
+    public func points(in month: Month) -> Int { months.points(in: month) }
 
     /// Adds `points` earned at `at` to its month's figure.
+    mutating func add(_ points: Int, at: Timestamp) { months.add(points, at: at) }
+}
+
+extension [MonthPoints] {
+    /// The net points of `month`.
+    func points(in month: Month) -> Int {
+        last(where: { $0.month == month })?.points ?? 0
+    }
+
+    /// Adds `points` earned at `at` to its month's figure; a month that nets to nothing is
+    /// left out.
     mutating func add(_ points: Int, at: Timestamp) {
         guard points != 0 else { return }
         let month = Month(at)
         // Awards come mostly in time order: the month is the last one, or near it.
-        guard let index = months.lastIndex(where: { $0.month <= month }) else {
-            months.insert(MonthPoints(month: month, points: points), at: 0)
+        guard let index = lastIndex(where: { $0.month <= month }) else {
+            insert(MonthPoints(month: month, points: points), at: 0)
             return
         }
-        if months[index].month != month {
-            months.insert(MonthPoints(month: month, points: points), at: index + 1)
-        } else if months[index].points + points == 0 {
-            months.remove(at: index)
+        if self[index].month != month {
+            insert(MonthPoints(month: month, points: points), at: index + 1)
+        } else if self[index].points + points == 0 {
+            remove(at: index)
         } else {
-            months[index].points += points
+            self[index].points += points
         }
     }
 }

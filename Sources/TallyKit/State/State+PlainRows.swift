@@ -1,0 +1,91 @@
+/// The byte lane's part of the fold: a plain completion row decided and folded from its
+/// bytes (see `Engine.decidePlain`), as `apply(_:)` folds the lines it makes.
+extension State {
+    /// What the byte lane makes of a plain completion row (see `Engine.decidePlain`).
+    enum PlainDecision {
+        /// Not the lane's: an email is bound to a roster id, or a new row in roster mode.
+        case ordinary
+        /// An id seen before: a `duplicate` line, owned by the row's email in open mode.
+        case seen(openMode: Bool)
+        /// A new row, in open mode, of a course its student has: a `duplicate` line.
+        case completed
+        /// A new row, in open mode, to apply to the student of account `account`, for the
+        /// course numbered `course` (`name`, the stored copy of its name).
+        case new(account: Int, student: String, course: Int32, name: String)
+    }
+
+    /// Decides a plain completion row from its bytes — its id, its student's email
+    /// (normalised) and its course — as far as the state decides it; the account of a new
+    /// row's student is made when missing. One mutating call, so the engine asks it of its
+    /// state in place: a query of a class's stored struct copied the whole state, per row.
+    mutating func plainDecision(key: EventKey, email: UnsafeRawBufferPointer, course: UnsafeRawBufferPointer,
+                                rules: Rules) -> PlainDecision {
+        guard bindings.isEmpty else { return .ordinary }
+        let openMode = !isRosterMode(rules)
+        if hasSeen(key) { return .seen(openMode: openMode) }
+        guard openMode else { return .ordinary }
+        let number = courses.number(forBytes: course)
+        let index = accounts.findOrAdd(String(decoding: email, as: UTF8.self))
+        if accounts.list.withUnsafeBufferPointer({ $0[index].courses.contains(number) }) { return .completed }
+        return .new(account: index, student: accounts.ids[index], course: number, name: courses[number])
+    }
+
+    /// Folds the two lines of a plain course completion applied to the student of account
+    /// `index` (see `Engine.decidePlain`): its event line `seq` at byte `offset` of
+    /// `events.jsonl` and its award line `pointsSeq` of `points` — what `apply(_: EventRecord)`
+    /// and `apply(_:eventKey:)` fold for those two lines, without the records. Only for an
+    /// id never seen, of an event with no contact, in open mode, and a course numbered
+    /// `number` named `course` (as `plainDecision` gives them), and `email` the account's
+    /// own id: the tests hold the two folds together.
+    mutating func applyPlainCompletion(key: EventKey, email: Email, account index: Int, name: UnsafeRawBufferPointer?,
+                                       course number: Int32, named course: String, at: Timestamp, seq: Int, offset: Int,
+                                       pointsSeq: Int, points: Int) {
+        positions.events.seq = max(positions.events.seq, seq)
+        positions.points.seq = max(positions.points.seq, pointsSeq)
+        let entryNumber = tracked.count
+        precondition(entryNumber < Int(Int32.max), "too many tracked events")
+        // Filed under the student's own email (the lane's rows have no contact), found
+        // through the account once it was found by hashing.
+        assert(email.value == accounts.ids[index], "the lane files under the student's own email")
+        let cached = accounts.list.withUnsafeBufferPointer { $0[index].emailEntry }
+        if cached >= 0 {
+            byEmail.file(Int32(entryNumber), at: Int(cached))
+        } else {
+            accounts.list[index].emailEntry = Int32(byEmail.file(Int32(entryNumber), under: email.value))
+        }
+        var entry = Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq)
+        entry.add(StoredGrant(at: at.milliseconds, points: points, activity: activities.number(for: Activity.learn),
+                              course: number))
+        tracked.set(entry, for: key, at: nil)
+        capLedger?.add(Grant(at: at, points: points, activity: Activity.learn, course: course), account: Int32(index))
+        accounts.list.withUnsafeMutableBufferPointer { accounts in
+            accounts[index].applied += 1
+            if let name, !name.isEmpty, !Self.equal(accounts[index].latestName, name) {
+                accounts[index].latestName = String(decoding: name, as: UTF8.self)
+            }
+            accounts[index].courses[number] = Int32(entryNumber)
+            accounts[index].xp += points
+            if points != 0 { accounts[index].reachedAt = pointsSeq }
+            accounts[index].courses.list(number)
+            accounts[index].months.add(points, at: at)
+        }
+    }
+
+    /// Whether the student of account `index` earns one of the rules' badges now (see
+    /// `Scoring.earns`), asked in place: no copy of the student's figures.
+    func earnsBadge(account index: Int, rules: Rules) -> Bool {
+        accounts.list.withUnsafeBufferPointer { accounts in
+            rules.badges.contains { accounts[index].earns($0, courses) }
+        }
+    }
+
+    /// Folds the `duplicate` line of an id never seen (a course the student has), once its
+    /// seq is the state's: the id is remembered as seen.
+    mutating func applyPlainDuplicate(key: EventKey) { seen.insert(key) }
+
+    /// Whether `text` holds exactly the UTF-8 bytes `bytes`.
+    private static func equal(_ text: String?, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard var text else { return false }
+        return text.withUTF8 { $0.elementsEqual(bytes) }
+    }
+}
