@@ -1,3 +1,5 @@
+import Foundation
+
 /// The fast path of `SheetParser`: the same rows from the same worksheet part, read from
 /// libxml2's SAX events (`XMLEventParser`) on bytes. Names are compared as dictionary
 /// pointers, attributes and text are read in place, and a row is handed on as its cells'
@@ -240,6 +242,10 @@ final class FastSheetParser: XMLEventHandler {
         }
         let text = cellText()
         if !text.isEmpty {
+            if cells.count == column - 1 {
+                cells.append(text)   // the next column, as most are: no padding to make
+                return
+            }
             if cells.count < column { cells.append(contentsOf: repeatElement(.empty, count: column - cells.count)) }
             cells[column - 1] = text
         }
@@ -303,7 +309,8 @@ final class FastSheetParser: XMLEventHandler {
                value[0] != UInt8(ascii: "0") || value.count == 1 {
                 return keep(value)
             }
-        } else if Self.inlineString.withUTF8Buffer({ $0.elementsEqual(type) }) {
+        } else if type.count == Self.inlineString.utf8CodeUnitCount,
+                  memcmp(type.baseAddress!, Self.inlineString.utf8Start, type.count) == 0 {
             if !Self.hasEscape(inline) { return keep(inline) }
         } else if type.count == 1 && type[0] == UInt8(ascii: "s") {
             if let index = Self.integer(value) {
@@ -322,11 +329,14 @@ final class FastSheetParser: XMLEventHandler {
         return .bytes(start: start, end: bytes.count)
     }
 
+    /// Whether the text has `_x` (an escape, perhaps): `memchr` for each `_`, as most cells have none.
     private static func hasEscape(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var previous: UInt8 = 0
-        for byte in bytes {
-            if previous == UInt8(ascii: "_") && byte == UInt8(ascii: "x") { return true }
-            previous = byte
+        guard let base = bytes.baseAddress else { return false }
+        var at = 0
+        while at < bytes.count, let found = memchr(base + at, Int32(UInt8(ascii: "_")), bytes.count - at) {
+            let index = base.distance(to: UnsafeRawPointer(found))
+            if index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "x") { return true }
+            at = index + 1
         }
         return false
     }
