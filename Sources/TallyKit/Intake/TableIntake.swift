@@ -69,23 +69,23 @@ public struct TableIntake: Sendable {
         var courses = TextInterner()
         var sheetLane = SheetLane()
         if readsWorkbooksInOnePass, let workbook = table as? any SheetTable {
-            let done = try readInOnePass(workbook, file: file, sha256: sha256, modified: modified) { sheetRow, mapper, columns in
+            let done = try readInOnePass(workbook, file: file, sha256: sha256, modified: modified) { sheetRow, mapping in
                 func ordinary(_ row: WorkbookRow) throws {
                     if let reason = row.rejection {
                         try emit(.rejected(row: row.number, reason: reason, raw: row.raw))
                     } else {
-                        try Self.emit(row, mapper: mapper, columns: columns, courses: &courses, emit: emit)
+                        try Self.emit(row, mapper: mapping.mapper, columns: mapping.columns, courses: &courses, emit: emit)
                     }
                 }
                 switch sheetRow {
                 case .cells(let cells):
                     // The lane reads the cells where they lie; only a row it leaves is made text.
-                    if try !sheetLane.read(plain: cells, mapper: mapper, bytes: readsPlainRowsAsBytes, courses: &courses,
+                    if try !sheetLane.read(plain: cells, mapper: mapping.mapper, bytes: readsPlainRowsAsBytes, courses: &courses,
                                            decided: decided, emit: emit) {
                         try ordinary(cells.text)
                     }
                 case .text(let row):
-                    if try row.rejection != nil || !sheetLane.read(row, mapper: mapper, bytes: readsPlainRowsAsBytes,
+                    if try row.rejection != nil || !sheetLane.read(row, mapper: mapping.mapper, bytes: readsPlainRowsAsBytes,
                                                                    courses: &courses, decided: decided, emit: emit) {
                         try ordinary(row)
                     }
@@ -174,7 +174,7 @@ public struct TableIntake: Sendable {
 
         /// Reads `row` on the byte path when it is plain: decided there, or its event emitted.
         /// False (nothing done) for any other row, which takes `RowMapper`.
-        mutating func read(_ row: WorkbookRow, mapper: RowMapper, bytes: Bool, courses: inout TextInterner,
+        mutating func read(_ row: WorkbookRow, mapper: @autoclosure () -> RowMapper, bytes: Bool, courses: inout TextInterner,
                            decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws -> Bool {
             guard let plain = columns(mapper, bytes: bytes) else { return false }
             return try SheetRowBytes.with(row, scratch: &scratch, ends: &ends) { cells in
@@ -184,7 +184,7 @@ public struct TableIntake: Sendable {
 
         /// The same for a row whose cells are bytes already, straight from the parser's batch;
         /// read there already (`SheetLanePlan`) once the columns are offered to its thread.
-        mutating func read(plain row: SheetRowCells, mapper: RowMapper, bytes: Bool, courses: inout TextInterner,
+        mutating func read(plain row: SheetRowCells, mapper: @autoclosure () -> RowMapper, bytes: Bool, courses: inout TextInterner,
                            decided: (borrowing CompletionRow) throws -> Bool, emit: (IntakeItem) throws -> Void) throws -> Bool {
             guard let plain = columns(mapper, bytes: bytes) else { return false }
             if !offered {
@@ -200,9 +200,10 @@ public struct TableIntake: Sendable {
             }
         }
 
-        /// The columns of the file's plain rows, found from its mapper the first time; nil when it has none.
-        private mutating func columns(_ mapper: RowMapper, bytes: Bool) -> CompletionRow.Columns? {
-            if columns == nil { columns = bytes ? CompletionRow.Columns(mapper: mapper) : .some(nil) }
+        /// The columns of the file's plain rows, found from its mapper the first time; nil when
+        /// it has none. The mapper is asked for only then: not copied per row.
+        private mutating func columns(_ mapper: () -> RowMapper, bytes: Bool) -> CompletionRow.Columns? {
+            if columns == nil { columns = bytes ? CompletionRow.Columns(mapper: mapper()) : .some(nil) }
             return columns ?? nil
         }
 
@@ -238,6 +239,16 @@ public struct TableIntake: Sendable {
     }
 
 
+    /// A sheet's mapper and columns, once its header and date order are known. A class, and
+    /// the lane asks for the mapper only once: a row hands them on without copying them (a
+    /// `RowMapper` copied per row was a retain and a release of each of its references, on
+    /// the thread that scores).
+    final class OnePassMapping {
+        let mapper: RowMapper
+        let columns: [(Column, Int)]
+        init(_ mapper: RowMapper, _ columns: [(Column, Int)]) { self.mapper = mapper; self.columns = columns }
+    }
+
     /// Reads a workbook's sheet once, where `read` reads it up to three times (its header,
     /// its date order, its rows) and so parses the sheet's XML from the start each time. The
     /// header is the first row; while the date order is undecided the rows are held back,
@@ -253,16 +264,9 @@ public struct TableIntake: Sendable {
     /// A row is handed to `handle` as the table gives it (its cells' bytes, valid only during
     /// the call, when it can); the header and the rows held back are made text.
     func readInOnePass(_ table: any SheetTable, file: String, sha256: String, modified: Timestamp,
-                       handle: (SheetRow, RowMapper, [(Column, Int)]) throws -> Void) throws -> Bool {
+                       handle: (SheetRow, OnePassMapping) throws -> Void) throws -> Bool {
         var headers: [String]?
-        // A class: a row hands on its mapper and columns without copying them (a `RowMapper`
-        // copied per row was a retain and a release of each of its references).
-        final class Ready {
-            let mapper: RowMapper
-            let columns: [(Column, Int)]
-            init(_ mapper: RowMapper, _ columns: [(Column, Int)]) { self.mapper = mapper; self.columns = columns }
-        }
-        var ready: Ready?
+        var ready: OnePassMapping?
         var dateColumn: Int?
         var heldBack: [WorkbookRow] = []
         var heldBytes = 0, scanned = 0
@@ -276,14 +280,15 @@ public struct TableIntake: Sendable {
             if let problem = mapper.headerProblem(headers: headers) { throw IntakeError.notATable(file: file, reason: problem) }
             var columns: [(Column, Int)] = []
             for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
-            ready = Ready(mapper, columns)
-            for row in heldBack { try handle(.text(row), mapper, columns) }
+            let mapping = OnePassMapping(mapper, columns)
+            ready = mapping
+            for row in heldBack { try handle(.text(row), mapping) }
             heldBack = []
         }
 
         try table.forEachSheetRow { sheetRow in
             if let ready {
-                try handle(sheetRow, ready.mapper, ready.columns)
+                try handle(sheetRow, ready)
                 return true
             }
             let row = sheetRow.text

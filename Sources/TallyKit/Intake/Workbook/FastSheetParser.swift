@@ -1,3 +1,5 @@
+import Foundation
+
 /// The fast path of `SheetParser`: the same rows from the same worksheet part, read from
 /// libxml2's SAX events (`XMLEventParser`) on bytes. Names are compared as dictionary
 /// pointers, attributes and text are read in place, and a row is handed on as its cells'
@@ -110,31 +112,30 @@ final class FastSheetParser: XMLEventHandler {
         case shared(Int)
     }
 
-    /// A row as the parser hands it on: its cells' text as bytes, not yet strings.
+    /// A row as the parser hands it on: its cells' text as bytes, not yet strings. It views
+    /// the parser's own buffers, valid only during the callback it is handed to: two arrays
+    /// handed on per row were a retain and a release of each, a million times a sheet.
     struct RawRow {
         let number: Int
         let rejection: String?
-        let cells: [Cell]
-        let bytes: [UInt8]
+        let cells: UnsafeBufferPointer<Cell>
+        let bytes: UnsafeRawBufferPointer
 
         /// The row as `SheetParser` gives it (within the limits, or rejected).
         func row(strings: [String], limits: WorkbookLimits) -> WorkbookRow {
             if let rejection { return WorkbookRow(number: number, cells: [], rejection: rejection) }
-            return FastSheetParser.row(number: number, cells: cells[...], bytes: bytes, offset: 0, strings: strings, limits: limits)
+            return FastSheetParser.row(number: number, cells: cells, bytes: bytes, strings: strings, limits: limits)
         }
     }
 
-    /// The strings of `cells`, their bytes at `offset` in `bytes`, bounded as `SheetParser` bounds a row.
-    static func row(number: Int, cells: ArraySlice<Cell>, bytes: [UInt8], offset: Int, strings: [String],
+    /// The strings of `cells`, their bytes in `bytes`, bounded as `SheetParser` bounds a row.
+    static func row(number: Int, cells: UnsafeBufferPointer<Cell>, bytes: UnsafeRawBufferPointer, strings: [String],
                     limits: WorkbookLimits) -> WorkbookRow {
-        let texts = bytes.withUnsafeBufferPointer { buffer in
-            cells.map { cell -> String in
-                switch cell {
-                case .empty: return ""
-                case let .bytes(start, end):
-                    return String(decoding: UnsafeBufferPointer(rebasing: buffer[(start + offset)..<(end + offset)]), as: UTF8.self)
-                case .shared(let index): return strings[index]
-                }
+        let texts = cells.map { cell -> String in
+            switch cell {
+            case .empty: return ""
+            case let .bytes(start, end): return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            case .shared(let index): return strings[index]
             }
         }
         return Workbook.bounded(WorkbookRow(number: number, cells: texts), limits)
@@ -240,6 +241,10 @@ final class FastSheetParser: XMLEventHandler {
         }
         let text = cellText()
         if !text.isEmpty {
+            if cells.count == column - 1 {
+                cells.append(text)   // the next column, as most are: no padding to make
+                return
+            }
             if cells.count < column { cells.append(contentsOf: repeatElement(.empty, count: column - cells.count)) }
             cells[column - 1] = text
         }
@@ -284,11 +289,15 @@ final class FastSheetParser: XMLEventHandler {
     private func finishRow() throws -> Bool {
         defer { cells.removeAll(keepingCapacity: true); bytes.removeAll(keepingCapacity: true); tooWide = false }
         if tooWide {
-            return try body(RawRow(number: rowNumber, rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields", cells: [], bytes: []))
+            return try body(RawRow(number: rowNumber, rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields",
+                                   cells: UnsafeBufferPointer(start: nil, count: 0), bytes: UnsafeRawBufferPointer(start: nil, count: 0)))
         }
         while let last = cells.last, last.isEmpty { cells.removeLast() }
         guard !cells.isEmpty else { return true }
-        return try body(RawRow(number: rowNumber, rejection: nil, cells: cells, bytes: bytes))
+        let number = rowNumber
+        return try cells.withUnsafeBufferPointer { cells in
+            try bytes.withUnsafeBytes { bytes in try body(RawRow(number: number, rejection: nil, cells: cells, bytes: bytes)) }
+        }
     }
 
     /// The cell's text, as `SheetParser.cellText` gives it; the common cells (inline and
@@ -303,7 +312,8 @@ final class FastSheetParser: XMLEventHandler {
                value[0] != UInt8(ascii: "0") || value.count == 1 {
                 return keep(value)
             }
-        } else if Self.inlineString.withUTF8Buffer({ $0.elementsEqual(type) }) {
+        } else if type.count == Self.inlineString.utf8CodeUnitCount,
+                  memcmp(type.baseAddress!, Self.inlineString.utf8Start, type.count) == 0 {
             if !Self.hasEscape(inline) { return keep(inline) }
         } else if type.count == 1 && type[0] == UInt8(ascii: "s") {
             if let index = Self.integer(value) {
@@ -322,11 +332,14 @@ final class FastSheetParser: XMLEventHandler {
         return .bytes(start: start, end: bytes.count)
     }
 
+    /// Whether the text has `_x` (an escape, perhaps): `memchr` for each `_`, as most cells have none.
     private static func hasEscape(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var previous: UInt8 = 0
-        for byte in bytes {
-            if previous == UInt8(ascii: "_") && byte == UInt8(ascii: "x") { return true }
-            previous = byte
+        guard let base = bytes.baseAddress else { return false }
+        var at = 0
+        while at < bytes.count, let found = memchr(base + at, Int32(UInt8(ascii: "_")), bytes.count - at) {
+            let index = base.distance(to: UnsafeRawPointer(found))
+            if index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "x") { return true }
+            at = index + 1
         }
         return false
     }

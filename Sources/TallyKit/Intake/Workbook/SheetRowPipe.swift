@@ -96,13 +96,18 @@ enum SheetRowPipe {
                      limits: WorkbookLimits, row: (WorkbookRow) throws -> Bool) throws {
         try batches(source: source, name: name, strings: strings, lane: nil, dateStyles: dateStyles, date1904: date1904,
                     limits: limits) { batch in
-            for item in batch.rows {
-                let made = item.rejection.map { WorkbookRow(number: item.number, cells: [], rejection: $0) }
-                    ?? FastSheetParser.row(number: item.number, cells: batch.cells[item.cells], bytes: batch.bytes,
-                                           offset: item.offset, strings: strings, limits: limits)
-                if try !row(made) { return false }
+            try batch.cells.withUnsafeBufferPointer { cells in
+                try batch.bytes.withUnsafeBytes { bytes in
+                    for item in batch.rows {
+                        let made = item.rejection.map { WorkbookRow(number: item.number, cells: [], rejection: $0) }
+                            ?? FastSheetParser.row(number: item.number, cells: UnsafeBufferPointer(rebasing: cells[item.cells]),
+                                                   bytes: UnsafeRawBufferPointer(rebasing: bytes[item.offset...]),
+                                                   strings: strings, limits: limits)
+                        if try !row(made) { return false }
+                    }
+                    return true
+                }
             }
-            return true
         }
     }
 

@@ -131,7 +131,7 @@ final class XMLEventParser {
     /// the element's content is bytes a scanner may read as they are, up to its end tag.
     func hasJustOpened(_ element: Name, _ handler: XMLEventHandler) -> Bool {
         guard let context, let input = context.pointee.input, element.pointer != nil,
-              handler.lastStart == element, !handler.lastStartHadPrefix,
+              handler.lastStart == element, !handler.lastStartHadPrefix, !handler.lastStartDeclared,
               context.pointee.nameNr == 2, context.pointee.inputNr == 1,
               context.pointee.instate == XML_PARSER_CONTENT, context.pointee.wellFormed == 1,
               context.pointee.disableSAX == 0, context.pointee.charset == Int32(XML_CHAR_ENCODING_UTF8.rawValue),
@@ -177,6 +177,16 @@ final class XMLEventParser {
         }
     }
 
+    /// The prefixes that namespace declarations bind to a URI (`xmlns:x14ac="…"`); not the
+    /// default namespace, nor a prefix bound to nothing.
+    private static func prefixes(_ namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, count: Int) -> [[UInt8]] {
+        guard let namespaces else { return [] }
+        return (0..<count).compactMap { index in
+            guard let prefix = namespaces[2 * index], let uri = namespaces[2 * index + 1], uri.pointee != 0 else { return nil }
+            return Array(UnsafeBufferPointer(start: prefix, count: strlen(UnsafeRawPointer(prefix).assumingMemoryBound(to: CChar.self))))
+        }
+    }
+
     private func open(firstBytes buffer: UnsafeRawBufferPointer, handler: XMLEventHandler) throws {
         let count = buffer.count
         _ = XMLStreamReader.refuseExternalEntities
@@ -184,13 +194,18 @@ final class XMLEventParser {
         sax.initialized = XML_SAX2_MAGIC
         // The callbacks borrow the handler (`_withUnsafeGuaranteedRef`): no reference
         // counting per event.
-        sax.startElementNs = { user, localName, prefix, _, _, _, attributeCount, _, attributes in
+        sax.startElementNs = { user, localName, prefix, _, namespaceCount, namespaces, attributeCount, _, attributes in
             guard let user else { return }
             Unmanaged<XMLEventHandler>.fromOpaque(user)._withUnsafeGuaranteedRef { handler in
                 guard let context = handler.context else { return }
                 handler.textRun = 0
                 handler.lastStart = Name(pointer: localName)
                 handler.lastStartHadPrefix = prefix != nil
+                handler.lastStartDeclared = namespaceCount > 0
+                if !handler.rootStarted {
+                    handler.rootStarted = true
+                    handler.rootPrefixes = XMLEventParser.prefixes(namespaces, count: Int(namespaceCount))
+                }
                 // Right after a start tag the input is at its `>`, or at `/>` when it is empty.
                 let isEmpty = context.pointee.input?.pointee.cur?.pointee == UInt8(ascii: "/")
                 handler.emptyEnd = isEmpty
@@ -288,6 +303,12 @@ class XMLEventHandler {
     /// The element whose start was the last event, if it was a start (`hasJustOpened`).
     @exclusivity(unchecked) fileprivate var lastStart = XMLEventParser.Name(pointer: nil)
     @exclusivity(unchecked) fileprivate var lastStartHadPrefix = false
+    /// The last start tag declared a namespace (`xmlns…`): its content is not the root's scope.
+    @exclusivity(unchecked) fileprivate var lastStartDeclared = false
+    @exclusivity(unchecked) fileprivate var rootStarted = false
+    /// The prefixes the root element declares, which every element below it may use unless
+    /// one declares its own: what `SheetDataScanner` lets a row's or a cell's attribute have.
+    @exclusivity(unchecked) fileprivate(set) var rootPrefixes: [[UInt8]] = []
     fileprivate static let maxTextNode = 10_000_000
 
     /// The parser is ready: intern the names to compare (`parser.name`).
