@@ -181,10 +181,13 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
             let courses = students.courses(order[position])
             for index in courses.indices {
                 let board = board(of: courses[index])
-                // A student who completed two raw names of one board is on it once.
+                // A student who completed two raw names of one board is on it once. A board
+                // shows its first `limit` members and ranks them among themselves, so no more
+                // are kept: all of them were every student's courses again (5 MiB at the end
+                // of a hundred-thousand-student sync, its peak).
                 if lastFiled[board] != position {
                     lastFiled[board] = position
-                    members[board].append(position)
+                    if members[board].count < limit { members[board].append(position) }
                 }
             }
         }

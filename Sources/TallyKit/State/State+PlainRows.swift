@@ -25,7 +25,7 @@ extension State {
         if hasSeen(key) { return .seen(openMode: openMode) }
         guard openMode else { return .ordinary }
         let number = courses.number(forBytes: course)
-        let index = accounts.findOrAdd(String(decoding: email, as: UTF8.self))
+        let index = accounts.findOrAdd(bytes: email, orAdd: Account())
         if accounts.list.withUnsafeBufferPointer({ $0[index].courses.contains(number) }) { return .completed }
         return .new(account: index, student: accounts.ids[index], course: number, name: courses[number])
     }

@@ -41,6 +41,22 @@ struct StringTable<Value: Sendable>: Sendable {
         return found
     }
 
+    /// The index of the value of the id spelled by `bytes` (UTF-8), made by `make` when
+    /// missing: the `String` is made only then, or when the bytes are not all ASCII (see
+    /// `IdHash`). Bytes that are not UTF-8 spell what `String(decoding:as:)` makes of them.
+    mutating func findOrAdd(bytes: UnsafeRawBufferPointer, orAdd make: @autoclosure () -> Value) -> Int {
+        if last >= 0, Self.sameBytes(ids[last], bytes) { return last }
+        guard let hash = IdHash.hash(ascii: bytes) else {
+            return findOrAdd(String(decoding: bytes, as: UTF8.self), orAdd: make())
+        }
+        if let found = lookup(bytes: bytes, hash: hash) {
+            last = found
+            return found
+        }
+        add(String(decoding: bytes, as: UTF8.self), make(), hash: hash)
+        return last
+    }
+
     /// The index of `id`'s value, made by `make` when missing.
     mutating func findOrAdd(_ id: String, orAdd make: @autoclosure () -> Value) -> Int {
         if last >= 0, ids[last] == id { return last }
@@ -89,7 +105,7 @@ struct StringTable<Value: Sendable>: Sendable {
 
     // MARK: The table
 
-    private static func hash(_ id: String) -> UInt64 { UInt64(bitPattern: Int64(id.hashValue)) }
+    private static func hash(_ id: String) -> UInt64 { IdHash.hash(id) }
 
     private func lookup(_ id: String, hash: UInt64) -> Int? {
         guard !slots.isEmpty else { return nil }
@@ -105,6 +121,39 @@ struct StringTable<Value: Sendable>: Sendable {
             }
             slot = (slot + 1) & mask
         }
+    }
+
+    /// `lookup` for an ASCII id's bytes, `hash` being `IdHash.hash(ascii:)` of them.
+    private func lookup(bytes: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        let tag = hash >> 32
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let stored = slots[slot]
+            if stored == 0 { return nil }
+            if stored >> 32 == tag {
+                let index = Int(stored & 0xFFFF_FFFF) - 1
+                if Self.equal(ids[index], ascii: bytes) { return index }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Whether `id` holds exactly the bytes `bytes`.
+    private static func sameBytes(_ id: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let same = id.utf8.withContiguousStorageIfAvailable { stored in
+            stored.count == bytes.count && (stored.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, stored.count) == 0)
+        }
+        return same ?? id.utf8.elementsEqual(bytes)
+    }
+
+    /// Whether `id == String(decoding: bytes, as: UTF8.self)`, for ASCII `bytes`: their
+    /// bytes are the same, or `id` is not ASCII and equals them canonically (KELVIN SIGN).
+    private static func equal(_ id: String, ascii bytes: UnsafeRawBufferPointer) -> Bool {
+        if sameBytes(id, bytes) { return true }
+        guard !id.utf8.allSatisfy({ $0 < 0x80 }) else { return false }
+        return id == String(decoding: bytes, as: UTF8.self)
     }
 
     private mutating func add(_ id: String, _ value: Value, hash: UInt64) {
@@ -157,3 +206,9 @@ extension StringTable where Value == State.Account {
         return true
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
