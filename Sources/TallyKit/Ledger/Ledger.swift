@@ -201,6 +201,7 @@ public final class Ledger {
             CrashPoint.reach("ledger-staged")
         }
         for (_, file) in dataFiles { try file.sync() }
+        encoder.releaseSpares()
         var lengths: [(String, JSONValue)] = []
         for (name, file) in dataFiles { lengths.append((name, .number(String(file.size)))) }
         append(AuditRecord(at: time, action: "commit", detail: .object(JSONObject(lengths))))

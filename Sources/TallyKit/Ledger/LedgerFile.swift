@@ -204,6 +204,10 @@ public final class LedgerFile {
     public func sync() throws {
         try flush()
         guard fsync(fd) == 0 else { throw SystemError("fsync", path: path) }
+        // The batch is over: a big one's buffers (a megabyte or two each) go back rather than
+        // sit idle through the snapshot, the site and the wait for the next drop.
+        if staged.capacity > 1 << 16 { staged = [] }
+        spare = []
     }
 
     /// Cuts the file back to `length` bytes and re-reads its new last line: how recovery

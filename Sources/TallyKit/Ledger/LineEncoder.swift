@@ -183,6 +183,14 @@ final class LineEncoder: @unchecked Sendable {
         assert(staging.inFlight == 0)
     }
 
+    /// Frees the chunks kept for refilling (about half a megabyte each): called once a batch
+    /// is committed, so that they do not sit idle through the end of the batch and between
+    /// drops. The next big file allocates them again.
+    func releaseSpares() {
+        precondition(staging.isIdle, "the encoder has lines in flight")
+        staging.spares.removeAll()
+    }
+
     /// Hands each place collected so far to `body` (tracked entry, byte offset), once.
     func takePlaced(_ body: (Int32, Int) -> Void) {
         for (entry, offset) in staging.placed { body(entry, offset) }
