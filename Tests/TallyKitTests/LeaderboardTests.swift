@@ -162,6 +162,20 @@ struct CourseBoardTests {
         #expect(Slug.make(String(repeating: "word ", count: 100)).count <= 80)
     }
 
+    @Test("an ASCII name's slug skips ICU and is the slug ICU's transliteration gives")
+    func asciiSlugs() {
+        var generator = SystemRandomNumberGenerator()
+        let printable = (0x20...0x7E).map { Character(UnicodeScalar(UInt8($0))) }
+        var names = ["AI Foundations 1", "Course 04: Practical Skills for Teams", "", "  ", "--", "O'Brien's 101"]
+        for _ in 0..<300 {
+            names.append(String((0..<Int.random(in: 1...24, using: &generator)).map { _ in printable.randomElement(using: &generator)! }))
+        }
+        for name in names {
+            #expect(Slug.make(name) == Slug.slug(ofLatin: Slug.transliterated(name)), "\(name)")
+        }
+        #expect(Slug.make("Données") == "donnees")
+    }
+
     @Test("courses with the same slug get -2, -3 in name order")
     func slugCollisions() {
         #expect(Slug.unique(for: ["Intro", "intro", "INTRO!"]) == ["intro", "intro-2", "intro-3"])

@@ -12,9 +12,21 @@ public enum Slug {
 
     /// The slug of one name, alone.
     public static func make(_ text: String) -> String {
-        let latin = text.applyingTransform(StringTransform("Any-Latin; Latin-ASCII"), reverse: false)
+        // ASCII is its own transliteration, and most course names are ASCII: ICU's
+        // transliterator, built on first use, cost the process about 5 MiB and some
+        // milliseconds for nothing. (The tests hold the two ways together.)
+        slug(ofLatin: text.utf8.allSatisfy { $0 < 0x80 } ? text : transliterated(text))
+    }
+
+    /// `text` in Latin ASCII as far as ICU knows how.
+    static func transliterated(_ text: String) -> String {
+        text.applyingTransform(StringTransform("Any-Latin; Latin-ASCII"), reverse: false)
             ?? text.applyingTransform(.toLatin, reverse: false)?.applyingTransform(.stripDiacritics, reverse: false)
             ?? text
+    }
+
+    /// The slug of a transliterated name.
+    static func slug(ofLatin latin: String) -> String {
         var slug = ""
         var pendingDash = false
         for scalar in latin.lowercased().unicodeScalars {
