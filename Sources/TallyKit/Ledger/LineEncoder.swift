@@ -303,14 +303,15 @@ final class LineEncoder: @unchecked Sendable {
         let base = UnsafeRawBufferPointer(start: chunk.bytes, count: chunk.used)
         for order in UnsafeBufferPointer(start: chunk.orders, count: chunk.count) {
             var at = Int(order.start)
-            func take(_ count: Int32) -> UnsafeRawBufferPointer? {
-                guard count >= 0 else { return nil }
+            func take(_ count: Int32) -> UnsafeRawBufferPointer {
                 defer { at += Int(count) }
                 return UnsafeRawBufferPointer(rebasing: base[at..<(at + Int(count))])
             }
-            let row = CompletionRow(key: .digest(order.high, order.low), email: take(order.email)!, name: take(order.name),
-                                    course: take(order.course)!, certificate: take(order.certificate), at: order.at,
-                                    row: order.row)
+            // An optional field's length is -1 when it is absent.
+            func takeIfThere(_ count: Int32) -> UnsafeRawBufferPointer? { count < 0 ? nil : take(count) }
+            let row = CompletionRow(key: .digest(order.high, order.low), email: take(order.email),
+                                    name: takeIfThere(order.name), course: take(order.course),
+                                    certificate: takeIfThere(order.certificate), at: order.at, row: order.row)
             let offset = events.size + events.pending
             var writer = events.beginLine()
             row.encodeLine(into: &writer, seq: order.seq, status: order.status,
@@ -318,7 +319,7 @@ final class LineEncoder: @unchecked Sendable {
             events.endLine(&writer)
             if order.entry >= 0 { chunk.placed.append((order.entry, offset)) }
             guard order.awardSeq > 0 else { continue }
-            let note = take(order.note).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let note = takeIfThere(order.note).map { String(decoding: $0, as: UTF8.self) } ?? ""
             writer = points.beginLine()
             row.encodeAwardLine(into: &writer, seq: order.awardSeq, student: row.email, points: order.points, note: note,
                                 prev: points.lastHash)

@@ -107,24 +107,16 @@ struct StringTable<Value: Sendable>: Sendable {
 
     private static func hash(_ id: String) -> UInt64 { IdHash.hash(id) }
 
-    private func lookup(_ id: String, hash: UInt64) -> Int? {
-        guard !slots.isEmpty else { return nil }
-        let mask = slots.count - 1
-        let tag = hash >> 32
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let stored = slots[slot]
-            if stored == 0 { return nil }
-            if stored >> 32 == tag {
-                let index = Int(stored & 0xFFFF_FFFF) - 1
-                if ids[index] == id { return index }
-            }
-            slot = (slot + 1) & mask
-        }
-    }
+    private func lookup(_ id: String, hash: UInt64) -> Int? { probe(hash) { ids[$0] == id } }
 
     /// `lookup` for an ASCII id's bytes, `hash` being `IdHash.hash(ascii:)` of them.
     private func lookup(bytes: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
+        probe(hash) { Self.equal(ids[$0], ascii: bytes) }
+    }
+
+    /// The index of the first slot with `hash`'s tag whose id `matches`, or nil.
+    @inline(__always)
+    private func probe(_ hash: UInt64, matches: (Int) -> Bool) -> Int? {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1
         let tag = hash >> 32
@@ -134,7 +126,7 @@ struct StringTable<Value: Sendable>: Sendable {
             if stored == 0 { return nil }
             if stored >> 32 == tag {
                 let index = Int(stored & 0xFFFF_FFFF) - 1
-                if Self.equal(ids[index], ascii: bytes) { return index }
+                if matches(index) { return index }
             }
             slot = (slot + 1) & mask
         }
