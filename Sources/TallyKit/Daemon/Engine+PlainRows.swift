@@ -13,6 +13,8 @@ extension Engine {
     ///
     /// Nothing is decided here once an email is bound to a roster id: whose a row is then
     /// takes the ordinary path. The tests hold both lanes to the ordinary one, byte for byte.
+    /// The lines go to the ledger's encoder (`Ledger.stagePlain`); `counts` gathers what the
+    /// stats count, once per file.
     func decidePlain(_ row: borrowing CompletionRow, file: String, sha256: String, rules: Rules,
                      report: inout FileReport, counts: inout PlainCounts) throws -> Bool {
         let (index, student, number, course): (Int, String, Int32, String)

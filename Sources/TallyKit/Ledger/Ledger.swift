@@ -109,8 +109,8 @@ public final class Ledger {
             if entry >= 0 { encoder.place(entry, at: offset) }
             return
         }
-        try encoder.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award, file: file,
-                      sha256: sha256)
+        try encoder.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award,
+                          file: file, sha256: sha256)
     }
 
     /// Stages the award line of a completion row applied to `student` (see
