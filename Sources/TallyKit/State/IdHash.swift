@@ -45,8 +45,9 @@ enum IdHash {
     static func hash(_ id: String) -> UInt64 {
         var id = id
         if let hash = id.withUTF8({ hash(ascii: UnsafeRawBufferPointer($0)) }) { return hash }
-        if var ascii = asciiEquivalent(of: id) {
-            return ascii.withUTF8 { hash(ascii: UnsafeRawBufferPointer($0))! }
+        // An ASCII equivalent is ASCII, so its bytes always hash; no force-unwrap for it.
+        if var ascii = asciiEquivalent(of: id), let hash = ascii.withUTF8({ hash(ascii: UnsafeRawBufferPointer($0)) }) {
+            return hash
         }
         return UInt64(bitPattern: Int64(id.hashValue))
     }
