@@ -47,6 +47,9 @@ struct EngineSnapshotTests {
         try Self.drop("b.csv", rows: 30, into: settings.paths.inbox)
         #expect(throws: (any Error).self) { _ = try engine.sync() }
         #expect(try FileSystem.readFile(settings.paths.index, limit: Int.max) == before)
+        // Its files are moved only once state.json is in place: b.csv waits in the inbox
+        // (the next batch knows it by its hash and only archives it).
+        #expect(FileSystem.exists(settings.paths.inbox + "/b.csv"))
         let names = try FileManager.default.contentsOfDirectory(atPath: settings.paths.data)
         #expect(!names.contains { $0.contains(".tmp-") }, "\(names)")
     }

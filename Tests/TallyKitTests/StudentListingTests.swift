@@ -49,8 +49,11 @@ struct StudentListingTests {
             #expect(Array(parts.joined()) == Snapshot.encodeState(students: simple, positions: state.positions))
             // The stats page counts the students made from the accounts as the dictionary's.
             let figures = LedgerStats()
-            #expect(SiteStats(students: listing.states, figures: figures, rules: rules)
-                == SiteStats(students: Array(simple.values), figures: figures, rules: rules))
+            let stats = SiteStats(students: Array(simple.values), figures: figures, rules: rules)
+            #expect(SiteStats(students: listing.states, figures: figures, rules: rules) == stats)
+            // And counted by the state's course numbers, as a batch counts them.
+            #expect(listing.numberedCourseNames == state.courses.names)
+            #expect(SiteStats(listing: listing, figures: figures, rules: rules) == stats)
             #expect(Array(listing.states) == listing.ids.map { simple[$0]! })
         }
     }

@@ -130,10 +130,14 @@ public final class Engine {
         try ledger.commit(at: .now())
         CrashPoint.reach("committed")
         let committed = ContinuousClock.now
-        // `index.bin`, when due, is written on another thread while the files are moved and
-        // the site rendered (neither changes the state), and waited for before returning.
-        try writeSnapshot(indexInBackground: true)
-        defer { try? finishIndex() }
+        // `state.json` and, when due, `index.bin` are written on other threads while the site
+        // is rendered from the same listing (nothing changes the state meanwhile); the files
+        // are moved once `state.json` is in place, and the index waited for before returning.
+        try writeSnapshot(inBackground: true)
+        defer { try? finishSnapshot() }
+        try render()
+        let rendered = ContinuousClock.now
+        try finishState()
         CrashPoint.reach("snapshot-written")
         let snapshotted = ContinuousClock.now
         for move in moves {
@@ -141,10 +145,9 @@ public final class Engine {
             CrashPoint.reach("file-moved")
         }
         let moved = ContinuousClock.now
-        try render()
-        try finishIndex()
-        let rendered = ContinuousClock.now
-        logger.debug("batch of \(files.count) files: read \(milliseconds(read - started)) ms, commit \(milliseconds(committed - read)) ms, snapshot \(milliseconds(snapshotted - committed)) ms, moves \(milliseconds(moved - snapshotted)) ms, render \(milliseconds(rendered - moved)) ms")
+        try finishSnapshot()
+        let finished = ContinuousClock.now
+        logger.debug("batch of \(files.count) files: read \(milliseconds(read - started)) ms, commit \(milliseconds(committed - read)) ms, render \(milliseconds(rendered - committed)) ms, state.json \(milliseconds(snapshotted - rendered)) ms more, moves \(milliseconds(moved - snapshotted)) ms, index.bin \(milliseconds(finished - moved)) ms more")
         return report
     }
 
@@ -372,7 +375,9 @@ public final class Engine {
     public var indexGrowth = 32 << 20
     private var indexWritten: ContinuousClock.Instant?
     private var indexBehind = false
-    /// The `index.bin` being written on another thread (see `writeSnapshot(indexInBackground:)`).
+    /// The `state.json` and `index.bin` being written on other threads (see
+    /// `writeSnapshot(inBackground:)`).
+    private var stateWrite: BackgroundWork?
     private var indexWrite: BackgroundWork?
     /// Bytes of `events.jsonl` and `points.jsonl` the index on disk covers.
     private var indexedBytes = 0
@@ -380,17 +385,18 @@ public final class Engine {
     /// Writes `state.json` atomically, with the ledgers' current ends as its positions, and
     /// `index.bin` when `index` is true or it is due (see `indexInterval`).
     public func writeSnapshot(index: Bool = false) throws {
-        try writeSnapshot(index: index, indexInBackground: false)
+        try writeSnapshot(index: index, inBackground: false)
     }
 
-    /// The same, with `index.bin` written on another thread when `indexInBackground` is
-    /// true: `finishIndex()` waits for it (and must be called before the state changes again).
+    /// The same, with `state.json` and (when due) `index.bin` written on other threads when
+    /// `inBackground` is true: `finishState()` waits for `state.json`, `finishSnapshot()` for
+    /// both, and the state must not change before `finishSnapshot()`.
     ///
-    /// In the background the index is encoded from the start, while `state.json` is listed
-    /// and written on this thread (on two cores the two took turns before), but it is fsynced
-    /// and renamed only once `state.json` is in place: the disk sees `state.json`, then
-    /// `index.bin`, as before. When `state.json` fails, the index is abandoned unrenamed.
-    func writeSnapshot(index: Bool = false, indexInBackground: Bool) throws {
+    /// Both are encoded at once, from copies of the state (shared, not copied, while nothing
+    /// changes it); the index is fsynced and renamed only once `state.json` is in place, so
+    /// the disk sees `state.json`, then `index.bin`. When `state.json` fails, the index is
+    /// abandoned unrenamed.
+    func writeSnapshot(index: Bool = false, inBackground: Bool) throws {
         placeLines()
         state.positions = Replay.positions(of: ledger)
         var due = true
@@ -400,35 +406,60 @@ public final class Engine {
             due = due && grown >= max(indexGrowth, indexedBytes / 10)
         }
         due = due || index
-        var stateInPlace: Gate?
-        if due && indexInBackground {
-            let gate = Gate(), state = state, path = settings.paths.index
-            stateInPlace = gate
+        let students = state.listed(rules: settings.rules)
+        listed = students
+        let positions = state.positions, path = settings.paths.state
+        @Sendable func writeState() throws {
+            try FileSystem.writeAtomically(to: path) { write in
+                try Snapshot.writeState(students, positions: positions, to: write)
+            }
+        }
+        guard inBackground else {
+            try writeState()
+            writeStats(students: students.count)
+            indexBehind = true
+            if due { try writeIndex() }
+            return
+        }
+        let stateInPlace = Gate()
+        stateWrite = BackgroundWork {
+            do { try writeState() } catch {
+                stateInPlace.fail(error)
+                throw error
+            }
+            stateInPlace.open()
+        }
+        if due {
+            let state = state, path = settings.paths.index
             indexWrite = BackgroundWork {
                 try FileSystem.writeAtomically(to: path) { write in
                     try Snapshot.writeIndex(state, to: write)
-                    try gate.wait()
+                    try stateInPlace.wait()
                 }
             }
         }
-        do {
-            let students = state.listed(rules: settings.rules)
-            listed = students
-            try FileSystem.writeAtomically(to: settings.paths.state) { write in
-                try Snapshot.writeState(students, positions: state.positions, to: write)
-            }
-            stateInPlace?.open()
-            writeStats(students: students.count)
-        } catch {
-            stateInPlace?.fail(error)
-            try? finishIndex()
-            throw error
-        }
+        writeStats(students: students.count)
         indexBehind = true
-        if due && !indexInBackground { try writeIndex() }
     }
 
-    /// Waits for the `index.bin` that `writeSnapshot(indexInBackground: true)` started, and
+    /// Waits for the `state.json` that `writeSnapshot(inBackground: true)` started, and
+    /// throws what stopped it.
+    func finishState() throws {
+        guard let write = stateWrite else { return }
+        stateWrite = nil
+        try write.wait()
+    }
+
+    /// Waits for all of the snapshot that `writeSnapshot(inBackground: true)` started (the
+    /// index even when `state.json` failed), and throws what stopped either.
+    func finishSnapshot() throws {
+        let stateFailure: (any Error)?
+        do { try finishState(); stateFailure = nil } catch { stateFailure = error }
+        do { try finishIndex() } catch where stateFailure != nil {}
+        if let stateFailure { throw stateFailure }
+    }
+
+    /// Waits for the `index.bin` that `writeSnapshot(inBackground: true)` started, and
     /// throws what stopped it.
     func finishIndex() throws {
         guard let write = indexWrite else { return }
@@ -475,7 +506,7 @@ public final class Engine {
         let students = listed ?? state.listed(rules: settings.rules)
         listed = nil
         let board = Leaderboard(students, settings: settings.site, generatedAt: .now())
-        let figures = SiteStats(students: students.states, figures: stats, rules: settings.rules)
+        let figures = SiteStats(listing: students, figures: stats, rules: settings.rules)
         try SiteRenderer(templatesOverride: settings.paths.templates).render(board, stats: figures, to: settings.paths.site,
                                                                              cache: &renderCache)
     }

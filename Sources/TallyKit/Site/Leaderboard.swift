@@ -177,10 +177,20 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
             boardOfRaw.append(board)
             return board
         }
+        // A state's students name their courses by number: a board found once per number.
+        var boardOfNumber: [Int] = []
+        func board(of courses: ListedCourses, at index: Int) -> Int {
+            guard let number = courses.number(at: index) else { return board(of: courses[index]) }
+            if number >= boardOfNumber.count {
+                boardOfNumber.append(contentsOf: repeatElement(-1, count: number + 1 - boardOfNumber.count))
+            }
+            if boardOfNumber[number] < 0 { boardOfNumber[number] = board(of: courses[index]) }
+            return boardOfNumber[number]
+        }
         for position in order.indices {
             let courses = students.courses(order[position])
             for index in courses.indices {
-                let board = board(of: courses[index])
+                let board = board(of: courses, at: index)
                 // A student who completed two raw names of one board is on it once. A board
                 // shows its first `limit` members and ranks them among themselves, so no more
                 // are kept: all of them were every student's courses again (5 MiB at the end
@@ -198,7 +208,7 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
         func courseCount(_ courses: ListedCourses) -> Int {
             var boards: [Int] = []
             for index in courses.indices {
-                let board = board(of: courses[index])
+                let board = board(of: courses, at: index)
                 if !boards.contains(board) { boards.append(board) }
             }
             return boards.count

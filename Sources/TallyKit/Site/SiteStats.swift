@@ -19,7 +19,6 @@ public struct SiteStats: Equatable, Sendable {
     public var figures: LedgerStats
 
     public init(students: some Collection<StudentState>, figures: LedgerStats, rules: Rules) {
-        self.students = students.count
         // Courses are counted by number (`StringNumbering`: the students' strings outlive
         // it), and each student read where it is (a batch's listing: in place in its
         // buffer), not copied out with a retain and release of each of its strings and arrays.
@@ -49,10 +48,49 @@ public struct SiteStats: Equatable, Sendable {
             courseNumbers = StringNumbering(byAddress: false)
             for student in students { count(courses: student.courses, xp: student.xp, level: student.level, badges: student.badges) }
         }
+        self.init(count: students.count, completions: completions, xp: xp,
+                  courses: zip(courseNumbers.strings, perCourse).map { Count(label: $0, count: $1) },
+                  perLevel: perLevel, perBadge: perBadge, figures: figures, rules: rules)
+    }
+
+    /// The same counts for a batch's listing, its courses counted by the state's numbers:
+    /// making every student's `StudentState` to count its course names by string was a
+    /// third of rendering a hundred thousand students.
+    init(listing: StudentListing, figures: LedgerStats, rules: Rules) {
+        guard let names = listing.numberedCourseNames else {
+            self.init(students: listing.states, figures: figures, rules: rules)
+            return
+        }
+        var perNumber = [Int](repeating: 0, count: names.count), byName: [String: Int] = [:]
+        var perLevel: [String: Int] = [:], perBadge: [String: Int] = [:]
+        var completions = 0, xp = 0
+        for index in 0..<listing.count {
+            let student = listing[index]
+            completions += student.courses.count
+            xp += student.xp
+            for course in student.courses.indices {
+                // A state's students name their courses by number; any other is counted by name.
+                if let number = student.courses.number(at: course) {
+                    perNumber[number] += 1
+                } else {
+                    byName[student.courses[course], default: 0] += 1
+                }
+            }
+            if let level = student.level { perLevel[level, default: 0] += 1 }
+            for badge in student.badges { perBadge[badge, default: 0] += 1 }
+        }
+        for number in names.indices where perNumber[number] > 0 { byName[names[number], default: 0] += perNumber[number] }
+        self.init(count: listing.count, completions: completions, xp: xp,
+                  courses: byName.map { Count(label: $0.key, count: $0.value) }, perLevel: perLevel, perBadge: perBadge,
+                  figures: figures, rules: rules)
+    }
+
+    private init(count: Int, completions: Int, xp: Int, courses: [Count], perLevel: [String: Int], perBadge: [String: Int],
+                 figures: LedgerStats, rules: Rules) {
+        students = count
         self.completions = completions
         totalXP = xp
-        courses = zip(courseNumbers.strings, perCourse).map { Count(label: $0, count: $1) }
-            .sorted { ($1.count, $0.label) < ($0.count, $1.label) }
+        self.courses = courses.sorted { ($1.count, $0.label) < ($0.count, $1.label) }
         levels = rules.levels.map { Count(label: $0.name, count: perLevel[$0.name] ?? 0) }
         badges = rules.badges.map { Count(label: $0.name, count: perBadge[$0.id] ?? 0) }
         self.figures = figures

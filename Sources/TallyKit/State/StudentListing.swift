@@ -112,7 +112,12 @@ struct StudentListing: Sendable {
         return account < 0 ? 0 : accounts.withUnsafeBufferPointer { $0[account].months.points(in: month) }
     }
 
-    /// The students as `StudentState`s, each made when read (for `SiteStats`).
+    /// The state's course names by number, when the students are read from a state: their
+    /// `ListedCourses` then give each course's number (`number(at:)`). Nil for students made
+    /// whole.
+    var numberedCourseNames: [String]? { whole.isEmpty ? courseNames : nil }
+
+    /// The students as `StudentState`s, each made when read.
     var states: States { States(listing: self) }
 
     struct States: RandomAccessCollection, Sendable {
@@ -227,4 +232,8 @@ struct ListedCourses: RandomAccessCollection {
         guard let keys else { return names[index] }
         return names[Int(keys[index].course)]
     }
+
+    /// The number of the course at `index` among the state's course names (see
+    /// `StudentListing.numberedCourseNames`); nil for names held as they are.
+    func number(at index: Int) -> Int? { keys.map { Int($0[index].course) } }
 }
