@@ -134,32 +134,31 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
     ///
     /// The students are named by their index in the listing and read there, each field
     /// as it is needed: a hundred thousand students copied out whole retained and released
-    /// every string and array of each at every step.
+    /// every string and array of each at every step. They are read once, in the listing's
+    /// order (the state's), and each board keeps only the rows it shows (`TopRows`): sorting
+    /// every student, and filing every one under each of their courses, took memory and
+    /// time in proportion to the students where the site shows `top` rows a board.
     init(_ students: StudentListing, settings: SiteSettings, generatedAt: Timestamp) {
-        // Board order: the listed students' indices, by XP descending, then the earlier to
-        // reach it (smaller `reachedAt`), then student id so that the order never depends
-        // on a dictionary's.
-        var keys: [(xp: Int, reachedAt: Int, index: Int)] = []
-        for index in 0..<students.count where students.xp(index) > 0 || students.hasCourses(index) {
-            keys.append((students.xp(index), students.reachedAt(index), index))
-        }
-        students.ids.withUnsafeBufferPointer { ids in
-            keys.sort { a, b in
-                if a.xp != b.xp { return a.xp > b.xp }
-                if a.reachedAt != b.reachedAt { return a.reachedAt < b.reachedAt }
-                return ids[a.index] < ids[b.index]
-            }
-        }
-        let order = keys.map(\.index)
-        keys = []
         let limit = settings.top > 0 ? settings.top : Int.max
+        let ids = students.ids
+        // Board order: XP descending, then the earlier to reach it (smaller `reachedAt`),
+        // then student id, so that the order never depends on a dictionary's.
+        func before(_ a: Ranked, _ b: Ranked) -> Bool {
+            if a.xp != b.xp { return a.xp > b.xp }
+            if a.reachedAt != b.reachedAt { return a.reachedAt < b.reachedAt }
+            return ids[a.index] < ids[b.index]
+        }
+        // This month: every student who earned points in it (whatever their overall XP), by
+        // those points, ties in the overall board's order.
+        func earlier(_ a: Earned, _ b: Earned) -> Bool {
+            a.points != b.points ? a.points > b.points : before(a.student, b.student)
+        }
 
-        // One pass in board order files each student under their courses, so a board is in
-        // board order already. Course names are tidied once per raw name (numbered by
-        // `StringNumbering`: the listing's strings outlive it), and two raw names that tidy
-        // alike share a board.
-        var raws = StringNumbering(), boardOfRaw: [Int] = [], boardOfName: [String: Int] = [:]
-        var names: [String] = [], members: [[Int]] = [], lastFiled: [Int] = []
+        // Course names are tidied once per raw name (numbered by `StringNumbering`: the
+        // listing's strings outlive it; a state's students name their courses by number),
+        // and two raw names that tidy alike share a board.
+        var raws = StringNumbering(), boardOfRaw: [Int] = [], boardOfName: [String: Int] = [:], boardOfNumber: [Int] = []
+        var names: [String] = [], members: [TopRows<Ranked>] = []
         func board(of raw: String) -> Int {
             let number = raws.number(of: raw)
             if number < boardOfRaw.count { return boardOfRaw[number] }
@@ -171,14 +170,11 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
                 board = names.count
                 boardOfName[name] = board
                 names.append(name)
-                members.append([])
-                lastFiled.append(-1)
+                members.append(TopRows(limit: limit))
             }
             boardOfRaw.append(board)
             return board
         }
-        // A state's students name their courses by number: a board found once per number.
-        var boardOfNumber: [Int] = []
         func board(of courses: ListedCourses, at index: Int) -> Int {
             guard let number = courses.number(at: index) else { return board(of: courses[index]) }
             if number >= boardOfNumber.count {
@@ -187,19 +183,26 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
             if boardOfNumber[number] < 0 { boardOfNumber[number] = board(of: courses[index]) }
             return boardOfNumber[number]
         }
-        for position in order.indices {
-            let courses = students.courses(order[position])
-            for index in courses.indices {
-                let board = board(of: courses, at: index)
-                // A student who completed two raw names of one board is on it once. A board
-                // shows its first `limit` members and ranks them among themselves, so no more
-                // are kept: all of them were every student's courses again (5 MiB at the end
-                // of a hundred-thousand-student sync, its peak).
-                if lastFiled[board] != position {
-                    lastFiled[board] = position
-                    if members[board].count < limit { members[board].append(position) }
+
+        // A student with no XP (or less) and no course is not listed; a listed student is
+        // on the board of each of their courses once, even when two raw names share it.
+        let month = Month(generatedAt)
+        var overall = TopRows<Ranked>(limit: limit), earned = TopRows<Earned>(limit: limit)
+        var boards: [Int] = []
+        for index in 0..<students.count {
+            let student = Ranked(xp: students.xp(index), reachedAt: students.reachedAt(index), index: index)
+            let courses = students.courses(index)
+            if student.xp > 0 || !courses.isEmpty {
+                overall.offer(student, before: before)
+                boards.removeAll(keepingCapacity: true)
+                for course in courses.indices {
+                    let board = board(of: courses, at: course)
+                    if !boards.contains(board) { boards.append(board) }
                 }
+                for board in boards { members[board].offer(student, before: before) }
             }
+            let points = students.points(index, in: month)
+            if points > 0 { earned.offer(Earned(student: student, points: points), before: earlier) }
         }
 
         // A student shown on several boards is made public-safe once. Their course count is
@@ -214,15 +217,18 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
             return boards.count
         }
         var made: [Int: Entry] = [:]
-        func entry(_ rank: Int, at position: Int) -> Entry {
-            if var known = made[position] {
+        func entry(_ rank: Int, of index: Int) -> Entry {
+            if var known = made[index] {
                 known.rank = rank
                 return known
             }
-            let state = students[order[position]]
+            let state = students[index]
             let shown = Self.entry(state, rank: rank, settings: settings, courses: courseCount(state.courses))
-            made[position] = shown
+            made[index] = shown
             return shown
+        }
+        func ranked(_ rows: [Ranked]) -> [Entry] {
+            Self.competitionRanks(rows.indices, limit: limit, xp: { rows[$0].xp }).map { entry($0.rank, of: rows[$0.position].index) }
         }
 
         let sortedBoards = names.indices.sorted { (names[$0].lowercased(), names[$0]) < (names[$1].lowercased(), names[$1]) }
@@ -230,38 +236,31 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
 
         self.title = PublicText.scrubbed(settings.title)
         self.generatedAt = generatedAt.iso8601
-        let xp = { (position: Int) in students.xp(order[position]) }
-        self.students = Self.competitionRanks(order.indices, limit: limit, xp: xp).map { entry($0.rank, at: $0.position) }
+        self.students = ranked(overall.sorted(by: before))
         self.courses = zip(sortedBoards, slugs).map { board, slug in
-            let ranked = Self.competitionRanks(members[board], limit: limit, xp: xp)
-            return CourseBoard(course: names[board], slug: slug, students: ranked.map { entry($0.rank, at: $0.position) })
+            CourseBoard(course: names[board], slug: slug, students: ranked(members[board].sorted(by: before)))
         }
-
-        // This month: every student who earned points in it (whatever their overall XP), by
-        // those points, ties in the overall board's order (XP, who reached it first, id).
-        let month = Month(generatedAt)
-        var earned: [(index: Int, points: Int)] = []
-        for index in 0..<students.count {
-            let points = students.points(index, in: month)
-            if points > 0 { earned.append((index, points)) }
-        }
-        students.ids.withUnsafeBufferPointer { ids in
-            earned.sort { a, b in
-                if a.points != b.points { return a.points > b.points }
-                let (xpA, xpB) = (students.xp(a.index), students.xp(b.index))
-                if xpA != xpB { return xpA > xpB }
-                let (reachedA, reachedB) = (students.reachedAt(a.index), students.reachedAt(b.index))
-                if reachedA != reachedB { return reachedA < reachedB }
-                return ids[a.index] < ids[b.index]
-            }
-        }
-        let monthRanks = Self.competitionRanks(earned.indices, limit: limit, xp: { earned[$0].points })
+        let monthRows = earned.sorted(by: earlier)
+        let monthRanks = Self.competitionRanks(monthRows.indices, limit: limit, xp: { monthRows[$0].points })
         self.month = MonthBoard(month: month.description, name: month.name, students: monthRanks.map { ranked in
-            let state = students[earned[ranked.position].index]
+            let state = students[monthRows[ranked.position].student.index]
             var shown = Self.entry(state, rank: ranked.rank, settings: settings, courses: courseCount(state.courses))
-            shown.xp = earned[ranked.position].points
+            shown.xp = monthRows[ranked.position].points
             return shown
         })
+    }
+
+    /// A listed student as boards order them: by `xp`, `reachedAt`, then id.
+    private struct Ranked {
+        var xp: Int
+        var reachedAt: Int
+        var index: Int
+    }
+
+    /// A student's points this month, for the month board.
+    private struct Earned {
+        var student: Ranked
+        var points: Int
     }
 
     /// A student's row as the site may show it: the naming policy applied, emails hidden;
