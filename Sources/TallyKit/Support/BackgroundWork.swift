@@ -1,8 +1,14 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Work started on another thread at once and waited for with `wait()`, which rethrows
-/// what it threw: how a batch writes `index.bin` while it writes `state.json` and renders
-/// the site.
+/// Work started on a thread of its own at once and waited for with `wait()`, which rethrows
+/// what it threw: how a batch writes `state.json` and `index.bin` while it renders the site.
+///
+/// A thread of its own, not a block on Dispatch's global queue: with the engine's own thread
+/// busy, the queue ran the two writes one after the other on one worker (the index waited
+/// for all of `state.json`), where two threads let the kernel share the cores among the three.
 final class BackgroundWork: @unchecked Sendable {
     // Written by the worker before it signals, read by the waiter after: the semaphore
     // orders the two.
@@ -11,10 +17,29 @@ final class BackgroundWork: @unchecked Sendable {
     private var waited = false
 
     init(_ work: @escaping @Sendable () throws -> Void) {
-        DispatchQueue.global().async {
-            do { try work() } catch { self.failure = error }
-            self.done.signal()
+        let run: @Sendable () -> Void = { [self] in
+            do { try work() } catch { failure = error }
+            done.signal()
         }
+        #if canImport(Glibc)
+        let box = Unmanaged.passRetained(Job(run)).toOpaque()
+        var thread = pthread_t()
+        if pthread_create(&thread, nil, { box in
+            Unmanaged<Job>.fromOpaque(box!).takeRetainedValue().run()
+            return nil
+        }, box) == 0 {
+            pthread_detach(thread)
+            return
+        }
+        Unmanaged<Job>.fromOpaque(box).release()
+        #endif
+        DispatchQueue.global().async(execute: run)
+    }
+
+    /// The closure a new thread runs, carried through `pthread_create`'s pointer.
+    private final class Job {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
     /// Waits for the work to end (once; later calls return at once) and throws its error.
