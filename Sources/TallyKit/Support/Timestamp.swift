@@ -36,38 +36,46 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// Hands `body` the ISO 8601 bytes, built on the stack (ledger lines write them as they are).
+    ///
+    /// Two digits at a time, each pair by a division by ten (a multiplication, for a
+    /// constant): a ledger line has one or two times, and digit by digit, through divisors
+    /// computed at run time, they were a fifth of the encoder's thread.
     public func withISO8601<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        let ms = ((milliseconds % 1000) + 1000) % 1000
-        let totalSeconds = (milliseconds - ms) / 1000
+        let ms = Int(((milliseconds % 1000) + 1000) % 1000)
+        let totalSeconds = (milliseconds - Int64(ms)) / 1000
         var days = totalSeconds / 86_400
-        var secs = totalSeconds % 86_400
+        var secs = Int(totalSeconds % 86_400)
         if secs < 0 { secs += 86_400; days -= 1 }
         let (y, m, d) = Timestamp.civilFromDays(days)
-        let hh = Int(secs / 3600), mm = Int(secs / 60 % 60), ss = Int(secs % 60)
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
-            var count = 0
-            func digits(_ value: Int, _ width: Int) {
-                var divisor = 1
-                for _ in 1..<width { divisor *= 10 }
-                var rest = value
-                if value >= divisor * 10 {   // a year past 9999 cannot come from a parsed date; keep it whole
-                    for character in String(value).utf8 { buffer[count] = character; count += 1 }
-                    return
-                }
-                while divisor > 0 {
-                    buffer[count] = UInt8(ascii: "0") + UInt8(rest / divisor)
-                    rest %= divisor
-                    divisor /= 10
-                    count += 1
-                }
+        let year = max(y, 0)
+        guard year <= 9999 else { return withWideISO8601(year: year, month: m, day: d, seconds: secs, ms: ms, body) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            func two(_ value: Int, at index: Int) {
+                buffer[index] = UInt8(truncatingIfNeeded: 48 + value / 10)
+                buffer[index + 1] = UInt8(truncatingIfNeeded: 48 + value % 10)
             }
-            func byte(_ character: Unicode.Scalar) { buffer[count] = UInt8(ascii: character); count += 1 }
-            digits(max(y, 0), 4); byte("-"); digits(m, 2); byte("-"); digits(d, 2); byte("T")
-            digits(hh, 2); byte(":"); digits(mm, 2); byte(":"); digits(ss, 2)
-            if ms != 0 { byte("."); digits(Int(ms), 3) }
-            byte("Z")
-            return body(UnsafeBufferPointer(rebasing: buffer[0..<count]))
+            two(year / 100, at: 0); two(year % 100, at: 2); buffer[4] = UInt8(ascii: "-")
+            two(m, at: 5); buffer[7] = UInt8(ascii: "-"); two(d, at: 8); buffer[10] = UInt8(ascii: "T")
+            two(secs / 3600, at: 11); buffer[13] = UInt8(ascii: ":"); two(secs / 60 % 60, at: 14)
+            buffer[16] = UInt8(ascii: ":"); two(secs % 60, at: 17)
+            var count = 19
+            if ms != 0 {
+                buffer[19] = UInt8(ascii: "."); buffer[20] = UInt8(truncatingIfNeeded: 48 + ms / 100); two(ms % 100, at: 21)
+                count = 23
+            }
+            buffer[count] = UInt8(ascii: "Z")
+            return body(UnsafeBufferPointer(rebasing: buffer[0...count]))
         }
+    }
+
+    /// `withISO8601` for a year past 9999 (which no parsed date gives): the year written whole.
+    private func withWideISO8601<R>(year: Int, month: Int, day: Int, seconds: Int, ms: Int,
+                                    _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        func two(_ value: Int) -> String { value < 10 ? "0" + String(value) : String(value) }
+        var text = "\(year)-\(two(month))-\(two(day))T\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))"
+        if ms != 0 { text += "." + (ms < 100 ? "0" : "") + two(ms) }
+        text += "Z"
+        return text.withUTF8(body)
     }
 
     /// The UTC calendar date, as `(year, month, day)`.
