@@ -139,6 +139,10 @@ final class LedgerTests {
         let reopened = try LedgerFile(path: path, chained: true)
         #expect(reopened.lastSeq == 20_000)
         #expect(reopened.lastHash == file.lastHash)
+        // The last line's hash, as kept (a digest) and as the next line's `prev` writes it.
+        #expect(file.lastHash == Crypto.sha256Hex(lines[19_999]))
+        #expect(file.withLastHash { Array($0) } == Array(file.lastHash.utf8))
+        #expect(try LedgerFile(path: directory + "/new.jsonl", chained: true).lastHash == LedgerFile.genesis)
     }
 
     @Test("a write the writer thread could not make loses nothing: its lines are staged again and flush says why")

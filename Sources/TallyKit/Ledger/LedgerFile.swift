@@ -23,7 +23,10 @@ public final class LedgerFile {
     /// The sequence number of the last line, staged or written.
     public private(set) var lastSeq: Int
     /// Hex SHA-256 of the last line (without its newline); 64 zeros before the first.
-    public private(set) var lastHash: String
+    public var lastHash: String { lastDigest.hex }
+    /// The SHA-256 of the last line; all zeros before the first (whose hex is `genesis`).
+    /// Kept as bytes, not as its hex: a chained ledger made and freed a string per line.
+    private var lastDigest = SHA256Digest()
     private var staged: [UInt8] = []
     private let fd: Int32
 
@@ -40,7 +43,6 @@ public final class LedgerFile {
         guard fstat(fd, &info) == 0 else { throw SystemError("stat", path: path) }
         size = Int(info.st_size)
         lastSeq = 0
-        lastHash = LedgerFile.genesis
         try readTail()
     }
 
@@ -77,7 +79,7 @@ public final class LedgerFile {
         let seq = lastSeq + 1
         if isChained {
             let start = lineStart
-            lastHash = writer.bytes.withUnsafeBytes { Crypto.sha256(UnsafeRawBufferPointer(rebasing: $0[start...])).hex }
+            lastDigest = writer.bytes.withUnsafeBytes { Crypto.sha256(UnsafeRawBufferPointer(rebasing: $0[start...])) }
         }
         writer.bytes.append(0x0A)
         staged = writer.takeBytes()
@@ -87,6 +89,11 @@ public final class LedgerFile {
     }
 
     private var lineStart = 0
+
+    /// Hands `body` `lastHash`'s 64 bytes, written on the stack.
+    func withLastHash<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        lastDigest.withHex(body)
+    }
 
     /// Bytes staged and not yet written.
     public var pending: Int { staged.count }
@@ -219,7 +226,7 @@ public final class LedgerFile {
         guard fsync(fd) == 0 else { throw SystemError("fsync", path: path) }
         size = length
         lastSeq = 0
-        lastHash = LedgerFile.genesis
+        lastDigest = SHA256Digest()
         try readTail()
     }
 
@@ -253,7 +260,7 @@ public final class LedgerFile {
     }
 
     private func adopt(line: [UInt8]) {
-        lastHash = isChained ? Crypto.sha256Hex(line) : LedgerFile.genesis
+        lastDigest = isChained ? line.withUnsafeBytes(Crypto.sha256) : SHA256Digest()
         if let value = try? JSONParser.parse(line), let seq = value["seq"]?.int { lastSeq = seq }
     }
 
@@ -277,11 +284,11 @@ extension LedgerFile {
         let size: Int
         let staged: Int
         let lastSeq: Int
-        let lastHash: String
+        let lastDigest: SHA256Digest
     }
 
     public func checkpoint() -> Checkpoint {
-        Checkpoint(size: size, staged: staged.count, lastSeq: lastSeq, lastHash: lastHash)
+        Checkpoint(size: size, staged: staged.count, lastSeq: lastSeq, lastDigest: lastDigest)
     }
 
     /// Discards everything appended since `checkpoint`, whether still staged or already
@@ -299,7 +306,7 @@ extension LedgerFile {
             staged.removeSubrange((target - size)...)
         }
         lastSeq = checkpoint.lastSeq
-        lastHash = checkpoint.lastHash
+        lastDigest = checkpoint.lastDigest
     }
 
     /// Reads complete lines between two byte offsets, in order, streaming through a

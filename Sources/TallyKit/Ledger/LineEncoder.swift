@@ -301,29 +301,42 @@ final class LineEncoder: @unchecked Sendable {
     /// Writes the lines of `chunk`'s orders, on the encoder's queue.
     private static func encode(_ chunk: Chunk, events: LedgerFile, points: LedgerFile) {
         let base = UnsafeRawBufferPointer(start: chunk.bytes, count: chunk.used)
-        for order in UnsafeBufferPointer(start: chunk.orders, count: chunk.count) {
-            var at = Int(order.start)
-            func take(_ count: Int32) -> UnsafeRawBufferPointer {
-                defer { at += Int(count) }
-                return UnsafeRawBufferPointer(rebasing: base[at..<(at + Int(count))])
+        var file = chunk.file, sha256 = chunk.sha256
+        file.withUTF8 { file in
+            sha256.withUTF8 { sha256 in
+                for order in UnsafeBufferPointer(start: chunk.orders, count: chunk.count) {
+                    encode(order, base, file: UnsafeRawBufferPointer(file), sha256: UnsafeRawBufferPointer(sha256), chunk: chunk,
+                           events: events, points: points)
+                }
             }
-            // An optional field's length is -1 when it is absent.
-            func takeIfThere(_ count: Int32) -> UnsafeRawBufferPointer? { count < 0 ? nil : take(count) }
-            let row = CompletionRow(key: .digest(order.high, order.low), email: take(order.email),
-                                    name: takeIfThere(order.name), course: take(order.course),
-                                    certificate: takeIfThere(order.certificate), at: order.at, row: order.row)
-            let offset = events.size + events.pending
-            var writer = events.beginLine()
-            row.encodeLine(into: &writer, seq: order.seq, status: order.status,
-                           student: order.ownedByEmail ? row.email : nil, file: chunk.file, sha256: chunk.sha256)
-            events.endLine(&writer)
-            if order.entry >= 0 { chunk.placed.append((order.entry, offset)) }
-            guard order.awardSeq > 0 else { continue }
-            let note = takeIfThere(order.note).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            writer = points.beginLine()
-            row.encodeAwardLine(into: &writer, seq: order.awardSeq, student: row.email, points: order.points, note: note,
-                                prev: points.lastHash)
-            points.endLine(&writer)
         }
+    }
+
+    private static func encode(_ order: Order, _ base: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
+                               sha256: UnsafeRawBufferPointer, chunk: Chunk, events: LedgerFile, points: LedgerFile) {
+        var at = Int(order.start)
+        func take(_ count: Int32) -> UnsafeRawBufferPointer {
+            defer { at += Int(count) }
+            return UnsafeRawBufferPointer(rebasing: base[at..<(at + Int(count))])
+        }
+        // An optional field's length is -1 when it is absent.
+        func takeIfThere(_ count: Int32) -> UnsafeRawBufferPointer? { count < 0 ? nil : take(count) }
+        let row = CompletionRow(key: .digest(order.high, order.low), email: take(order.email),
+                                name: takeIfThere(order.name), course: take(order.course),
+                                certificate: takeIfThere(order.certificate), at: order.at, row: order.row)
+        let offset = events.size + events.pending
+        var writer = events.beginLine()
+        row.encodeLine(into: &writer, seq: order.seq, status: order.status, student: order.ownedByEmail ? row.email : nil,
+                       file: file, sha256: sha256)
+        events.endLine(&writer)
+        if order.entry >= 0 { chunk.placed.append((order.entry, offset)) }
+        guard order.awardSeq > 0 else { return }
+        let note = takeIfThere(order.note) ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        writer = points.beginLine()
+        points.withLastHash { prev in
+            row.encodeAwardLine(into: &writer, seq: order.awardSeq, student: row.email, points: order.points, note: note,
+                                prev: prev)
+        }
+        points.endLine(&writer)
     }
 }

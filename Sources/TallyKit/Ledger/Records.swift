@@ -199,13 +199,23 @@ extension CompletionRow {
     func encodeLine(into w: inout JSONWriter, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
                     file: String, sha256: String) {
         var file = file, sha256 = sha256
-        let done = file.withUTF8 { file in
+        file.withUTF8 { file in
             sha256.withUTF8 { sha256 in
-                writeLine(into: &w, seq: seq, status: status, student: student, file: UnsafeRawBufferPointer(file),
-                          sha256: UnsafeRawBufferPointer(sha256))
+                encodeLine(into: &w, seq: seq, status: status, student: student, file: UnsafeRawBufferPointer(file),
+                           sha256: UnsafeRawBufferPointer(sha256))
             }
         }
-        if !done { encodeLineByMembers(into: &w, seq: seq, status: status, student: student, file: file, sha256: sha256) }
+    }
+
+    /// The same, the file's name and hash given as UTF-8 (the encoder's thread holds them
+    /// so for a whole chunk: a string per line was a retain and a release of a reference
+    /// the scoring thread shares, a contended cache line).
+    func encodeLine(into w: inout JSONWriter, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
+                    file: UnsafeRawBufferPointer, sha256: UnsafeRawBufferPointer) {
+        if !writeLine(into: &w, seq: seq, status: status, student: student, file: file, sha256: sha256) {
+            encodeLineByMembers(into: &w, seq: seq, status: status, student: student, file: String(decoding: file, as: UTF8.self),
+                                sha256: String(decoding: sha256, as: UTF8.self))
+        }
     }
 
     /// The line of `encodeLine` written in one piece, when none of its strings needs escaping
@@ -284,13 +294,21 @@ extension CompletionRow {
     func encodeAwardLine(into w: inout JSONWriter, seq: Int, student: UnsafeRawBufferPointer, points: Int, note: String,
                          prev: String) {
         var note = note, prev = prev
-        let done = note.withUTF8 { note in
+        note.withUTF8 { note in
             prev.withUTF8 { prev in
-                writeAwardLine(into: &w, seq: seq, student: student, points: points, note: UnsafeRawBufferPointer(note),
-                               prev: UnsafeRawBufferPointer(prev))
+                encodeAwardLine(into: &w, seq: seq, student: student, points: points, note: UnsafeRawBufferPointer(note),
+                                prev: UnsafeRawBufferPointer(prev))
             }
         }
-        if !done { encodeAwardLineByMembers(into: &w, seq: seq, student: student, points: points, note: note, prev: prev) }
+    }
+
+    /// The same, the note and the previous line's hash given as UTF-8.
+    func encodeAwardLine(into w: inout JSONWriter, seq: Int, student: UnsafeRawBufferPointer, points: Int,
+                         note: UnsafeRawBufferPointer, prev: UnsafeRawBufferPointer) {
+        if !writeAwardLine(into: &w, seq: seq, student: student, points: points, note: note, prev: prev) {
+            encodeAwardLineByMembers(into: &w, seq: seq, student: student, points: points,
+                                     note: String(decoding: note, as: UTF8.self), prev: String(decoding: prev, as: UTF8.self))
+        }
     }
 
     /// The line of `encodeAwardLine` written in one piece, when none of its strings needs

@@ -150,6 +150,20 @@ public struct SHA256Digest: Equatable, Sendable {
 
     public var bytes: [UInt8] { withUnsafeBytes(of: words) { Array($0) } }
     public var hex: String { withUnsafeBytes(of: words) { Crypto.hex($0) } }
+
+    /// Hands `body` the 64 bytes of `hex`, written on the stack.
+    func withHex<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let digits: StaticString = "0123456789abcdef"
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { out in
+            withUnsafeBytes(of: words) { bytes in
+                for index in 0..<32 {
+                    out[2 * index] = digits.utf8Start[Int(bytes[index] >> 4)]
+                    out[2 * index + 1] = digits.utf8Start[Int(bytes[index] & 0x0f)]
+                }
+            }
+            return body(UnsafeRawBufferPointer(out))
+        }
+    }
     /// The first 16 bytes as two big-endian words: an `EventKey` digest.
     var prefix128: (UInt64, UInt64) { (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1)) }
 }
