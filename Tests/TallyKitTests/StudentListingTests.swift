@@ -38,8 +38,10 @@ struct StudentListingTests {
     func sameStudents() {
         var rules = Rules()
         rules.levels = [.init(name: "Starter", xp: 0), .init(name: "Pro", xp: 40)]
-        for state in Self.states() {
-            let listing = state.listed(rules: rules)
+        // The listing of every student (a roster's too), and the batch's: its accounts
+        // themselves when there is no roster.
+        for state in Self.states() + [Self.everyAccount()] {
+          for listing in [state.listed(rules: rules), state.listing(rules: rules)] {
             let simple = Self.simpleStudents(state, rules: rules)
             #expect(listing.dictionary == simple)
             #expect(listing.count == simple.count)
@@ -55,7 +57,27 @@ struct StudentListingTests {
             #expect(listing.numberedCourseNames == state.courses.names)
             #expect(SiteStats(listing: listing, figures: figures, rules: rules) == stats)
             #expect(Array(listing.states) == listing.ids.map { simple[$0]! })
+          }
         }
+    }
+
+    /// Students with several courses and months, names that change, one who reaches a
+    /// level: an export's state, every account listed.
+    static func everyAccount() -> State {
+        ScoringTests.run((0..<40).map {
+            var event = ScoringTests.completion("e\($0 % 7)@example.org", "Course \($0 % 4)", minutes: $0 * 50_000)
+            event.name = "Name \($0 % 3)"
+            return event
+        }).0
+    }
+
+    @Test("without a roster, the batch's listing holds nothing of its own: the accounts in order")
+    func everyAccountShared() {
+        let state = Self.everyAccount()
+        let listing = state.listing(rules: Rules())
+        #expect(listing.ids == state.accounts.ids)
+        #expect(listing.count == 7)
+        #expect(listing.dictionary == state.listed(rules: Rules()).dictionary)
     }
 
     @Test("a board made from the listing equals the board made from the dictionary, in any order")

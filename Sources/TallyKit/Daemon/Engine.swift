@@ -406,7 +406,7 @@ public final class Engine {
             due = due && grown >= max(indexGrowth, indexedBytes / 10)
         }
         due = due || index
-        let students = state.listed(rules: settings.rules)
+        let students = state.listing(rules: settings.rules)
         listed = students
         let positions = state.positions, path = settings.paths.state
         @Sendable func writeState() throws {
@@ -503,7 +503,7 @@ public final class Engine {
 
     /// Renders the site from the state.
     public func render() throws {
-        let students = listed ?? state.listed(rules: settings.rules)
+        let students = listed ?? state.listing(rules: settings.rules)
         listed = nil
         let board = Leaderboard(students, settings: settings.site, generatedAt: .now())
         let figures = SiteStats(listing: students, figures: stats, rules: settings.rules)

@@ -1,4 +1,4 @@
-/// The students a snapshot lists, in no particular order (see `State.listed(rules:)`):
+/// The students a snapshot lists, in no particular order (see `State.listing(rules:)`):
 /// `ids[i]` is the id of the student at `i`, whose figures `self[i]` and the accessors read.
 ///
 /// A batch's listing reads each student's figures where the state keeps them, in its
@@ -6,17 +6,23 @@
 /// holds only what the listing adds: the name, the level and the roster's public flag. It
 /// made a `StudentState` of every student, and each one's course names as an array of
 /// strings: ten megabytes and more, at the peak of a big sync, to be read once in order.
-/// A listing of students made whole (a `state.json` read back, the tests) holds them as
-/// they are.
+/// Without a roster, when every account is listed (an export's students), it holds nothing
+/// of its own: its ids are the accounts', student `i` is account `i`, public, named by its
+/// latest name, and its level is read from the rules. A listing of students made whole (a
+/// `state.json` read back, the tests) holds them as they are.
 struct StudentListing: Sendable {
     var ids: [String] = []
     /// The students made whole, when the listing is of those.
     private var whole: [StudentState] = []
-    /// Per student listed from a state: what the listing adds to its account.
+    /// Per student listed from a state: what the listing adds to its account (empty when
+    /// `everyAccount`).
     private var listed: [Listed] = []
     private var accounts: [State.Account] = []
     /// The state's course names, by number.
     private var courseNames: [String] = []
+    /// Read from a state: whether student `i` is account `i`, with the levels of `rules`.
+    private var everyAccount = false
+    private var rules = Rules()
 
     struct Listed: Sendable {
         /// The student's account; -1 for a roster student with none.
@@ -44,32 +50,55 @@ struct StudentListing: Sendable {
         self.courseNames = courseNames
     }
 
+    /// Every account of `table`, in order, each public, named by its latest name, at the
+    /// level `rules` give its XP.
+    init(everyAccountOf table: AccountTable, courseNames: [String], rules: Rules) {
+        ids = table.ids
+        accounts = table.list
+        self.courseNames = courseNames
+        self.rules = rules
+        everyAccount = true
+    }
+
     /// Adds a student made whole (a listing of such students only).
     mutating func append(id: String, _ student: StudentState) {
-        precondition(listed.isEmpty, "a listing holds students made whole or read from a state, not both")
+        precondition(listed.isEmpty && !everyAccount, "a listing holds students made whole or read from a state, not both")
         ids.append(id)
         whole.append(student)
     }
 
     var count: Int { ids.count }
 
+    /// Whether the students are read from a state's accounts.
+    private var fromState: Bool { everyAccount || !listed.isEmpty }
+
+    /// The account of the student at `index` (of a listing from a state); -1 for none.
+    private func account(_ index: Int) -> Int { everyAccount ? index : Int(listed[index].account) }
+
     // MARK: Reading a student
 
     /// The figures of the student at `index`: strings and arrays shared, course names read
     /// by number when the student comes from a state.
     subscript(index: Int) -> ListedStudent {
-        if listed.isEmpty {
+        guard fromState else {
             let student = whole[index]
             return ListedStudent(name: student.name, xp: student.xp, level: student.level, badges: student.badges,
                                  unlocks: student.unlocks, courses: ListedCourses(student.courses), isPublic: student.isPublic,
                                  reachedAt: student.reachedAt, months: student.months)
         }
-        let entry = listed[index]
-        guard entry.account >= 0 else {
-            return ListedStudent(name: entry.name, xp: 0, level: entry.level, badges: [], unlocks: [],
-                                 courses: ListedCourses([]), isPublic: entry.isPublic, reachedAt: 0, months: [])
-        }
         return accounts.withUnsafeBufferPointer { accounts in
+            if everyAccount {
+                let account = accounts[index]
+                return ListedStudent(name: account.latestName, xp: account.xp, level: rules.level(forXP: account.xp),
+                                     badges: account.badges, unlocks: account.unlocks,
+                                     courses: ListedCourses(account.courses, names: courseNames), isPublic: true,
+                                     reachedAt: account.reachedAt, months: account.months)
+            }
+            let entry = listed[index]
+            guard entry.account >= 0 else {
+                return ListedStudent(name: entry.name, xp: 0, level: entry.level, badges: [], unlocks: [],
+                                     courses: ListedCourses([]), isPublic: entry.isPublic, reachedAt: 0, months: [])
+            }
             let account = accounts[Int(entry.account)]
             return ListedStudent(name: entry.name, xp: account.xp, level: entry.level, badges: account.badges,
                                  unlocks: account.unlocks, courses: ListedCourses(account.courses, names: courseNames),
@@ -79,36 +108,36 @@ struct StudentListing: Sendable {
 
     /// The XP of the student at `index` (for sorting: no figures made).
     func xp(_ index: Int) -> Int {
-        if listed.isEmpty { return whole[index].xp }
-        let account = Int(listed[index].account)
+        guard fromState else { return whole[index].xp }
+        let account = account(index)
         return account < 0 ? 0 : accounts.withUnsafeBufferPointer { $0[account].xp }
     }
 
     /// When the student at `index` reached their XP (see `StudentState.reachedAt`).
     func reachedAt(_ index: Int) -> Int {
-        if listed.isEmpty { return whole[index].reachedAt }
-        let account = Int(listed[index].account)
+        guard fromState else { return whole[index].reachedAt }
+        let account = account(index)
         return account < 0 ? 0 : accounts.withUnsafeBufferPointer { $0[account].reachedAt }
     }
 
     /// Whether the student at `index` has completed a course.
     func hasCourses(_ index: Int) -> Bool {
-        if listed.isEmpty { return !whole[index].courses.isEmpty }
-        let account = Int(listed[index].account)
+        guard fromState else { return !whole[index].courses.isEmpty }
+        let account = account(index)
         return account >= 0 && accounts.withUnsafeBufferPointer { $0[account].courses.listedCount > 0 }
     }
 
     /// The course names of the student at `index`, in the order completed.
     func courses(_ index: Int) -> ListedCourses {
-        if listed.isEmpty { return ListedCourses(whole[index].courses) }
-        let account = Int(listed[index].account)
+        guard fromState else { return ListedCourses(whole[index].courses) }
+        let account = account(index)
         return account < 0 ? ListedCourses([]) : ListedCourses(accounts[account].courses, names: courseNames)
     }
 
     /// The net points of the student at `index` in `month`.
     func points(_ index: Int, in month: Month) -> Int {
-        if listed.isEmpty { return whole[index].points(in: month) }
-        let account = Int(listed[index].account)
+        guard fromState else { return whole[index].points(in: month) }
+        let account = account(index)
         return account < 0 ? 0 : accounts.withUnsafeBufferPointer { $0[account].months.points(in: month) }
     }
 
@@ -173,6 +202,16 @@ struct StudentListing: Sendable {
 
     /// The same students as a dictionary keyed by id.
     var dictionary: [String: StudentState] { Dictionary(uniqueKeysWithValues: zip(ids, states)) }
+}
+
+extension State {
+    /// The students of `students(rules:)`, as a batch's snapshot and render read them:
+    /// `listed(rules:)`, or, without a roster and with every account listed (each has an
+    /// event applied), the accounts themselves (see `StudentListing`).
+    func listing(rules: Rules) -> StudentListing {
+        guard roster.isEmpty, accounts.list.allSatisfy({ $0.applied > 0 }) else { return listed(rules: rules) }
+        return StudentListing(everyAccountOf: accounts, courseNames: courses.names, rules: rules)
+    }
 }
 
 /// One listed student's figures, as `StudentState` has them but for the course names, which
