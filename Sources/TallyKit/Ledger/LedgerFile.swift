@@ -67,6 +67,7 @@ public final class LedgerFile {
     /// writer to `endLine`. The pair is `append(_:)` without a closure, for the hot path:
     /// a closure that captures a record copies it.
     func beginLine() -> JSONWriter {
+        if staged.capacity == 0 { staged.reserveCapacity(Self.handOffRoom) }
         let writer = JSONWriter(adopting: staged)
         staged = []   // the writer's buffer is now the only reference: appends do not copy
         lineStart = writer.bytes.count
@@ -84,7 +85,7 @@ public final class LedgerFile {
         writer.bytes.append(0x0A)
         staged = writer.takeBytes()
         lastSeq = seq
-        if staged.count >= 1 << 20 { try? handOff() }
+        if staged.count >= Self.handOffSize { try? handOff() }
         return seq
     }
 
@@ -131,8 +132,15 @@ public final class LedgerFile {
         init(_ bytes: [UInt8]) { self.bytes = bytes }
     }
 
+    /// Staged lines are handed to the writer thread once they are this many bytes; the
+    /// buffers hold that and room for a line more (`handOffRoom`), so they are made once and
+    /// never grow. (Handed off by the megabyte, past its capacity, a buffer doubled to two:
+    /// four such per chained ledger, seven megabytes at the peak of a big sync.)
+    static let handOffSize = 256 << 10
+    private static let handOffRoom = handOffSize + 16 << 10
+
     /// The write in flight, if any: at most one per file, so the lines staged meanwhile
-    /// are never more than a megabyte behind.
+    /// are never more than `handOffSize` behind.
     private var inFlight: Write?
     /// The buffer of the last write, emptied, for the next lines to be staged in.
     private var spare: [UInt8] = []
@@ -146,6 +154,7 @@ public final class LedgerFile {
         let write = Write(staged)
         staged = spare
         spare = []
+        if staged.capacity < Self.handOffRoom { staged.reserveCapacity(Self.handOffRoom) }
         let fd = fd, path = path, start = size
         size += write.bytes.count
         inFlight = write
@@ -211,8 +220,8 @@ public final class LedgerFile {
     public func sync() throws {
         try flush()
         guard fsync(fd) == 0 else { throw SystemError("fsync", path: path) }
-        // The batch is over: a big one's buffers (a megabyte or two each) go back rather than
-        // sit idle through the snapshot, the site and the wait for the next drop.
+        // The batch is over: its buffers go back rather than sit idle through the snapshot,
+        // the site and the wait for the next drop.
         if staged.capacity > 1 << 16 { staged = [] }
         spare = []
     }
