@@ -31,6 +31,28 @@ struct NumberedNamesTests {
         #expect(courses.number(of: "No such course") == nil)
     }
 
+    @Test("two names whose hashes agree on the slot and the stored half are still told apart by their bytes")
+    func hashCollision() {
+        // Names of one length until two share the top half of their hash and its low four
+        // bits (a table of sixteen slots): the second probe then meets the first's slot.
+        var seen: [UInt64: String] = [:], pair: (String, String)?
+        for number in 0..<4_000_000 {
+            let name = "Course \(1_000_000_000 + number)"
+            let hash = name.utf8.withContiguousStorageIfAvailable { TextInterner.hash(UnsafeRawBufferPointer($0)) }!
+            let key = (hash >> 32) << 4 | hash & 15
+            if let other = seen[key] { pair = (other, name); break }
+            seen[key] = name
+        }
+        guard let (first, second) = pair else { Issue.record("no colliding pair found"); return }
+        var courses = NumberedNames()
+        #expect(courses.number(for: first) == 0)
+        #expect(courses.number(for: second) == 1)
+        for (name, number) in [(first, Int32(0)), (second, 1)] {
+            #expect(courses.number(of: name) == number)
+            #expect(Array(name.utf8).withUnsafeBytes { courses.number(forBytes: $0) } == number)
+        }
+    }
+
     @Test("a decomposed spelling is the course its precomposed twin is, and keeps the first spelling")
     func canonicalEquivalence() {
         var courses = NumberedNames()

@@ -11,10 +11,14 @@
 struct NumberedNames: Sendable {
     /// The names, by number: each one's first spelling.
     private(set) var names: [String] = []
-    /// Every spelling met, and the number it stands for.
-    private var spellings: [(text: String, number: Int32)] = []
-    /// Each used slot holds a spelling's index + 1 (0: free); at most half full.
-    private var slots: [Int32] = []
+    /// Every spelling met: where its bytes are in `spellingBytes`, and the number it stands
+    /// for. Bytes side by side, not strings: a row's lookup compares them in place, with no
+    /// reference to count.
+    private var spellings: [(start: Int32, count: Int32, number: Int32)] = []
+    private var spellingBytes: [UInt8] = []
+    /// Each used slot holds the top half of a spelling's hash and its index + 1 (0: free);
+    /// at most half full. A probe compares the stored half first.
+    private var slots: [UInt64] = []
     /// The numbers by name, as `String` equality finds them: asked when the bytes miss.
     private var numbers: [String: Int32] = [:]
 
@@ -66,23 +70,33 @@ struct NumberedNames: Sendable {
 
     private func lookup(_ bytes: UnsafeRawBufferPointer) -> Int32? {
         guard !slots.isEmpty else { return nil }
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: TextInterner.hash(bytes)) & mask
-        while true {
-            let stored = slots[slot]
-            if stored == 0 { return nil }
-            let spelling = spellings[Int(stored - 1)]
-            if Self.equal(spelling.text, bytes) { return spelling.number }
-            slot = (slot + 1) & mask
+        let hash = TextInterner.hash(bytes)
+        let tag = hash >> 32, mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        return spellingBytes.withUnsafeBytes { stored in
+            while true {
+                let entry = slots[slot]
+                if entry == 0 { return nil }
+                if entry >> 32 == tag {
+                    let spelling = spellings[Int(entry & 0xFFFF_FFFF) - 1]
+                    if Int(spelling.count) == bytes.count
+                        && (bytes.isEmpty || memcmp(stored.baseAddress! + Int(spelling.start), bytes.baseAddress!, bytes.count) == 0) {
+                        return spelling.number
+                    }
+                }
+                slot = (slot + 1) & mask
+            }
         }
     }
 
     private mutating func addSpelling(_ text: String, _ number: Int32) {
-        spellings.append((text, number))
+        precondition(spellingBytes.count + text.utf8.count < Int(Int32.max), "names too long")
+        spellings.append((Int32(spellingBytes.count), Int32(text.utf8.count), number))
+        spellingBytes.append(contentsOf: text.utf8)
         if spellings.count * 2 > slots.count {
             var size = Swift.max(16, slots.count)
             while size < spellings.count * 2 { size *= 2 }
-            slots = [Int32](repeating: 0, count: size)
+            slots = [UInt64](repeating: 0, count: size)
             for index in spellings.indices { place(index) }
         } else {
             place(spellings.count - 1)
@@ -90,19 +104,14 @@ struct NumberedNames: Sendable {
     }
 
     private mutating func place(_ index: Int) {
-        var text = spellings[index].text
-        let hash = text.withUTF8 { TextInterner.hash(UnsafeRawBufferPointer($0)) }
+        let spelling = spellings[index]
+        let hash = spellingBytes.withUnsafeBytes {
+            TextInterner.hash(UnsafeRawBufferPointer(rebasing: $0[Int(spelling.start)..<Int(spelling.start + spelling.count)]))
+        }
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 { slot = (slot + 1) & mask }
-        slots[slot] = Int32(index + 1)
-    }
-
-    private static func equal(_ text: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var text = text
-        return text.withUTF8 { stored in
-            stored.count == bytes.count && (stored.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, stored.count) == 0)
-        }
+        slots[slot] = (hash >> 32) << 32 | UInt64(index + 1)
     }
 }
 
