@@ -286,7 +286,10 @@ extension Snapshot {
             var account = State.Account()
             let id = try r.string()
             account.latestName = try r.optional()
-            account.applied = try r.signed()
+            guard let applied = Int32(exactly: try r.signed()) else {
+                throw RecordError("index.bin has an applied count out of range")
+            }
+            account.applied = Int(applied)
             account.xp = try r.signed()
             account.badges = try r.strings()
             account.unlocks = try r.strings()
