@@ -62,6 +62,29 @@ struct AccountTests {
         #expect(equalPairs > 0 && withRare > 0 && withRare < accounts.count)
     }
 
+    @Test("an account's months are what [MonthPoints].add makes of the same awards, in as little room as they take",
+          arguments: [4, 5, 6] as [UInt64])
+    func months(seed: UInt64) {
+        var generator = SeededGenerator(state: seed)
+        var account = State.Account(), plain: [MonthPoints] = []
+        let start = Timestamp(year: 2024, month: 1, day: 1, hour: 0)!
+        for _ in 0..<400 {
+            // Mostly in time order, some earlier; now and then nothing, or a month netted to nothing.
+            let days = Int64(generator.next() % 400), random = Int(generator.next() % 10)
+            let at = Timestamp(milliseconds: start.milliseconds + days * 86_400_000)
+            let points = random == 0 ? 0 : random == 1 ? -plain.points(in: Month(at)) : random * 5 - 20
+            account.addToMonth(points, at: at)
+            plain.add(points, at: at)
+            #expect(account.months == plain)
+        }
+        // Months added one by one: room for each as it comes, not for twice as many.
+        var growing = State.Account()
+        for month in 0..<10 {
+            growing.addToMonth(20, at: Timestamp(milliseconds: start.milliseconds + Int64(month) * 31 * 86_400_000))
+            #expect(growing.months.count == month + 1 && growing.months.capacity <= month + 2)
+        }
+    }
+
     @Test("a copy of an account changes apart from the original: badges, unlocks and quizzes are copied on write")
     func copyOnWrite() {
         var original = State.Account()

@@ -66,7 +66,7 @@ extension State {
             accounts[index].xp += points
             if points != 0 { accounts[index].reachedAt = pointsSeq }
             accounts[index].courses.list(number)
-            accounts[index].months.add(points, at: at)
+            accounts[index].addToMonth(points, at: at)
         }
     }
 

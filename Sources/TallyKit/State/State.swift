@@ -306,7 +306,7 @@ public struct State: Equatable, Sendable {
                 capLedger?.add(Grant(at: record.at, points: record.points, activity: record.activity, course: course),
                                account: Int32(index))
             }
-            accounts.list[index].months.add(record.points, at: record.at)
+            accounts.list[index].addToMonth(record.points, at: record.at)
         case .revoke:
             if let courseNumber { accounts.list[index].courses.unlist(courseNumber) }
             var taken: Grant?
@@ -318,7 +318,7 @@ public struct State: Equatable, Sendable {
             }
             if let taken { capLedger?.remove(taken, account: Int32(index)) }
             // Taken back from the month it was earned in (a refund's line is dated the refund).
-            accounts.list[index].months.add(record.points, at: taken?.at ?? record.at)
+            accounts.list[index].addToMonth(record.points, at: taken?.at ?? record.at)
         }
     }
 
