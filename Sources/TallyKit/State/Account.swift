@@ -32,7 +32,9 @@ extension State {
         var applied: Int {
             get { Int(storedApplied) }
             set {
-                guard let value = Int32(exactly: newValue) else { preconditionFailure("more applied events than an index holds") }
+                guard let value = Int32(exactly: newValue) else {
+                    preconditionFailure("more applied events than an index holds")
+                }
                 storedApplied = value
             }
         }

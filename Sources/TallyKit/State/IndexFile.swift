@@ -324,7 +324,9 @@ extension Snapshot {
     fileprivate static func decodeTracked(_ r: inout BinaryReader, names: (courses: Int, activities: Int), accountCount: Int,
                                           release: inout MappedFile.Release) throws -> TrackedTable {
         let trackedCount = try r.count()
-        guard trackedCount < Int(Int32.max) else { throw RecordError("index.bin lists more tracked events than an index holds") }
+        guard trackedCount < Int(Int32.max) else {
+            throw RecordError("index.bin lists more tracked events than an index holds")
+        }
         var tracked = TrackedTable.Loader(capacity: trackedCount)
         var grants: [State.StoredGrant] = []   // one entry's, the array kept from entry to entry
         for _ in 0..<trackedCount {

@@ -287,7 +287,11 @@ public struct TrackedTable: Sequence, Equatable, Sendable {
             keptApart[number] = grants
         } else {
             keptApart[number] = nil
-            if let only = grants.first { entries[at: index].setInline(only) } else { entries[at: index].clearInline(keptApart: false) }
+            if let only = grants.first {
+                entries[at: index].setInline(only)
+            } else {
+                entries[at: index].clearInline(keptApart: false)
+            }
         }
         return taken
     }
