@@ -144,7 +144,7 @@ extension State {
             (inlineAt, inlinePoints, inlineCourse) = (0, 0, -1)
         }
 
-        /// Its fields but the grants' set to `other`'s.
+        /// Sets its fields to `other`'s, all but the grants'.
         fileprivate mutating func setFields(to other: Tracked) {
             let mask = Self.keptApart << Self.grantsShift
             packed = packed & mask | other.packed & ~mask
