@@ -187,7 +187,7 @@ struct IndexLoadingTests {
     func richRoundTrip() throws {
         let state = try Self.richState()
         #expect(!state.roster.isEmpty && !state.bindings.isEmpty && !state.contacts.isEmpty && state.seen.count > 0)
-        #expect(state.tracked.contains { $0.value.grantCount >= 2 })
+        #expect((0..<state.tracked.count).contains { state.tracked.grantCount(of: $0) >= 2 })
         #expect(state.accounts.list.contains { !$0.passed.isEmpty } && state.accounts.list.contains { $0.months.count > 1 })
         let bytes = Snapshot.encodeIndex(state)
         #expect(try Snapshot.decodeIndex(bytes) == state)
@@ -218,18 +218,59 @@ struct IndexLoadingTests {
         #expect(throws: RecordError.self) { try Snapshot.readIndex(at: path) }
     }
 
+    @Test("entries with no grant, one inline, one too wide (by points or activity) or several go through index.bin as they were")
+    func grantsRoundTrip() throws {
+        var events: [Event] = []
+        for n in 0..<30 { events.append(ScoringTests.completion("s\(n % 4)@example.org", "Course \(n)", minutes: n)) }
+        var (state, _) = ScoringTests.run(events)
+        // Activities past the inline limit (16,382) are listed; so are several per event.
+        for n in 0..<16_400 { _ = state.activities.number(for: "A\(n)") }
+        let course = Int32(state.courses.count) - 1
+        var expected: [EventKey: [State.StoredGrant]] = [:]
+        for entry in 0..<state.tracked.count {
+            var grants = state.tracked.grants(of: entry)
+            if entry % 6 == 0 {   // no grant
+                while state.tracked.takeGrant(from: entry, where: { _ in true }) != nil {}
+                grants = []
+            }
+            let more: [State.StoredGrant] = switch entry % 6 {
+            case 1: [State.StoredGrant(at: -3, points: 1 << 40, activity: 2, course: -1)]
+            case 2: [State.StoredGrant(at: 4, points: 7, activity: 16_390, course: course)]
+            case 3: [State.StoredGrant(at: 5, points: -9, activity: 3, course: -1),
+                     State.StoredGrant(at: 5, points: Int(Int32.min) - 1, activity: 16_381, course: 0)]
+            default: []
+            }
+            if entry % 6 == 4 {   // its one grant taken, a wide one in its place: kept apart, alone
+                while state.tracked.takeGrant(from: entry, where: { _ in true }) != nil {}
+                grants = []
+                state.tracked.add(State.StoredGrant(at: 1, points: 2, activity: 16_399, course: -1), to: entry)
+                grants.append(State.StoredGrant(at: 1, points: 2, activity: 16_399, course: -1))
+            }
+            for grant in more { state.tracked.add(grant, to: entry) }
+            expected[state.tracked.key(at: entry)] = grants + more
+        }
+        #expect(Set(expected.values.map(\.count)) == [0, 1, 2, 3])
+        let read = try Snapshot.decodeIndex(Snapshot.encodeIndex(state))
+        #expect(read == state && read.tracked == state.tracked)
+        for entry in 0..<read.tracked.count {
+            #expect(read.tracked.grants(of: entry) == expected[read.tracked.key(at: entry)])
+        }
+        // Written again, the same bytes.
+        #expect(Snapshot.encodeIndex(read) == Snapshot.encodeIndex(state))
+    }
+
     @Test("a grant naming an activity or a course the index does not list is refused")
     func grantOutOfRange() throws {
         let state = try Self.richState()
         let entry = try #require((0..<state.tracked.count).first { state.tracked[at: $0].account >= 0 })
         for (activity, course) in [(Int32(state.activities.count), Int32(-1)), (0, Int32(state.courses.count))] {
             var damaged = state
-            damaged.tracked[at: entry].add(State.StoredGrant(at: 1, points: 5, activity: activity, course: course))
+            damaged.tracked.add(State.StoredGrant(at: 1, points: 5, activity: activity, course: course), to: entry)
             #expect(throws: RecordError.self) { try Snapshot.decodeIndex(Snapshot.encodeIndex(damaged)) }
         }
         var fine = state
-        fine.tracked[at: entry].add(State.StoredGrant(at: 1, points: 5, activity: Int32(state.activities.count) - 1,
-                                                      course: Int32(state.courses.count) - 1))
+        fine.tracked.add(State.StoredGrant(at: 1, points: 5, activity: Int32(state.activities.count) - 1,
+                                           course: Int32(state.courses.count) - 1), to: entry)
         #expect(try Snapshot.decodeIndex(Snapshot.encodeIndex(fine)) == fine)
     }
 }

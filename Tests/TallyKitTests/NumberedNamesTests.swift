@@ -220,28 +220,30 @@ struct NumberedNamesTests {
         #expect(a1 != a2 && learn1 != learn2)
         let mine = State.Numbering(courses: courses, activities: activities, tracked: Self.tracked(["e1"]))
         let theirs = State.Numbering(courses: otherCourses, activities: otherActivities, tracked: Self.tracked(["e1"]))
-        var my = State.Tracked(status: .applied, account: 0, seq: 1, offset: 0, firstSeq: 1), their = my
-        my.add(State.StoredGrant(at: 5, points: 20, activity: learn1, course: a1))
-        my.add(State.StoredGrant(at: 6, points: 3, activity: bonus1, course: -1))
-        their.add(State.StoredGrant(at: 5, points: 20, activity: learn2, course: a2))
-        their.add(State.StoredGrant(at: 6, points: 3, activity: bonus2, course: -1))
+        // Event e1, entry 0 of each table, with the same grants numbered each way.
+        var my = Self.tracked(["e1"]), their = my
+        my.add(State.StoredGrant(at: 5, points: 20, activity: learn1, course: a1), to: 0)
+        my.add(State.StoredGrant(at: 6, points: 3, activity: bonus1, course: -1), to: 0)
+        their.add(State.StoredGrant(at: 5, points: 20, activity: learn2, course: a2), to: 0)
+        their.add(State.StoredGrant(at: 6, points: 3, activity: bonus2, course: -1), to: 0)
         #expect(my.same(as: their, mine, theirs))
         #expect(my != their)   // by number they differ
-        #expect(mine.grant(my.grants[0]) == State.Grant(at: Timestamp(milliseconds: 5), points: 20, activity: "LEARN", course: "A"))
+        #expect(mine.grant(my.grants(of: 0)[0]) == State.Grant(at: Timestamp(milliseconds: 5), points: 20, activity: "LEARN",
+                                                             course: "A"))
 
         var otherCourse = my
-        otherCourse.take { $0.activity == learn1 }
-        otherCourse.add(State.StoredGrant(at: 5, points: 20, activity: learn1, course: b1))
+        otherCourse.takeGrant(from: 0) { $0.activity == learn1 }
+        otherCourse.add(State.StoredGrant(at: 5, points: 20, activity: learn1, course: b1), to: 0)
         #expect(!otherCourse.same(as: their, mine, theirs))   // course B, and after the bonus
         var reordered = their
-        let bonus = reordered.take { $0.activity == bonus2 }
-        #expect(bonus?.points == 3 && reordered.grantCount == 1)
+        let bonus = reordered.takeGrant(from: 0) { $0.activity == bonus2 }
+        #expect(bonus?.points == 3 && reordered.grantCount(of: 0) == 1)
         #expect(!my.same(as: reordered, mine, theirs))
-        reordered.add(State.StoredGrant(at: 6, points: 3, activity: bonus2, course: b2))
+        reordered.add(State.StoredGrant(at: 6, points: 3, activity: bonus2, course: b2), to: 0)
         #expect(!my.same(as: reordered, mine, theirs))        // the bonus now with a course
         var taken = my
-        #expect(taken.take { $0.points == 99 } == nil && taken.grantCount == 2)
-        #expect(taken.take { _ in true }?.points == 20 && taken.take { _ in true }?.points == 3)
-        #expect(!taken.hasGrants && taken.grants.isEmpty)
+        #expect(taken.takeGrant(from: 0) { $0.points == 99 } == nil && taken.grantCount(of: 0) == 2)
+        #expect(taken.takeGrant(from: 0) { _ in true }?.points == 20 && taken.takeGrant(from: 0) { _ in true }?.points == 3)
+        #expect(taken.grantCount(of: 0) == 0 && taken.grants(of: 0).isEmpty)
     }
 }

@@ -30,10 +30,10 @@ struct TrackedEntryTests {
             }
         }
         #expect(state.tracked.count > 20)
-        for (key, entry) in state.tracked {
+        for (number, (key, entry)) in state.tracked.enumerated() {
             let line = try ledger.record(seq: entry.seq, offset: entry.offset)
             #expect(line.event.key == key)
-            #expect(state.grants(of: entry).reduce(0) { $0 + $1.points } == granted[key, default: 0], "\(key.id)")
+            #expect(state.grants(of: number).reduce(0) { $0 + $1.points } == granted[key, default: 0], "\(key.id)")
         }
     }
 }

@@ -81,14 +81,15 @@ public enum Scoring {
         // event here has this owner.
         let owner = state.owner(of: email, rules: rules)
         for key in state.eventKeys(of: email) {
-            guard let entry = state.tracked[key] else { continue }
+            guard let number = state.tracked.index(forKey: key) else { continue }
+            let entry = state.tracked[at: number]
             let holder = state.student(of: entry)
             if entry.status == .applied && holder == owner { continue }
             if entry.status != .applied && owner == nil { continue }
             let current = try line(seq: entry.seq, offset: entry.offset, outcome, lines)
             if entry.status == .applied, let old = holder {
                 let why = owner.map { "moved to \($0)" } ?? "withdrawn: \(email.value) is not on the roster"
-                for grant in state.grants(of: entry) {
+                for grant in state.grants(of: number) {
                     emit(PointsRecord(at: grant.at, student: old, points: -grant.points, activity: grant.activity,
                                       event: current.event.id, reason: why, change: .revoke, course: grant.course), of: current.event.key, &state, &outcome)
                 }
@@ -183,9 +184,10 @@ public enum Scoring {
                 break
             }
         }
-        guard let target, let entry = state.tracked[target.key], entry.status == .applied,
-              let holder = state.student(of: entry) else { return }
-        for grant in state.grants(of: entry) {
+        guard let target, let number = state.tracked.index(forKey: target.key) else { return }
+        let entry = state.tracked[at: number]
+        guard entry.status == .applied, let holder = state.student(of: entry) else { return }
+        for grant in state.grants(of: number) {
             emit(PointsRecord(at: refund.at, student: holder, points: -grant.points, activity: grant.activity,
                               event: target.id, reason: "refunded \(refund.offer ?? "a purchase")", change: .revoke,
                               course: grant.course), of: target.key, &state, &outcome)

@@ -21,8 +21,10 @@ struct CapLedger: Sendable {
     /// The ledger of the tracked events' grants of `activities`, named by `numbering`.
     init(activities: Set<String>, numbering: State.Numbering) {
         self.activities = activities
-        for (_, entry) in numbering.tracked where entry.account >= 0 {
-            entry.forEachGrant { add(numbering.grant($0), account: entry.account) }
+        let tracked = numbering.tracked
+        for index in 0..<tracked.count where tracked[at: index].account >= 0 {
+            let account = tracked[at: index].account
+            tracked.forEachGrant(of: index) { add(numbering.grant($0), account: account) }
         }
     }
 

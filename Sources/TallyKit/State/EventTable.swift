@@ -1,6 +1,6 @@
 /// Events found by id: a flat open-addressing table over entries kept in insertion order.
-/// The index's events in force (`State.tracked`) and the ids it has only seen
-/// (`State.seen`, through `EventSet`) are kept in these.
+/// The index's events in force (`State.tracked`, through `TrackedTable`) and the ids it has
+/// only seen (`State.seen`, through `EventSet`) are kept in these.
 ///
 /// A big export tracks hundreds of thousands of events. As a `Dictionary` they took a
 /// power-of-two table of 112-byte buckets at most three-quarters full, and every time it
@@ -271,9 +271,6 @@ extension EventSet {
         }
     }
 }
-
-/// The index's tracked events: entries by event id.
-public typealias TrackedTable = EventTable<State.Tracked>
 
 /// A set of event ids in an `EventTable`: how `State.seen` keeps the ids of duplicates,
 /// roster lines and links (hundreds of thousands in a big export) without a `Set`'s

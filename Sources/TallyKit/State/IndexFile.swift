@@ -110,17 +110,19 @@ extension Snapshot {
             try drain()
         }
         sections.append(handed + w.bytes.count)
-        w.unsigned(state.tracked.count)
-        for (key, entry) in state.tracked {
-            w.key(key)
+        let tracked = state.tracked
+        w.unsigned(tracked.count)
+        for index in 0..<tracked.count {
+            let entry = tracked[at: index]
+            w.key(tracked.key(at: index))
             w.byte(entry.status.code)
             w.unsigned(Int(entry.account) + 1)
             w.signed(entry.seq)
             w.signed(entry.offset)
             w.signed(entry.firstSeq)
             // Activity and course by number (the course plus one; 0 for none).
-            w.unsigned(entry.grantCount)
-            entry.forEachGrant { grant in
+            w.unsigned(tracked.grantCount(of: index))
+            tracked.forEachGrant(of: index) { grant in
                 w.signed(Int(grant.at))
                 w.signed(grant.points)
                 w.unsigned(Int(grant.activity))
@@ -284,7 +286,10 @@ extension Snapshot {
             var account = State.Account()
             let id = try r.string()
             account.latestName = try r.optional()
-            account.applied = try r.signed()
+            guard let applied = Int32(exactly: try r.signed()) else {
+                throw RecordError("index.bin has an applied count out of range")
+            }
+            account.applied = Int(applied)
             account.xp = try r.signed()
             account.badges = try r.strings()
             account.unlocks = try r.strings()
@@ -319,7 +324,11 @@ extension Snapshot {
     fileprivate static func decodeTracked(_ r: inout BinaryReader, names: (courses: Int, activities: Int), accountCount: Int,
                                           release: inout MappedFile.Release) throws -> TrackedTable {
         let trackedCount = try r.count()
-        var tracked = EventTableLoader<State.Tracked>(capacity: trackedCount)
+        guard trackedCount < Int(Int32.max) else {
+            throw RecordError("index.bin lists more tracked events than an index holds")
+        }
+        var tracked = TrackedTable.Loader(capacity: trackedCount)
+        var grants: [State.StoredGrant] = []   // one entry's, the array kept from entry to entry
         for _ in 0..<trackedCount {
             let key = try r.key()
             guard let status = EventStatus(code: try r.byte()) else { throw RecordError("index.bin: unknown status") }
@@ -328,9 +337,10 @@ extension Snapshot {
                 throw RecordError("index.bin names account \(number) of \(accountCount)")
             }
             let seq = try r.signed(), offset = try r.signed(), firstSeq = try r.signed()
-            guard var entry = State.Tracked(checking: status, account: Int32(number) - 1, seq: seq, offset: offset,
+            guard let entry = State.Tracked(checking: status, account: Int32(number) - 1, seq: seq, offset: offset,
                                             firstSeq: firstSeq)
             else { throw RecordError("index.bin has a tracked event's seq or offset out of range") }
+            grants.removeAll(keepingCapacity: true)
             for _ in 0..<(try r.count()) {
                 let at = Int64(try r.signed() as Int)
                 let points: Int = try r.signed()
@@ -338,9 +348,9 @@ extension Snapshot {
                 guard activity < UInt64(names.activities), course <= UInt64(names.courses) else {
                     throw RecordError("index.bin names a grant's activity or course out of range")
                 }
-                entry.add(State.StoredGrant(at: at, points: points, activity: Int32(activity), course: Int32(course) - 1))
+                grants.append(State.StoredGrant(at: at, points: points, activity: Int32(activity), course: Int32(course) - 1))
             }
-            tracked.append(key, entry)
+            tracked.append(key, entry, grants: grants)
             release.upTo(r.position)
         }
         guard let table = tracked.finish() else { throw RecordError("index.bin lists an event twice") }

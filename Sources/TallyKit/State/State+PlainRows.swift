@@ -53,10 +53,9 @@ extension State {
         } else {
             accounts.list[index].emailEntry = Int32(byEmail.file(Int32(entryNumber), under: email.value))
         }
-        var entry = Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq)
-        entry.add(StoredGrant(at: at.milliseconds, points: points, activity: activities.number(for: Activity.learn),
-                              course: number))
-        tracked.set(entry, for: key, at: nil)
+        tracked.append(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq), for: key,
+                       granting: StoredGrant(at: at.milliseconds, points: points,
+                                             activity: activities.number(for: Activity.learn), course: number))
         capLedger?.add(Grant(at: at, points: points, activity: Activity.learn, course: course), account: Int32(index))
         accounts.list.withUnsafeMutableBufferPointer { accounts in
             accounts[index].applied += 1
@@ -67,7 +66,7 @@ extension State {
             accounts[index].xp += points
             if points != 0 { accounts[index].reachedAt = pointsSeq }
             accounts[index].courses.list(number)
-            accounts[index].months.add(points, at: at)
+            accounts[index].addToMonth(points, at: at)
         }
     }
 

@@ -81,7 +81,7 @@ public struct State: Equatable, Sendable {
         // Courses and tracked events by name and id: two equal states may number them apart.
         let (mine, theirs) = (lhs.numbering, rhs.numbering)
         return lhs.accounts.same(as: rhs.accounts, mine, theirs) && lhs.seen == rhs.seen && lhs.files == rhs.files
-            && lhs.tracked.same(as: rhs.tracked, by: { $0.same(as: $1, mine, theirs) })
+            && lhs.tracked.same(as: rhs.tracked, mine, theirs)
             && lhs.byEmail.same(as: rhs.byEmail, mine, theirs) && lhs.roster == rhs.roster
             && lhs.bindings == rhs.bindings && lhs.contacts == rhs.contacts && lhs.positions == rhs.positions
     }
@@ -140,8 +140,8 @@ public struct State: Equatable, Sendable {
         anchor(of: event).flatMap { owner(of: $0, rules: rules) }
     }
 
-    /// What a tracked event granted, with its names.
-    func grants(of entry: Tracked) -> [Grant] { entry.grants.map(numbering.grant) }
+    /// What the tracked event numbered `entry` granted, with its names.
+    func grants(of entry: Int) -> [Grant] { tracked.grants(of: entry).map(numbering.grant) }
 
     /// The student who has a tracked event, if anyone.
     func student(of entry: Tracked) -> String? { entry.account >= 0 ? accounts.ids[Int(entry.account)] : nil }
@@ -300,24 +300,25 @@ public struct State: Equatable, Sendable {
             if let unlock = record.unlock, !accounts.list[index].unlocks.contains(unlock) { accounts.list[index].unlocks.append(unlock) }
             // Kept for a move to take back: what is not sticky.
             if record.points != 0 || course != nil, let entry = tracked.index(forKey: eventKey) {
-                tracked[at: entry].add(StoredGrant(at: record.at.milliseconds, points: record.points,
-                                                   activity: activities.number(for: record.activity),
-                                                   course: courseNumber ?? -1))
+                tracked.add(StoredGrant(at: record.at.milliseconds, points: record.points,
+                                        activity: activities.number(for: record.activity), course: courseNumber ?? -1),
+                            to: entry)
                 capLedger?.add(Grant(at: record.at, points: record.points, activity: record.activity, course: course),
                                account: Int32(index))
             }
-            accounts.list[index].months.add(record.points, at: record.at)
+            accounts.list[index].addToMonth(record.points, at: record.at)
         case .revoke:
             if let courseNumber { accounts.list[index].courses.unlist(courseNumber) }
             var taken: Grant?
             if let entry = tracked.index(forKey: eventKey), let activity = activities.number(of: record.activity) {
                 let course = courseNumber ?? -1
-                taken = tracked[at: entry].take { $0.activity == activity && $0.points == -record.points && $0.course == course }
-                    .map(numbering.grant)
+                taken = tracked.takeGrant(from: entry) {
+                    $0.activity == activity && $0.points == -record.points && $0.course == course
+                }.map(numbering.grant)
             }
             if let taken { capLedger?.remove(taken, account: Int32(index)) }
             // Taken back from the month it was earned in (a refund's line is dated the refund).
-            accounts.list[index].months.add(record.points, at: taken?.at ?? record.at)
+            accounts.list[index].addToMonth(record.points, at: taken?.at ?? record.at)
         }
     }
 
