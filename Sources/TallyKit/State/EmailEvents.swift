@@ -17,8 +17,12 @@ struct EmailEvents: Sendable {
     /// The emails, each with its chain.
     private var chains = StringTable<Chain>()
     /// For each tracked event number: the next event filed under the same email; -1 at the
-    /// end of a chain, and for an event filed under no email (-2 while an index is read back).
+    /// end of a chain, and for an event filed under no email.
     private var next: [Int32] = []
+    /// While an index is read back, a bit per event filed so far: how a damaged file that
+    /// files one twice is caught. (Marked in `next` itself, each check read it at random, a
+    /// cache miss per event: most of loading a big index's emails.)
+    private var loaded: [UInt64] = []
 
     init() {}
 
@@ -26,7 +30,8 @@ struct EmailEvents: Sendable {
     /// filled by `appendLoaded` and finished by `finishLoading()`.
     init(loading emails: Int, events: Int) {
         chains = StringTable(loading: emails)
-        next = [Int32](repeating: -2, count: events)
+        next = [Int32](repeating: -1, count: events)
+        loaded = [UInt64](repeating: 0, count: (events + 63) / 64)
     }
 
     var count: Int { chains.count }
@@ -78,20 +83,18 @@ struct EmailEvents: Sendable {
     mutating func appendLoaded(event: Int32) throws {
         let entry = chains.count - 1
         let last = chains.list[entry].last
-        guard event > last, Int(event) < next.count, next[Int(event)] == -2 else {
+        let word = Int(event) >> 6, bit = UInt64(1) << UInt64(event & 63)
+        guard event > last, Int(event) < next.count, loaded[word] & bit == 0 else {
             throw RecordError("index.bin files tracked event \(event) twice, out of order or out of range")
         }
-        next[Int(event)] = -1
+        loaded[word] |= bit
         if last >= 0 { next[Int(last)] = event } else { chains.list[entry].first = event }
         chains.list[entry].last = event
     }
 
     /// Places the emails added by `appendLoaded`; false when an email came twice.
     mutating func finishLoading() -> Bool {
-        // The events filed under no email: ends of no chain.
-        next.withUnsafeMutableBufferPointer { next in
-            for index in next.indices where next[index] == -2 { next[index] = -1 }
-        }
+        loaded = []
         return chains.finishLoading()
     }
 
