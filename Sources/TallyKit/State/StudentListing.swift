@@ -86,23 +86,21 @@ struct StudentListing: Sendable {
                                  unlocks: student.unlocks, courses: ListedCourses(student.courses), isPublic: student.isPublic,
                                  reachedAt: student.reachedAt, months: student.months)
         }
+        // A student of `listed` has its name, level and flag there; one of every account is
+        // public, named by its latest name, at the level its XP reaches.
+        let entry: Listed? = everyAccount ? nil : listed[index]
+        let number = account(index)
+        guard number >= 0 else {
+            // A roster student with no account yet (only `listed` holds such).
+            return ListedStudent(name: entry?.name, xp: 0, level: entry?.level, badges: [], unlocks: [],
+                                 courses: ListedCourses([]), isPublic: entry?.isPublic ?? true, reachedAt: 0, months: [])
+        }
         return accounts.withUnsafeBufferPointer { accounts in
-            if everyAccount {
-                let account = accounts[index]
-                return ListedStudent(name: account.latestName, xp: account.xp, level: rules.level(forXP: account.xp),
-                                     badges: account.badges, unlocks: account.unlocks,
-                                     courses: ListedCourses(account.courses, names: courseNames), isPublic: true,
-                                     reachedAt: account.reachedAt, months: account.months)
-            }
-            let entry = listed[index]
-            guard entry.account >= 0 else {
-                return ListedStudent(name: entry.name, xp: 0, level: entry.level, badges: [], unlocks: [],
-                                     courses: ListedCourses([]), isPublic: entry.isPublic, reachedAt: 0, months: [])
-            }
-            let account = accounts[Int(entry.account)]
-            return ListedStudent(name: entry.name, xp: account.xp, level: entry.level, badges: account.badges,
+            let account = accounts[number]
+            return ListedStudent(name: entry.map(\.name) ?? account.latestName, xp: account.xp,
+                                 level: entry.map(\.level) ?? rules.level(forXP: account.xp), badges: account.badges,
                                  unlocks: account.unlocks, courses: ListedCourses(account.courses, names: courseNames),
-                                 isPublic: entry.isPublic, reachedAt: account.reachedAt, months: account.months)
+                                 isPublic: entry?.isPublic ?? true, reachedAt: account.reachedAt, months: account.months)
         }
     }
 
