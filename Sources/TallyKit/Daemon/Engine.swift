@@ -244,25 +244,27 @@ public final class Engine {
         }
         // A completion row read as bytes is decided from its bytes where that is plain (see
         // `decidePlain`); an attachment's rows, relabelled with their message, never are.
-        var counts = PlainCounts()
-        defer { stats.count(plain: counts) }
-        func decided(_ row: borrowing CompletionRow) throws -> Bool {
-            guard container == nil else { return false }
-            return try decidePlain(row, file: file.name, sha256: sha, rules: rules, report: &report, counts: &counts)
+        var lane = PlainLane(file: file.name, sha256: sha, rules: rules)
+        defer {
+            stats.count(plain: lane.counts)
+            report.add(lane.counts)
         }
+        // Passed as closure literals, not a local function: a local function capturing `lane`
+        // had it checked for exclusive access at run time, per row.
+        let plain = container == nil
         switch kind {
         case .csv, .tsv, .utf16Text:
             var intake = settings.tableIntake(for: file.name)
             intake.readsPlainRowsAsBytes = readsRowsAsBytes
             try intake.read(path: file.path, file: file.name, sha256: sha, kind: kind, modified: file.modified,
-                            decided: decided, emit: handle)
+                            decided: { row in plain ? try decidePlain(row, lane: &lane) : false }, emit: handle)
         case .json:
             try settings.jsonIntake.readDocument(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
         case .jsonLines:
             var intake = settings.jsonIntake
             intake.readsPlainLinesAsBytes = readsRowsAsBytes
-            try intake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified, decided: decided,
-                                 emit: handle)
+            try intake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified,
+                                 decided: { row in plain ? try decidePlain(row, lane: &lane) : false }, emit: handle)
         case .roster:
             let entries = try RosterReader.read(path: file.path, file: file.name, limits: settings.limits) { row, reason, raw in
                 try handle(.rejected(row: row, reason: reason, raw: raw))
@@ -283,7 +285,8 @@ public final class Engine {
                                       sheet: settings.config.source(for: file.name)?.sheet, limits: settings.workbookLimits)
             var intake = settings.tableIntake(for: file.name)
             intake.readsPlainRowsAsBytes = readsRowsAsBytes
-            try intake.read(table, file: file.name, sha256: sha, modified: file.modified, decided: decided, emit: handle)
+            try intake.read(table, file: file.name, sha256: sha, modified: file.modified,
+                            decided: { row in plain ? try decidePlain(row, lane: &lane) : false }, emit: handle)
         case .compoundFile:
             throw IntakeError.workbook(file: file.name, .encrypted)
         case .zip: throw IntakeError.notATable(file: file.name, reason: "it is a zip archive, not a workbook")

@@ -96,9 +96,11 @@ public final class Ledger {
     /// Stages the lines of a plain completion row as `appendLine` (owned by the row's email,
     /// or nobody) and, when `award` is given, `appendAward` (to the row's email) write them,
     /// to be encoded on the encoder's thread. The offset of an applied row's event line
-    /// comes later, through `takePlaced`, filed under `entry` (-1: not wanted).
+    /// comes later, through `takePlaced`, filed under `entry` (-1: not wanted). Returns
+    /// whether places wait for `takePlaced` (as `hasPlaced`).
+    @discardableResult
     func stagePlain(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool, entry: Int32,
-                    award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) throws {
+                    award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) throws -> Bool {
         guard case .digest = row.key else {
             // Written directly (a text id is not plain; no byte lane makes one today).
             let offset = try appendLine(row, seq: seq, status: status, student: ownedByEmail ? row.email : nil,
@@ -107,10 +109,10 @@ public final class Ledger {
                 try appendAward(row, seq: award.seq, student: row.email, points: award.points, note: award.note)
             }
             if entry >= 0 { encoder.place(entry, at: offset) }
-            return
+            return true
         }
-        try encoder.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award,
-                          file: file, sha256: sha256)
+        return try encoder.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award,
+                                 file: file, sha256: sha256)
     }
 
     /// Stages the award line of a completion row applied to `student` (see

@@ -125,7 +125,7 @@ final class LineEncoder: @unchecked Sendable {
         /// Stages the row (see `LineEncoder.stage`); returns the chunks to hand over.
         mutating func stage(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool,
                             entry: Int32, award: (seq: Int, points: Int, note: String)?, file: String, sha256: String,
-                            events: LedgerFile, points: LedgerFile) throws -> (Chunk?, Chunk?) {
+                            events: LedgerFile, points: LedgerFile) throws -> (Chunk?, Chunk?, placed: Bool) {
             if isIdle { (lastEventSeq, lastAwardSeq) = (events.lastSeq, points.lastSeq) }
             try Ledger.expect(seq, after: lastEventSeq, "events.jsonl")
             if let award { try Ledger.expect(award.seq, after: lastAwardSeq, "points.jsonl") }
@@ -140,9 +140,9 @@ final class LineEncoder: @unchecked Sendable {
             let full = filling!.append(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry, award: award)
             lastEventSeq = seq
             if let award { lastAwardSeq = award.seq }
-            guard full else { return (before, nil) }
+            guard full else { return (before, nil, !placed.isEmpty) }
             defer { filling = nil }
-            return (before, filling?.finished())
+            return (before, filling?.finished(), !placed.isEmpty)
         }
     }
 
@@ -162,12 +162,17 @@ final class LineEncoder: @unchecked Sendable {
     /// Queues the lines of `row`, decided as `seq` with `status`; `award` adds its award
     /// line. The row's key must be a digest (the caller writes any other row directly).
     /// Throws, and queues nothing, when a seq does not follow the last line's.
+    /// Returns whether places of encoded lines wait for `takePlaced` (`hasPlaced`, known
+    /// here without another exclusive access to the staging).
+    @discardableResult
     func stage(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool, entry: Int32,
-               award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) throws {
-        let (before, full) = try staging.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail, entry: entry,
-                                               award: award, file: file, sha256: sha256, events: events, points: points)
+               award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) throws -> Bool {
+        let (before, full, placed) = try staging.stage(row, seq: seq, status: status, ownedByEmail: ownedByEmail,
+                                                       entry: entry, award: award, file: file, sha256: sha256,
+                                                       events: events, points: points)
         if let before { handOver(before) }
         if let full { handOver(full) }
+        return placed || ((before != nil || full != nil) && hasPlaced)
     }
 
     /// Waits until every line staged is encoded (in the files' staging buffers), and
@@ -270,17 +275,13 @@ final class LineEncoder: @unchecked Sendable {
             guard case let .digest(high, low) = row.key else { preconditionFailure("a text id is written directly") }
             let start = used
             var end = start
-            let base = bytes
-            func copy(_ bytes: UnsafeRawBufferPointer?) -> Int32 {
-                guard let bytes else { return -1 }
-                if let from = bytes.baseAddress { (base + end).copyMemory(from: from, byteCount: bytes.count) }
-                end += bytes.count
-                return Int32(bytes.count)
-            }
-            let email = copy(row.email), name = copy(row.name), course = copy(row.course)
-            let certificate = copy(row.certificate)
+            let email = Self.copy(row.email, to: bytes, at: &end), name = Self.copy(row.name, to: bytes, at: &end)
+            let course = Self.copy(row.course, to: bytes, at: &end)
+            let certificate = Self.copy(row.certificate, to: bytes, at: &end)
             var note: Int32 = -1
-            if var text = award?.note, !text.isEmpty { note = text.withUTF8 { copy(UnsafeRawBufferPointer($0)) } }
+            if var text = award?.note, !text.isEmpty {
+                note = text.withUTF8 { Self.copy(UnsafeRawBufferPointer($0), to: bytes, at: &end) }
+            }
             (orders + count).initialize(to: Order(
                 seq: seq, row: row.row, at: row.at, high: high, low: low, awardSeq: award?.seq ?? 0,
                 points: award?.points ?? 0, entry: entry, status: status, ownedByEmail: ownedByEmail, start: Int32(start),
@@ -288,6 +289,18 @@ final class LineEncoder: @unchecked Sendable {
             count += 1
             used = end
             return count == LineEncoder.ordersPerChunk || end >= LineEncoder.bytesPerChunk
+        }
+
+        /// Copies `source` to `base + end` and moves `end` past it; returns its length, or -1
+        /// for none. (A nested function capturing `end` had it checked for exclusive access at
+        /// run time on every call: four or five times a row.)
+        @inline(__always)
+        private static func copy(_ source: UnsafeRawBufferPointer?, to base: UnsafeMutableRawPointer, at end: inout Int)
+            -> Int32 {
+            guard let source else { return -1 }
+            if let from = source.baseAddress { (base + end).copyMemory(from: from, byteCount: source.count) }
+            end += source.count
+            return Int32(source.count)
         }
 
         /// The chunk, with its counts.

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension State {
     /// Per student: the figures the snapshot lists, plus what the index needs to decide the
     /// next event.
@@ -26,6 +30,16 @@ extension State {
         /// filed an event under it (-1: not yet): a cache, so that the lane finds it without
         /// hashing the email a second time. Not saved, not compared (`==` leaves it out).
         var emailEntry: Int32 = -1
+
+        /// Whether `latestName` holds exactly the UTF-8 bytes `bytes` (a byte lane row's name).
+        func hasLatestName(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            guard let same = latestName?.utf8.withContiguousStorageIfAvailable({ stored in
+                stored.count == bytes.count && (bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+            }) else {
+                return latestName.map { $0.utf8.elementsEqual(bytes) } ?? false
+            }
+            return same
+        }
 
         /// How many of the student's tracked events are applied to them. At most the number
         /// of tracked events, which the fold keeps below `Int32.max`.

@@ -10,8 +10,9 @@ extension State {
         /// A new row, in open mode, of a course its student has: a `duplicate` line.
         case completed
         /// A new row, in open mode, to apply to the student of account `account`, for the
-        /// course numbered `course` (`name`, the stored copy of its name).
-        case new(account: Int, student: String, course: Int32, name: String)
+        /// course numbered `course`. (Numbers only: the student's id and the course's name are
+        /// fetched where rules ask for them, not retained and released for every row.)
+        case new(account: Int, course: Int32)
     }
 
     /// Decides a plain completion row from its bytes — its id, its student's email
@@ -27,18 +28,18 @@ extension State {
         let number = courses.number(forBytes: course)
         let index = accounts.findOrAdd(bytes: email, orAdd: Account())
         if accounts.list.withUnsafeBufferPointer({ $0[index].courses.contains(number) }) { return .completed }
-        return .new(account: index, student: accounts.ids[index], course: number, name: courses[number])
+        return .new(account: index, course: number)
     }
 
     /// Folds the two lines of a plain course completion applied to the student of account
     /// `index` (see `Engine.decidePlain`): its event line `seq` at byte `offset` of
     /// `events.jsonl` and its award line `pointsSeq` of `points` — what `apply(_: EventRecord)`
     /// and `apply(_:eventKey:)` fold for those two lines, without the records. Only for an
-    /// id never seen, of an event with no contact, in open mode, and a course numbered
-    /// `number` named `course` (as `plainDecision` gives them), and `email` the account's
-    /// own id: the tests hold the two folds together.
-    mutating func applyPlainCompletion(key: EventKey, email: Email, account index: Int, name: UnsafeRawBufferPointer?,
-                                       course number: Int32, named course: String, at: Timestamp, seq: Int, offset: Int,
+    /// id never seen, of an event with no contact, in open mode, for the account and course
+    /// `plainDecision` gave (the row is filed under the account's own email): the tests hold
+    /// the two folds together.
+    mutating func applyPlainCompletion(key: EventKey, account index: Int, name: UnsafeRawBufferPointer?,
+                                       course number: Int32, at: Timestamp, seq: Int, offset: Int,
                                        pointsSeq: Int, points: Int) {
         positions.events.seq = max(positions.events.seq, seq)
         positions.points.seq = max(positions.points.seq, pointsSeq)
@@ -46,20 +47,22 @@ extension State {
         precondition(entryNumber < Int(Int32.max), "too many tracked events")
         // Filed under the student's own email (the lane's rows have no contact), found
         // through the account once it was found by hashing.
-        assert(email.value == accounts.ids[index], "the lane files under the student's own email")
         let cached = accounts.list.withUnsafeBufferPointer { $0[index].emailEntry }
         if cached >= 0 {
             byEmail.file(Int32(entryNumber), at: Int(cached))
         } else {
-            accounts.list[index].emailEntry = Int32(byEmail.file(Int32(entryNumber), under: email.value))
+            accounts.list[index].emailEntry = Int32(byEmail.file(Int32(entryNumber), under: accounts.ids[index]))
         }
         tracked.append(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq), for: key,
                        granting: StoredGrant(at: at.milliseconds, points: points,
                                              activity: activities.number(for: Activity.learn), course: number))
-        capLedger?.add(Grant(at: at, points: points, activity: Activity.learn, course: course), account: Int32(index))
+        if capLedger != nil {
+            capLedger?.add(Grant(at: at, points: points, activity: Activity.learn, course: courses[number]),
+                           account: Int32(index))
+        }
         accounts.list.withUnsafeMutableBufferPointer { accounts in
             accounts[index].applied += 1
-            if let name, !name.isEmpty, !Self.equal(accounts[index].latestName, name) {
+            if let name, !name.isEmpty, !accounts[index].hasLatestName(name) {
                 accounts[index].latestName = String(decoding: name, as: UTF8.self)
             }
             accounts[index].courses[number] = Int32(entryNumber)
@@ -82,9 +85,9 @@ extension State {
     /// seq is the state's: the id is remembered as seen.
     mutating func applyPlainDuplicate(key: EventKey) { seen.insert(key) }
 
-    /// Whether `text` holds exactly the UTF-8 bytes `bytes`.
-    private static func equal(_ text: String?, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard var text else { return false }
-        return text.withUTF8 { $0.elementsEqual(bytes) }
+    /// The student id of account `index` and the name of course `number`, for what rules
+    /// ask of a row's student or course (a cap, points per course, a badge).
+    func plainNames(account index: Int, course number: Int32) -> (student: String, course: String) {
+        (accounts.ids[index], courses[number])
     }
 }
