@@ -83,11 +83,19 @@ def event_lines(work):
 
 
 def fresh_work_dir(root, source, name):
-    """A new Tally work dir under `root` whose inbox holds a copy of `source` as `name`."""
+    """A new Tally work dir under `root` whose inbox holds a copy of `source` as `name`
+    (any work dir left there by an earlier run is removed first)."""
     work = os.path.join(root, "tally")
+    shutil.rmtree(work, ignore_errors=True)
     os.makedirs(os.path.join(work, "inbox"))
     shutil.copy(source, os.path.join(work, "inbox", name))
     return work
+
+
+def median_of(runs):
+    """The run of median time among (seconds, MiB) runs, and all the times as text."""
+    ordered = sorted(runs)
+    return ordered[len(ordered) // 2], " / ".join(f"{seconds:.2f}" for seconds, _ in runs)
 
 
 def report_equal(mine, duck):

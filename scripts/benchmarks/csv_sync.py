@@ -2,7 +2,10 @@
 """Times one big CSV export through `tally sync`, the Python peer and DuckDB, on the same file
 and machine, checks that Tally's per-student totals equal DuckDB's, and prints a table.
 
-Usage: csv_sync.py PATH/TO/tally [--rows N] [--seed S]
+Usage: csv_sync.py PATH/TO/tally [--rows N] [--seed S] [--runs K]
+
+Tally and DuckDB run K times each (default 3; the median is shown, with every time), the
+Python peer once: on a VM whose speed drifts, one run of a few seconds can be a fifth off.
 """
 import argparse
 import os
@@ -11,7 +14,7 @@ import shutil
 import sys
 import tempfile
 
-from common import (HERE, duckdb_totals, event_lines, fresh_work_dir, generate_export, report_equal,
+from common import (HERE, duckdb_totals, event_lines, fresh_work_dir, generate_export, median_of, report_equal,
                     tally_totals, timed, warm)
 
 
@@ -20,6 +23,7 @@ def main():
     parser.add_argument("tally")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     tally = os.path.abspath(args.tally)
     root = tempfile.mkdtemp(prefix="tally-bench-csv-")
@@ -27,13 +31,20 @@ def main():
         export = os.path.join(root, "export.csv")
         generate_export(export, args.rows, args.seed)
         size_mb = os.path.getsize(export) / 1e6
-        work = fresh_work_dir(root, export, "export.csv")
         # A warm page cache for everyone: read the file once first.
         warm(export)
-        tally_s, tally_mb = timed([tally, "sync"], cwd=work)
+        runs = []
+        for _ in range(args.runs):
+            work = fresh_work_dir(root, export, "export.csv")
+            runs.append(timed([tally, "sync"], cwd=work))
+        (tally_s, tally_mb), tally_runs = median_of(runs)
         python_s, python_mb = timed([sys.executable, os.path.join(HERE, "reference.py"), export, os.path.join(root, "python")])
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        duck_s, duck = duckdb_totals(export)
+        runs = []
+        for _ in range(args.runs):
+            seconds, duck = duckdb_totals(export)
+            runs.append((seconds, 0.0))
+        (duck_s, _), duck_runs = median_of(runs)
         duck_mb = max(0.0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before)
 
         mine = tally_totals(work)
@@ -43,6 +54,8 @@ def main():
         print(f"  {'tally sync':<22}{tally_s:>8.2f}s{tally_mb:>9.0f} MiB{'1.0x':>10}")
         print(f"  {'python peer':<22}{python_s:>8.2f}s{python_mb:>9.0f} MiB{python_s / tally_s:>9.1f}x")
         print(f"  {'duckdb (totals only)':<22}{duck_s:>8.2f}s{duck_mb:>9.0f} MiB{duck_s / tally_s:>9.2f}x")
+        if args.runs > 1:
+            print(f"  (median of {args.runs} runs: tally {tally_runs} s; duckdb {duck_runs} s)")
         report_equal(mine, duck)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -103,7 +103,10 @@ struct CSVRowBatch {
                     var next = 0
                     for index in numbers.indices {
                         if let reading = readings[index] {
-                            if try !plain(PreparedLane.row(reading, number: numbers[index], in: laneBytes)) { return false }
+                            let ahead = PreparedLane.hints(after: index, in: readings)
+                            if try !plain(PreparedLane.row(reading, number: numbers[index], in: laneBytes, ahead: ahead)) {
+                                return false
+                            }
                             continue
                         }
                         let kept = records[next]

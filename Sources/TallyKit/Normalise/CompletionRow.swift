@@ -23,6 +23,11 @@ struct CompletionRow {
     var at: Timestamp
     /// The record number, as `EventSource.row`.
     var row: Int
+    /// `IdHash.hash(ascii:)` of `email`, when the reading thread found it.
+    var emailHash: UInt64? = nil
+    /// Rows further on in the same batch, for the scoring thread to ask its tables about
+    /// ahead of time (see `LaneHint`).
+    var ahead = LaneHints()
 
     /// What the rows of a file share — where their fields are, the file's date order, time
     /// and source — found once from its header map; nil when the file's rows are not plain
@@ -219,4 +224,29 @@ struct SheetRowBytes: PlainCells {
             }
         }
     }
+}
+
+/// What the scoring thread needs to know of a plain row to ask for the cache lines that
+/// deciding it will read, some rows before it decides it: its id's digest and its email's
+/// hash. Deciding a row is mostly waiting for lines of tables of a hundred megabytes (the
+/// ids seen, the accounts); asked for ahead, those waits overlap the rows between.
+struct LaneHint {
+    var high: UInt64
+    var low: UInt64
+    var emailHash: UInt64
+}
+
+/// The hints of three rows further on, each asked a step further in (see
+/// `State.prefetch`): `far`'s table slots, then, when it is `middle`, the entries its slots
+/// point at, and, when it is `near`, the bytes its entries point at. Each step reads only
+/// lines the step before asked for, so no step waits long.
+struct LaneHints {
+    var far: LaneHint?
+    var middle: LaneHint?
+    var near: LaneHint?
+
+    /// How many rows ahead `far`, `middle` and `near` are: far enough that a line asked for
+    /// arrives before the next step (a row is decided in a few hundred nanoseconds, a line
+    /// from memory takes about a hundred), near enough that it is still there.
+    static let distances = (far: 8, middle: 4, near: 2)
 }

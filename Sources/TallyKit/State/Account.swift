@@ -31,6 +31,13 @@ extension State {
         /// hashing the email a second time. Not saved, not compared (`==` leaves it out).
         var emailEntry: Int32 = -1
 
+        /// Where the fields a row reads through a reference lie in an account, for asking
+        /// for what they point at ahead of time (`AccountTable.prefetchBytes`). `courses`'
+        /// one stored property is its array.
+        static let heapOffsets = (latestName: MemoryLayout<Account>.offset(of: \.latestName)!,
+                                  courses: MemoryLayout<Account>.offset(of: \.courses)!,
+                                  months: MemoryLayout<Account>.offset(of: \.months)!)
+
         /// Whether `latestName` holds exactly the UTF-8 bytes `bytes` (a byte lane row's name).
         func hasLatestName(_ bytes: UnsafeRawBufferPointer) -> Bool {
             guard let same = latestName?.utf8.withContiguousStorageIfAvailable({ stored in

@@ -1,3 +1,5 @@
+import CLinux
+
 /// Events found by id: a flat open-addressing table over entries kept in insertion order.
 /// The index's events in force (`State.tracked`, through `TrackedTable`) and the ids it has
 /// only seen (`State.seen`, through `EventSet`) are kept in these.
@@ -50,6 +52,23 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
         case .text(let text):
             guard !texts.isEmpty else { return nil }
             return find(hash: hash(key)) { texts[$0] == text }
+        }
+    }
+
+    /// Asks for the cache line of the slot where a search for `key` (a digest) starts, and,
+    /// when that slot is already at hand and holds `key`'s tag, for the line of the key it
+    /// names: a hint for a row a few rows ahead (see `LaneHint`), which changes nothing.
+    @inline(__always)
+    func prefetch(high: UInt64, low: UInt64, entry: Bool) {
+        guard !slots.isEmpty else { return }
+        let hash = hash(.digest(high, low))
+        let slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+        slots.withUnsafeBufferPointer { slots in
+            guard entry else { return tally_prefetch(slots.baseAddress! + slot) }
+            let stored = slots[slot]
+            guard stored != 0, stored >> 32 == hash >> 32 else { return }
+            let index = Int(stored & 0xFFFF_FFFF) - 1
+            keyPages[index >> Self.pageShift].withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + (index & Self.pageMask)) }
         }
     }
 
@@ -285,6 +304,10 @@ public struct EventSet: Sequence, Equatable, Sendable {
 
     public var count: Int { table.count }
     public func contains(_ key: EventKey) -> Bool { table.index(forKey: key) != nil }
+
+    /// See `EventTable.prefetch`.
+    @inline(__always)
+    func prefetch(high: UInt64, low: UInt64, entry: Bool) { table.prefetch(high: high, low: low, entry: entry) }
 
     /// Adds `key`; false when it was there already.
     @discardableResult

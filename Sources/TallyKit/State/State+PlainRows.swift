@@ -19,16 +19,36 @@ extension State {
     /// (normalised) and its course — as far as the state decides it; the account of a new
     /// row's student is made when missing. One mutating call, so the engine asks it of its
     /// state in place: a query of a class's stored struct copied the whole state, per row.
-    mutating func plainDecision(key: EventKey, email: UnsafeRawBufferPointer, course: UnsafeRawBufferPointer,
-                                rules: Rules) -> PlainDecision {
+    mutating func plainDecision(key: EventKey, email: UnsafeRawBufferPointer, emailHash: UInt64? = nil,
+                                course: UnsafeRawBufferPointer, rules: Rules) -> PlainDecision {
         guard bindings.isEmpty else { return .ordinary }
         let openMode = !isRosterMode(rules)
         if hasSeen(key) { return .seen(openMode: openMode) }
         guard openMode else { return .ordinary }
         let number = courses.number(forBytes: course)
-        let index = accounts.findOrAdd(bytes: email, orAdd: Account())
+        let index = accounts.findOrAdd(bytes: email, hash: emailHash, orAdd: Account())
         if accounts.list.withUnsafeBufferPointer({ $0[index].courses.contains(number) }) { return .completed }
         return .new(account: index, course: number)
+    }
+
+    /// Asks for the cache lines that `plainDecision` and `applyPlainCompletion` will read
+    /// for the rows of `hints`, a step further for each (see `LaneHints`): the slots of the
+    /// events tracked, the ids seen and the accounts; then the tracked key, the account and
+    /// its id those slots name; then the bytes of that id and of the account's latest name.
+    /// Hints only: nothing changes, and a wrong guess (another id with the same tag) costs a
+    /// line read for nothing.
+    @inline(__always)
+    func prefetch(_ hints: LaneHints) {
+        if let far = hints.far {
+            tracked.prefetch(high: far.high, low: far.low, entry: false)
+            seen.prefetch(high: far.high, low: far.low, entry: false)
+            accounts.prefetch(hash: far.emailHash, entry: false)
+        }
+        if let middle = hints.middle {
+            tracked.prefetch(high: middle.high, low: middle.low, entry: true)
+            accounts.prefetch(hash: middle.emailHash, entry: true)
+        }
+        if let near = hints.near { accounts.prefetchBytes(hash: near.emailHash) }
     }
 
     /// Folds the two lines of a plain course completion applied to the student of account
@@ -38,8 +58,9 @@ extension State {
     /// id never seen, of an event with no contact, in open mode, for the account and course
     /// `plainDecision` gave (the row is filed under the account's own email): the tests hold
     /// the two folds together.
+    /// `learn` is `activities.number(for: Activity.learn)`, found once per file by the lane.
     mutating func applyPlainCompletion(key: EventKey, account index: Int, name: UnsafeRawBufferPointer?,
-                                       course number: Int32, at: Timestamp, seq: Int, offset: Int,
+                                       course number: Int32, learn: Int32, at: Timestamp, seq: Int, offset: Int,
                                        pointsSeq: Int, points: Int) {
         positions.events.seq = max(positions.events.seq, seq)
         positions.points.seq = max(positions.points.seq, pointsSeq)
@@ -55,7 +76,7 @@ extension State {
         }
         tracked.append(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq), for: key,
                        granting: StoredGrant(at: at.milliseconds, points: points,
-                                             activity: activities.number(for: Activity.learn), course: number))
+                                             activity: learn, course: number))
         if capLedger != nil {
             capLedger?.add(Grant(at: at, points: points, activity: Activity.learn, course: courses[number]),
                            account: Int32(index))

@@ -1,3 +1,5 @@
+import CLinux
+
 /// Values found by a string id through one hash table, kept in an array in the order their
 /// ids first came: the students' accounts (`AccountTable`), and the events filed under each
 /// email (`EmailEvents`).
@@ -44,9 +46,11 @@ struct StringTable<Value: Sendable>: Sendable {
     /// The index of the value of the id spelled by `bytes` (UTF-8), made by `make` when
     /// missing: the `String` is made only then, or when the bytes are not all ASCII (see
     /// `IdHash`). Bytes that are not UTF-8 spell what `String(decoding:as:)` makes of them.
-    mutating func findOrAdd(bytes: UnsafeRawBufferPointer, orAdd make: @autoclosure () -> Value) -> Int {
+    /// `hash`, when given, is `IdHash.hash(ascii:)` of the bytes, found before.
+    mutating func findOrAdd(bytes: UnsafeRawBufferPointer, hash known: UInt64? = nil,
+                            orAdd make: @autoclosure () -> Value) -> Int {
         if last >= 0, Self.sameBytes(ids[last], bytes) { return last }
-        guard let hash = IdHash.hash(ascii: bytes) else {
+        guard let hash = known ?? IdHash.hash(ascii: bytes) else {
             return findOrAdd(String(decoding: bytes, as: UTF8.self), orAdd: make())
         }
         if let found = lookup(bytes: bytes, hash: hash) {
@@ -112,6 +116,30 @@ struct StringTable<Value: Sendable>: Sendable {
     /// `lookup` for an ASCII id's bytes, `hash` being `IdHash.hash(ascii:)` of them.
     private func lookup(bytes: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
         probe(hash) { Self.equal(ids[$0], ascii: bytes) }
+    }
+
+    /// Asks for the cache lines a search for an id of `hash` will read: the slot where it
+    /// starts or, when `entry` and that slot is at hand, the value and the id of the entry
+    /// it names. A hint for a row a few rows ahead (see `LaneHints`), which changes nothing;
+    /// the entry is taken from the first slot with the hash's tag, as the search will.
+    @inline(__always)
+    func prefetch(hash: UInt64, entry: Bool) {
+        guard !slots.isEmpty else { return }
+        let slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+        slots.withUnsafeBufferPointer { slots in
+            guard entry else { return tally_prefetch(slots.baseAddress! + slot) }
+            guard let index = Self.candidate(hash, in: slots, at: slot) else { return }
+            list.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + index) }
+            ids.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + index) }
+        }
+    }
+
+    /// The entry that `slot` names when it holds `hash`'s tag.
+    @inline(__always)
+    private static func candidate(_ hash: UInt64, in slots: UnsafeBufferPointer<UInt64>, at slot: Int) -> Int? {
+        let stored = slots[slot]
+        guard stored != 0, stored >> 32 == hash >> 32 else { return nil }
+        return Int(stored & 0xFFFF_FFFF) - 1
     }
 
     /// The index of the first slot with `hash`'s tag whose id `matches`, or nil.
@@ -197,7 +225,25 @@ extension StringTable where Value == State.Account {
         }
         return true
     }
+
+    /// The step after `prefetch(hash:entry: true)`: asks for the bytes of the id of the
+    /// account an id of `hash` will be compared with, and of that account's latest name,
+    /// courses and months (the account and its id being at hand).
+    @inline(__always)
+    func prefetchBytes(hash: UInt64) {
+        guard !slots.isEmpty else { return }
+        let slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+        guard let index = slots.withUnsafeBufferPointer({ Self.candidate(hash, in: $0, at: slot) }) else { return }
+        ids.withUnsafeBufferPointer { ids in HeapHint.prefetchString(at: UnsafeRawPointer(ids.baseAddress! + index)) }
+        list.withUnsafeBufferPointer { list in
+            let account = UnsafeRawPointer(list.baseAddress! + index), offsets = State.Account.heapOffsets
+            HeapHint.prefetchString(at: account + offsets.latestName)
+            HeapHint.prefetchArray(at: account + offsets.courses, lines: 2)
+            HeapHint.prefetchArray(at: account + offsets.months, lines: 1)
+        }
+    }
 }
+
 
 #if canImport(Glibc)
 import Glibc

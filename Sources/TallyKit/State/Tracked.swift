@@ -182,6 +182,10 @@ public struct TrackedTable: Sequence, Equatable, Sendable {
     /// The number of the entry for `key` (for `subscript(at:)`), or nil when it is not tracked.
     public func index(forKey key: EventKey) -> Int? { entries.index(forKey: key) }
 
+    /// See `EventTable.prefetch`.
+    @inline(__always)
+    func prefetch(high: UInt64, low: UInt64, entry: Bool) { entries.prefetch(high: high, low: low, entry: entry) }
+
     public func key(at index: Int) -> EventKey { entries.key(at: index) }
 
     /// The entry numbered `index`; what is written changes its fields but not its grants.

@@ -42,6 +42,21 @@ struct PreparedLane {
         var name: Range<Int>?
         var course: Range<Int>
         var certificate: Range<Int>?
+        /// `IdHash.hash(ascii:)` of the email (nil when not ASCII), found on this thread.
+        var emailHash: UInt64?
+
+        /// What the scoring thread may ask its tables ahead of time about this row.
+        var hint: LaneHint? { emailHash.map { LaneHint(high: key.high, low: key.low, emailHash: $0) } }
+    }
+
+    /// The hints of the rows after `index` (see `LaneHints`).
+    @inline(__always)
+    static func hints(after index: Int, in readings: [Reading?]) -> LaneHints {
+        func hint(_ distance: Int) -> LaneHint? {
+            index + distance < readings.count ? readings[index + distance]?.hint : nil
+        }
+        let distances = LaneHints.distances
+        return LaneHints(far: hint(distances.far), middle: hint(distances.middle), near: hint(distances.near))
     }
 
     /// Keeps `row`'s reading; false (nothing kept) for a key that is not a digest, which
@@ -54,14 +69,17 @@ struct PreparedLane {
             return start..<bytes.count
         }
         rows.append(Reading(key: (high, low), at: row.at, email: keep(row.email), name: row.name.map(keep), course: keep(row.course),
-                            certificate: row.certificate.map(keep)))
+                            certificate: row.certificate.map(keep), emailHash: IdHash.hash(ascii: row.email)))
         return true
     }
 
-    /// The `CompletionRow` of `reading`, its fields in `bytes` (this lane's, as the caller holds them).
-    static func row(_ reading: Reading, number: Int, in bytes: UnsafeRawBufferPointer) -> CompletionRow {
+    /// The `CompletionRow` of `reading`, its fields in `bytes` (this lane's, as the caller holds them),
+    /// with the hints of rows after it (see `LaneHints`).
+    static func row(_ reading: Reading, number: Int, in bytes: UnsafeRawBufferPointer, ahead: LaneHints = LaneHints())
+        -> CompletionRow {
         func text(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[range]) }
         return CompletionRow(key: .digest(reading.key.high, reading.key.low), email: text(reading.email), name: reading.name.map(text), course: text(reading.course),
-                             certificate: reading.certificate.map(text), at: reading.at, row: number)
+                             certificate: reading.certificate.map(text), at: reading.at, row: number,
+                             emailHash: reading.emailHash, ahead: ahead)
     }
 }

@@ -55,7 +55,10 @@ enum SheetRowPipe {
                                 continue
                             }
                             let prepared = lane.map { lane in
-                                lane.rows[index].map { .row(PreparedLane.row($0, number: item.number, in: laneBytes)) } ?? .notPlain
+                                lane.rows[index].map {
+                                    .row(PreparedLane.row($0, number: item.number, in: laneBytes,
+                                                          ahead: PreparedLane.hints(after: index, in: lane.rows)))
+                                } ?? .notPlain
                             } as SheetRowCells.Prepared?
                             let view = SheetRowCells(number: item.number, cells: UnsafeBufferPointer(rebasing: cells[item.cells]),
                                                      base: bytes.baseAddress.map { $0 + item.offset }, strings: strings, limits: limits,
