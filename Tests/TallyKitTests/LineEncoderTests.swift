@@ -19,14 +19,14 @@ struct LineEncoderTests {
     }
 
     /// Rows that cross several chunks (by count, and by bytes with one row bigger than a
-    /// chunk), change file mid-chunk, need escaping, lack a name or a certificate, and carry
-    /// a cap's note.
+    /// chunk), change file mid-chunk (to a name that needs escaping), need escaping, lack a
+    /// name or a certificate, and carry a cap's note.
     static func rows() -> [Staged] {
         (0..<5000).map { n in
             var row = Staged(email: "s\(n % 97)@example.org", name: n % 5 == 0 ? nil : "Student \(n % 97)",
                              course: "Course \(n % 7)", certificate: n % 3 == 0 ? "https://c.example/\(n)" : nil,
                              applied: n % 4 != 1, owned: n % 8 != 5, points: n % 11 == 0 ? 5 : 20,
-                             note: n % 11 == 0 ? " (capped: LEARN at most 45)" : "", file: n < 2500 ? "a.csv" : "b.csv")
+                             note: n % 11 == 0 ? " (capped: LEARN at most 45)" : "", file: n < 2500 ? "a.csv" : n < 4000 ? "b.csv" : "c \"quoted\".csv")
             if n == 1234 { row.course = "Course \"quoted\" \\ tab\t" }
             if n == 3000 { row.certificate = "https://c.example/" + String(repeating: "x", count: 300_000) }
             if n == 3001 { row.name = "Zoë \u{2028}" }

@@ -329,8 +329,11 @@ final class LineEncoder: @unchecked Sendable {
         var file = chunk.file, sha256 = chunk.sha256
         file.withUTF8 { file in
             sha256.withUTF8 { sha256 in
+                let (file, sha256) = (UnsafeRawBufferPointer(file), UnsafeRawBufferPointer(sha256))
+                // Checked once for the chunk's lines, not once a line.
+                let sourceIsPlain = JSONWriter.isPlain(file) && JSONWriter.isPlain(sha256)
                 for order in UnsafeBufferPointer(start: chunk.orders, count: chunk.count) {
-                    encode(order, base, file: UnsafeRawBufferPointer(file), sha256: UnsafeRawBufferPointer(sha256), chunk: chunk,
+                    encode(order, base, file: file, sha256: sha256, sourceIsPlain: sourceIsPlain, chunk: chunk,
                            events: events, points: points)
                 }
             }
@@ -338,7 +341,8 @@ final class LineEncoder: @unchecked Sendable {
     }
 
     private static func encode(_ order: Order, _ base: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
-                               sha256: UnsafeRawBufferPointer, chunk: Chunk, events: LedgerFile, points: LedgerFile) {
+                               sha256: UnsafeRawBufferPointer, sourceIsPlain: Bool, chunk: Chunk, events: LedgerFile,
+                               points: LedgerFile) {
         var at = Int(order.start)
         func take(_ count: Int32) -> UnsafeRawBufferPointer {
             defer { at += Int(count) }
@@ -352,7 +356,7 @@ final class LineEncoder: @unchecked Sendable {
         let offset = events.size + events.pending
         var writer = events.beginLine()
         row.encodeLine(into: &writer, seq: order.seq, status: order.status, student: order.ownedByEmail ? row.email : nil,
-                       file: file, sha256: sha256)
+                       file: file, sha256: sha256, sourceIsPlain: sourceIsPlain)
         events.endLine(&writer)
         if order.entry >= 0 { chunk.placed.append((order.entry, offset)) }
         guard order.awardSeq > 0 else { return }

@@ -209,10 +209,12 @@ extension CompletionRow {
 
     /// The same, the file's name and hash given as UTF-8 (the encoder's thread holds them
     /// so for a whole chunk: a string per line was a retain and a release of a reference
-    /// the scoring thread shares, a contended cache line).
+    /// the scoring thread shares, a contended cache line). `sourceIsPlain`: the caller
+    /// found that neither needs escaping (`JSONWriter.isPlain`), once for many lines.
     func encodeLine(into w: inout JSONWriter, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
-                    file: UnsafeRawBufferPointer, sha256: UnsafeRawBufferPointer) {
-        if !writeLine(into: &w, seq: seq, status: status, student: student, file: file, sha256: sha256) {
+                    file: UnsafeRawBufferPointer, sha256: UnsafeRawBufferPointer, sourceIsPlain: Bool = false) {
+        if !writeLine(into: &w, seq: seq, status: status, student: student, file: file, sha256: sha256,
+                      sourceIsPlain: sourceIsPlain) {
             encodeLineByMembers(into: &w, seq: seq, status: status, student: student, file: String(decoding: file, as: UTF8.self),
                                 sha256: String(decoding: sha256, as: UTF8.self))
         }
@@ -221,9 +223,12 @@ extension CompletionRow {
     /// The line of `encodeLine` written in one piece, when none of its strings needs escaping
     /// (else false, and nothing is written).
     private func writeLine(into w: inout JSONWriter, seq: Int, status: EventStatus, student: UnsafeRawBufferPointer?,
-                           file: UnsafeRawBufferPointer, sha256: UnsafeRawBufferPointer) -> Bool {
-        guard case .digest = key, JSONWriter.isPlain(email), JSONWriter.isPlain(course), JSONWriter.isPlain(file),
-              JSONWriter.isPlain(sha256), student.map(JSONWriter.isPlain) ?? true, name.map(JSONWriter.isPlain) ?? true,
+                           file: UnsafeRawBufferPointer, sha256: UnsafeRawBufferPointer, sourceIsPlain: Bool) -> Bool {
+        // The student is most often the email itself (the same bytes): checked once.
+        let studentIsEmail = student.map { $0.baseAddress == email.baseAddress && $0.count == email.count } ?? true
+        guard case .digest = key, JSONWriter.isPlain(email), JSONWriter.isPlain(course),
+              sourceIsPlain || (JSONWriter.isPlain(file) && JSONWriter.isPlain(sha256)),
+              studentIsEmail || student.map(JSONWriter.isPlain) ?? true, name.map(JSONWriter.isPlain) ?? true,
               certificate.map(JSONWriter.isPlain) ?? true else { return false }
         let room = 320 + (student?.count ?? 0) + email.count + (name?.count ?? 0) + course.count + file.count + sha256.count
             + (certificate?.count ?? 0)

@@ -143,6 +143,20 @@ extension Email {
     /// Validates `address` and writes its normalised form to `out` (at least
     /// `foldedCapacity(address.count)` bytes); returns its length, or nil when it is not an
     /// address. The one place both the `String` and the byte paths fold an address.
+    /// Whether `domain` is `name` (lowercase ASCII) in any case: the lengths first, so most
+    /// domains are told apart without a byte compared (a generic `elementsEqual` over the
+    /// name's `UTF8View` was a few percent of the reading thread).
+    @inline(__always)
+    private static func isDomain(_ domain: Slice<UnsafeBufferPointer<UInt8>>, _ name: StaticString) -> Bool {
+        guard domain.count == name.utf8CodeUnitCount else { return false }
+        var expected = name.utf8Start
+        for byte in domain {
+            guard lowercased(byte) == expected.pointee else { return false }
+            expected += 1
+        }
+        return true
+    }
+
     private static func fold(_ address: Slice<UnsafeBufferPointer<UInt8>>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
         let atSign = UInt8(ascii: "@"), dot = UInt8(ascii: ".")
         guard let at = address.firstIndex(of: atSign),
@@ -153,8 +167,7 @@ extension Email {
         if domain.last == dot { domain = domain.dropLast() }
         guard isValidLocal(local), isValidDomain(domain) else { return nil }
 
-        let isGmail = domain.elementsEqual("gmail.com".utf8, by: { lowercased($0) == $1 })
-            || domain.elementsEqual("googlemail.com".utf8, by: { lowercased($0) == $1 })
+        let isGmail = isDomain(domain, "gmail.com") || isDomain(domain, "googlemail.com")
         var n = 0
         if isGmail {
             // Gmail delivers b.o.b+news@gmail.com to bob@gmail.com: one mailbox, one student.

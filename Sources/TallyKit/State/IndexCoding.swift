@@ -14,12 +14,21 @@ struct BinaryWriter {
     mutating func byte(_ value: UInt8) { bytes.append(value) }
 
     mutating func unsigned(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
+        guard value >= 0x80 else { return bytes.append(UInt8(value)) }
+        // Laid out on the stack and appended once: byte by byte, each append checked the
+        // array's uniqueness and capacity (index.bin writes millions of these).
+        var laid: (UInt64, UInt64) = (0, 0)
+        let count = withUnsafeMutableBytes(of: &laid) { out in
+            var value = value, count = 0
+            while value >= 0x80 {
+                out[count] = UInt8(truncatingIfNeeded: value) | 0x80
+                value >>= 7
+                count += 1
+            }
+            out[count] = UInt8(value)
+            return count + 1
         }
-        bytes.append(UInt8(value))
+        withUnsafeBytes(of: &laid) { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
     }
 
     mutating func unsigned(_ value: Int) { unsigned(UInt64(value)) }
