@@ -77,8 +77,11 @@ struct LineEncoderTests {
             let entry: Int32 = row.applied ? Int32(n) : -1
             let sha = row.file == "a.csv" ? String(repeating: "a", count: 64) : String(repeating: "b", count: 64)
             try Self.withRow(row, seq: seq) { completion in
-                try staged.stagePlain(completion, seq: seq, status: row.applied ? .applied : .duplicate, ownedByEmail: row.owned,
-                                      entry: entry, award: award, file: row.file, sha256: sha)
+                let placesWait = try staged.stagePlain(completion, seq: seq, status: row.applied ? .applied : .duplicate,
+                                                       ownedByEmail: row.owned, entry: entry, award: award, file: row.file,
+                                                       sha256: sha)
+                // The engine takes this answer for `hasPlaced` (one look at the staging per row).
+                #expect(placesWait == staged.hasPlaced, "row \(n)")
                 let offset = try direct.appendLine(completion, seq: seq, status: row.applied ? .applied : .duplicate,
                                                    student: row.owned ? completion.email : nil, file: row.file, sha256: sha)
                 if let award {

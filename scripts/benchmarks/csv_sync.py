@@ -25,6 +25,8 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     tally = os.path.abspath(args.tally)
     root = tempfile.mkdtemp(prefix="tally-bench-csv-")
     try:

@@ -97,7 +97,8 @@ public final class Ledger {
     /// or nobody) and, when `award` is given, `appendAward` (to the row's email) write them,
     /// to be encoded on the encoder's thread. The offset of an applied row's event line
     /// comes later, through `takePlaced`, filed under `entry` (-1: not wanted). Returns
-    /// whether places wait for `takePlaced` (as `hasPlaced`).
+    /// whether places wait for `takePlaced` (as `hasPlaced`; true for a line written
+    /// directly, a text id's).
     @discardableResult
     func stagePlain(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool, entry: Int32,
                     award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) throws -> Bool {

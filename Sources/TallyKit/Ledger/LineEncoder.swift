@@ -174,8 +174,7 @@ final class LineEncoder: @unchecked Sendable {
     /// Queues the lines of `row`, decided as `seq` with `status`; `award` adds its award
     /// line. The row's key must be a digest (the caller writes any other row directly).
     /// Throws, and queues nothing, when a seq does not follow the last line's.
-    /// Returns whether places of encoded lines wait for `takePlaced` (`hasPlaced`, known
-    /// here without another exclusive access to the staging).
+    /// Returns whether places of encoded lines wait for `takePlaced` (as `hasPlaced`).
     @discardableResult
     func stage(_ row: borrowing CompletionRow, seq: Int, status: EventStatus, ownedByEmail: Bool, entry: Int32,
                award: (seq: Int, points: Int, note: String)?, file: String, sha256: String) throws -> Bool {
@@ -249,9 +248,9 @@ final class LineEncoder: @unchecked Sendable {
         }
     }
 
-    /// A chunk being filled, with its counts kept here rather than in the chunk: one
-    /// exclusive access to this value per row, where the chunk's own fields were checked
-    /// field by field (a class's stored properties are checked at run time).
+    /// A chunk being filled, with its counts kept here rather than in the chunk: a value in
+    /// the staging, where the chunk's own fields were checked for exclusive access field by
+    /// field (a class's stored properties are checked at run time).
     private struct Filling {
         let chunk: Chunk
         let orders: UnsafeMutablePointer<Order>

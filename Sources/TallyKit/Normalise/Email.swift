@@ -140,9 +140,6 @@ extension Email {
     /// longer than `googlemail.com`'s short spellings).
     static func foldedCapacity(_ count: Int) -> Int { count + 10 }
 
-    /// Validates `address` and writes its normalised form to `out` (at least
-    /// `foldedCapacity(address.count)` bytes); returns its length, or nil when it is not an
-    /// address. The one place both the `String` and the byte paths fold an address.
     /// Whether `domain` is `name` (lowercase ASCII) in any case: the lengths first, so most
     /// domains are told apart without a byte compared (a generic `elementsEqual` over the
     /// name's `UTF8View` was a few percent of the reading thread).
@@ -157,6 +154,9 @@ extension Email {
         return true
     }
 
+    /// Validates `address` and writes its normalised form to `out` (at least
+    /// `foldedCapacity(address.count)` bytes); returns its length, or nil when it is not an
+    /// address. The one place both the `String` and the byte paths fold an address.
     private static func fold(_ address: Slice<UnsafeBufferPointer<UInt8>>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
         let atSign = UInt8(ascii: "@"), dot = UInt8(ascii: ".")
         guard let at = address.firstIndex(of: atSign),

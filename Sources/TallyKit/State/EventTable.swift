@@ -1,5 +1,3 @@
-import CLinux
-
 /// Events found by id: a flat open-addressing table over entries kept in insertion order.
 /// The index's events in force (`State.tracked`, through `TrackedTable`) and the ids it has
 /// only seen (`State.seen`, through `EventSet`) are kept in these.
@@ -64,11 +62,13 @@ public struct EventTable<Value: Equatable & Sendable>: Sequence, Sendable {
         let hash = hash(.digest(high, low))
         let slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
         slots.withUnsafeBufferPointer { slots in
-            guard entry else { return tally_prefetch(slots.baseAddress! + slot) }
+            guard entry else { return HeapHint.prefetch(slots.baseAddress! + slot) }
             let stored = slots[slot]
             guard stored != 0, stored >> 32 == hash >> 32 else { return }
             let index = Int(stored & 0xFFFF_FFFF) - 1
-            keyPages[index >> Self.pageShift].withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + (index & Self.pageMask)) }
+            keyPages[index >> Self.pageShift].withUnsafeBufferPointer {
+                HeapHint.prefetch($0.baseAddress! + (index & Self.pageMask))
+            }
         }
     }
 

@@ -1,4 +1,6 @@
+#if canImport(CLinux) && os(Linux)
 import CLinux
+#endif
 
 /// Where a `String`'s or an `Array`'s heap storage is, read from the value's words without
 /// touching the value: for asking the processor for those lines ahead of time (see
@@ -33,11 +35,20 @@ enum HeapHint {
         UnsafeRawPointer(bitPattern: array.load(as: UInt.self))
     }
 
+    /// Asks the processor for the cache line holding `address`, without waiting for it or
+    /// faulting (`__builtin_prefetch`); nothing where the hint is not built in.
+    @inline(__always)
+    static func prefetch(_ address: UnsafeRawPointer) {
+        #if canImport(CLinux) && os(Linux)
+        tally_prefetch(address)
+        #endif
+    }
+
     /// Asks for the first line of the bytes of the `String` (or `String?`) at `string`.
     @inline(__always)
     static func prefetchString(at string: UnsafeRawPointer) {
         guard let bytes = bytes(ofStringAt: string) else { return }
-        tally_prefetch(bytes)
+        prefetch(bytes)
     }
 
     /// Asks for the first `lines` lines of the storage of the `Array` at `array` (a struct
@@ -45,6 +56,6 @@ enum HeapHint {
     @inline(__always)
     static func prefetchArray(at array: UnsafeRawPointer, lines: Int) {
         guard let storage = storage(ofArrayAt: array) else { return }
-        for line in 0..<lines { tally_prefetch(storage + 64 * line) }
+        for line in 0..<lines { prefetch(storage + 64 * line) }
     }
 }

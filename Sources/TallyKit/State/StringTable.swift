@@ -1,5 +1,3 @@
-import CLinux
-
 /// Values found by a string id through one hash table, kept in an array in the order their
 /// ids first came: the students' accounts (`AccountTable`), and the events filed under each
 /// email (`EmailEvents`).
@@ -50,6 +48,7 @@ struct StringTable<Value: Sendable>: Sendable {
     mutating func findOrAdd(bytes: UnsafeRawBufferPointer, hash known: UInt64? = nil,
                             orAdd make: @autoclosure () -> Value) -> Int {
         if last >= 0, Self.sameBytes(ids[last], bytes) { return last }
+        assert(known == nil || known == IdHash.hash(ascii: bytes), "a hash given for other bytes")
         guard let hash = known ?? IdHash.hash(ascii: bytes) else {
             return findOrAdd(String(decoding: bytes, as: UTF8.self), orAdd: make())
         }
@@ -121,16 +120,17 @@ struct StringTable<Value: Sendable>: Sendable {
     /// Asks for the cache lines a search for an id of `hash` will read: the slot where it
     /// starts or, when `entry` and that slot is at hand, the value and the id of the entry
     /// it names. A hint for a row a few rows ahead (see `LaneHints`), which changes nothing;
-    /// the entry is taken from the first slot with the hash's tag, as the search will.
+    /// the entry is the one the slot where the search starts names, when it holds the
+    /// hash's tag (nothing is asked for further along).
     @inline(__always)
     func prefetch(hash: UInt64, entry: Bool) {
         guard !slots.isEmpty else { return }
         let slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
         slots.withUnsafeBufferPointer { slots in
-            guard entry else { return tally_prefetch(slots.baseAddress! + slot) }
+            guard entry else { return HeapHint.prefetch(slots.baseAddress! + slot) }
             guard let index = Self.candidate(hash, in: slots, at: slot) else { return }
-            list.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + index) }
-            ids.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + index) }
+            list.withUnsafeBufferPointer { HeapHint.prefetch($0.baseAddress! + index) }
+            ids.withUnsafeBufferPointer { HeapHint.prefetch($0.baseAddress! + index) }
         }
     }
 
