@@ -69,6 +69,8 @@ extension Engine {
             (index, number) = (account, course)
         }
         let seq = state.positions.events.seq + 1
+        // Without caps or points per course, `Scoring.capped` gives the course's points
+        // whole: the student's id and the course's name are fetched only otherwise.
         let award: (points: Int, note: String)
         if lane.rules.caps.isEmpty && lane.rules.perCourse.isEmpty {
             award = (lane.rules.courseCompleted, "")
