@@ -55,7 +55,7 @@ struct HeapHintTests {
     }
 
     @Test("an account's latest name, courses and months are found from where the account lies")
-    func accountFields() {
+    func accountFields() throws {
         var account = State.Account()
         account.latestName = "A Student With A Long Name \(Int.random(in: 0...999))"
         for course in 0..<12 as Range<Int32> {
@@ -63,7 +63,7 @@ struct HeapHintTests {
             account.courses[course] = course * 3
         }
         account.addToMonth(20, at: Timestamp(milliseconds: 1_700_000_000_000))
-        let offsets = State.Account.heapOffsets
+        let offsets = try #require(State.Account.heapOffsets)
         let name = Self.realBytes(account.latestName!)
         let courses = account.courses.entries.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }
         let months = account.months.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }

@@ -35,10 +35,14 @@ extension State {
 
         /// Where the fields a row reads through a reference lie in an account, for asking
         /// for what they point at ahead of time (`AccountTable.prefetchBytes`). `courses`'
-        /// one stored property is its array.
-        static let heapOffsets = (latestName: MemoryLayout<Account>.offset(of: \.latestName)!,
-                                  courses: MemoryLayout<Account>.offset(of: \.courses)!,
-                                  months: MemoryLayout<Account>.offset(of: \.months)!)
+        /// one stored property is its array. (Stored properties always have an offset; nil
+        /// would only mean no hint.)
+        static let heapOffsets: (latestName: Int, courses: Int, months: Int)? = {
+            guard let latestName = MemoryLayout<Account>.offset(of: \.latestName),
+                  let courses = MemoryLayout<Account>.offset(of: \.courses),
+                  let months = MemoryLayout<Account>.offset(of: \.months) else { return nil }
+            return (latestName, courses, months)
+        }()
 
         /// Whether `latestName` holds exactly the UTF-8 bytes `bytes` (a byte lane row's name).
         func hasLatestName(_ bytes: UnsafeRawBufferPointer) -> Bool {

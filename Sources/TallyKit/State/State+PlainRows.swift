@@ -34,7 +34,8 @@ extension State {
     /// Asks for the cache lines that `plainDecision` and `applyPlainCompletion` will read
     /// for the rows of `hints`, a step further for each (see `LaneHints`): the slots of the
     /// events tracked, the ids seen and the accounts; then the tracked key, the account and
-    /// its id those slots name; then the bytes of that id and of the account's latest name.
+    /// its id those slots name; then the bytes of that id and of the account's latest name,
+    /// courses and months.
     /// Hints only: nothing changes, and a wrong guess (another id with the same tag) costs a
     /// line read for nothing.
     @inline(__always)
@@ -77,10 +78,9 @@ extension State {
         tracked.append(Tracked(status: .applied, account: Int32(index), seq: seq, offset: offset, firstSeq: seq), for: key,
                        granting: StoredGrant(at: at.milliseconds, points: points,
                                              activity: learn, course: number))
-        if capLedger != nil {
-            capLedger?.add(Grant(at: at, points: points, activity: Activity.learn, course: courses[number]),
-                           account: Int32(index))
-        }
+        // Optional chaining skips the arguments too: no course name is fetched without caps.
+        capLedger?.add(Grant(at: at, points: points, activity: Activity.learn, course: courses[number]),
+                       account: Int32(index))
         accounts.list.withUnsafeMutableBufferPointer { accounts in
             accounts[index].applied += 1
             if let name, !name.isEmpty, !accounts[index].hasLatestName(name) {

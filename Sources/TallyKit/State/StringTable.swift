@@ -231,19 +231,18 @@ extension StringTable where Value == State.Account {
     /// courses and months (the account and its id being at hand).
     @inline(__always)
     func prefetchBytes(hash: UInt64) {
-        guard !slots.isEmpty else { return }
+        guard !slots.isEmpty, let offsets = State.Account.heapOffsets else { return }
         let slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
         guard let index = slots.withUnsafeBufferPointer({ Self.candidate(hash, in: $0, at: slot) }) else { return }
         ids.withUnsafeBufferPointer { ids in HeapHint.prefetchString(at: UnsafeRawPointer(ids.baseAddress! + index)) }
         list.withUnsafeBufferPointer { list in
-            let account = UnsafeRawPointer(list.baseAddress! + index), offsets = State.Account.heapOffsets
+            let account = UnsafeRawPointer(list.baseAddress! + index)
             HeapHint.prefetchString(at: account + offsets.latestName)
             HeapHint.prefetchArray(at: account + offsets.courses, lines: 2)
             HeapHint.prefetchArray(at: account + offsets.months, lines: 1)
         }
     }
 }
-
 
 #if canImport(Glibc)
 import Glibc
