@@ -17,6 +17,32 @@ struct IndexTests {
         }
     }
 
+    @Test("a digest is spelled as `h-` and its two words in lowercase hex, every nibble value in every place")
+    func digestText() {
+        func reference(_ high: UInt64, _ low: UInt64) -> String {
+            func pad(_ word: UInt64) -> String {
+                let digits = String(word, radix: 16)
+                return String(repeating: "0", count: 16 - digits.count) + digits
+            }
+            return "h-" + pad(high) + pad(low)
+        }
+        // Each nibble value at each of the 32 places, then random words.
+        var pairs: [(UInt64, UInt64)] = [(0, 0), (.max, .max), (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210)]
+        for nibble in UInt64(0)...15 {
+            for place in 0..<16 {
+                pairs.append((nibble << UInt64(4 * place), 0))
+                pairs.append((0, nibble << UInt64(4 * place)))
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 { pairs.append((generator.next(), generator.next())) }
+        for (high, low) in pairs {
+            let text = EventKey.digest(high, low).id
+            #expect(text == reference(high, low))
+            #expect(EventKey(text) == .digest(high, low))
+        }
+    }
+
     @Test("content ids are the documented hash, byte for byte (ledgers written before stay valid)")
     func contentIDs() throws {
         // Python: "h-" + sha256("course_completed\x1fada@example.org\x1fAI 1\x1f\x1f1725273000000\x1f").hexdigest()[:32]
