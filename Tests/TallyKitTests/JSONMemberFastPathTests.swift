@@ -40,6 +40,27 @@ struct JSONMemberFastPathTests {
         }
     }
 
+    @Test("a string is plain only when no byte of it needs escaping, whatever its length and the byte's place")
+    func plainness() {
+        func isPlain(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { JSONWriter.isPlain($0) } }
+        for length in 0...40 {
+            let plain = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+            #expect(isPlain(plain), "\(length) plain bytes")
+            // Each byte that needs escaping (or starts U+2028/U+2029) at every place, the
+            // last ones included: the tail is read as an overlapping word.
+            for special: UInt8 in [0x00, 0x0A, 0x1F, 0x22, 0x5C, 0xE2] {
+                for place in 0..<length {
+                    var bytes = plain
+                    bytes[place] = special
+                    #expect(!isPlain(bytes), "\(special) at \(place) of \(length)")
+                }
+            }
+            // Bytes next to those that need escaping do not.
+            #expect(isPlain([UInt8](repeating: 0x20, count: length)) && isPlain([UInt8](repeating: 0x7F, count: length))
+                    && isPlain([UInt8](repeating: 0xE3, count: length)), "\(length)")
+        }
+    }
+
     @Test("a number member equals the same field, at every number of digits and both signs")
     func numbers() {
         var values = [0, 1, -1, Int.max, Int.min, Int.max - 1, Int.min + 1]

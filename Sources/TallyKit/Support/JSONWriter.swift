@@ -309,14 +309,22 @@ public struct JSONWriter: Sendable {
     }
 
     /// Whether any byte of `text` may need escaping (see `mayNeedEscaping(_: UInt64)`).
+    /// Eight bytes at a time; the last of eight or more are read as the word that ends with
+    /// them (it overlaps the one before), not byte by byte: a ledger line's strings are a few
+    /// dozen bytes, and their tails were most of the branches.
     private static func mayNeedEscaping(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = text.baseAddress else { return false }
-        var i = 0
-        while i + 8 <= text.count {
-            if mayNeedEscaping(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { return true }
-            i += 8
+        let count = text.count
+        if count >= 8 {
+            var i = 0
+            while i + 8 < count {
+                if mayNeedEscaping(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { return true }
+                i += 8
+            }
+            return mayNeedEscaping(UnsafeRawPointer(base + count - 8).loadUnaligned(as: UInt64.self))
         }
-        while i < text.count {
+        var i = 0
+        while i < count {
             let b = base[i]
             if b < 0x20 || b == 0x22 || b == 0x5C || b == 0xE2 { return true }
             i += 1
