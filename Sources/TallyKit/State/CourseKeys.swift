@@ -90,6 +90,11 @@ struct CourseKeys: Sendable {
         if entry.event >= 0 { entries.append(Entry(stored: ~course, event: entry.event)) }
     }
 
+    /// Makes room for `count` entries about to be added by `appendLoaded`: an index is read
+    /// back a student at a time, and an array grown entry by entry was three or four heap
+    /// blocks a student, a million students at a start.
+    mutating func reserveLoaded(_ count: Int) { entries.reserveCapacity(count) }
+
     /// Adds an entry as an index lists them (the listed ones first, in order); false when it
     /// cannot be one (a damaged file): a course twice, listed after an unlisted one, or
     /// neither listed nor completed.

@@ -301,7 +301,10 @@ extension Snapshot {
                 guard let month = Int32(exactly: number) else { throw RecordError("index.bin has a month out of range") }
                 account.months.append(MonthPoints(month: Month(number: month), points: try r.signed()))
             }
-            for _ in 0..<(try r.count()) {
+            let courses = try r.count()
+            // A student holds each course once: a damaged count makes no room past that.
+            account.courses.reserveLoaded(min(courses, courseCount))
+            for _ in 0..<courses {
                 let code = try r.unsigned(), event = try r.unsigned()
                 guard code / 2 < UInt64(courseCount), event <= UInt64(Int32.max),
                       account.courses.appendLoaded(course: Int32(code / 2), listed: code % 2 == 1, event: Int32(event) - 1)
