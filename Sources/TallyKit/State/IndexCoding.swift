@@ -13,22 +13,21 @@ struct BinaryWriter {
 
     mutating func byte(_ value: UInt8) { bytes.append(value) }
 
+    /// Appends what `fill` lays out, at most `room` bytes, in one append: value by value,
+    /// each append checked the array's uniqueness and capacity, and `index.bin` is written
+    /// by the ten million values.
+    @inline(__always)
+    mutating func append(room: Int, _ fill: (inout RawBinary) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
+            var raw = RawBinary(buffer.baseAddress!, room: room)
+            fill(&raw)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: raw.count))
+        }
+    }
+
     mutating func unsigned(_ value: UInt64) {
         guard value >= 0x80 else { return bytes.append(UInt8(value)) }
-        // Laid out on the stack and appended once: byte by byte, each append checked the
-        // array's uniqueness and capacity (index.bin writes millions of these).
-        var laid: (UInt64, UInt64) = (0, 0)
-        let count = withUnsafeMutableBytes(of: &laid) { out in
-            var value = value, count = 0
-            while value >= 0x80 {
-                out[count] = UInt8(truncatingIfNeeded: value) | 0x80
-                value >>= 7
-                count += 1
-            }
-            out[count] = UInt8(value)
-            return count + 1
-        }
-        withUnsafeBytes(of: &laid) { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        append(room: RawBinary.longestNumber) { $0.unsigned(value) }
     }
 
     mutating func unsigned(_ value: Int) { unsigned(UInt64(value)) }
@@ -66,13 +65,66 @@ struct BinaryWriter {
     mutating func key(_ key: EventKey) {
         switch key {
         case let .digest(high, low):
-            bytes.append(0)
-            withUnsafeBytes(of: high.bigEndian) { bytes.append(contentsOf: $0) }
-            withUnsafeBytes(of: low.bigEndian) { bytes.append(contentsOf: $0) }
+            append(room: RawBinary.digestSize) { $0.digest(high, low) }
         case .text(let text):
             bytes.append(1)
             string(text)
         }
+    }
+}
+
+/// Lays out varints and digest ids at a pointer, for `BinaryWriter.append(room:_:)`: the
+/// caller has made room for all of it (`longestNumber` a number, `digestSize` an id), which
+/// debug builds (the tests) check at every write.
+struct RawBinary {
+    /// The bytes of the longest varint (a 64-bit value, seven bits a byte).
+    static let longestNumber = 10
+    /// A digest id: its tag byte and 16 bytes.
+    static let digestSize = 17
+
+    private let start: UnsafeMutablePointer<UInt8>
+    private let room: Int
+    private(set) var count = 0
+
+    init(_ start: UnsafeMutablePointer<UInt8>, room: Int) {
+        self.start = start
+        self.room = room
+    }
+
+    @inline(__always) mutating func byte(_ value: UInt8) {
+        assert(count < room, "a layout stays within its room")
+        start[count] = value
+        count += 1
+    }
+
+    /// A LEB128 varint.
+    @inline(__always) mutating func unsigned(_ value: UInt64) {
+        assert(count + Self.longestNumber <= room, "a layout stays within its room")
+        var value = value
+        while value >= 0x80 {
+            start[count] = UInt8(truncatingIfNeeded: value) | 0x80
+            value >>= 7
+            count += 1
+        }
+        start[count] = UInt8(value)
+        count += 1
+    }
+
+    @inline(__always) mutating func unsigned(_ value: Int) { unsigned(UInt64(value)) }
+
+    /// Zigzag: small negative numbers stay short.
+    @inline(__always) mutating func signed(_ value: Int) {
+        let wide = Int64(value)
+        unsigned(UInt64(bitPattern: (wide << 1) ^ (wide >> 63)))
+    }
+
+    /// A digest id as `BinaryWriter.key` writes one: the tag 0, then its words big-endian.
+    @inline(__always) mutating func digest(_ high: UInt64, _ low: UInt64) {
+        assert(count + Self.digestSize <= room, "a layout stays within its room")
+        start[count] = 0
+        UnsafeMutableRawPointer(start + count + 1).storeBytes(of: high.bigEndian, as: UInt64.self)
+        UnsafeMutableRawPointer(start + count + 9).storeBytes(of: low.bigEndian, as: UInt64.self)
+        count += 17
     }
 }
 

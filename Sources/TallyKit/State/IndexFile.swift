@@ -85,28 +85,36 @@ extension Snapshot {
         }
         sections.append(handed + w.bytes.count)
         w.unsigned(state.accounts.count)
-        for (id, account) in zip(state.accounts.ids, state.accounts.list) {
-            w.string(id)
-            w.optional(account.latestName)
-            w.signed(account.applied)
-            w.signed(account.xp)
-            w.strings(account.badges)
-            w.strings(account.unlocks)
-            w.signed(account.reachedAt)
-            w.unsigned(account.months.count)
-            for month in account.months {
-                w.signed(Int(month.month.number))
-                w.signed(month.points)
+        // By index, each field read where it is: a copy of an account (as `zip` gave them)
+        // retained and released each of its strings and arrays.
+        let ids = state.accounts.ids, accounts = state.accounts.list
+        for index in accounts.indices {
+            w.string(ids[index])
+            w.optional(accounts[index].latestName)
+            w.signed(accounts[index].applied)
+            w.signed(accounts[index].xp)
+            w.strings(accounts[index].badges)
+            w.strings(accounts[index].unlocks)
+            // The numbers up to the quizzes passed in one append.
+            let reachedAt = accounts[index].reachedAt, passed = accounts[index].passed.count
+            let months = accounts[index].months, courses = accounts[index].courses.entries
+            w.append(room: (3 + 2 * months.count + 2 * courses.count) * RawBinary.longestNumber) { raw in
+                raw.signed(reachedAt)
+                raw.unsigned(months.count)
+                for month in months {
+                    raw.signed(Int(month.month.number))
+                    raw.signed(month.points)
+                }
+                // The listed courses first, in order, then those only completed: each its
+                // number, doubled, plus one when listed, then its event plus one (0: none).
+                raw.unsigned(courses.count)
+                for entry in courses {
+                    raw.unsigned(Int(entry.course) * 2 + (entry.isListed ? 1 : 0))
+                    raw.unsigned(Int(entry.event) + 1)
+                }
+                raw.unsigned(passed)
             }
-            // The listed courses first, in order, then those only completed: each its
-            // number, doubled, plus one when listed, then its event plus one (0: none).
-            w.unsigned(account.courses.entries.count)
-            for entry in account.courses.entries {
-                w.unsigned(Int(entry.course) * 2 + (entry.isListed ? 1 : 0))
-                w.unsigned(Int(entry.event) + 1)
-            }
-            w.unsigned(account.passed.count)
-            for (quiz, key) in account.passed { w.string(quiz); w.key(key) }
+            for (quiz, key) in accounts[index].passed { w.string(quiz); w.key(key) }
             try drain()
         }
         sections.append(handed + w.bytes.count)
@@ -115,18 +123,25 @@ extension Snapshot {
         for index in 0..<tracked.count {
             let entry = tracked[at: index]
             w.key(tracked.key(at: index))
-            w.byte(entry.status.code)
-            w.unsigned(Int(entry.account) + 1)
-            w.signed(entry.seq)
-            w.signed(entry.offset)
-            w.signed(entry.firstSeq)
+            // The rest of the entry in an append, and each grant in one. (A closure that
+            // captured `tracked` would copy the table, retaining its arrays, every entry.)
+            let grants = tracked.grantCount(of: index)
+            w.append(room: 1 + 5 * RawBinary.longestNumber) { raw in
+                raw.byte(entry.status.code)
+                raw.unsigned(Int(entry.account) + 1)
+                raw.signed(entry.seq)
+                raw.signed(entry.offset)
+                raw.signed(entry.firstSeq)
+                raw.unsigned(grants)
+            }
             // Activity and course by number (the course plus one; 0 for none).
-            w.unsigned(tracked.grantCount(of: index))
             tracked.forEachGrant(of: index) { grant in
-                w.signed(Int(grant.at))
-                w.signed(grant.points)
-                w.unsigned(Int(grant.activity))
-                w.unsigned(Int(grant.course) + 1)
+                w.append(room: 4 * RawBinary.longestNumber) { raw in
+                    raw.signed(Int(grant.at))
+                    raw.signed(grant.points)
+                    raw.unsigned(Int(grant.activity))
+                    raw.unsigned(Int(grant.course) + 1)
+                }
             }
             try drain()
         }
