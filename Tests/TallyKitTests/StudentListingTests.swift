@@ -40,7 +40,7 @@ struct StudentListingTests {
         rules.levels = [.init(name: "Starter", xp: 0), .init(name: "Pro", xp: 40)]
         // The listing of every student (a roster's too), and the batch's: its accounts
         // themselves when there is no roster.
-        for state in Self.states() + [Self.everyAccount()] {
+        for state in Self.states() + [Self.everyAccount(), Self.awkwardCourses()] {
           for listing in [state.listed(rules: rules), state.listing(rules: rules)] {
             let simple = Self.simpleStudents(state, rules: rules)
             #expect(listing.dictionary == simple)
@@ -68,6 +68,18 @@ struct StudentListingTests {
             var event = ScoringTests.completion("e\($0 % 7)@example.org", "Course \($0 % 4)", minutes: $0 * 50_000)
             event.name = "Name \($0 % 3)"
             return event
+        }).0
+    }
+
+    /// Every account listed, with course names that need escaping next to plain ones (the
+    /// plain writer copies names by number, and must give way to the member-by-member one).
+    static func awkwardCourses() -> State {
+        let courses = ["Course 1", "Say \"hi\"", "Zoë’s course", "back\\slash", "line\u{2028}break", "Course 2"]
+        // Even students complete only plain courses; odd ones four of all six.
+        return ScoringTests.run((0..<24).map {
+            let (student, round) = ($0 % 6, $0 / 6)
+            let course = student % 2 == 0 ? courses[round % 2 == 0 ? 0 : 5] : courses[(student + round) % courses.count]
+            return ScoringTests.completion("k\(student)@example.org", course, minutes: $0)
         }).0
     }
 

@@ -51,10 +51,11 @@ public enum Snapshot {
         w.key("students")
         w.beginObject()
         let order = students.byID()
+        let names = students.numberedCourseNames.map(QuotedNames.init)
         try students.ids.withUnsafeBufferPointer { ids in
             for index in order {
-                let student = students[index]
-                if !plain || !appendPlain(id: ids[index], student, to: &w) {
+                var student = students[index]
+                if !plain || !appendPlain(id: ids[index], &student, courseNames: names, to: &w) {
                     w.key(ids[index])
                     encode(student, &w)
                 }
@@ -76,13 +77,21 @@ public enum Snapshot {
     /// when none of its strings needs escaping; returns false, having written nothing,
     /// when one does (or a month is before year 0), for `encode` to write it instead.
     static func appendPlain(id: String, _ student: StudentState, to w: inout JSONWriter) -> Bool {
-        appendPlain(id: id, ListedStudent(student), to: &w)
+        var listed = ListedStudent(student)
+        return appendPlain(id: id, &listed, to: &w)
     }
 
-    static func appendPlain(id: String, _ student: ListedStudent, to w: inout JSONWriter) -> Bool {
+    /// `courseNames`: the state's course names, quoted, for a student whose courses are
+    /// numbered (see `QuotedNames`). `student` is only read: taken `inout`, the closure that
+    /// writes it captures its address, where a value would be copied (retaining each of its
+    /// strings and arrays) for every student.
+    static func appendPlain(id: String, _ student: inout ListedStudent, courseNames: QuotedNames? = nil,
+                            to w: inout JSONWriter) -> Bool {
         func bytes(_ texts: some Sequence<String>) -> Int { texts.reduce(0) { $0 + $1.utf8.count + 3 } }
+        let names = student.courses.isNumbered ? courseNames : nil
+        let courses = names?.room(student.courses) ?? bytes(student.courses)
         let room = 200 + id.utf8.count + (student.name?.utf8.count ?? 0) + (student.level?.utf8.count ?? 0)
-            + bytes(student.badges) + bytes(student.unlocks) + bytes(student.courses) + student.months.count * 32
+            + bytes(student.badges) + bytes(student.unlocks) + courses + student.months.count * 32
         return w.appendPlainValue(room: room) { p -> Int? in
             var line = RawLine(p)
             guard line.plain(id) else { return nil }
@@ -97,7 +106,11 @@ public enum Snapshot {
             line.ascii(#","unlocks":"#)
             guard line.plain(student.unlocks) else { return nil }
             line.ascii(#","courses":"#)
-            guard line.plain(student.courses) else { return nil }
+            if let names {
+                guard line.plain(student.courses, quoted: names) else { return nil }
+            } else {
+                guard line.plain(student.courses) else { return nil }
+            }
             line.ascii(student.isPublic ? #","public":true,"reached_at":"# : #","public":false,"reached_at":"#)
             line.decimal(student.reachedAt)
             line.ascii(#","months":{"#)
@@ -225,7 +238,57 @@ public enum Snapshot {
     }
 }
 
+/// A state's course names as `state.json` quotes them, each plain one's bytes in one buffer:
+/// a student read from a state names its courses by number (`ListedCourses`), and its
+/// courses are then copied from here by number. Read as `String`s, each name of each
+/// student was a retain and a release of a string the site's thread was retaining too.
+struct QuotedNames {
+    fileprivate var bytes: [UInt8] = []
+    /// Where each name's quoted bytes are; nil for a name that needs escaping.
+    fileprivate var ranges: [Range<Int>?] = []
+
+    init(_ names: [String]) {
+        for var name in names {
+            name.withUTF8 { utf8 in
+                guard JSONWriter.isPlain(UnsafeRawBufferPointer(utf8)) else { return ranges.append(nil) }
+                let start = bytes.count
+                bytes.append(UInt8(ascii: "\""))
+                bytes.append(contentsOf: utf8)
+                bytes.append(UInt8(ascii: "\""))
+                ranges.append(start..<bytes.count)
+            }
+        }
+    }
+
+    /// Room for `["a","b"]` of numbered `courses`, their names' plain parts (a name that
+    /// needs escaping stops the writing, so it needs none).
+    func room(_ courses: ListedCourses) -> Int {
+        var room = 2
+        for index in courses.indices {
+            if let number = courses.number(at: index), let range = ranges[number] { room += range.count + 1 }
+        }
+        return room
+    }
+}
+
 extension RawLine {
+    /// `["a","b"]` of numbered `courses`, copied from `names`; false when one needs escaping
+    /// (what was written is then to be thrown away).
+    fileprivate mutating func plain(_ courses: ListedCourses, quoted names: QuotedNames) -> Bool {
+        ascii("[")
+        let done = names.bytes.withUnsafeBytes { quoted -> Bool in
+            for index in courses.indices {
+                if index > 0 { ascii(",") }
+                guard let number = courses.number(at: index), let range = names.ranges[number] else { return false }
+                bytes(UnsafeRawBufferPointer(rebasing: quoted[range]))
+            }
+            return true
+        }
+        guard done else { return false }
+        ascii("]")
+        return true
+    }
+
     /// `"text"`, or `null` for nil; false when a byte of it needs escaping (what was written
     /// is then to be thrown away).
     fileprivate mutating func plain(_ text: String?) -> Bool {

@@ -272,6 +272,9 @@ struct ListedCourses: RandomAccessCollection {
         return names[Int(keys[index].course)]
     }
 
+    /// Whether the courses are named by the state's numbers (`number(at:)` gives them).
+    var isNumbered: Bool { keys != nil }
+
     /// The number of the course at `index` among the state's course names (see
     /// `StudentListing.numberedCourseNames`); nil for names held as they are.
     func number(at index: Int) -> Int? { keys.map { Int($0[index].course) } }
