@@ -40,7 +40,7 @@ struct StudentListingTests {
         rules.levels = [.init(name: "Starter", xp: 0), .init(name: "Pro", xp: 40)]
         // The listing of every student (a roster's too), and the batch's: its accounts
         // themselves when there is no roster.
-        for state in Self.states() + [Self.everyAccount(), Self.awkwardCourses()] {
+        for state in Self.states() + [Self.everyAccount(), Self.awkwardCourses(), Self.withBadges()] {
           for listing in [state.listed(rules: rules), state.listing(rules: rules)] {
             let simple = Self.simpleStudents(state, rules: rules)
             #expect(listing.dictionary == simple)
@@ -57,6 +57,10 @@ struct StudentListingTests {
             #expect(listing.numberedCourseNames == state.courses.names)
             #expect(SiteStats(listing: listing, figures: figures, rules: rules) == stats)
             #expect(Array(listing.states) == listing.ids.map { simple[$0]! })
+            // The figures read one by one are the whole student's.
+            for index in 0..<listing.count {
+                #expect(listing.level(index) == listing[index].level && listing.badges(index) == listing[index].badges)
+            }
           }
         }
     }
@@ -69,6 +73,15 @@ struct StudentListingTests {
             event.name = "Name \($0 % 3)"
             return event
         }).0
+    }
+
+    /// Students who earn badges, one on the roster: the stats page counts their badges.
+    static func withBadges() -> State {
+        var rules = Rules()
+        rules.badges = [.init(id: "first", name: "First", completions: 1), .init(id: "two", name: "Two", completions: 2)]
+        return ScoringTests.run([ScoringTests.completion("a@example.org", "AI 1"), ScoringTests.completion("b@example.org", "AI 1"),
+                                 ScoringTests.completion("a@example.org", "AI 2", minutes: 3),
+                                 ScoringTests.rosterEntry("b@example.org", "S2", name: "Bea")], rules: rules).0
     }
 
     /// Every account listed, with course names that need escaping next to plain ones (the

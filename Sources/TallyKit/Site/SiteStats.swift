@@ -64,20 +64,23 @@ public struct SiteStats: Equatable, Sendable {
         var perNumber = [Int](repeating: 0, count: names.count), byName: [String: Int] = [:]
         var perLevel: [String: Int] = [:], perBadge: [String: Int] = [:]
         var completions = 0, xp = 0
+        // Each figure read on its own: a whole `ListedStudent` a student (its name, months
+        // and unlocks too) was a dozen retains and releases of what the snapshot's thread
+        // was reading at the same time.
         for index in 0..<listing.count {
-            let student = listing[index]
-            completions += student.courses.count
-            xp += student.xp
-            for course in student.courses.indices {
+            let courses = listing.courses(index)
+            completions += courses.count
+            xp += listing.xp(index)
+            for course in courses.indices {
                 // A state's students name their courses by number; any other is counted by name.
-                if let number = student.courses.number(at: course) {
+                if let number = courses.number(at: course) {
                     perNumber[number] += 1
                 } else {
-                    byName[student.courses[course], default: 0] += 1
+                    byName[courses[course], default: 0] += 1
                 }
             }
-            if let level = student.level { perLevel[level, default: 0] += 1 }
-            for badge in student.badges { perBadge[badge, default: 0] += 1 }
+            if let level = listing.level(index) { perLevel[level, default: 0] += 1 }
+            for badge in listing.badges(index) { perBadge[badge, default: 0] += 1 }
         }
         for number in names.indices where perNumber[number] > 0 { byName[names[number], default: 0] += perNumber[number] }
         self.init(count: listing.count, completions: completions, xp: xp,

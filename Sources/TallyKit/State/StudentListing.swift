@@ -132,6 +132,20 @@ struct StudentListing: Sendable {
         return account < 0 ? ListedCourses([]) : ListedCourses(accounts[account].courses, names: courseNames)
     }
 
+    /// The level of the student at `index` (as `self[index].level`, without making the rest).
+    func level(_ index: Int) -> String? {
+        guard fromState else { return whole[index].level }
+        guard everyAccount else { return listed[index].level }
+        return rules.level(forXP: accounts.withUnsafeBufferPointer { $0[index].xp })
+    }
+
+    /// The badges of the student at `index`.
+    func badges(_ index: Int) -> [String] {
+        guard fromState else { return whole[index].badges }
+        let account = account(index)
+        return account < 0 ? [] : accounts[account].badges
+    }
+
     /// The net points of the student at `index` in `month`.
     func points(_ index: Int, in month: Month) -> Int {
         guard fromState else { return whole[index].points(in: month) }
