@@ -43,6 +43,45 @@ struct IndexTests {
         }
     }
 
+    @Test("numbers and ids laid out in one append are LEB128, zigzag and tagged words, and read back, at the extremes")
+    func rawLayout() throws {
+        func leb128(_ value: UInt64) -> [UInt8] {
+            var value = value, bytes: [UInt8] = []
+            repeat {
+                let low = UInt8(value & 0x7F)
+                value >>= 7
+                bytes.append(value == 0 ? low : low | 0x80)
+            } while value != 0
+            return bytes
+        }
+        func zigzag(_ value: Int) -> UInt64 { value >= 0 ? UInt64(value) << 1 : (UInt64(-(value + 1)) << 1) | 1 }
+        let unsigned: [UInt64] = [0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, UInt64(Int32.max), 1 << 56, .max]
+        let signed: [Int] = [0, 1, -1, 63, -64, 64, -65, Int(Int32.min), Int.max, Int.min]
+        let digests: [(UInt64, UInt64)] = [(0, 0), (.max, .max), (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210)]
+        var w = BinaryWriter(capacity: 0)
+        w.append(room: (unsigned.count + signed.count) * RawBinary.longestNumber + digests.count * RawBinary.digestSize) { raw in
+            for value in unsigned { raw.unsigned(value) }
+            for value in signed { raw.signed(value) }
+            for (high, low) in digests { raw.digest(high, low) }
+        }
+        var expected = unsigned.flatMap(leb128) + signed.flatMap { leb128(zigzag($0)) }
+        for (high, low) in digests {
+            expected.append(0)
+            for shift in stride(from: 56, through: 0, by: -8) { expected.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) { expected.append(UInt8(truncatingIfNeeded: low >> UInt64(shift))) }
+        }
+        #expect(w.bytes == expected)
+        let (readUnsigned, readSigned, readKeys, remaining) = try w.bytes.withUnsafeBufferPointer { bytes throws in
+            var r = BinaryReader(bytes)
+            let readUnsigned = try unsigned.map { _ in try r.unsigned() }
+            let readSigned = try signed.map { _ in try r.signed() }
+            let readKeys = try digests.map { _ in try r.key() }
+            return (readUnsigned, readSigned, readKeys, r.remaining)
+        }
+        #expect(readUnsigned == unsigned && readSigned == signed && remaining == 0)
+        #expect(readKeys == digests.map { EventKey.digest($0.0, $0.1) })
+    }
+
     @Test("content ids are the documented hash, byte for byte (ledgers written before stay valid)")
     func contentIDs() throws {
         // Python: "h-" + sha256("course_completed\x1fada@example.org\x1fAI 1\x1f\x1f1725273000000\x1f").hexdigest()[:32]

@@ -98,7 +98,7 @@ extension Snapshot {
             // The numbers up to the quizzes passed in one append.
             let reachedAt = accounts[index].reachedAt, passed = accounts[index].passed.count
             let months = accounts[index].months, courses = accounts[index].courses.entries
-            w.append(room: (3 + 2 * months.count + 2 * courses.count) * RawBinary.longestNumber) { raw in
+            w.append(room: (4 + 2 * months.count + 2 * courses.count) * RawBinary.longestNumber) { raw in
                 raw.signed(reachedAt)
                 raw.unsigned(months.count)
                 for month in months {
