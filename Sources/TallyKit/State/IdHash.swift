@@ -43,8 +43,16 @@ enum IdHash {
 
     /// The hash of `id`: its bytes' when it is ASCII or equals an ASCII id.
     static func hash(_ id: String) -> UInt64 {
-        var id = id
-        if let hash = id.withUTF8({ hash(ascii: UnsafeRawBufferPointer($0)) }) { return hash }
+        // A native string's bytes are read in place; `withUTF8` needs a copy of it (a retain
+        // and a release, a million times as an index is read back).
+        let bytesHash: UInt64?
+        if let inPlace = id.utf8.withContiguousStorageIfAvailable({ hash(ascii: UnsafeRawBufferPointer($0)) }) {
+            bytesHash = inPlace
+        } else {
+            var copy = id
+            bytesHash = copy.withUTF8 { hash(ascii: UnsafeRawBufferPointer($0)) }
+        }
+        if let bytesHash { return bytesHash }
         // An ASCII equivalent is ASCII, so its bytes always hash; no force-unwrap for it.
         if var ascii = asciiEquivalent(of: id), let hash = ascii.withUTF8({ hash(ascii: UnsafeRawBufferPointer($0)) }) {
             return hash

@@ -306,8 +306,11 @@ extension Snapshot {
             }
             account.applied = Int(applied)
             account.xp = try r.signed()
-            account.badges = try r.strings()
-            account.unlocks = try r.strings()
+            // Set only when there are any: each goes through the box nearly every account leaves
+            // empty (`Account.badges`), taking it out and putting it back.
+            let badges = try r.strings(), unlocks = try r.strings()
+            if !badges.isEmpty { account.badges = badges }
+            if !unlocks.isEmpty { account.unlocks = unlocks }
             account.reachedAt = try r.signed()
             let monthCount = try r.count()
             account.months.reserveCapacity(monthCount)
@@ -330,7 +333,7 @@ extension Snapshot {
                 let quiz = try r.string()
                 account.passed[quiz] = try r.key()
             }
-            accounts.appendLoaded(id, account)
+            accounts.appendLoaded(consume id, account)
             release.upTo(r.position)
         }
         guard accounts.finishLoading() else { throw RecordError("index.bin lists a student twice") }

@@ -78,7 +78,7 @@ struct StringTable<Value: Sendable>: Sendable {
     /// Adds a value without looking for its id, as an index is read back (its ids are
     /// distinct unless the file is damaged): `finishLoading()` then places them all at once
     /// (see `SlotBuilder`), and no lookup may come before it.
-    mutating func appendLoaded(_ id: String, _ value: consuming Value) {
+    mutating func appendLoaded(_ id: consuming String, _ value: consuming Value) {
         ids.append(id)
         list.append(value)
     }
