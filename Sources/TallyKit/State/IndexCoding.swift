@@ -32,11 +32,8 @@ struct BinaryWriter {
 
     mutating func unsigned(_ value: Int) { unsigned(UInt64(value)) }
 
-    /// Zigzag: small negative numbers stay short.
-    mutating func signed(_ value: Int) {
-        let wide = Int64(value)
-        unsigned(UInt64(bitPattern: (wide << 1) ^ (wide >> 63)))
-    }
+    /// Zigzag (`RawBinary.zigzag`): small negative numbers stay short.
+    mutating func signed(_ value: Int) { unsigned(RawBinary.zigzag(value)) }
 
     mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
@@ -112,10 +109,12 @@ struct RawBinary {
 
     @inline(__always) mutating func unsigned(_ value: Int) { unsigned(UInt64(value)) }
 
-    /// Zigzag: small negative numbers stay short.
-    @inline(__always) mutating func signed(_ value: Int) {
+    @inline(__always) mutating func signed(_ value: Int) { unsigned(Self.zigzag(value)) }
+
+    /// Zigzag: 0, -1, 1, -2, … become 0, 1, 2, 3, …, so small negative numbers stay short.
+    @inline(__always) static func zigzag(_ value: Int) -> UInt64 {
         let wide = Int64(value)
-        unsigned(UInt64(bitPattern: (wide << 1) ^ (wide >> 63)))
+        return UInt64(bitPattern: (wide << 1) ^ (wide >> 63))
     }
 
     /// A digest id as `BinaryWriter.key` writes one: the tag 0, then its words big-endian.
@@ -124,7 +123,7 @@ struct RawBinary {
         start[count] = 0
         UnsafeMutableRawPointer(start + count + 1).storeBytes(of: high.bigEndian, as: UInt64.self)
         UnsafeMutableRawPointer(start + count + 9).storeBytes(of: low.bigEndian, as: UInt64.self)
-        count += 17
+        count += Self.digestSize
     }
 }
 
