@@ -83,7 +83,10 @@ struct IndexLoadingTests {
         var loaded = EmailEvents(loading: live.count, events: 5_000)
         for (entry, email) in live.ids.enumerated() {
             loaded.appendLoaded(email)
-            for event in live.events(at: entry) { try loaded.appendLoaded(event: event) }
+            // In one call, or (every third email) split in two: the second goes on from the first.
+            let events = live.events(at: entry), cut = entry % 3 == 0 ? events.count / 2 : events.count
+            try events[..<cut].withUnsafeBufferPointer { try loaded.appendLoaded(events: $0) }
+            try events[cut...].withUnsafeBufferPointer { try loaded.appendLoaded(events: $0) }
         }
         let placed = loaded.finishLoading()
         #expect(placed)
@@ -92,12 +95,13 @@ struct IndexLoadingTests {
         loaded.file(5_001, under: "new@example.org")
         #expect(loaded[emails[3]] == simple[emails[3]]! + [5_000] && loaded["new@example.org"] == [5_001])
         // Damaged: an event twice (under one email or two), backwards, or past the tracked ones.
-        for events in [[[Int32(1), 1]], [[1], [1]], [[3, 2]], [[5]], [[-1]]] {
+        // Each list is one email's events in one call, the last wrong one at its end or in its middle.
+        for events in [[[Int32(1), 1]], [[1], [1]], [[3, 2]], [[5]], [[-1]], [[0, 2, 4], [1, 2, 3]], [[0, 1], [2, 7, 3]]] {
             var damaged = EmailEvents(loading: events.count, events: 5)
             #expect(throws: RecordError.self) {
                 for (n, list) in events.enumerated() {
                     damaged.appendLoaded("e\(n)@example.org")
-                    for event in list { try damaged.appendLoaded(event: event) }
+                    try list.withUnsafeBufferPointer { try damaged.appendLoaded(events: $0) }
                 }
             }
         }

@@ -413,15 +413,18 @@ private final class OtherHalf: @unchecked Sendable {
             guard r.position == sections.emails else { throw RecordError("index.bin's emails are not where it says") }
             let emails = try r.count()
             var byEmail = EmailEvents(loading: emails, events: tracked.count)
+            var events: [Int32] = []   // one email's, read before they are filed (see `appendLoaded(events:)`)
             for _ in 0..<emails {
                 byEmail.appendLoaded(try r.string())   // stored normalised
+                events.removeAll(keepingCapacity: true)
                 for _ in 0..<(try r.count()) {
                     let event = try r.unsigned()
                     guard event < UInt64(tracked.count) else {
                         throw RecordError("index.bin files tracked event \(event) of \(tracked.count) under an email")
                     }
-                    try byEmail.appendLoaded(event: Int32(event))
+                    events.append(Int32(event))
                 }
+                try events.withUnsafeBufferPointer { try byEmail.appendLoaded(events: $0) }
                 release.upTo(r.position)
             }
             guard byEmail.finishLoading() else { throw RecordError("index.bin files events under an email twice") }
