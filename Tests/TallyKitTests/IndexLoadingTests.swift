@@ -59,10 +59,10 @@ struct IndexLoadingTests {
         let placed = accounts.finishLoading()
         #expect(!placed)
         // The events per email, canonically equal addresses being one email as in a dictionary.
-        var emails = EmailEvents(loading: 2, events: 2)
-        emails.appendLoaded("jos\u{E9}@example.org")
-        emails.appendLoaded("jose\u{301}@example.org")
-        let filed = emails.finishLoading()
+        var emails = EmailEvents.Addresses(count: 2)
+        emails.append("jos\u{E9}@example.org")
+        emails.append("jose\u{301}@example.org")
+        let filed = emails.finish()
         #expect(!filed)
     }
 
@@ -80,31 +80,36 @@ struct IndexLoadingTests {
         for (email, events) in simple { #expect(live[email] == events) }
         #expect(live["nobody@example.org"] == nil)
         // Read back in the order an index lists them, then filed to as the daemon does.
-        var loaded = EmailEvents(loading: live.count, events: 5_000)
+        // The addresses and the events filed apart, as the two threads of a start read them.
+        var addresses = EmailEvents.Addresses(count: live.count)
+        var filing = EmailEvents.Filing(emails: live.count, events: 5_000)
         for (entry, email) in live.ids.enumerated() {
-            loaded.appendLoaded(email)
-            // In one call, or (every third email) split in two: the second goes on from the first.
-            let events = live.events(at: entry), cut = entry % 3 == 0 ? events.count / 2 : events.count
-            try events[..<cut].withUnsafeBufferPointer { try loaded.appendLoaded(events: $0) }
-            try events[cut...].withUnsafeBufferPointer { try loaded.appendLoaded(events: $0) }
+            addresses.append(email)
+            try live.events(at: entry).withUnsafeBufferPointer { try filing.append($0) }
         }
-        let placed = loaded.finishLoading()
+        let placed = addresses.finish()
         #expect(placed)
+        var loaded = try EmailEvents(addresses, filing)
         for (email, events) in simple { #expect(loaded[email] == events) }
         loaded.file(5_000, under: emails[3])
         loaded.file(5_001, under: "new@example.org")
         #expect(loaded[emails[3]] == simple[emails[3]]! + [5_000] && loaded["new@example.org"] == [5_001])
         // Damaged: an event twice (under one email or two), backwards, or past the tracked ones.
-        // Each list is one email's events in one call, the last wrong one at its end or in its middle.
+        // Each list is one email's events, the wrong one at the end of the last list or in its middle.
         for events in [[[Int32(1), 1]], [[1], [1]], [[3, 2]], [[5]], [[-1]], [[0, 2, 4], [1, 2, 3]], [[0, 1], [2, 7, 3]]] {
-            var damaged = EmailEvents(loading: events.count, events: 5)
+            var damaged = EmailEvents.Filing(emails: events.count, events: 5)
             #expect(throws: RecordError.self) {
-                for (n, list) in events.enumerated() {
-                    damaged.appendLoaded("e\(n)@example.org")
-                    try list.withUnsafeBufferPointer { try damaged.appendLoaded(events: $0) }
-                }
+                for list in events { try list.withUnsafeBufferPointer { try damaged.append($0) } }
             }
         }
+        // Addresses and filings that do not count the same emails.
+        var one = EmailEvents.Addresses(count: 2)
+        one.append("a@example.org")
+        let finished = one.finish()
+        #expect(finished)
+        var two = EmailEvents.Filing(emails: 2, events: 5)
+        for list: [Int32] in [[0], [1]] { try list.withUnsafeBufferPointer { try two.append($0) } }
+        #expect(throws: RecordError.self) { try EmailEvents(one, two) }
     }
 
     @Test("a loaded set and accounts answer as ones filled one by one")

@@ -19,20 +19,8 @@ struct EmailEvents: Sendable {
     /// For each tracked event number: the next event filed under the same email; -1 at the
     /// end of a chain, and for an event filed under no email.
     private var next: [Int32] = []
-    /// While an index is read back, a bit per event filed so far: how a damaged file that
-    /// files one twice is caught. (Marked in `next` itself, each check read it at random, a
-    /// cache miss per event: most of loading a big index's emails.)
-    private var loaded: [UInt64] = []
 
     init() {}
-
-    /// An empty table with room for `emails` emails filing `events` tracked events, to be
-    /// filled by `appendLoaded` and finished by `finishLoading()`.
-    init(loading emails: Int, events: Int) {
-        chains = StringTable(loading: emails)
-        next = [Int32](repeating: -1, count: events)
-        loaded = [UInt64](repeating: 0, count: (events + 63) / 64)
-    }
 
     var count: Int { chains.count }
 
@@ -73,47 +61,80 @@ struct EmailEvents: Sendable {
         }
     }
 
-    /// Adds an email without looking for it, as an index is read back (its events follow,
-    /// by `appendLoaded(event:)`); `finishLoading()` places the emails all at once.
-    mutating func appendLoaded(_ email: String) { chains.appendLoaded(email, Chain(first: -1, last: -1)) }
+    // MARK: Reading an index back
 
-    /// Files `events`, in order, under the email added last by `appendLoaded`, after its events
-    /// so far. Throws when an event is filed twice, out of order or beyond the count given to
-    /// `init(loading:events:)` (a damaged file: its chain could loop).
-    ///
-    /// An email's events lie at random among millions, and so do their bits in `loaded` and
-    /// their places in `next`: those lines are all asked for first (`HeapHint`), so that
-    /// their misses overlap, where filing one event at a time waited for each in turn (most
-    /// of the time a big start spent on its emails).
-    mutating func appendLoaded(events: UnsafeBufferPointer<Int32>) throws {
-        guard !events.isEmpty else { return }
-        let entry = chains.count - 1
-        let first = chains.list[entry].first
-        var last = chains.list[entry].last
-        try loaded.withUnsafeMutableBufferPointer { loaded in
-            try next.withUnsafeMutableBufferPointer { next in
-                for event in events where event >= 0 && Int(event) < next.count {
-                    HeapHint.prefetch(loaded.baseAddress! + Int(event) >> 6)
-                    HeapHint.prefetch(next.baseAddress! + Int(event))
-                }
-                for event in events {
-                    let word = Int(event) >> 6, bit = UInt64(1) << UInt64(event & 63)
-                    guard event > last, Int(event) < next.count, loaded[word] & bit == 0 else {
-                        throw RecordError("index.bin files tracked event \(event) twice, out of order or out of range")
-                    }
-                    loaded[word] |= bit
-                    if last >= 0 { next[Int(last)] = event }
-                    last = event
-                }
-            }
+    /// The emails of an index read back, and what they file, made apart: a big start reads a
+    /// million addresses and files millions of events, and `Snapshot.decodeIndex` has one
+    /// thread make the addresses (`Addresses`) while the other files the events (`Filing`),
+    /// each reading the same section of the file. The table is whole once both are done.
+    /// Throws when they do not count the same emails.
+    init(_ addresses: consuming Addresses, _ filing: consuming Filing) throws {
+        guard addresses.table.count == filing.list.count else {
+            throw RecordError("index.bin's emails and their events do not match")
         }
-        chains.list[entry] = Chain(first: first >= 0 ? first : events[0], last: last)
+        chains = addresses.table
+        chains.list = filing.list
+        next = filing.next
     }
 
-    /// Places the emails added by `appendLoaded`; false when an email came twice.
-    mutating func finishLoading() -> Bool {
-        loaded = []
-        return chains.finishLoading()
+    /// An index's emails, in order, each added without looking for it; `finish()` then
+    /// places them all at once.
+    struct Addresses: Sendable {
+        fileprivate var table: StringTable<Chain>
+
+        init(count: Int) { table = StringTable(loading: count) }
+
+        mutating func append(_ email: String) { table.appendLoaded(email, Chain(first: -1, last: -1)) }
+
+        /// False when an email came twice.
+        mutating func finish() -> Bool { table.finishLoading() }
+    }
+
+    /// The events an index files under its emails, an email at a time, in the same order as
+    /// `Addresses`.
+    struct Filing: Sendable {
+        fileprivate var list: [Chain] = []
+        fileprivate var next: [Int32]
+        /// A bit per event filed so far: how a damaged file that files one twice is caught.
+        /// (Marked in `next` itself, each check read it at random, a cache miss per event.)
+        private var filed: [UInt64]
+
+        /// Room for `emails` emails filing `events` tracked events.
+        init(emails: Int, events: Int) {
+            list.reserveCapacity(emails)
+            next = [Int32](repeating: -1, count: events)
+            filed = [UInt64](repeating: 0, count: (events + 63) / 64)
+        }
+
+        /// Files `events`, in order, as the next email's. Throws when an event is filed twice,
+        /// out of order or beyond the count given to `init` (a damaged file: its chain
+        /// could loop).
+        ///
+        /// An email's events lie at random among millions, and so do their bits in `filed`
+        /// and their places in `next`: those lines are all asked for first (`HeapHint`), so
+        /// that their misses overlap, where filing one event at a time waited for each in
+        /// turn (most of the time a big start spent on its emails).
+        mutating func append(_ events: UnsafeBufferPointer<Int32>) throws {
+            var last: Int32 = -1
+            try filed.withUnsafeMutableBufferPointer { filed in
+                try next.withUnsafeMutableBufferPointer { next in
+                    for event in events where event >= 0 && Int(event) < next.count {
+                        HeapHint.prefetch(filed.baseAddress! + Int(event) >> 6)
+                        HeapHint.prefetch(next.baseAddress! + Int(event))
+                    }
+                    for event in events {
+                        let word = Int(event) >> 6, bit = UInt64(1) << UInt64(event & 63)
+                        guard event > last, Int(event) < next.count, filed[word] & bit == 0 else {
+                            throw RecordError("index.bin files tracked event \(event) twice, out of order or out of range")
+                        }
+                        filed[word] |= bit
+                        if last >= 0 { next[Int(last)] = event }
+                        last = event
+                    }
+                }
+            }
+            list.append(Chain(first: events.first ?? -1, last: last))
+        }
     }
 
     /// Equal as `==` would be on lists of events by id, each side's events named by their

@@ -207,6 +207,14 @@ struct BinaryReader {
         return String(decoding: take(length), as: UTF8.self)
     }
 
+    /// Passes over a string without making it.
+    mutating func skipString() throws { position += try count() }
+
+    /// Passes over `count` numbers without reading their values.
+    mutating func skipNumbers(_ count: Int) throws {
+        for _ in 0..<count { _ = try unsigned() }
+    }
+
     mutating func optional() throws -> String? { try byte() == 0 ? nil : try string() }
 
     mutating func strings() throws -> [String] {

@@ -208,9 +208,10 @@ extension Snapshot {
     }
 
     /// The decoding itself, on two threads: this one reads the sections up to the tracked
-    /// events; the other, started as soon as the course names are read, reads the tracked
-    /// events and the events per email from where the trailer says they start. A 10-million-line
-    /// index is mostly accounts and tracked events, so the two halves take about as long.
+    /// events, then the addresses of the events per email; the other, started as soon as the
+    /// course names are read, reads the tracked events from where the trailer says they
+    /// start, then files the events per email. A 10-million-line index is mostly accounts and
+    /// tracked events, so the two halves take about as long, and each does half of the emails.
     ///
     /// Tables are filled by their loaders (`EventTableLoader`, `AccountTable.appendLoaded`):
     /// an index holds each key once, so nothing is looked up as it is added, and each table's
@@ -278,6 +279,17 @@ extension Snapshot {
         let (accounts, lastEvent) = try decodeAccounts(&r, courseCount: table.count, release: &release)
         guard r.position == sections.tracked else { throw RecordError("index.bin's tracked events are not where it says") }
         state.accounts = accounts
+        // The addresses of the events per email, while the other thread files their events.
+        var emails = BinaryReader(buffer, at: sections.emails)
+        var emailsRelease = release.starting(at: sections.emails)
+        let emailCount = try emails.count()
+        var addresses = EmailEvents.Addresses(count: emailCount)
+        for _ in 0..<emailCount {
+            addresses.append(try emails.string())   // stored normalised
+            try emails.skipNumbers(try emails.count())
+            emailsRelease.upTo(emails.position)
+        }
+        guard addresses.finish() else { throw RecordError("index.bin files events under an email twice") }
         other.done.wait()
         other.done.signal()   // for the `defer`
         let half = try other.result.get()
@@ -286,7 +298,7 @@ extension Snapshot {
             throw RecordError("index.bin names tracked event \(lastEvent) of \(half.tracked.count)")
         }
         state.tracked = half.tracked
-        state.byEmail = half.byEmail
+        state.byEmail = try EmailEvents(addresses, half.filing)
         return state
     }
 
@@ -380,7 +392,8 @@ extension Snapshot {
 }
 
 /// The other thread's half of `decodeIndex`: it skips the accounts, reads the tracked
-/// events and the events per email, and checks that the file ends there. `result` is written
+/// events, files the events per email (their addresses are made on the first thread), and
+/// checks that the file ends there. `result` is written
 /// once, before `done` is signalled, and read after.
 private final class OtherHalf: @unchecked Sendable {
     // @unchecked: the bytes are read-only and outlive the thread (`decodeIndex` waits for
@@ -390,7 +403,7 @@ private final class OtherHalf: @unchecked Sendable {
     private let names: (courses: Int, activities: Int)
     private let release: MappedFile.Release
     let done = DispatchSemaphore(value: 0)
-    var result: Result<(accountCount: Int, tracked: TrackedTable, byEmail: EmailEvents), any Error>
+    var result: Result<(accountCount: Int, tracked: TrackedTable, filing: EmailEvents.Filing), any Error>
         = .failure(RecordError("index.bin was not read"))
 
     init(bytes: UnsafeBufferPointer<UInt8>, sections: (accounts: Int, tracked: Int, emails: Int),
@@ -411,11 +424,12 @@ private final class OtherHalf: @unchecked Sendable {
             var release = release.starting(at: r.position)
             let tracked = try Snapshot.decodeTracked(&r, names: names, accountCount: accountCount, release: &release)
             guard r.position == sections.emails else { throw RecordError("index.bin's emails are not where it says") }
+            // The events per email; the addresses are made on the other thread (see `EmailEvents.Addresses`).
             let emails = try r.count()
-            var byEmail = EmailEvents(loading: emails, events: tracked.count)
-            var events: [Int32] = []   // one email's, read before they are filed (see `appendLoaded(events:)`)
+            var filing = EmailEvents.Filing(emails: emails, events: tracked.count)
+            var events: [Int32] = []   // one email's, read before they are filed (see `Filing.append`)
             for _ in 0..<emails {
-                byEmail.appendLoaded(try r.string())   // stored normalised
+                try r.skipString()
                 events.removeAll(keepingCapacity: true)
                 for _ in 0..<(try r.count()) {
                     let event = try r.unsigned()
@@ -424,12 +438,11 @@ private final class OtherHalf: @unchecked Sendable {
                     }
                     events.append(Int32(event))
                 }
-                try events.withUnsafeBufferPointer { try byEmail.appendLoaded(events: $0) }
+                try events.withUnsafeBufferPointer { try filing.append($0) }
                 release.upTo(r.position)
             }
-            guard byEmail.finishLoading() else { throw RecordError("index.bin files events under an email twice") }
             guard r.remaining == 0 else { throw RecordError("index.bin has \(r.remaining) bytes after its last section") }
-            return (accountCount, tracked, byEmail)
+            return (accountCount, tracked, filing)
         }
     }
 }
