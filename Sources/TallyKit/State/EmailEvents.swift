@@ -81,13 +81,24 @@ struct EmailEvents: Sendable {
     /// places them all at once.
     struct Addresses: Sendable {
         fileprivate var table: StringTable<Chain>
+        private var hashes: [UInt64] = []
 
-        init(count: Int) { table = StringTable(loading: count) }
+        init(count: Int) {
+            table = StringTable(loading: count)
+            hashes.reserveCapacity(count)
+        }
 
-        mutating func append(_ email: String) { table.appendLoaded(email, Chain(first: -1, last: -1)) }
+        /// Adds `email`, whose hash (`StringTable.hash`) is `hash` when it is known already.
+        mutating func append(_ email: String, hash: UInt64? = nil) {
+            hashes.append(hash ?? StringTable<Chain>.hash(email))
+            table.appendLoaded(email, Chain(first: -1, last: -1))
+        }
 
         /// False when an email came twice.
-        mutating func finish() -> Bool { table.finishLoading() }
+        mutating func finish() -> Bool {
+            defer { hashes = [] }
+            return table.finishLoading(hashes: hashes)
+        }
     }
 
     /// The events an index files under its emails, an email at a time, in the same order as

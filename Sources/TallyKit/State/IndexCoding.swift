@@ -202,9 +202,12 @@ struct BinaryReader {
 
     mutating func bool() throws -> Bool { try byte() != 0 }
 
-    mutating func string() throws -> String {
+    mutating func string() throws -> String { String(decoding: try stringBytes(), as: UTF8.self) }
+
+    /// A string's bytes, where they lie.
+    mutating func stringBytes() throws -> UnsafeBufferPointer<UInt8> {
         let length = try count()
-        return String(decoding: take(length), as: UTF8.self)
+        return take(length)
     }
 
     /// Passes over a string without making it.

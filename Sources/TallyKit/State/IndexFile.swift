@@ -276,7 +276,7 @@ extension Snapshot {
             state.contacts[contact] = try r.email()
         }
         guard r.position == sections.accounts else { throw RecordError("index.bin's accounts are not where it says") }
-        let (accounts, lastEvent) = try decodeAccounts(&r, courseCount: table.count, release: &release)
+        let (accounts, idHashes, lastEvent) = try decodeAccounts(&r, courseCount: table.count, release: &release)
         guard r.position == sections.tracked else { throw RecordError("index.bin's tracked events are not where it says") }
         state.accounts = accounts
         // The addresses of the events per email, while the other thread files their events.
@@ -284,8 +284,18 @@ extension Snapshot {
         var emailsRelease = release.starting(at: sections.emails)
         let emailCount = try emails.count()
         var addresses = EmailEvents.Addresses(count: emailCount)
-        for _ in 0..<emailCount {
-            addresses.append(try emails.string())   // stored normalised
+        // An email is most often the id of the account at its place: a student's id is their
+        // email unless a roster names them, and both tables list them in the order first
+        // seen. That string is then shared, not made again, and so is its hash (a million
+        // of each at a big start).
+        let ids = accounts.ids
+        for entry in 0..<emailCount {
+            let bytes = UnsafeRawBufferPointer(try emails.stringBytes())   // stored normalised
+            if entry < ids.count, AccountTable.sameBytes(ids[entry], bytes) {
+                addresses.append(ids[entry], hash: idHashes[entry])
+            } else {
+                addresses.append(String(decoding: bytes, as: UTF8.self))
+            }
             try emails.skipNumbers(try emails.count())
             emailsRelease.upTo(emails.position)
         }
@@ -302,10 +312,11 @@ extension Snapshot {
         return state
     }
 
-    /// The accounts section, and the highest tracked event number its completed courses
-    /// name (-1 for none): the tracked events are read on the other thread, and checked after.
+    /// The accounts section, its ids' hashes (for the emails that are the same ids), and the
+    /// highest tracked event number its completed courses name (-1 for none): the tracked
+    /// events are read on the other thread, and checked after.
     private static func decodeAccounts(_ r: inout BinaryReader, courseCount: Int,
-                                       release: inout MappedFile.Release) throws -> (AccountTable, lastEvent: Int) {
+                                       release: inout MappedFile.Release) throws -> (AccountTable, idHashes: [UInt64], lastEvent: Int) {
         var lastEvent = -1
         let accountCount = try r.count()
         var accounts = AccountTable(loading: accountCount)
@@ -348,8 +359,9 @@ extension Snapshot {
             accounts.appendLoaded(consume id, account)
             release.upTo(r.position)
         }
-        guard accounts.finishLoading() else { throw RecordError("index.bin lists a student twice") }
-        return (accounts, lastEvent)
+        let hashes = accounts.loadedHashes()
+        guard accounts.finishLoading(hashes: hashes) else { throw RecordError("index.bin lists a student twice") }
+        return (accounts, hashes, lastEvent)
     }
 
     /// The tracked events section, for accounts numbered below `accountCount`, and grants of

@@ -83,12 +83,15 @@ struct StringTable<Value: Sendable>: Sendable {
         list.append(value)
     }
 
-    /// Places the values added by `appendLoaded`; false when an id came twice.
-    mutating func finishLoading() -> Bool {
+    /// Places the values added by `appendLoaded`; false when an id came twice. `known`, when
+    /// given, holds the ids' hashes (`loadedHashes()`), in order: the emails of an index are
+    /// mostly the accounts' ids, hashed once for both tables.
+    mutating func finishLoading(hashes known: [UInt64]? = nil) -> Bool {
         precondition(list.count < Int(UInt32.max) - 1, "too many entries for one index")
+        precondition(known == nil || known?.count == ids.count, "a hash for every id")
         var size = 16
         while size < list.count * 2 { size *= 2 }
-        let hashes = ids.map(Self.hash)
+        let hashes = known ?? loadedHashes()
         let built = hashes.withUnsafeBufferPointer { hashes in
             SlotBuilder.slots(size: size, hashes: hashes) { [ids] a, b in ids[a] == ids[b] }
         }
@@ -96,6 +99,17 @@ struct StringTable<Value: Sendable>: Sendable {
         slots = built
         last = -1
         return true
+    }
+
+    /// The hashes of the ids, in order. Read through the array's storage: `map` copied each
+    /// id to hash it, a retain and a release each (a million at a big start).
+    func loadedHashes() -> [UInt64] {
+        ids.withUnsafeBufferPointer { ids in
+            [UInt64](unsafeUninitializedCapacity: ids.count) { hashes, count in
+                for index in ids.indices { hashes[index] = Self.hash(ids[index]) }
+                count = ids.count
+            }
+        }
     }
 
     subscript(id: String) -> Value? { index(of: id).map { list[$0] } }
@@ -108,7 +122,7 @@ struct StringTable<Value: Sendable>: Sendable {
 
     // MARK: The table
 
-    private static func hash(_ id: String) -> UInt64 { IdHash.hash(id) }
+    static func hash(_ id: String) -> UInt64 { IdHash.hash(id) }
 
     private func lookup(_ id: String, hash: UInt64) -> Int? { probe(hash) { ids[$0] == id } }
 
@@ -161,7 +175,7 @@ struct StringTable<Value: Sendable>: Sendable {
     }
 
     /// Whether `id` holds exactly the bytes `bytes`.
-    private static func sameBytes(_ id: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    static func sameBytes(_ id: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
         let same = id.utf8.withContiguousStorageIfAvailable { stored in
             stored.count == bytes.count && (stored.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, stored.count) == 0)
         }
