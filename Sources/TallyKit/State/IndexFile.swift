@@ -321,42 +321,42 @@ extension Snapshot {
         let accountCount = try r.count()
         var accounts = AccountTable(loading: accountCount)
         for _ in 0..<accountCount {
-            var account = State.Account()
-            let id = try r.string()
-            account.latestName = try r.optional()
-            guard let applied = Int32(exactly: try r.signed()) else {
-                throw RecordError("index.bin has an applied count out of range")
+            // Filled where it lies in the table (see `appendLoaded(_:_:fill:)`).
+            try accounts.appendLoaded(try r.string(), State.Account()) { (account: inout State.Account) throws(any Error) in
+                account.latestName = try r.optional()
+                guard let applied = Int32(exactly: try r.signed()) else {
+                    throw RecordError("index.bin has an applied count out of range")
+                }
+                account.applied = Int(applied)
+                account.xp = try r.signed()
+                // Set only when there are any: each goes through the box nearly every account leaves
+                // empty (`Account.badges`), taking it out and putting it back.
+                let badges = try r.strings(), unlocks = try r.strings()
+                if !badges.isEmpty { account.badges = badges }
+                if !unlocks.isEmpty { account.unlocks = unlocks }
+                account.reachedAt = try r.signed()
+                let monthCount = try r.count()
+                account.months.reserveCapacity(monthCount)
+                for _ in 0..<monthCount {
+                    let number = try r.signed()
+                    guard let month = Int32(exactly: number) else { throw RecordError("index.bin has a month out of range") }
+                    account.months.append(MonthPoints(month: Month(number: month), points: try r.signed()))
+                }
+                let courses = try r.count()
+                // A student holds each course once: a damaged count makes no room past that.
+                account.courses.reserveLoaded(min(courses, courseCount))
+                for _ in 0..<courses {
+                    let code = try r.unsigned(), event = try r.unsigned()
+                    guard code / 2 < UInt64(courseCount), event <= UInt64(Int32.max),
+                          account.courses.appendLoaded(course: Int32(code / 2), listed: code % 2 == 1, event: Int32(event) - 1)
+                    else { throw RecordError("index.bin lists a course twice, out of order or out of range") }
+                    lastEvent = max(lastEvent, Int(event) - 1)
+                }
+                for _ in 0..<(try r.count()) {
+                    let quiz = try r.string()
+                    account.passed[quiz] = try r.key()
+                }
             }
-            account.applied = Int(applied)
-            account.xp = try r.signed()
-            // Set only when there are any: each goes through the box nearly every account leaves
-            // empty (`Account.badges`), taking it out and putting it back.
-            let badges = try r.strings(), unlocks = try r.strings()
-            if !badges.isEmpty { account.badges = badges }
-            if !unlocks.isEmpty { account.unlocks = unlocks }
-            account.reachedAt = try r.signed()
-            let monthCount = try r.count()
-            account.months.reserveCapacity(monthCount)
-            for _ in 0..<monthCount {
-                let number = try r.signed()
-                guard let month = Int32(exactly: number) else { throw RecordError("index.bin has a month out of range") }
-                account.months.append(MonthPoints(month: Month(number: month), points: try r.signed()))
-            }
-            let courses = try r.count()
-            // A student holds each course once: a damaged count makes no room past that.
-            account.courses.reserveLoaded(min(courses, courseCount))
-            for _ in 0..<courses {
-                let code = try r.unsigned(), event = try r.unsigned()
-                guard code / 2 < UInt64(courseCount), event <= UInt64(Int32.max),
-                      account.courses.appendLoaded(course: Int32(code / 2), listed: code % 2 == 1, event: Int32(event) - 1)
-                else { throw RecordError("index.bin lists a course twice, out of order or out of range") }
-                lastEvent = max(lastEvent, Int(event) - 1)
-            }
-            for _ in 0..<(try r.count()) {
-                let quiz = try r.string()
-                account.passed[quiz] = try r.key()
-            }
-            accounts.appendLoaded(consume id, account)
             release.upTo(r.position)
         }
         let hashes = accounts.loadedHashes()

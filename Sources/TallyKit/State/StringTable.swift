@@ -83,6 +83,15 @@ struct StringTable<Value: Sendable>: Sendable {
         list.append(value)
     }
 
+    /// `appendLoaded(id, value)`, then `fill` changes the value where it lies in the table:
+    /// a value built beside the table was copied into it, a retain of each of its references
+    /// and then a release (a million accounts at a big start).
+    mutating func appendLoaded<Failure: Error>(_ id: consuming String, _ value: consuming Value,
+                                               fill: (inout Value) throws(Failure) -> Void) throws(Failure) {
+        appendLoaded(id, value)
+        try fill(&list[list.count - 1])
+    }
+
     /// Places the values added by `appendLoaded`; false when an id came twice. `known`, when
     /// given, holds the ids' hashes (`loadedHashes()`), in order: the emails of an index are
     /// mostly the accounts' ids, hashed once for both tables.
