@@ -199,12 +199,18 @@ struct IndexLoadingTests {
         #expect((0..<state.tracked.count).contains { state.tracked.grantCount(of: $0) >= 2 })
         #expect(state.accounts.list.contains { !$0.passed.isEmpty } && state.accounts.list.contains { $0.months.count > 1 })
         let bytes = Snapshot.encodeIndex(state)
-        #expect(try Snapshot.decodeIndex(bytes) == state)
+        let decoded = try Snapshot.decodeIndex(bytes)
+        // Both ways round: `==` looks each side's ids up in the other's tables, so that the
+        // tables read back are searched too (their slots, built from hashes some of which
+        // are shared between the accounts and the emails).
+        #expect(decoded == state && state == decoded)
         let path = NSTemporaryDirectory() + "index-\(UInt64.random(in: 0 ... .max)).bin"
         defer { unlink(path) }
         try FileSystem.writeAtomically(bytes, to: path)
         let mapped = try Snapshot.readIndex(at: path)
-        #expect(mapped == state)
+        #expect(mapped == state && state == mapped)
+        // Every email read back is found in its table, with its events.
+        for email in state.byEmail.ids { #expect(mapped.byEmail[email] == state.byEmail[email]) }
         // Course numbers as the state gave them, so its accounts compare equal number for number.
         #expect(state.courses.count >= 2 && mapped.courses.names == state.courses.names)
         #expect(mapped.accounts == state.accounts)

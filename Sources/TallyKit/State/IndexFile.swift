@@ -211,7 +211,8 @@ extension Snapshot {
     /// events, then the addresses of the events per email; the other, started as soon as the
     /// course names are read, reads the tracked events from where the trailer says they
     /// start, then files the events per email. A 10-million-line index is mostly accounts and
-    /// tracked events, so the two halves take about as long, and each does half of the emails.
+    /// tracked events, so the two halves take about as long; both read the emails' section,
+    /// each for its own part of the work.
     ///
     /// Tables are filled by their loaders (`EventTableLoader`, `AccountTable.appendLoaded`):
     /// an index holds each key once, so nothing is looked up as it is added, and each table's
@@ -283,7 +284,9 @@ extension Snapshot {
         var emails = BinaryReader(buffer, at: sections.emails)
         var emailsRelease = release.starting(at: sections.emails)
         let emailCount = try emails.count()
-        var addresses = EmailEvents.Addresses(count: emailCount)
+        // Room for as many as the bytes left could hold (two each, at least): a damaged count
+        // makes no room past that.
+        var addresses = EmailEvents.Addresses(count: min(emailCount, emails.remaining / 2))
         // An email is most often the id of the account at its place: a student's id is their
         // email unless a roster names them, and both tables list them in the order first
         // seen. That string is then shared, not made again, and so is its hash (a million
@@ -438,7 +441,7 @@ private final class OtherHalf: @unchecked Sendable {
             guard r.position == sections.emails else { throw RecordError("index.bin's emails are not where it says") }
             // The events per email; the addresses are made on the other thread (see `EmailEvents.Addresses`).
             let emails = try r.count()
-            var filing = EmailEvents.Filing(emails: emails, events: tracked.count)
+            var filing = EmailEvents.Filing(emails: min(emails, r.remaining / 2), events: tracked.count)
             var events: [Int32] = []   // one email's, read before they are filed (see `Filing.append`)
             for _ in 0..<emails {
                 try r.skipString()

@@ -41,7 +41,9 @@ enum MappedFile {
     }
 
     /// Hands back the pages between where a reader started and where it is; they are read
-    /// again from the file if touched. Each reader of a part of the file keeps its own.
+    /// again from the file if touched. Each reader of a part of the file keeps its own; two
+    /// that read the same part (the emails of `index.bin`) each hand back what they passed,
+    /// and the one behind reads again what the one ahead gave up.
     struct Release {
         fileprivate let base: UnsafeMutableRawPointer?
         private var start = 0

@@ -85,7 +85,8 @@ struct StringTable<Value: Sendable>: Sendable {
 
     /// `appendLoaded(id, value)`, then `fill` changes the value where it lies in the table:
     /// a value built beside the table was copied into it, a retain of each of its references
-    /// and then a release (a million accounts at a big start).
+    /// and then a release (a million accounts at a big start). When `fill` throws (a damaged
+    /// file), the entry stays half filled, and the table is to be thrown away.
     mutating func appendLoaded<Failure: Error>(_ id: consuming String, _ value: consuming Value,
                                                fill: (inout Value) throws(Failure) -> Void) throws(Failure) {
         appendLoaded(id, value)
@@ -98,6 +99,7 @@ struct StringTable<Value: Sendable>: Sendable {
     mutating func finishLoading(hashes known: [UInt64]? = nil) -> Bool {
         precondition(list.count < Int(UInt32.max) - 1, "too many entries for one index")
         precondition(known == nil || known?.count == ids.count, "a hash for every id")
+        assert(known == nil || known == loadedHashes(), "the hashes known are the ids' own")
         var size = 16
         while size < list.count * 2 { size *= 2 }
         let hashes = known ?? loadedHashes()
