@@ -115,7 +115,7 @@ final class LedgerTests {
         }
     }
 
-    @Test("lines handed to the writer thread a megabyte at a time read back, roll back and sync as staged ones do")
+    @Test("lines handed to the writer thread 256 KiB at a time (writeback started every 4 MiB) read back, roll back and sync as staged ones do")
     func writerThread() throws {
         let path = directory + "/big.jsonl"
         let file = try LedgerFile(path: path, chained: true)
@@ -125,22 +125,25 @@ final class LedgerTests {
             let line = String(decoding: try file.line(at: offsets[n]), as: UTF8.self)
             #expect(line.hasPrefix("{\"seq\":\(n + 1),\"text\":\"line \(n + 1) "), "\(line.prefix(40))")
         }
+        // Past 4 MiB (writeback started), then cut back below it.
         let mark = file.checkpoint()
         _ = stage(10_000, in: file, from: 20_001)
         try file.rollback(to: mark)
         #expect(file.lastSeq == 20_000)
+        // And past it again, from the place cut back to.
+        _ = stage(15_000, in: file, from: 20_001)
         try file.sync()
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(bytes.count == file.size)
         let lines = bytes.split(separator: 0x0A)
-        #expect(lines.count == 20_000)
-        #expect(String(decoding: lines[19_999], as: UTF8.self).hasPrefix("{\"seq\":20000,"))
+        #expect(lines.count == 35_000)
+        #expect(lines.enumerated().allSatisfy { n, line in line.starts(with: Array("{\"seq\":\(n + 1),\"text\":\"line \(n + 1) ".utf8)) })
         // Reopened, the file continues the same chain.
         let reopened = try LedgerFile(path: path, chained: true)
-        #expect(reopened.lastSeq == 20_000)
+        #expect(reopened.lastSeq == 35_000)
         #expect(reopened.lastHash == file.lastHash)
         // The last line's hash, as kept (a digest) and as the next line's `prev` writes it.
-        #expect(file.lastHash == Crypto.sha256Hex(lines[19_999]))
+        #expect(file.lastHash == Crypto.sha256Hex(lines[34_999]))
         #expect(file.withLastHash { Array($0) } == Array(file.lastHash.utf8))
         #expect(try LedgerFile(path: directory + "/new.jsonl", chained: true).lastHash == LedgerFile.genesis)
     }

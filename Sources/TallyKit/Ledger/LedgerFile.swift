@@ -9,9 +9,9 @@ import Darwin
 /// appends that become durable together, and the tail repair that crash recovery needs.
 ///
 /// Lines are staged in memory and written with one `write` per batch, then fsynced by
-/// `sync()`. A big batch hands each full megabyte of staged lines to a writer thread
+/// `sync()`. A big batch hands each 256 KiB of staged lines to a writer thread
 /// (`handOff`), so that copying it into the page cache (a tenth of a big sync) overlaps
-/// the encoding of the next lines; anything that reads the file, cuts it or syncs it waits
+/// the encoding of the next lines, and starts their writeback every 4 MiB; anything that reads the file, cuts it or syncs it waits
 /// for that write first (`drain`). Nothing here ever rewrites a byte before `size` at open: the only edit is
 /// `truncate(to:)`, which recovery uses to cut a tail that no commit covered.
 public final class LedgerFile {
@@ -42,6 +42,7 @@ public final class LedgerFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SystemError("stat", path: path) }
         size = Int(info.st_size)
+        writebackFrom = size
         lastSeq = 0
         try readTail()
     }
@@ -139,6 +140,11 @@ public final class LedgerFile {
     static let handOffSize = 256 << 10
     private static let handOffRoom = handOffSize + 16 << 10
 
+    /// Writeback is started once this many bytes were handed off since it last was.
+    static let writebackSize = 4 << 20
+    /// Where the bytes not yet sent on their way to the disk begin (see `handOff`).
+    private var writebackFrom = 0
+
     /// The write in flight, if any: at most one per file, so the lines staged meanwhile
     /// are never more than `handOffSize` behind.
     private var inFlight: Write?
@@ -157,12 +163,18 @@ public final class LedgerFile {
         if staged.capacity < Self.handOffRoom { staged.reserveCapacity(Self.handOffRoom) }
         let fd = fd, path = path, start = size
         size += write.bytes.count
+        // Writeback is started for every `writebackSize` bytes, not for each hand-off: each
+        // start submits its range to the disk on this thread (a request and a notification
+        // of the virtual disk each time).
+        let writeback: (from: Int, count: Int)? = size - writebackFrom >= Self.writebackSize
+            ? (writebackFrom, size - writebackFrom) : nil
+        if writeback != nil { writebackFrom = size }
         inFlight = write
         Self.writer.async {
             do {
                 try FileSystem.writeAll(fd, write.bytes, path: path)
                 // On its way to the disk now, not all at the commit's fsync.
-                FileSystem.startWriteback(fd, from: start, count: write.bytes.count)
+                if let writeback { FileSystem.startWriteback(fd, from: writeback.from, count: writeback.count) }
             } catch {
                 // As `flush` does: a half-written batch is cut back out of the file.
                 _ = ftruncate(fd, off_t(start))
@@ -234,6 +246,7 @@ public final class LedgerFile {
         guard ftruncate(fd, off_t(length)) == 0 else { throw SystemError("ftruncate", path: path) }
         guard fsync(fd) == 0 else { throw SystemError("fsync", path: path) }
         size = length
+        writebackFrom = min(writebackFrom, size)
         lastSeq = 0
         lastDigest = SHA256Digest()
         try readTail()
@@ -310,6 +323,7 @@ extension LedgerFile {
             if size > target {
                 guard ftruncate(fd, off_t(target)) == 0 else { throw SystemError("ftruncate", path: path) }
                 size = target
+                writebackFrom = min(writebackFrom, size)
             }
         } else {
             staged.removeSubrange((target - size)...)
