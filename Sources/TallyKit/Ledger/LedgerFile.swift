@@ -140,8 +140,6 @@ public final class LedgerFile {
     static let handOffSize = 256 << 10
     private static let handOffRoom = handOffSize + 16 << 10
 
-    /// Writeback is started once this many bytes were handed off since it last was.
-    static let writebackSize = 4 << 20
     /// Where the bytes not yet sent on their way to the disk begin (see `handOff`).
     private var writebackFrom = 0
 
@@ -163,10 +161,8 @@ public final class LedgerFile {
         if staged.capacity < Self.handOffRoom { staged.reserveCapacity(Self.handOffRoom) }
         let fd = fd, path = path, start = size
         size += write.bytes.count
-        // Writeback is started for every `writebackSize` bytes, not for each hand-off: each
-        // start submits its range to the disk on this thread (a request and a notification
-        // of the virtual disk each time).
-        let writeback: (from: Int, count: Int)? = size - writebackFrom >= Self.writebackSize
+        // Writeback is started every `FileSystem.writebackStep` bytes, not for each hand-off.
+        let writeback: (from: Int, count: Int)? = size - writebackFrom >= FileSystem.writebackStep
             ? (writebackFrom, size - writebackFrom) : nil
         if writeback != nil { writebackFrom = size }
         inFlight = write

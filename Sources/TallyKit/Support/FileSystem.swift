@@ -53,11 +53,14 @@ public enum FileSystem {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("open", path: temporary) }
         do {
-            var written = 0
+            var written = 0, sent = 0
             try produce { bytes in
                 try writeAll(fd, bytes, path: temporary)
-                if durable { startWriteback(fd, from: written, count: bytes.count) }
                 written += bytes.count
+                if durable && written - sent >= writebackStep {
+                    startWriteback(fd, from: sent, count: written - sent)
+                    sent = written
+                }
             }
             guard !durable || fsync(fd) == 0 else { throw SystemError("fsync", path: temporary) }
         } catch {
@@ -73,6 +76,11 @@ public enum FileSystem {
         }
         if durable { try syncDirectory(directory) }
     }
+
+    /// How many bytes a file written piece by piece gathers before their writeback is started:
+    /// each start submits its range to the disk on the calling thread (on a virtual machine,
+    /// a notification of the virtual disk each time), so it is started every few megabytes.
+    static let writebackStep = 4 << 20
 
     /// Asks the kernel to start writing `count` bytes of `fd` from `offset` to the disk now,
     /// without waiting; on other systems, nothing. It makes nothing durable: a file written
