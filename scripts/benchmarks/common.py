@@ -3,6 +3,7 @@ seeded export, timing a child process, DuckDB's per-student totals, Tally's tota
 import csv
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,12 @@ def warm(path):
 
 def timed(command, cwd=None):
     """Runs a command; returns (seconds, peak RSS in MiB) of that child alone."""
+    seconds, mib, _ = timed_cpu(command, cwd)
+    return seconds, mib
+
+
+def timed_cpu(command, cwd=None):
+    """Runs a command; returns (seconds, peak RSS in MiB, user + system CPU seconds) of that child alone."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -47,12 +54,25 @@ def timed(command, cwd=None):
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         sys.exit(f"{command[0]} failed with {code}: {process.stderr.read().decode()[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def own_cpu():
+    """This process's user + system CPU seconds so far (all its threads: DuckDB's among them)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def duckdb_totals(path):
     """(seconds, {normalised email: xp}) for a CSV export: 20 per distinct course per student."""
+    seconds, totals, _ = duckdb_totals_cpu(path)
+    return seconds, totals
+
+
+def duckdb_totals_cpu(path):
+    """duckdb_totals and the CPU seconds DuckDB's query took, over all its threads."""
     import duckdb
+    cpu = own_cpu()
     started = time.perf_counter()
     query = f"""
         WITH rows AS (
@@ -67,7 +87,46 @@ def duckdb_totals(path):
         SELECT email, count(DISTINCT course) * 20 AS xp FROM normalised GROUP BY email
     """
     totals = dict(duckdb.sql(query).fetchall())
-    return time.perf_counter() - started, totals
+    return time.perf_counter() - started, totals, own_cpu() - cpu
+
+
+def contract_floor(work, export, scratch, runs=3):
+    """What the contract's own output costs on this machine, apart from Tally, at the least of
+    `runs` tries (this VM's writes vary several-fold from one to the next): appending as many
+    bytes as Tally's two ledgers hold to new files and fsyncing them (as a ledger is made
+    durable), and SHA-256 over as many bytes as the export and `points.jsonl` (the file's hash,
+    the award lines' chain). No parsing, deciding or encoding. The bytes written and hashed are
+    one MiB over and over, so that reading them back costs nothing. Returns
+    {"write_s", "write_cpu", "hash_cpu", "bytes"}: wall and CPU seconds of the writes, CPU
+    seconds of the hashing, and the ledgers' size."""
+    tries = [_contract_floor(work, export, scratch) for _ in range(runs)]
+    return {key: min(t[key] for t in tries) for key in tries[0]}
+
+
+def _contract_floor(work, export, scratch):
+    import hashlib
+    block = memoryview(bytes(range(256)) * 4096)   # sliced without a copy
+    sizes = [os.path.getsize(os.path.join(work, "data", name)) for name in ("events.jsonl", "points.jsonl")]
+    cpu, started = own_cpu(), time.perf_counter()
+    for n, size in enumerate(sizes):
+        path = os.path.join(scratch, f"floor-{n}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        try:
+            left = size
+            while left > 0:
+                left -= os.write(fd, block[:min(left, len(block))])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(path)
+    write_s, write_cpu = time.perf_counter() - started, own_cpu() - cpu
+    cpu = own_cpu()
+    for size in (os.path.getsize(export), sizes[1]):
+        digest = hashlib.sha256()
+        for _ in range(size // len(block)):
+            digest.update(block)
+        digest.update(block[:size % len(block)])
+    return {"write_s": write_s, "write_cpu": write_cpu, "hash_cpu": own_cpu() - cpu, "bytes": sum(sizes)}
 
 
 def tally_totals(work):
@@ -93,9 +152,10 @@ def fresh_work_dir(root, source, name):
 
 
 def median_of(runs):
-    """The run of median time among (seconds, MiB) runs, and all the times as text."""
+    """The run of median time among runs (tuples whose first item is the seconds), and all the
+    times as text."""
     ordered = sorted(runs)
-    return ordered[len(ordered) // 2], " / ".join(f"{seconds:.2f}" for seconds, _ in runs)
+    return ordered[len(ordered) // 2], " / ".join(f"{run[0]:.2f}" for run in runs)
 
 
 def report_equal(mine, duck):
