@@ -9,7 +9,9 @@ final class Daemon {
     init(_ workspace: Workspace, command: String = "watch", arguments: [String] = [], environment: [String: String] = [:],
          log: String = "watch.log") throws {
         logURL = workspace.root.appendingPathComponent(log)
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        guard FileManager.default.createFile(atPath: logURL.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: logURL.path])
+        }
         let handle = try FileHandle(forWritingTo: logURL)
         handle.seekToEndOfFile()
         process.executableURL = Workspace.binaryURL

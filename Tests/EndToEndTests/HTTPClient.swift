@@ -51,6 +51,7 @@ struct HTTPClient {
             return true
         }
 
+        @discardableResult
         func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
         /// Reads until the server closes the connection or the receive timeout passes; nil

@@ -34,6 +34,7 @@ struct LineEncoderTests {
         }
     }
 
+    @discardableResult
     static func withRow<T>(_ row: Staged, seq: Int, _ body: (borrowing CompletionRow) throws -> T) rethrows -> T {
         func bytes(_ text: String?) -> [UInt8]? { text.map { Array($0.utf8) } }
         let email = bytes(row.email)!, course = bytes(row.course)!, name = bytes(row.name), certificate = bytes(row.certificate)
