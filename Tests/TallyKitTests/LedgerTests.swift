@@ -115,24 +115,30 @@ final class LedgerTests {
         }
     }
 
-    @Test("lines handed to the writer thread 256 KiB at a time (writeback started every 4 MiB) read back, roll back and sync as staged ones do")
+    @Test("lines handed to the writer thread 256 KiB at a time read back, roll back and sync as staged ones do; their writeback starts every 4 MiB")
     func writerThread() throws {
         let path = directory + "/big.jsonl"
         let file = try LedgerFile(path: path, chained: true)
-        let offsets = stage(20_000, in: file)   // about 4 MB: several hand-offs
+        let offsets = stage(10_000, in: file)   // about 2 MB: several hand-offs, short of 4 MiB
+        #expect(file.writebackFrom == 0)
         // Written or in flight, every line reads back where it was staged.
-        for n in [0, 1, 4_999, 10_000, 19_999] {
+        for n in [0, 1, 4_999, 9_999] {
             let line = String(decoding: try file.line(at: offsets[n]), as: UTF8.self)
             #expect(line.hasPrefix("{\"seq\":\(n + 1),\"text\":\"line \(n + 1) "), "\(line.prefix(40))")
         }
-        // Past 4 MiB (writeback started), then cut back below it.
+        // Past 4 MiB (writeback started), then cut back to before it.
         let mark = file.checkpoint()
-        _ = stage(10_000, in: file, from: 20_001)
+        _ = stage(15_000, in: file, from: 10_001)
+        #expect(file.writebackFrom >= FileSystem.writebackStep)
         try file.rollback(to: mark)
-        #expect(file.lastSeq == 20_000)
-        // And past it again, from the place cut back to.
-        _ = stage(15_000, in: file, from: 20_001)
+        #expect(file.lastSeq == 10_000)
+        #expect(file.writebackFrom == file.size)
+        // Past 4 MiB beyond the cut: started again, from the cut.
+        let cut = file.size
+        _ = stage(25_000, in: file, from: 10_001)
+        #expect(file.writebackFrom >= cut + FileSystem.writebackStep)
         try file.sync()
+        #expect(file.writebackFrom == file.size)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(bytes.count == file.size)
         let lines = bytes.split(separator: 0x0A)

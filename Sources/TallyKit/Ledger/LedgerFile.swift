@@ -11,9 +11,10 @@ import Darwin
 /// Lines are staged in memory and written with one `write` per batch, then fsynced by
 /// `sync()`. A big batch hands each 256 KiB of staged lines to a writer thread
 /// (`handOff`), so that copying it into the page cache (a tenth of a big sync) overlaps
-/// the encoding of the next lines, and starts their writeback every 4 MiB; anything that reads the file, cuts it or syncs it waits
-/// for that write first (`drain`). Nothing here ever rewrites a byte before `size` at open: the only edit is
-/// `truncate(to:)`, which recovery uses to cut a tail that no commit covered.
+/// the encoding of the next lines, and starts their writeback every 4 MiB; anything that
+/// reads the file, cuts it or syncs it waits for that write first (`drain`). Nothing here
+/// ever rewrites a byte before `size` at open: the only edit is `truncate(to:)`, which
+/// recovery uses to cut a tail that no commit covered.
 public final class LedgerFile {
     public let path: String
     public let isChained: Bool
@@ -140,8 +141,9 @@ public final class LedgerFile {
     static let handOffSize = 256 << 10
     private static let handOffRoom = handOffSize + 16 << 10
 
-    /// Where the bytes not yet sent on their way to the disk begin (see `handOff`).
-    private var writebackFrom = 0
+    /// Where the bytes not yet sent on their way to the disk (nor fsynced) begin: `handOff`
+    /// starts their writeback once `FileSystem.writebackStep` bytes lie past it.
+    private(set) var writebackFrom = 0
 
     /// The write in flight, if any: at most one per file, so the lines staged meanwhile
     /// are never more than `handOffSize` behind.
@@ -189,6 +191,7 @@ public final class LedgerFile {
         inFlight = nil
         if let error = write.error {
             size -= write.bytes.count
+            writebackFrom = min(writebackFrom, size)
             staged = write.bytes + staged
             throw error
         }
@@ -228,6 +231,7 @@ public final class LedgerFile {
     public func sync() throws {
         try flush()
         guard fsync(fd) == 0 else { throw SystemError("fsync", path: path) }
+        writebackFrom = size   // all of it is on the disk now
         // The batch is over: its buffers go back rather than sit idle through the snapshot,
         // the site and the wait for the next drop.
         if staged.capacity > 1 << 16 { staged = [] }
@@ -242,7 +246,7 @@ public final class LedgerFile {
         guard ftruncate(fd, off_t(length)) == 0 else { throw SystemError("ftruncate", path: path) }
         guard fsync(fd) == 0 else { throw SystemError("fsync", path: path) }
         size = length
-        writebackFrom = min(writebackFrom, size)
+        writebackFrom = size
         lastSeq = 0
         lastDigest = SHA256Digest()
         try readTail()
