@@ -1,5 +1,6 @@
-"""Helpers shared by the sync benchmarks (csv_sync.py, xlsx_sync.py, jsonl_sync.py): the
-seeded export, timing a child process, DuckDB's per-student totals, Tally's totals."""
+"""Helpers shared by the sync benchmarks (csv_sync.py, input_sync.py): the seeded export,
+timing a child process, DuckDB's per-student totals, Tally's totals, and what the ledgers'
+bytes cost the machine without Tally."""
 import csv
 import json
 import os
@@ -91,8 +92,9 @@ def duckdb_totals_cpu(path):
 
 
 def contract_floor(work, export, scratch, runs=3):
-    """What the contract's own output costs on this machine, apart from Tally, at the least of
-    `runs` tries (this VM's writes vary several-fold from one to the next): appending as many
+    """What the contract's own output costs on this machine, apart from Tally, each figure the
+    least of `runs` tries (this VM's writes vary several-fold from one to the next; the figures
+    may come from different tries): appending as many
     bytes as Tally's two ledgers hold to new files and fsyncing them (as a ledger is made
     durable), and SHA-256 over as many bytes as the export and `points.jsonl` (the file's hash,
     the award lines' chain). No parsing, deciding or encoding. The bytes written and hashed are
@@ -107,19 +109,24 @@ def _contract_floor(work, export, scratch):
     import hashlib
     block = memoryview(bytes(range(256)) * 4096)   # sliced without a copy
     sizes = [os.path.getsize(os.path.join(work, "data", name)) for name in ("events.jsonl", "points.jsonl")]
-    cpu, started = own_cpu(), time.perf_counter()
-    for n, size in enumerate(sizes):
-        path = os.path.join(scratch, f"floor-{n}")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-        try:
-            left = size
-            while left > 0:
-                left -= os.write(fd, block[:min(left, len(block))])
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-            os.unlink(path)
-    write_s, write_cpu = time.perf_counter() - started, own_cpu() - cpu
+    paths = [os.path.join(scratch, f"floor-{n}") for n in range(len(sizes))]
+    try:
+        cpu, started = own_cpu(), time.perf_counter()
+        for path, size in zip(paths, sizes):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+            try:
+                left = size
+                while left > 0:
+                    left -= os.write(fd, block[:min(left, len(block))])
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        write_s, write_cpu = time.perf_counter() - started, own_cpu() - cpu
+    finally:
+        # Removed outside the timing: freeing the blocks is not a cost Tally pays.
+        for path in paths:
+            if os.path.exists(path):
+                os.unlink(path)
     cpu = own_cpu()
     for size in (os.path.getsize(export), sizes[1]):
         digest = hashlib.sha256()
