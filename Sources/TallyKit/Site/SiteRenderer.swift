@@ -74,7 +74,7 @@ public struct SiteRenderer: Sendable {
             try write(try templates.render("stats", Self.statsPage(stats, of: board)), to: siteDirectory + "/stats.html")
         }
         try write(try templates.render("month", Self.monthPage(board, withStats: withStats)), to: siteDirectory + "/month.html")
-        try write(try Self.json(board), to: siteDirectory + "/leaderboard.json")
+        try FileSystem.writeAtomically(Self.json(board), to: siteDirectory + "/leaderboard.json", durable: false)
         try write(try templates.render("index", Self.indexPage(board, withStats: withStats)), to: siteDirectory + "/index.html")
 
         let current = Set(board.courses.map { $0.slug + ".html" })
@@ -85,10 +85,9 @@ public struct SiteRenderer: Sendable {
 
     /// `leaderboard.json`: the board with sorted keys, so that an unchanged board gives
     /// byte-identical output (and a publish step that compares files uploads nothing).
-    static func json(_ board: Leaderboard) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(board), as: UTF8.self) + "\n"
+    /// Written as `JSONEncoder` would write it (see `LeaderboardJSON`).
+    static func json(_ board: Leaderboard) -> [UInt8] {
+        LeaderboardJSON.encode(board)
     }
 
     private func write(_ text: String, to path: String) throws {
