@@ -286,6 +286,23 @@ struct SiteRendererTests {
         #expect(files["notes.txt"] == nil)
     }
 
+    @Test("an override edited between two renders is used at the next one; a broken edit is an error, its fix used again")
+    func overrideEditedBetweenRenders() throws {
+        let templates = try temporaryDirectory()
+        let students = ["a": StudentState(name: "Ada", xp: 10)]
+        try FileSystem.writeAtomically(Array("<p>one {{title}}</p>\n".utf8), to: templates + "/index.mustache")
+        #expect(try render(students, templates: templates).1["index.html"] == "<p>one Leaderboard</p>\n")
+        #expect(try render(students, templates: templates).1["index.html"] == "<p>one Leaderboard</p>\n")
+        try FileSystem.writeAtomically(Array("<p>two {{title}}</p>\n".utf8), to: templates + "/index.mustache")
+        #expect(try render(students, templates: templates).1["index.html"] == "<p>two Leaderboard</p>\n")
+        try FileSystem.writeAtomically(Array("{{#rows}}unclosed".utf8), to: templates + "/index.mustache")
+        #expect(throws: SiteError.self) { try render(students, templates: templates) }
+        try FileSystem.writeAtomically(Array("<p>two {{title}}</p>\n".utf8), to: templates + "/index.mustache")
+        #expect(try render(students, templates: templates).1["index.html"] == "<p>two Leaderboard</p>\n")
+        // And without the override, the built-in page again.
+        #expect(try render(students).1["index.html"]?.contains("<table class=\"standings\">") == true)
+    }
+
     @Test("a missing templates directory means the built-in templates")
     func missingOverrideDirectory() throws {
         let (_, files) = try render(["a": StudentState(name: "Ada", xp: 10)], templates: "/nonexistent/tally-templates")

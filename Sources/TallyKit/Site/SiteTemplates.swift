@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import Synchronization
 
 /// A site template that could not be used, with the file and what to do about it.
 public enum SiteError: Error, CustomStringConvertible, Sendable {
@@ -29,19 +30,33 @@ public enum SiteError: Error, CustomStringConvertible, Sendable {
 /// with one `style.css`, or its header with one partial, and still get later fixes to the
 /// other built-in files. A `.mustache` file in the override directory that has no built-in
 /// twin is added, so an override can bring partials of its own.
-struct SiteTemplates {
+struct SiteTemplates: Sendable {
     var library: MustacheLibrary
     var stylesheet: String
     /// A hash of every template's text: equal when nothing about the templates changed.
     var fingerprint: Int
 
     /// Loads the built-in templates, then the overrides found in `overrideDirectory`.
+    ///
+    /// The files are read each time (an override edited while `tally watch` runs is used at
+    /// the next render), but parsed only when they differ from the last ones loaded: parsing
+    /// every template again was a tenth of a drop's render.
     static func load(overrideDirectory: String?) throws -> SiteTemplates {
         var files: [String: File] = [:]
         for (name, text) in BuiltInTemplates.files { files[name] = File(path: "built-in " + name, text: text) }
         if let overrideDirectory, FileSystem.isDirectory(overrideDirectory) {
             files.merge(try textFiles(in: overrideDirectory)) { _, override in override }
         }
+        if let loaded = lastLoaded.withLock({ $0 }), loaded.files == files { return loaded.templates }
+        let templates = try parse(files)
+        lastLoaded.withLock { $0 = (files, templates) }
+        return templates
+    }
+
+    /// The files last loaded, and what they made.
+    private static let lastLoaded = Mutex<(files: [String: File], templates: SiteTemplates)?>(nil)
+
+    private static func parse(_ files: [String: File]) throws -> SiteTemplates {
         var library = MustacheLibrary()
         for (name, file) in files.sorted(by: { $0.key < $1.key }) where name.hasSuffix(".mustache") {
             do {
@@ -68,7 +83,7 @@ struct SiteTemplates {
     }
 
     /// The text of a template file; its path is kept for error messages.
-    private struct File {
+    private struct File: Equatable, Sendable {
         var path: String
         var text: String
     }
