@@ -40,7 +40,7 @@ struct SiteTemplates: Sendable {
     ///
     /// The files are read each time (an override edited while `tally watch` runs is used at
     /// the next render), but parsed only when they differ from the last ones loaded: parsing
-    /// every template again was a tenth of a drop's render.
+    /// every template again was 3 % of a drop's render.
     static func load(overrideDirectory: String?) throws -> SiteTemplates {
         var files: [String: File] = [:]
         for (name, text) in BuiltInTemplates.files { files[name] = File(path: "built-in " + name, text: text) }
