@@ -46,9 +46,10 @@ struct CSVRowBatchTests {
     /// What a read did, in order: each row offered to `decided` (all it was handed), each
     /// item emitted, and how it ended.
     static func log(_ path: String, onAThread: Bool, batchRows: Int = CSVRowBatch.rows, limits: TableLimits = .init(),
-                    dateOrderConfigured: Bool = false, failAt: Int? = nil) -> [String] {
+                    dateOrderConfigured: Bool = false, failAt: Int? = nil, threadFrom: Int = 0) -> [String] {
         var intake = TableIntake(settings: .init(dateOrderConfigured: dateOrderConfigured, limits: limits))
         intake.readsCSVOnAThread = onAThread
+        intake.csvThreadFrom = threadFrom   // 0: every file on the thread, however small
         intake.csvBatchRows = batchRows
         var log: [String] = []
         func text(_ bytes: UnsafeRawBufferPointer?) -> String { bytes.map { String(decoding: $0, as: UTF8.self) } ?? "nil" }
@@ -102,6 +103,9 @@ struct CSVRowBatchTests {
             Self.expectSame(path, batchRows: batchRows)
         }
         Self.expectSame(path, batchRows: 5, limits: TableLimits(maxRowBytes: 300, maxFields: 6))
+        // As the engine reads it: on the thread from 256 KiB, else on the calling thread.
+        #expect(Self.log(path, onAThread: true, threadFrom: TableIntake(settings: .init()).csvThreadFrom)
+                == Self.log(path, onAThread: false))
         Self.expectSame(path, batchRows: 33, dateOrderConfigured: true)
         let log = Self.log(path, onAThread: true, batchRows: 7)
         // The lane took rows, the ordinary path made events, and rows were rejected.

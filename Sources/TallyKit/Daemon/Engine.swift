@@ -140,9 +140,18 @@ public final class Engine {
         try finishState()
         CrashPoint.reach("snapshot-written")
         let snapshotted = ContinuousClock.now
+        // Each folder the files went to is fsynced once they are all moved, not once per
+        // file: a burst of a thousand one-row files spent 0.4 s of its second in those fsyncs.
+        // (A move lost to a power cut leaves the file in the inbox, recognised by its hash.)
+        var movedInto: Set<String> = []
         for move in moves {
-            settle(move.file, failure: move.failure, roster: move.roster)
+            if let directory = settle(move.file, failure: move.failure, roster: move.roster) { movedInto.insert(directory) }
             CrashPoint.reach("file-moved")
+        }
+        for directory in movedInto.sorted() {
+            do { try FileSystem.syncDirectory(directory) } catch {
+                logger.error("\(directory) could not be synced after files were moved into it: \(error)")
+            }
         }
         let moved = ContinuousClock.now
         try finishSnapshot()
@@ -348,21 +357,26 @@ public final class Engine {
 
     /// Moves a taken file to `archive/` (or `failed/`, with `NAME.error.txt`), after the commit.
     /// A move that fails leaves the file in the inbox; the next batch skips it by its hash.
-    private func settle(_ file: InboxFile, failure: String?, roster: Bool) {
+    /// Moves a file of the batch out of the inbox; returns the folder it went to (which the
+    /// caller fsyncs once all are moved), nil when it stays.
+    private func settle(_ file: InboxFile, failure: String?, roster: Bool) -> String? {
         let paths = settings.paths
         do {
-            if file.path == settings.rosterFile { return }
+            if file.path == settings.rosterFile { return nil }
             if roster {
                 try FileSystem.copy(file.path, to: paths.data + "/roster.csv")
             }
             if let failure {
-                let target = try Inbox.move(file.path, into: paths.failed)
+                let target = try Inbox.move(file.path, into: paths.failed, durable: false)
                 try FileSystem.writeAtomically(Array((failure + "\n").utf8), to: target + ".error.txt")
+                return paths.failed
             } else {
-                _ = try Inbox.move(file.path, into: paths.archive)
+                _ = try Inbox.move(file.path, into: paths.archive, durable: false)
+                return paths.archive
             }
         } catch {
             logger.error("\(file.name) could not be moved out of the inbox: \(error)")
+            return nil
         }
     }
 

@@ -58,8 +58,10 @@ public struct Inbox: Sendable {
     }
 
     /// Moves `file` into `directory`, keeping its name (with ` (2)`, ` (3)`… when taken),
-    /// and returns the new path. Falls back to copy-then-remove across file systems.
-    public static func move(_ path: String, into directory: String) throws -> String {
+    /// and returns the new path. Falls back to copy-then-remove across file systems. With
+    /// `durable` (the default) `directory` is fsynced before it returns; a caller moving many
+    /// files passes false and syncs each directory once when all are moved.
+    public static func move(_ path: String, into directory: String, durable: Bool = true) throws -> String {
         try FileSystem.createDirectory(directory)
         let name = FileSystem.split(path).name
         var target = directory + "/" + name
@@ -74,7 +76,7 @@ public struct Inbox: Sendable {
             try FileSystem.copy(path, to: target)
             unlink(path)
         }
-        try FileSystem.syncDirectory(directory)
+        if durable { try FileSystem.syncDirectory(directory) }
         return target
     }
 

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A CSV, TSV or UTF-16 text file as a table: each pass opens the file afresh (the reader
 /// streams and never rewinds), with the delimiter the first pass detected.
 final class CSVTable: TableSource {
@@ -13,6 +19,12 @@ final class CSVTable: TableSource {
         self.file = file
         self.kind = kind
         delimiter = kind == .tsv ? 0x09 : nil
+    }
+
+    /// The file's size when asked (`Int.max` when it cannot be told: the reader will say why).
+    var byteCount: Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : Int.max
     }
 
     func forEachRow(_ body: (CSVRecord) throws -> Bool) throws {

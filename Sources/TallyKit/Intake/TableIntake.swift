@@ -32,6 +32,11 @@ public struct TableIntake: Sendable {
     var readsCSVOnAThread = true
     /// Records per batch handed from that thread; small only in tests, to cross many batches.
     var csvBatchRows = CSVRowBatch.rows
+    /// A CSV of fewer bytes is read on the calling thread, by the one-thread loop: for a
+    /// small file, starting a thread and handing batches across cost more than its rows (a
+    /// burst of a thousand one-row files spent a sixth of its time creating threads and
+    /// waking them). Zero in tests that hold the thread to that loop.
+    var csvThreadFrom = 256 << 10
     /// What a one-pass read may hold back while the date order is undecided, in bytes of
     /// cell text plus a row's and a cell's keep (see `readInOnePass`).
     var heldBackBytes = 64 << 20
@@ -110,7 +115,7 @@ public struct TableIntake: Sendable {
         for column in Column.allCases { if let index = map.index(of: column) { columns.append((column, index)) } }
 
         let plain = readsPlainRowsAsBytes ? CompletionRow.Columns(mapper: mapper) : nil
-        if readsPlainRowsAsBytes && readsCSVOnAThread, let csv = table as? CSVTable {
+        if readsPlainRowsAsBytes && readsCSVOnAThread, let csv = table as? CSVTable, csv.byteCount >= csvThreadFrom {
             // The rows past the header read on the second core, in the order and by the
             // functions of the loop below; here they are only decided and emitted.
             try csv.forEachRowPastHeader(plain: plain, batchRows: csvBatchRows, plainRow: { row in
