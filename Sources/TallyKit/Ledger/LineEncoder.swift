@@ -191,7 +191,18 @@ final class LineEncoder: @unchecked Sendable {
     func settle() {
         if let current = staging.filling {
             staging.filling = nil
-            handOver(current.finished())
+            let chunk = current.finished()
+            guard staging.inFlight > 0 else {
+                // Nothing ahead of it: encoded here, by the same function, rather than sent to
+                // the encoder's thread and waited for (a burst of one-row files made that
+                // round trip per file).
+                Self.encode(chunk, events: events, points: points)
+                staging.placed.append(contentsOf: chunk.placed)
+                chunk.reset()
+                staging.spares.append(chunk)
+                return
+            }
+            handOver(chunk)
         }
         guard staging.inFlight > 0 else { return }
         queue.sync {}
