@@ -268,11 +268,15 @@ struct SyncEndToEndTests {
 extension SyncEndToEndTests {
     @Test("a file that fails half-way counts for nothing; the files around it in the batch still count")
     func failureMidFile() throws {
+        // b.csv is over 256 KiB, so that it is read on a thread of its own, which is reading
+        // ahead when the row after its first fails.
+        let more = (0..<8_000).map { "more\($0)@example.org,Course A,2024-09-01\n" }.joined()
         let files = [
             ("a.csv", "Email,Course,Date\none@example.org,Course A,2024-09-01\ntwo@example.org,Course A,2024-09-01\n"),
-            ("b.csv", "Email,Course,Date\nthree@example.org,Course A,2024-09-01\nfour@example.org,Course A,2024-09-01\nfive@example.org,Course A,2024-09-01\n"),
+            ("b.csv", "Email,Course,Date\nthree@example.org,Course A,2024-09-01\nfour@example.org,Course A,2024-09-01\nfive@example.org,Course A,2024-09-01\n" + more),
             ("c.csv", "Email,Course,Date\nsix@example.org,Course A,2024-09-01\n"),
         ]
+        #expect(files[1].1.utf8.count > 256 << 10)
         let w = try Workspace()
         for (name, text) in files { try w.write("inbox/" + name, text) }
         // The fourth event is the second row of b.csv: b.csv fails after one of its rows was scored.

@@ -142,7 +142,8 @@ public final class Engine {
         let snapshotted = ContinuousClock.now
         // Each folder the files went to is fsynced once they are all moved, not once per
         // file: a burst of a thousand one-row files spent 0.4 s of its second in those fsyncs.
-        // (A move lost to a power cut leaves the file in the inbox, recognised by its hash.)
+        // (A move to `archive/` lost to a power cut leaves the file in the inbox, recognised
+        // by its hash; a failed file's move is made durable with its reason, in `settle`.)
         var movedInto: Set<String> = []
         for move in moves {
             if let directory = settle(move.file, failure: move.failure, roster: move.roster) { movedInto.insert(directory) }
@@ -265,6 +266,7 @@ public final class Engine {
         case .csv, .tsv, .utf16Text:
             var intake = settings.tableIntake(for: file.name)
             intake.readsPlainRowsAsBytes = readsRowsAsBytes
+            if let csvThreadFrom { intake.csvThreadFrom = csvThreadFrom }
             try intake.read(path: file.path, file: file.name, sha256: sha, kind: kind, modified: file.modified,
                             decided: { row in plain ? try decidePlain(row, lane: &lane) : false }, emit: handle)
         case .json:
@@ -355,25 +357,28 @@ public final class Engine {
         return .object(JSONObject(members))
     }
 
-    /// Moves a taken file to `archive/` (or `failed/`, with `NAME.error.txt`), after the commit.
-    /// A move that fails leaves the file in the inbox; the next batch skips it by its hash.
-    /// Moves a file of the batch out of the inbox; returns the folder it went to (which the
-    /// caller fsyncs once all are moved), nil when it stays.
+    /// Moves a taken file to `archive/` (or `failed/`, with `NAME.error.txt`), after the commit;
+    /// returns the folder it went to, which the caller fsyncs once all are moved (nil when it
+    /// stays). A move that fails leaves the file in the inbox; the next batch skips it by its
+    /// hash. A failed file's reason is written durably on its own, which syncs `failed/` too.
     private func settle(_ file: InboxFile, failure: String?, roster: Bool) -> String? {
         let paths = settings.paths
+        if file.path == settings.rosterFile { return nil }
         do {
-            if file.path == settings.rosterFile { return nil }
             if roster {
                 try FileSystem.copy(file.path, to: paths.data + "/roster.csv")
             }
-            if let failure {
-                let target = try Inbox.move(file.path, into: paths.failed, durable: false)
-                try FileSystem.writeAtomically(Array((failure + "\n").utf8), to: target + ".error.txt")
-                return paths.failed
-            } else {
+            guard let failure else {
                 _ = try Inbox.move(file.path, into: paths.archive, durable: false)
                 return paths.archive
             }
+            let target = try Inbox.move(file.path, into: paths.failed, durable: false)
+            do {
+                try FileSystem.writeAtomically(Array((failure + "\n").utf8), to: target + ".error.txt")
+            } catch {
+                logger.error("\(file.name) was moved to \(paths.failed)/, but its reason could not be written: \(error)")
+            }
+            return paths.failed
         } catch {
             logger.error("\(file.name) could not be moved out of the inbox: \(error)")
             return nil
@@ -409,6 +414,9 @@ public final class Engine {
     /// Whether plain rows are read as bytes, and those already seen decided there (see
     /// `CompletionRow`); off only in tests that hold the fast path to the ordinary one.
     var readsRowsAsBytes = true
+    /// From how many bytes a CSV is read on a thread of its own (`TableIntake.csvThreadFrom`);
+    /// nil for the intake's own threshold. Zero only in tests that want every file on it.
+    var csvThreadFrom: Int?
     /// The time roster lines are dated with (when they are read, else); set only in tests
     /// that compare two runs byte for byte: a time on a whole second is written four bytes
     /// shorter, which moves every offset after it.

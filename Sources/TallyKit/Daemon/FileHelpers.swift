@@ -19,7 +19,7 @@ func hashFile(_ path: String) throws -> String {
     // 256 KiB mapped, zero-filled page by page and unmapped.
     var info = stat()
     let size = fstat(fd, &info) == 0 ? Int(info.st_size) : 1 << 18
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(max(size + 1, 4096), 1 << 18), alignment: 16)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(min(size, (1 << 18) - 1) + 1, 4096), alignment: 16)
     defer { buffer.deallocate() }
     while true {
         let n = read(fd, buffer.baseAddress, buffer.count)

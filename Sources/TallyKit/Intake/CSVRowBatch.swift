@@ -127,7 +127,8 @@ struct CSVRowBatch {
 extension CSVRowBatch {
     /// How many batches may wait for the scoring thread: four keep both threads busy through
     /// an uneven patch of rows (with two, a sync of a million rows left a fifth of the two
-    /// cores idle while it read), and the memory small (a megabyte a batch at most).
+    /// cores idle while it read), and the memory small (about a megabyte a batch: a batch is
+    /// full at 2,048 rows or once past 1 MiB, so one long row can take it towards 2 MiB).
     static let depth = 4
 
     /// Reads `reader`'s records past the first (the header) on a thread of their own, in

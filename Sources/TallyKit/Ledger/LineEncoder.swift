@@ -335,7 +335,8 @@ final class LineEncoder: @unchecked Sendable {
         }
     }
 
-    /// Writes the lines of `chunk`'s orders, on the encoder's queue.
+    /// Writes the lines of `chunk`'s orders: on the encoder's queue, or where `settle` is called
+    /// when nothing was ahead of the chunk.
     private static func encode(_ chunk: Chunk, events: LedgerFile, points: LedgerFile) {
         let base = UnsafeRawBufferPointer(start: chunk.bytes, count: chunk.used)
         var file = chunk.file, sha256 = chunk.sha256

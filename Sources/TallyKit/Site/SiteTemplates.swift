@@ -71,7 +71,8 @@ struct SiteTemplates: Sendable {
         var hasher = Hasher()
         for (name, file) in files.sorted(by: { $0.key < $1.key }) {
             hasher.combine(name)
-            hasher.combine(file.text)
+            var text = file.text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         }
         return SiteTemplates(library: library, stylesheet: css, fingerprint: hasher.finalize())
     }
@@ -86,6 +87,12 @@ struct SiteTemplates: Sendable {
     private struct File: Equatable, Sendable {
         var path: String
         var text: String
+
+        /// Equal paths and equal bytes: `String`'s `==` would call a text re-saved in another
+        /// Unicode normal form the same, and keep the templates parsed from the old one.
+        static func == (a: File, b: File) -> Bool {
+            a.path == b.path && a.text.utf8.elementsEqual(b.text.utf8)
+        }
     }
 
     /// The `.mustache` files and `style.css` directly in `directory`, by file name; anything
