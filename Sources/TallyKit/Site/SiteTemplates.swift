@@ -72,6 +72,7 @@ struct SiteTemplates: Sendable {
         for (name, file) in files.sorted(by: { $0.key < $1.key }) {
             hasher.combine(name)
             var text = file.text
+            hasher.combine(text.utf8.count)   // so that one file's bytes cannot run into the next's
             text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         }
         return SiteTemplates(library: library, stylesheet: css, fingerprint: hasher.finalize())
