@@ -199,9 +199,7 @@ final class LineEncoder: @unchecked Sendable {
                 // the encoder's thread and waited for (a burst of one-row files made that
                 // round trip per file).
                 Self.encode(chunk, events: events, points: points)
-                staging.placed.append(contentsOf: chunk.placed)
-                chunk.reset()
-                staging.spares.append(chunk)
+                reclaim(chunk)
                 return
             }
             handOver(chunk)
@@ -254,11 +252,16 @@ final class LineEncoder: @unchecked Sendable {
         done.removeAll(keepingCapacity: true)
         lock.unlock()
         for chunk in finished {
-            staging.placed.append(contentsOf: chunk.placed)
-            chunk.reset()
-            staging.spares.append(chunk)
+            reclaim(chunk)
             staging.inFlight -= 1
         }
+    }
+
+    /// Takes an encoded chunk's places, and keeps the chunk to refill.
+    private func reclaim(_ chunk: Chunk) {
+        staging.placed.append(contentsOf: chunk.placed)
+        chunk.reset()
+        staging.spares.append(chunk)
     }
 
     /// A chunk being filled, with its counts kept here rather than in the chunk: a value in
