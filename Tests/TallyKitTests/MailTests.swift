@@ -277,7 +277,9 @@ struct MailStreamingTests {
         let message = try MIMEReader(path: path, directory: directory + "/parts").read()
         let after = try Self.peak()
         #expect(message.attachments.map(\.bytes) == [57 * 10_000 * blocks])
-        #expect(after - before < 16 << 20, "peak grew by \((after - before) >> 20) MiB")
+        // The peak is the whole test process's, and other suites run meanwhile: one pushed it
+        // 2.3 MiB past a 16 MiB bound once. Decoded whole, the attachment alone is 30 MB.
+        #expect(after - before < 24 << 20, "peak grew by \((after - before) >> 20) MiB")
     }
 
     static func peak() throws -> Int {

@@ -83,6 +83,19 @@ struct SnapshotFastPathTests {
         #expect(w2.bytes.isEmpty)
     }
 
+    @Test("the longest months a student can hold fit the room reckoned for them")
+    func longestMonths() {
+        // The last year a month number holds, and the longest points, thirty times: 36
+        // bytes a month, past the 32 once reckoned (the writer stops at an overrun).
+        let months = (0..<30).map { MonthPoints(month: Month(number: Int32.max - 29 + Int32($0)), points: Int.min) }
+        let student = StudentState(name: nil, xp: Int.min, level: nil, courses: [], isPublic: false, reachedAt: Int.min, months: months)
+        var listing = StudentListing()
+        listing.append(id: "a@example.org", student)
+        let plain = Self.encoded(listing, plain: true)
+        #expect(plain == Self.encoded(listing, plain: false))
+        #expect(String(decoding: plain, as: UTF8.self).contains(#","178956970-08":-9223372036854775808}}"#))
+    }
+
     @Test("a state's listing, roster students and non-public ones included, writes the same state.json both ways")
     func stateListing() {
         var rules = Rules()
@@ -92,5 +105,94 @@ struct SnapshotFastPathTests {
             #expect(Self.encoded(listing, plain: true) == Self.encoded(listing, plain: false))
             #expect(Self.encoded(listing, plain: true, chunk: 1, positions: state.positions) == Snapshot.encodeState(state, rules: rules))
         }
+    }
+
+    /// A state's students as random completions make them: names from `texts` (plain, to
+    /// escape, not ASCII), plain and awkward course names, months across years, and every
+    /// tenth student with a badge; a roster names and hides a few when `roster` is set.
+    static func randomState(seed: UInt64, roster: Bool) -> (State, Rules) {
+        var generator = SeededGenerator(seed: seed)
+        var rules = Rules()
+        rules.badges = [.init(id: "ten", name: "Ten", completions: 10)]
+        var events: [Event] = []
+        for index in 0..<300 {
+            let student = Int.random(in: 0..<40, using: &generator)
+            let course = Int.random(in: 0..<6, using: &generator) == 0 ? texts.randomElement(using: &generator)!
+                : "Course \(Int.random(in: 0..<12, using: &generator))"
+            var event = ScoringTests.completion("r\(student)@example.org", course,
+                                                minutes: Int.random(in: -40_000_000...40_000_000, using: &generator))
+            event.name = texts.randomElement(using: &generator)!
+            events.append(event)
+            if roster && index % 40 == 0 {
+                var entry = ScoringTests.rosterEntry("r\(student)@example.org", "S\(student)", name: texts.randomElement(using: &generator)!)
+                entry.isPublic = index % 80 != 0
+                events.append(entry)
+            }
+        }
+        return (ScoringTests.run(events, rules: rules).0, rules)
+    }
+
+    @Test("students read in place where the state keeps them give the bytes of students made whole",
+          arguments: [0, 1, 2, 3])
+    func inPlace(seed: UInt64) {
+        func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+        // Levels out of order, two at one XP, one to escape, none at all.
+        let levels: [[Rules.Level]] = [
+            [], [.init(name: "Starter", xp: 0), .init(name: "Pro", xp: 40)],
+            [.init(name: "Later", xp: 100), .init(name: "First", xp: -10), .init(name: "Twin A", xp: 60),
+             .init(name: "Twin B", xp: 60), .init(name: "Say \"pro\"", xp: 200)],
+        ]
+        for roster in [false, true] {
+            var (state, rules) = Self.randomState(seed: seed, roster: roster)
+            for set in levels {
+                rules.levels = set
+                // The batch's listing: every account (no roster), else the listed ones.
+                // Compared as text, so that a failure shows where the two part.
+                let listing = state.listing(rules: rules)
+                let whole = text(Snapshot.encodeState(students: state.students(rules: rules), positions: state.positions))
+                #expect(text(Self.encoded(listing, plain: true, positions: state.positions)) == whole, "seed \(seed), roster \(roster)")
+                #expect(text(Self.encoded(listing, plain: true, chunk: 7, positions: state.positions)) == whole)
+                #expect(text(Self.encoded(listing, plain: false, positions: state.positions)) == whole)
+            }
+        }
+    }
+
+    @Test("a plain student of a state is written in place; one with badges, or a roster student with no account, is not")
+    func inPlaceWhichStudents() {
+        var rules = Rules()
+        rules.levels = [.init(name: "Starter", xp: 0), .init(name: "Pro", xp: 40)]
+        rules.badges = [.init(id: "two", name: "Two", completions: 2)]
+        let state = ScoringTests.run([
+            ScoringTests.completion("a@example.org", "AI 1"), ScoringTests.completion("b@example.org", "AI 1", minutes: 2),
+            ScoringTests.rosterEntry("a@example.org", "S1", name: "Ada"), ScoringTests.rosterEntry("b@example.org", "S2", name: "Bea"),
+            ScoringTests.rosterEntry("z@example.org", "S9", name: "Zed"),
+            ScoringTests.completion("b@example.org", "AI 2", minutes: 3),
+        ], rules: rules).0
+        let listing = state.listed(rules: rules)
+        let names = QuotedNames(listing.numberedCourseNames ?? [])
+        listing.ids.withUnsafeBufferPointer { ids in
+            listing.withStudentsInPlace { inPlace in
+                guard let inPlace else {
+                    Issue.record("a state's listing is read in place")
+                    return
+                }
+                let a = ids.firstIndex(of: "S1")!
+                #expect(inPlace.student(ids.firstIndex(of: "S2")!) == nil)
+                #expect(inPlace.student(ids.firstIndex(of: "S9")!) == nil)
+                var w = JSONWriter()
+                w.beginObject()
+                QuotedNames.withBuffers(of: names) { names in
+                    #expect(Snapshot.appendPlain(id: ids.baseAddress! + a, inPlace.student(a)!, courseNames: names!, to: &w))
+                }
+                w.endObject()
+                #expect(String(decoding: w.bytes, as: UTF8.self) == """
+                    {"S1":{"name":"Ada","xp":20,"level":"Starter","badges":[],"unlocks":[],\
+                    "courses":["AI 1"],"public":true,"reached_at":\(state.accounts.list[state.accounts.index(of: "S1")!].reachedAt),\
+                    "months":{"2024-09":20}}}
+                    """)
+            }
+        }
+        // Students made whole are not read in place.
+        StudentListing(ids: ["a"], states: [StudentState()]).withStudentsInPlace { #expect($0 == nil) }
     }
 }

@@ -66,6 +66,12 @@ extension State {
             }
         }
 
+        /// Whether the account has a badge or an unlock (asked without copying them).
+        var hasBadgesOrUnlocks: Bool {
+            guard let rare else { return false }
+            return !rare.figures.badges.isEmpty || !rare.figures.unlocks.isEmpty
+        }
+
         /// Badge ids, in the order earned.
         var badges: [String] {
             get { rare?.figures.badges ?? [] }

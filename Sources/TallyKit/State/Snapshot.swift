@@ -52,12 +52,20 @@ public enum Snapshot {
         w.beginObject()
         let order = students.byID()
         let names = students.numberedCourseNames.map(QuotedNames.init)
-        try students.ids.withUnsafeBufferPointer { ids in
+        try students.ids.withUnsafeBufferPointer { ids in try students.withStudentsInPlace { inPlace in
+          try QuotedNames.withBuffers(of: names) { quoted in
             for index in order {
-                var student = students[index]
-                if !plain || !appendPlain(id: ids[index], &student, courseNames: names, to: &w) {
-                    w.key(ids[index])
-                    encode(student, &w)
+                // A student read in place is written as it is read, nothing copied; any other,
+                // and one that needs escaping, is made a `ListedStudent` first.
+                if plain, let inPlace, let quoted, let student = inPlace.student(index),
+                   appendPlain(id: ids.baseAddress! + index, student, courseNames: quoted, to: &w) {
+                    // Written.
+                } else {
+                    var student = students[index]
+                    if !plain || !appendPlain(id: ids[index], &student, courseNames: names, to: &w) {
+                        w.key(ids[index])
+                        encode(student, &w)
+                    }
                 }
                 if w.bytes.count >= chunk {
                     // Only the bytes go: the writer's place in the document (its commas) stays.
@@ -65,7 +73,8 @@ public enum Snapshot {
                     w.bytes.removeAll(keepingCapacity: true)
                 }
             }
-        }
+          }
+        } }
         w.endObject()
         encodePositions(positions, &w)
         w.endObject()
@@ -90,8 +99,10 @@ public enum Snapshot {
         func bytes(_ texts: some Sequence<String>) -> Int { texts.reduce(0) { $0 + $1.utf8.count + 3 } }
         let names = student.courses.isNumbered ? courseNames : nil
         let courses = names?.room(student.courses) ?? bytes(student.courses)
+        // 200: the keys and punctuation, two `null`s and two 20-digit numbers. 40 a month:
+        // `,"178956970-12":-9223372036854775808` at the most.
         let room = 200 + id.utf8.count + (student.name?.utf8.count ?? 0) + (student.level?.utf8.count ?? 0)
-            + bytes(student.badges) + bytes(student.unlocks) + courses + student.months.count * 32
+            + bytes(student.badges) + bytes(student.unlocks) + courses + student.months.count * 40
         return w.appendPlainValue(room: room) { p -> Int? in
             var line = RawLine(p)
             guard line.plain(id) else { return nil }
@@ -113,20 +124,34 @@ public enum Snapshot {
             }
             line.ascii(student.isPublic ? #","public":true,"reached_at":"# : #","public":false,"reached_at":"#)
             line.decimal(student.reachedAt)
-            line.ascii(#","months":{"#)
-            for (index, month) in student.months.enumerated() {
-                // `Month.description`: the year in at least four digits, the month in two.
-                guard month.month.number >= 0 else { return nil }
-                let year = month.month.year, number = month.month.month
-                line.ascii(index == 0 ? "\"" : ",\"")
-                if year < 1000 { line.ascii(year < 10 ? "000" : year < 100 ? "00" : "0") }
-                line.decimal(year)
-                line.ascii(number < 10 ? "-0" : "-")
-                line.decimal(number)
-                line.ascii("\":")
-                line.decimal(month.points)
-            }
-            line.ascii("}}")
+            guard student.months.withUnsafeBufferPointer({ line.months($0) }) else { return nil }
+            return line.count
+        }
+    }
+
+    /// `appendPlain` for a student read in place (see `StudentListing.InPlace`), with the
+    /// same bytes: its fields are read through pointers and its strings copied by
+    /// `RawLine.plain(at:)`, so that nothing is retained. It has no badge or unlock.
+    static func appendPlain(id: UnsafePointer<String>, _ student: StudentInPlace, courseNames names: QuotedNames.Buffers,
+                            to w: inout JSONWriter) -> Bool {
+        let account = student.account
+        let room = 200 + id.pointee.utf8.count + (student.name.pointee?.utf8.count ?? 0)
+            + (student.level.pointee?.utf8.count ?? 0) + names.room(account.pointee.courses)
+            + account.pointee.months.count * 40
+        return w.appendPlainValue(room: room) { p -> Int? in
+            var line = RawLine(p)
+            guard line.plain(at: id) else { return nil }
+            line.ascii(#":{"name":"#)
+            guard line.plain(at: student.name) else { return nil }
+            line.ascii(#","xp":"#)
+            line.decimal(account.pointee.xp)
+            line.ascii(#","level":"#)
+            guard line.plain(at: student.level) else { return nil }
+            line.ascii(#","badges":[],"unlocks":[],"courses":"#)
+            guard line.plain(account.pointee.courses, quoted: names) else { return nil }
+            line.ascii(student.isPublic ? #","public":true,"reached_at":"# : #","public":false,"reached_at":"#)
+            line.decimal(account.pointee.reachedAt)
+            guard account.pointee.months.withUnsafeBufferPointer({ line.months($0) }) else { return nil }
             return line.count
         }
     }
@@ -269,6 +294,34 @@ struct QuotedNames {
         }
         return room
     }
+
+    /// The names' bytes and ranges where they are, for writing students in place (see
+    /// `StudentListing.InPlace`): reached through the arrays, they were retained and
+    /// released for every student.
+    struct Buffers {
+        fileprivate let bytes: UnsafeRawBufferPointer
+        fileprivate let ranges: UnsafeBufferPointer<Range<Int>?>
+
+        /// `room` of the listed courses of `courses`.
+        func room(_ courses: CourseKeys) -> Int {
+            courses.entries.withUnsafeBufferPointer { entries in
+                var room = 2
+                for entry in entries {
+                    guard entry.isListed else { break }
+                    if let range = ranges[Int(entry.course)] { room += range.count + 1 }
+                }
+                return room
+            }
+        }
+    }
+
+    /// Calls `body` with the buffers of `names`, or nil.
+    static func withBuffers<R>(of names: QuotedNames?, _ body: (Buffers?) throws -> R) rethrows -> R {
+        guard let names else { return try body(nil) }
+        return try names.bytes.withUnsafeBytes { bytes in
+            try names.ranges.withUnsafeBufferPointer { ranges in try body(Buffers(bytes: bytes, ranges: ranges)) }
+        }
+    }
 }
 
 extension RawLine {
@@ -286,6 +339,75 @@ extension RawLine {
         }
         guard done else { return false }
         ascii("]")
+        return true
+    }
+
+    /// `plain(_:quoted:)` of the listed courses of `courses`.
+    fileprivate mutating func plain(_ courses: CourseKeys, quoted names: QuotedNames.Buffers) -> Bool {
+        ascii("[")
+        let done = courses.entries.withUnsafeBufferPointer { entries -> Bool in
+            for index in entries.indices {
+                let entry = entries[index]
+                guard entry.isListed else { break }
+                if index > 0 { ascii(",") }
+                guard let range = names.ranges[Int(entry.course)] else { return false }
+                bytes(UnsafeRawBufferPointer(rebasing: names.bytes[range]))
+            }
+            return true
+        }
+        guard done else { return false }
+        ascii("]")
+        return true
+    }
+
+    /// `plain(_:)` of the text at `text`, read where it is (`RawLine` copies in loops, so
+    /// that the string is not retained around a copy).
+    @inline(__always)
+    fileprivate mutating func plain(at text: UnsafePointer<String?>) -> Bool {
+        guard text.pointee != nil else {
+            ascii("null")
+            return true
+        }
+        return text.pointee!.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            let raw = UnsafeRawBufferPointer(utf8)
+            guard JSONWriter.isPlain(raw) else { return false }
+            ascii("\"")
+            bytes(raw)
+            ascii("\"")
+            return true
+        } ?? false
+    }
+
+    /// `plain(at:)` of a `String` that is never nil.
+    @inline(__always)
+    fileprivate mutating func plain(at text: UnsafePointer<String>) -> Bool {
+        text.pointee.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            let raw = UnsafeRawBufferPointer(utf8)
+            guard JSONWriter.isPlain(raw) else { return false }
+            ascii("\"")
+            bytes(raw)
+            ascii("\"")
+            return true
+        } ?? false
+    }
+
+    /// `,"months":{"2024-09":20,...}}`, closing the student; false for a month before year 0.
+    fileprivate mutating func months(_ months: UnsafeBufferPointer<MonthPoints>) -> Bool {
+        ascii(#","months":{"#)
+        for index in months.indices {
+            let month = months[index]
+            // `Month.description`: the year in at least four digits, the month in two.
+            guard month.month.number >= 0 else { return false }
+            let year = month.month.year, number = month.month.month
+            ascii(index == 0 ? "\"" : ",\"")
+            if year < 1000 { ascii(year < 10 ? "000" : year < 100 ? "00" : "0") }
+            decimal(year)
+            ascii(number < 10 ? "-0" : "-")
+            decimal(number)
+            ascii("\":")
+            decimal(month.points)
+        }
+        ascii("}}")
         return true
     }
 

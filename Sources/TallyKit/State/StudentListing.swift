@@ -168,6 +168,81 @@ struct StudentListing: Sendable {
         subscript(index: Int) -> StudentState { listing[index].state }
     }
 
+    // MARK: Reading students in place
+
+    /// Calls `body` with the students readable in place (`InPlace`) when they come from a
+    /// state, and with nil when they are made whole.
+    func withStudentsInPlace<R>(_ body: (InPlace?) throws -> R) rethrows -> R {
+        guard fromState else { return try body(nil) }
+        // `rules.level(forXP:)`'s names (the last level reached, in the rules' order), then
+        // nil for no level: a student of every account points at one of them.
+        let levelNames = rules.levels.map { Optional($0.name) } + [nil]
+        let levelXP = rules.levels.map(\.xp)
+        return try accounts.withUnsafeBufferPointer { accounts in
+            try listed.withUnsafeBufferPointer { listed in
+                try levelNames.withUnsafeBufferPointer { levelNames in
+                    try levelXP.withUnsafeBufferPointer { levelXP in
+                        try body(InPlace(accounts: accounts, listed: listed, everyAccount: everyAccount,
+                                         levelNames: levelNames, levelXP: levelXP))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The students of a listing read from a state, reached through pointers to where the
+    /// state and the listing keep their figures: valid only inside `withStudentsInPlace`.
+    ///
+    /// `state.json` is written from here (`Snapshot.appendPlain(id:_:courseNames:to:)`)
+    /// after every batch. Made a `ListedStudent` each, a hundred thousand students were half
+    /// a million retains and as many releases of strings and arrays that other threads
+    /// retain too, and two thirds of the daemon's time per drop went to writing that file.
+    /// Read here, no figure is copied and none is retained.
+    struct InPlace {
+        fileprivate let accounts: UnsafeBufferPointer<State.Account>
+        fileprivate let listed: UnsafeBufferPointer<Listed>
+        fileprivate let everyAccount: Bool
+        fileprivate let levelNames: UnsafeBufferPointer<String?>
+        fileprivate let levelXP: UnsafeBufferPointer<Int>
+
+        /// The student at `index`; nil for one to be read as a `ListedStudent`: a roster
+        /// student with no account yet, or one with badges or unlocks (kept out of line).
+        func student(_ index: Int) -> StudentInPlace? {
+            let account: UnsafePointer<State.Account>, name: UnsafePointer<String?>, level: UnsafePointer<String?>
+            let isPublic: Bool
+            if everyAccount {
+                account = accounts.baseAddress! + index
+                name = UnsafeRawPointer(account).advanced(by: Self.latestName).assumingMemoryBound(to: String?.self)
+                level = levelNames.baseAddress! + levelNumber(forXP: account.pointee.xp)
+                isPublic = true
+            } else {
+                let entry = listed.baseAddress! + index
+                guard entry.pointee.account >= 0 else { return nil }
+                account = accounts.baseAddress! + Int(entry.pointee.account)
+                name = UnsafeRawPointer(entry).advanced(by: Self.listedName).assumingMemoryBound(to: String?.self)
+                level = UnsafeRawPointer(entry).advanced(by: Self.listedLevel).assumingMemoryBound(to: String?.self)
+                isPublic = entry.pointee.isPublic
+            }
+            guard !account.pointee.hasBadgesOrUnlocks else { return nil }
+            return StudentInPlace(account: account, name: name, level: level, isPublic: isPublic)
+        }
+
+        /// As `Rules.level(forXP:)`: the last level `xp` reaches, in the rules' order; the
+        /// nil after them when it reaches none.
+        private func levelNumber(forXP xp: Int) -> Int {
+            var index = levelXP.count
+            while index > 0 {
+                index -= 1
+                if levelXP[index] <= xp { return index }
+            }
+            return levelXP.count
+        }
+
+        private static let latestName = MemoryLayout<State.Account>.offset(of: \.latestName)!
+        private static let listedName = MemoryLayout<Listed>.offset(of: \.name)!
+        private static let listedLevel = MemoryLayout<Listed>.offset(of: \.level)!
+    }
+
     /// The positions in order of student id (`String`'s `<`), as `state.json` lists them.
     ///
     /// Sorting a hundred thousand ids as strings was a third of writing `state.json`. An id
@@ -181,7 +256,7 @@ struct StudentListing: Sendable {
             var keys: [(high: UInt64, low: UInt64, indexAndASCII: Int)] = []
             keys.reserveCapacity(ids.count)
             for index in ids.indices {
-                let (high, low, ascii) = Self.prefix(of: ids[index])
+                let (high, low, ascii) = Self.prefix(of: ids.baseAddress! + index)
                 keys.append((high, low, index << 1 | (ascii ? 1 : 0)))
             }
             keys.sort { a, b in
@@ -198,8 +273,13 @@ struct StudentListing: Sendable {
     /// The first sixteen UTF-8 bytes of `id` as two big-endian integers (zeros past its end),
     /// and whether all of it is ASCII.
     static func prefix(of id: String) -> (high: UInt64, low: UInt64, ascii: Bool) {
-        var id = id
-        return id.withUTF8 { bytes in
+        withUnsafePointer(to: id) { prefix(of: $0) }
+    }
+
+    /// `prefix(of:)` of the id at `id`, read where it is: through the array, each of a
+    /// hundred thousand ids was retained and released for it.
+    static func prefix(of id: UnsafePointer<String>) -> (high: UInt64, low: UInt64, ascii: Bool) {
+        func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> (high: UInt64, low: UInt64, ascii: Bool) {
             var high: UInt64 = 0, low: UInt64 = 0, any: UInt8 = 0
             for index in bytes.indices {
                 let byte = bytes[index]
@@ -212,6 +292,9 @@ struct StudentListing: Sendable {
             }
             return (high, low, any < 0x80)
         }
+        if let found = id.pointee.utf8.withContiguousStorageIfAvailable(prefix) { return found }
+        var copy = id.pointee
+        return copy.withUTF8(prefix)
     }
 
     /// The same students as a dictionary keyed by id.
@@ -226,6 +309,16 @@ extension State {
         guard roster.isEmpty, accounts.list.allSatisfy({ $0.applied > 0 }) else { return listed(rules: rules) }
         return StudentListing(everyAccountOf: accounts, courseNames: courses.names, rules: rules)
     }
+}
+
+/// Where one student of `StudentListing.InPlace` keeps its figures: its account (the XP,
+/// courses, months and when it reached its XP; no badges or unlocks), and its name and level,
+/// in the account, the listing or the rules.
+struct StudentInPlace {
+    let account: UnsafePointer<State.Account>
+    let name: UnsafePointer<String?>
+    let level: UnsafePointer<String?>
+    let isPublic: Bool
 }
 
 /// One listed student's figures, as `StudentState` has them but for the course names, which

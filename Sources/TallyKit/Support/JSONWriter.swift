@@ -296,6 +296,9 @@ public struct JSONWriter: Sendable {
                 n = 1
             }
             guard let written = fill(p + n) else { return false }
+            // Too late to undo, but a caller that reckoned its room short stops here rather
+            // than going on past what it overwrote.
+            precondition(written <= room, "a plain value overran the room reckoned for it")
             bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n + written))
             return true
         }

@@ -7,13 +7,20 @@ struct RawLine {
 
     init(_ start: UnsafeMutablePointer<UInt8>) { self.start = start }
 
+    // Both copy in a loop, which the compiler makes the same `memcpy` or moves, rather than
+    // by `update(from:count:)`: that is a call the reference counting cannot see through, so
+    // a string or array borrowed around it (`Snapshot.appendPlain(id:_:courseNames:to:)`
+    // reads a hundred thousand students' strings where they are) was retained and released.
+
     @inline(__always) mutating func ascii(_ text: StaticString) {
-        (start + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        let from = text.utf8Start, to = start + count
+        for index in 0..<text.utf8CodeUnitCount { to[index] = from[index] }
         count += text.utf8CodeUnitCount
     }
 
     @inline(__always) mutating func bytes(_ text: UnsafeRawBufferPointer) {
-        if let base = text.baseAddress { (start + count).update(from: base.assumingMemoryBound(to: UInt8.self), count: text.count) }
+        let to = start + count
+        for index in 0..<text.count { to[index] = text[index] }
         count += text.count
     }
 
