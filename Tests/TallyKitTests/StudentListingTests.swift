@@ -116,6 +116,30 @@ struct StudentListingTests {
             #expect(Leaderboard(reversed, settings: SiteSettings(), generatedAt: at) == simple)
         }
     }
+
+    @Test("boards and stats of a state's listing (every account, or those listed) equal those of students made whole", arguments: [0, 1, 2])
+    func inPlaceBoardsAndStats(seed: UInt64) {
+        // Random students (awkward names and courses, badges, a roster naming and hiding a
+        // few), levels out of order; the board of their month, cut short and whole.
+        let at = Timestamp(milliseconds: ScoringTests.t0.milliseconds + 60_000)
+        for roster in [false, true] {
+            var (state, rules) = SnapshotFastPathTests.randomState(seed: seed, roster: roster)
+            rules.levels = [.init(name: "Later", xp: 100), .init(name: "First", xp: -10), .init(name: "Twin", xp: 60),
+                            .init(name: "Twin", xp: 80)]
+            let whole = state.students(rules: rules)
+            for listing in [state.listed(rules: rules), state.listing(rules: rules)] {
+                for top in [3, 0] {
+                    let settings = SiteSettings(top: top)
+                    let board = Leaderboard(listing, settings: settings, generatedAt: at)
+                    #expect(board == Leaderboard(students: whole, settings: settings, generatedAt: at), "seed \(seed), roster \(roster)")
+                    #expect(!board.month.students.isEmpty && !board.courses.isEmpty)
+                }
+                let figures = LedgerStats()
+                #expect(SiteStats(listing: listing, figures: figures, rules: rules)
+                        == SiteStats(students: Array(whole.values), figures: figures, rules: rules))
+            }
+        }
+    }
 }
 
 /// `byID()` orders ids by the bytes of their ASCII prefixes where it can; it must give the
@@ -136,5 +160,32 @@ struct StudentListingOrderTests {
         let listing = StudentListing(ids: Array(ids), states: Array(repeating: StudentState(), count: ids.count))
         let simple = listing.ids.indices.sorted { listing.ids[$0] < listing.ids[$1] }
         #expect(listing.byID().map { listing.ids[$0] } == simple.map { listing.ids[$0] })
+    }
+
+    @Test("the accounts' order by id, kept up to date as accounts come a few or many at a time", arguments: [0, 1, 2])
+    func accountsOrder(seed: UInt64) {
+        let parts = ["student000000000", "student00000000", "s", "S", "a@example.org", "\u{0}", "é", "zoë", "Zoë",
+                     "student0000000e", "\u{301}", "x", "1", "~", "ø"]
+        var generator = SeededGenerator(seed: seed)
+        var table = AccountTable()
+        // The first batch is sorted whole; then one, a few, many (more than an eighth: all
+        // sorted again), and one more, each merged into the order kept.
+        for batch in [300, 1, 3, 40, 1, 120, 2] {
+            var added = 0
+            while added < batch {
+                let id = (0..<Int.random(in: 1...4, using: &generator)).map { _ in parts.randomElement(using: &generator)! }.joined()
+                if table.index(of: id) == nil {
+                    table.append(id, State.Account())
+                    added += 1
+                }
+            }
+            #expect(table.idOrder.count == table.count - batch, "behind the ids until sorted")
+            table.sortIDs()
+            let sorted = table.ids.sorted()
+            #expect(table.idOrder.map { table.ids[Int($0)] } == sorted, "seed \(seed), after \(batch)")
+            // A listing of every account takes the order kept.
+            let listing = StudentListing(everyAccountOf: table, courseNames: [], rules: Rules())
+            #expect(listing.byID().map { table.ids[$0] } == sorted)
+        }
     }
 }

@@ -27,6 +27,7 @@ extension Engine {
             due = due && grown >= max(indexGrowth, indexedBytes / 10)
         }
         due = due || index
+        state.accounts.sortIDs()
         let students = state.listing(rules: settings.rules)
         listed = students
         let positions = state.positions, path = settings.paths.state

@@ -64,10 +64,41 @@ public struct SiteStats: Equatable, Sendable {
         var perNumber = [Int](repeating: 0, count: names.count), byName: [String: Int] = [:]
         var perLevel: [String: Int] = [:], perBadge: [String: Int] = [:]
         var completions = 0, xp = 0
+        // Read in place (see `StudentListing.InPlace`): each student's courses and XP where
+        // its account keeps them, and its level by number among the rules', not a string
+        // hashed; badges only where there are some.
+        let inPlace: Bool = listing.withStudentsInPlace { inPlace in
+            guard let inPlace else { return false }
+            var perLevelNumber = [Int](repeating: 0, count: inPlace.levelCount)
+            for index in 0..<listing.count {
+                if let account = inPlace.account(index) {
+                    xp += account.pointee.xp
+                    account.pointee.courses.entries.withUnsafeBufferPointer { entries in
+                        for entry in entries {
+                            guard entry.isListed else { break }
+                            perNumber[Int(entry.course)] += 1
+                            completions += 1
+                        }
+                    }
+                    if account.pointee.hasBadgesOrUnlocks {
+                        for badge in listing.badges(index) { perBadge[badge, default: 0] += 1 }
+                    }
+                }
+                if let number = inPlace.levelNumber(index) {
+                    perLevelNumber[number] += 1
+                } else if let level = listing.level(index) {
+                    perLevel[level, default: 0] += 1
+                }
+            }
+            for number in perLevelNumber.indices where perLevelNumber[number] > 0 {
+                if let level = inPlace.levelName(number) { perLevel[level, default: 0] += perLevelNumber[number] }
+            }
+            return true
+        }
         // Each figure read on its own: a whole `ListedStudent` a student (its name, months
         // and unlocks too) was a dozen retains and releases of what the snapshot's thread
         // was reading at the same time.
-        for index in 0..<listing.count {
+        for index in 0..<listing.count where !inPlace {
             let courses = listing.courses(index)
             completions += courses.count
             xp += listing.xp(index)

@@ -15,6 +15,9 @@ struct StringTable<Value: Sendable>: Sendable {
     /// each, and every comparison was a cache miss into another string). At most half full.
     private var slots: [UInt64] = []
     private var last = -1
+    /// The first `idOrder.count` ids in the order of `String`'s `<` (as `state.json` lists
+    /// the students), by index: kept by `sortIDs()`, and behind the ids between its calls.
+    private(set) var idOrder: [UInt32] = []
 
     var count: Int { list.count }
 
@@ -236,6 +239,36 @@ extension StringTable: Equatable where Value: Equatable {
 
 /// The students' accounts, by student id.
 typealias AccountTable = StringTable<State.Account>
+
+extension StringTable {
+    /// Brings `idOrder` up to date with the ids added since it last was: the new ones are
+    /// sorted and merged in, or, when they are more than an eighth of all, every id is sorted
+    /// again (`StudentListing.byID`). A drop to the daemon adds a student or two to a hundred
+    /// thousand, and sorting them all again after every batch was a tenth of its work.
+    mutating func sortIDs() {
+        let known = idOrder.count
+        guard known < ids.count else { return }
+        ids.withUnsafeBufferPointer { ids in
+            guard (ids.count - known) * 8 <= ids.count else {
+                idOrder = StudentListing.byID(ids).map { UInt32($0) }
+                return
+            }
+            let added = (known..<ids.count).sorted { ids[$0] < ids[$1] }
+            var merged: [UInt32] = []
+            merged.reserveCapacity(ids.count)
+            var next = added.startIndex
+            for old in idOrder {
+                while next < added.endIndex, ids[added[next]] < ids[Int(old)] {
+                    merged.append(UInt32(added[next]))
+                    next += 1
+                }
+                merged.append(old)
+            }
+            merged.append(contentsOf: added[next...].lazy.map { UInt32($0) })
+            idOrder = merged
+        }
+    }
+}
 
 extension StringTable where Value == State.Account {
     /// The index of `id`'s account, made when missing.

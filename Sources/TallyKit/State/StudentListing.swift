@@ -22,6 +22,8 @@ struct StudentListing: Sendable {
     private var courseNames: [String] = []
     /// Read from a state: whether student `i` is account `i`, with the levels of `rules`.
     private var everyAccount = false
+    /// The students in order of id, when the state's table kept it (`AccountTable.sortIDs`).
+    private var order: [UInt32]?
     private var rules = Rules()
 
     struct Listed: Sendable {
@@ -58,6 +60,7 @@ struct StudentListing: Sendable {
         self.courseNames = courseNames
         self.rules = rules
         everyAccount = true
+        if table.idOrder.count == ids.count { order = table.idOrder }
     }
 
     /// Adds a student made whole (a listing of such students only).
@@ -208,24 +211,41 @@ struct StudentListing: Sendable {
         /// The student at `index`; nil for one to be read as a `ListedStudent`: a roster
         /// student with no account yet, or one with badges or unlocks (kept out of line).
         func student(_ index: Int) -> StudentInPlace? {
-            let account: UnsafePointer<State.Account>, name: UnsafePointer<String?>, level: UnsafePointer<String?>
-            let isPublic: Bool
+            guard let account = account(index), !account.pointee.hasBadgesOrUnlocks else { return nil }
+            let name: UnsafePointer<String?>, level: UnsafePointer<String?>, isPublic: Bool
             if everyAccount {
-                account = accounts.baseAddress! + index
                 name = UnsafeRawPointer(account).advanced(by: Self.latestName).assumingMemoryBound(to: String?.self)
                 level = levelNames.baseAddress! + levelNumber(forXP: account.pointee.xp)
                 isPublic = true
             } else {
                 let entry = listed.baseAddress! + index
-                guard entry.pointee.account >= 0 else { return nil }
-                account = accounts.baseAddress! + Int(entry.pointee.account)
                 name = UnsafeRawPointer(entry).advanced(by: Self.listedName).assumingMemoryBound(to: String?.self)
                 level = UnsafeRawPointer(entry).advanced(by: Self.listedLevel).assumingMemoryBound(to: String?.self)
                 isPublic = entry.pointee.isPublic
             }
-            guard !account.pointee.hasBadgesOrUnlocks else { return nil }
             return StudentInPlace(account: account, name: name, level: level, isPublic: isPublic)
         }
+
+        /// The account of the student at `index`; nil for a roster student with no account
+        /// yet (no XP, course or points).
+        func account(_ index: Int) -> UnsafePointer<State.Account>? {
+            if everyAccount { return accounts.baseAddress! + index }
+            let number = listed[index].account
+            return number < 0 ? nil : accounts.baseAddress! + Int(number)
+        }
+
+        /// The number of the level of the student at `index` among the rules' levels (their
+        /// count for none), when the listing gives every account the level of the rules;
+        /// nil when it holds each student's level (`StudentListing.level(_:)` reads it).
+        func levelNumber(_ index: Int) -> Int? {
+            everyAccount ? levelNumber(forXP: accounts[index].xp) : nil
+        }
+
+        /// How many numbers `levelNumber(_:)` gives: the rules' levels, and one for none.
+        var levelCount: Int { levelNames.count }
+
+        /// The name of level `number`; nil for none.
+        func levelName(_ number: Int) -> String? { levelNames[number] }
 
         /// As `Rules.level(forXP:)`: the last level `xp` reaches, in the rules' order; the
         /// nil after them when it reaches none.
@@ -250,24 +270,28 @@ struct StudentListing: Sendable {
     /// big-endian integers, order it against another such id wherever the two differ there.
     /// Ids that tie on them, or hold other text, are compared as strings.
     func byID() -> [Int] {
-        ids.withUnsafeBufferPointer { ids in
-            // The index and whether the id is ASCII share a word: 24 bytes a key, not 32,
-            // and the sort's scratch half as much again, next to the state at its peak.
-            var keys: [(high: UInt64, low: UInt64, indexAndASCII: Int)] = []
-            keys.reserveCapacity(ids.count)
-            for index in ids.indices {
-                let (high, low, ascii) = Self.prefix(of: ids.baseAddress! + index)
-                keys.append((high, low, index << 1 | (ascii ? 1 : 0)))
-            }
-            keys.sort { a, b in
-                if a.indexAndASCII & b.indexAndASCII & 1 != 0 {
-                    if a.high != b.high { return a.high < b.high }
-                    if a.low != b.low { return a.low < b.low }
-                }
-                return ids[a.indexAndASCII >> 1] < ids[b.indexAndASCII >> 1]
-            }
-            return keys.map { $0.indexAndASCII >> 1 }
+        if let order { return order.map { Int($0) } }
+        return ids.withUnsafeBufferPointer { Self.byID($0) }
+    }
+
+    /// `byID()` of `ids`.
+    static func byID(_ ids: UnsafeBufferPointer<String>) -> [Int] {
+        // The index and whether the id is ASCII share a word: 24 bytes a key, not 32,
+        // and the sort's scratch half as much again, next to the state at its peak.
+        var keys: [(high: UInt64, low: UInt64, indexAndASCII: Int)] = []
+        keys.reserveCapacity(ids.count)
+        for index in ids.indices {
+            let (high, low, ascii) = Self.prefix(of: ids.baseAddress! + index)
+            keys.append((high, low, index << 1 | (ascii ? 1 : 0)))
         }
+        keys.sort { a, b in
+            if a.indexAndASCII & b.indexAndASCII & 1 != 0 {
+                if a.high != b.high { return a.high < b.high }
+                if a.low != b.low { return a.low < b.low }
+            }
+            return ids[a.indexAndASCII >> 1] < ids[b.indexAndASCII >> 1]
+        }
+        return keys.map { $0.indexAndASCII >> 1 }
     }
 
     /// The first sixteen UTF-8 bytes of `id` as two big-endian integers (zeros past its end),
