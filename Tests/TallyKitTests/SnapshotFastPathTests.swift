@@ -108,12 +108,15 @@ struct SnapshotFastPathTests {
     }
 
     /// A state's students as random completions make them: names from `texts` (plain, to
-    /// escape, not ASCII), plain and awkward course names, months across years, and every
-    /// tenth student with a badge; a roster names and hides a few when `roster` is set.
+    /// escape, not ASCII), plain and awkward course names, months across years; badges for
+    /// three courses (the students who hold one are written as `ListedStudent`s); manual
+    /// awards taking points away (XP and months below zero); courses taken back but still
+    /// completed (listed no more). With `roster`, a roster names and hides a few, and names
+    /// students with no account yet.
     static func randomState(seed: UInt64, roster: Bool) -> (State, Rules) {
         var generator = SeededGenerator(seed: seed)
         var rules = Rules()
-        rules.badges = [.init(id: "ten", name: "Ten", completions: 10)]
+        rules.badges = [.init(id: "three", name: "Three", completions: 3)]
         var events: [Event] = []
         for index in 0..<300 {
             let student = Int.random(in: 0..<40, using: &generator)
@@ -125,13 +128,29 @@ struct SnapshotFastPathTests {
             var event = ScoringTests.completion("r\(student)@example.org", course, minutes: minutes)
             event.name = texts.randomElement(using: &generator)!
             events.append(event)
+            if index % 25 == 0 {
+                events.append(Event(id: "m\(index)", kind: .manualAward, email: try! Email(normalising: "r\(student)@example.org"),
+                                    at: event.at, source: ScoringTests.source, points: -Int.random(in: 1...900, using: &generator),
+                                    reason: "taken"))
+            }
             if roster && index % 40 == 0 {
                 var entry = ScoringTests.rosterEntry("r\(student)@example.org", "S\(student)", name: texts.randomElement(using: &generator)!)
                 entry.isPublic = index % 80 != 0
                 events.append(entry)
+                events.append(ScoringTests.rosterEntry("ghost\(index)@example.org", "G\(index)", name: texts.randomElement(using: &generator)!))
             }
         }
-        return (ScoringTests.run(events, rules: rules).0, rules)
+        var state = ScoringTests.run(events, rules: rules).0
+        // Points of a course taken back by a ledger line (as a move does): the course stays
+        // completed but is listed no more.
+        let applied = state.tracked.filter { $0.value.status == .applied && $0.value.account >= 0 }
+        for (number, (key, entry)) in applied.enumerated() where number % 9 == 0 {
+            guard let student = state.student(of: entry) else { continue }
+            state.apply(PointsRecord(seq: 10_000 + number, at: ScoringTests.t0, student: student, points: -20, activity: Activity.learn,
+                                     event: key.id, reason: "taken back", change: .revoke, course: "Course \(number % 12)"),
+                        eventKey: key)
+        }
+        return (state, rules)
     }
 
     @Test("students read in place where the state keeps them give the bytes of students made whole",
@@ -146,6 +165,11 @@ struct SnapshotFastPathTests {
         ]
         for roster in [false, true] {
             var (state, rules) = Self.randomState(seed: seed, roster: roster)
+            // What the state must hold for both paths to be taken and every field to vary.
+            let accounts = state.accounts.list
+            #expect(accounts.contains { $0.hasBadgesOrUnlocks } && accounts.contains { $0.xp < 0 })
+            #expect(accounts.contains { $0.applied > 0 && $0.courses.entries.contains { !$0.isListed } })
+            #expect(!roster || state.roster.keys.contains { state.accounts.index(of: $0) == nil })
             for set in levels {
                 rules.levels = set
                 // The batch's listing: every account (no roster), else the listed ones.

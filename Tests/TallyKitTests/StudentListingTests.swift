@@ -168,8 +168,8 @@ struct StudentListingOrderTests {
                      "student0000000e", "\u{301}", "x", "1", "~", "ø"]
         var generator = SeededGenerator(seed: seed)
         var table = AccountTable()
-        // The first batch is sorted whole; then one, a few, many (more than an eighth: all
-        // sorted again), and one more, each merged into the order kept.
+        // The first batch is sorted whole; then one, a few and forty (an eighth at most:
+        // merged into the order kept), 120 (more than an eighth: all sorted again), and two.
         for batch in [300, 1, 3, 40, 1, 120, 2] {
             var added = 0
             while added < batch {
@@ -180,6 +180,9 @@ struct StudentListingOrderTests {
                 }
             }
             #expect(table.idOrder.count == table.count - batch, "behind the ids until sorted")
+            // A listing made while the order is behind sorts the ids itself.
+            let behind = StudentListing(everyAccountOf: table, courseNames: [], rules: Rules())
+            #expect(behind.byID().map { table.ids[$0] } == table.ids.sorted())
             table.sortIDs()
             let sorted = table.ids.sorted()
             #expect(table.idOrder.map { table.ids[Int($0)] } == sorted, "seed \(seed), after \(batch)")

@@ -27,7 +27,8 @@ extension Engine {
             due = due && grown >= max(indexGrowth, indexedBytes / 10)
         }
         due = due || index
-        state.accounts.sortIDs()
+        // A listing of every account (no roster) lists the students in the order kept.
+        if state.roster.isEmpty { state.accounts.sortIDs() }
         let students = state.listing(rules: settings.rules)
         listed = students
         let positions = state.positions, path = settings.paths.state

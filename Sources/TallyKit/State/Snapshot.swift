@@ -41,8 +41,10 @@ public enum Snapshot {
     ///
     /// A student whose strings need no escaping (nearly all) is written whole at a pointer
     /// (`appendPlain`), the others member by member (`encode`); `plain: false` writes every
-    /// one member by member, for the tests that hold the two to the same bytes. The students
-    /// are read one by one as `ListedStudent`s: their strings and arrays shared, never copied.
+    /// one member by member, for the tests that hold the two to the same bytes. A state's
+    /// students are read in place (`StudentListing.InPlace`: nothing copied or retained),
+    /// but for those with badges or unlocks and roster students with no account, which are
+    /// read one by one as `ListedStudent`s, as students made whole are.
     static func writeState(_ students: StudentListing, positions: State.Positions, chunk: Int = 1 << 20, plain: Bool = true,
                            to write: (_ bytes: [UInt8]) throws -> Void) rethrows {
         var w = JSONWriter(capacity: min(chunk, 1 << 20) + 4096)

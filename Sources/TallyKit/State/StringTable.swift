@@ -253,18 +253,26 @@ extension StringTable {
                 idOrder = StudentListing.byID(ids).map { UInt32($0) }
                 return
             }
+            // Each new id's place found by a binary search past the one before it; the
+            // ids between are copied as they are (comparing every old id reached into the
+            // bytes of half of them, every batch).
             let added = (known..<ids.count).sorted { ids[$0] < ids[$1] }
             var merged: [UInt32] = []
             merged.reserveCapacity(ids.count)
-            var next = added.startIndex
-            for old in idOrder {
-                while next < added.endIndex, ids[added[next]] < ids[Int(old)] {
-                    merged.append(UInt32(added[next]))
-                    next += 1
+            idOrder.withUnsafeBufferPointer { order in
+                var start = 0
+                for id in added {
+                    var low = start, high = order.count
+                    while low < high {
+                        let middle = (low + high) / 2
+                        if ids[Int(order[middle])] < ids[id] { low = middle + 1 } else { high = middle }
+                    }
+                    merged.append(contentsOf: order[start..<low])
+                    merged.append(UInt32(id))
+                    start = low
                 }
-                merged.append(old)
+                merged.append(contentsOf: order[start...])
             }
-            merged.append(contentsOf: added[next...].lazy.map { UInt32($0) })
             idOrder = merged
         }
     }
