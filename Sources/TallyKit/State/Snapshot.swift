@@ -370,25 +370,20 @@ extension RawLine {
             ascii("null")
             return true
         }
-        return text.pointee!.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            let raw = UnsafeRawBufferPointer(utf8)
-            guard JSONWriter.isPlain(raw) else { return false }
-            ascii("\"")
-            bytes(raw)
-            ascii("\"")
-            return true
-        } ?? false
+        return quoted(text.pointee!.utf8)
     }
 
     /// `plain(at:)` of a `String` that is never nil.
     @inline(__always)
-    fileprivate mutating func plain(at text: UnsafePointer<String>) -> Bool {
-        text.pointee.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+    fileprivate mutating func plain(at text: UnsafePointer<String>) -> Bool { quoted(text.pointee.utf8) }
+
+    /// `"text"` when no byte of it needs escaping; false, having written nothing, else.
+    @inline(__always)
+    private mutating func quoted(_ text: String.UTF8View) -> Bool {
+        text.withContiguousStorageIfAvailable { utf8 -> Bool in
             let raw = UnsafeRawBufferPointer(utf8)
             guard JSONWriter.isPlain(raw) else { return false }
-            ascii("\"")
-            bytes(raw)
-            ascii("\"")
+            quoted(raw)
             return true
         } ?? false
     }
@@ -420,12 +415,7 @@ extension RawLine {
             ascii("null")
             return true
         }
-        return text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            let raw = UnsafeRawBufferPointer(utf8)
-            guard JSONWriter.isPlain(raw) else { return false }
-            quoted(raw)
-            return true
-        } ?? false
+        return quoted(text.utf8)
     }
 
     /// `["a","b"]`; false as above.
