@@ -211,16 +211,18 @@ struct StudentListing: Sendable {
         /// The student at `index`; nil for one to be read as a `ListedStudent`: a roster
         /// student with no account yet, or one with badges or unlocks (kept out of line).
         func student(_ index: Int) -> StudentInPlace? {
-            guard let account = account(index), !account.pointee.hasBadgesOrUnlocks else { return nil }
+            guard let offsets = Self.offsets, let account = account(index), !account.pointee.hasBadgesOrUnlocks else {
+                return nil
+            }
             let name: UnsafePointer<String?>, level: UnsafePointer<String?>, isPublic: Bool
             if everyAccount {
-                name = UnsafeRawPointer(account).advanced(by: Self.latestName).assumingMemoryBound(to: String?.self)
+                name = UnsafeRawPointer(account).advanced(by: offsets.latestName).assumingMemoryBound(to: String?.self)
                 level = levelNames.baseAddress! + levelNumber(forXP: account.pointee.xp)
                 isPublic = true
             } else {
                 let entry = listed.baseAddress! + index
-                name = UnsafeRawPointer(entry).advanced(by: Self.listedName).assumingMemoryBound(to: String?.self)
-                level = UnsafeRawPointer(entry).advanced(by: Self.listedLevel).assumingMemoryBound(to: String?.self)
+                name = UnsafeRawPointer(entry).advanced(by: offsets.listedName).assumingMemoryBound(to: String?.self)
+                level = UnsafeRawPointer(entry).advanced(by: offsets.listedLevel).assumingMemoryBound(to: String?.self)
                 isPublic = entry.pointee.isPublic
             }
             return StudentInPlace(account: account, name: name, level: level, isPublic: isPublic)
@@ -258,9 +260,15 @@ struct StudentListing: Sendable {
             return levelXP.count
         }
 
-        private static let latestName = MemoryLayout<State.Account>.offset(of: \.latestName)!
-        private static let listedName = MemoryLayout<Listed>.offset(of: \.name)!
-        private static let listedLevel = MemoryLayout<Listed>.offset(of: \.level)!
+        /// Where the names and the level lie in an account and a listed entry. Stored
+        /// properties always have an offset; were one missing, every student would be read
+        /// as a `ListedStudent`.
+        private static let offsets: (latestName: Int, listedName: Int, listedLevel: Int)? = {
+            guard let latestName = MemoryLayout<State.Account>.offset(of: \.latestName),
+                  let listedName = MemoryLayout<Listed>.offset(of: \.name),
+                  let listedLevel = MemoryLayout<Listed>.offset(of: \.level) else { return nil }
+            return (latestName, listedName, listedLevel)
+        }()
     }
 
     /// The positions in order of student id (`String`'s `<`), as `state.json` lists them.
