@@ -15,9 +15,12 @@ import Foundation
 /// for nobody); a completed course's event, and each event filed under an email, by the
 /// tracked event's number (its place in the tracked section, which is the table's own
 /// order, so a state read back numbers its events as it did). Integers are LEB128 varints (zigzag for signed ones), strings a varint
-/// length and their UTF-8 bytes, an event id a tag byte and 16 bytes or a string. Sections
-/// follow the state's hash order, not a sorted one: two indexes of one state may differ in
-/// bytes, and are compared as states (`==`), never byte for byte.
+/// length and their UTF-8 bytes, an event id a tag byte and 16 bytes or a string. The files,
+/// roster, bindings, contacts and quizzes passed are written in the order of their keys, so
+/// that the same ledgers give the same bytes in every run (Swift seeds a set's hashing per
+/// process); the ids seen, accounts and tracked events follow the order the ledgers gave
+/// them, so two equal states reached in different orders may still differ in bytes, and are
+/// compared as states (`==`).
 ///
 /// It is derived data: deleted, damaged or written by another version, it is rebuilt from
 /// the ledgers.
@@ -58,15 +61,17 @@ extension Snapshot {
         for name in state.courses.names { w.string(name) }
         w.unsigned(state.activities.count)
         for name in state.activities.names { w.string(name) }
+        // Sets and dictionaries in the order of their keys: Swift seeds their hashing per
+        // process, and the same state is to give the same bytes in every run.
         w.unsigned(state.files.count)
-        for sha in state.files { w.string(sha) }
+        for sha in state.files.sorted() { w.string(sha) }
         w.unsigned(state.seen.count)
         for key in state.seen {
             w.key(key)
             try drain()
         }
         w.unsigned(state.roster.count)
-        for (id, entry) in state.roster {
+        for (id, entry) in state.roster.sorted(by: { $0.key < $1.key }) {
             w.string(id)
             w.optional(entry.name)
             w.bool(entry.isPublic)
@@ -74,12 +79,12 @@ extension Snapshot {
             for email in entry.emails { w.string(email.value) }
         }
         w.unsigned(state.bindings.count)
-        for (email, student) in state.bindings {
+        for (email, student) in state.bindings.sorted(by: { $0.key.value < $1.key.value }) {
             w.string(email.value)
             w.string(student)
         }
         w.unsigned(state.contacts.count)
-        for (contact, email) in state.contacts {
+        for (contact, email) in state.contacts.sorted(by: { $0.key < $1.key }) {
             w.string(contact)
             w.string(email.value)
         }
@@ -114,7 +119,9 @@ extension Snapshot {
                 }
                 raw.unsigned(passed)
             }
-            for (quiz, key) in accounts[index].passed { w.string(quiz); w.key(key) }
+            if passed > 0 {
+                for (quiz, key) in accounts[index].passed.sorted(by: { $0.key < $1.key }) { w.string(quiz); w.key(key) }
+            }
             try drain()
         }
         sections.append(handed + w.bytes.count)
