@@ -24,8 +24,12 @@ struct FileHelpersTests {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             python.waitUntilExit()
             #expect(try hashFile(path) == expected, "size \(size)")
+            // Read on a second thread while this one hashes (as a file of 8 MiB or more is).
+            #expect(try hashFile(path, threadFrom: 0) == expected, "size \(size), read on a thread")
             #expect(expected.count == 64)
         }
         #expect(throws: SystemError.self) { try hashFile(directory + "/missing") }
+        // A directory opens but cannot be read: the reading thread's error comes out here.
+        #expect(throws: SystemError.self) { try hashFile(directory, threadFrom: 0) }
     }
 }
