@@ -1,7 +1,7 @@
 import ArgumentParser
 import TallyKit
 
-struct Award: ParsableCommand {
+struct Award: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Award points by hand (negative to correct).",
         discussion: "Example: tally award ada@school.example 10 --reason \"Helped at the meetup\". For a negative amount put -- before the arguments: tally award --reason \"Typo\" -- ada@school.example -10")
@@ -17,8 +17,8 @@ struct Award: ParsableCommand {
     @Option(help: "Why, for the ledger.")
     var reason: String
 
-    func run() throws {
-        try reporting {
+    func run() async throws {
+        try await reportingAsync {
             let address: Email
             do { address = try Email(normalising: email) } catch { throw Failure.usage("\(error)") }
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Failure.usage("--reason must not be empty") }
@@ -27,8 +27,12 @@ struct Award: ParsableCommand {
             if outcome.events.first?.status == .unmatched {
                 print("tally: \(address.value) is not on the roster; the award waits in unmatched.jsonl until `tally link` or a roster lists it")
             } else {
-                print("tally: awarded \(points) points to \(outcome.events.first?.student ?? address.value)")
+                // What was granted: a cap on MANUAL may have cut it (the ledger line says so).
+                let granted = outcome.points.reduce(0) { $0 + $1.points }
+                let cut = granted == points ? "" : " (\(points) asked; a cap cut it)"
+                print("tally: awarded \(granted) points to \(outcome.events.first?.student ?? address.value)\(cut)")
             }
+            await options.publish(engine.settings)
         }
     }
 }

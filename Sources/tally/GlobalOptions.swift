@@ -47,6 +47,12 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Opens the engine, mapping a held lock to exit code 75.
+    /// Runs `[site] publish`, if any, after a command rendered the site: the contract's
+    /// "after each render", whichever command rendered it.
+    func publish(_ settings: EngineSettings) async {
+        await Publisher(command: settings.config.site.publish).run().log(to: logger())
+    }
+
     func engine() throws -> Engine {
         let settings = try settings()
         do {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import TallyKit
 
-struct Link: ParsableCommand {
+struct Link: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Give an email's events to a student: its unmatched events are applied, once.")
 
@@ -13,8 +13,8 @@ struct Link: ParsableCommand {
     @Argument(help: "The student id: a roster id, or without a roster an existing student's email.")
     var student: String
 
-    func run() throws {
-        try reporting {
+    func run() async throws {
+        try await reportingAsync {
             let address: Email
             do { address = try Email(normalising: email) } catch { throw Failure.usage("\(error)") }
             let engine = try options.engine()
@@ -25,6 +25,7 @@ struct Link: ParsableCommand {
             let applied = outcome.events.filter { $0.status == .applied && $0.event.kind != .link }.count
             let points = outcome.points.reduce(0) { $0 + $1.points }
             print("tally: linked \(address.value) to \(student): \(applied) event\(applied == 1 ? "" : "s") applied, \(points) points")
+            await options.publish(engine.settings)
         }
     }
 }

@@ -1,13 +1,13 @@
 import ArgumentParser
 import TallyKit
 
-struct Render: ParsableCommand {
+struct Render: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Rebuild the site from the snapshot (data/state.json).")
 
     @OptionGroup var options: GlobalOptions
 
-    func run() throws {
-        try reporting {
+    func run() async throws {
+        try await reportingAsync {
             let settings = try options.settings()
             var students: [String: StudentState] = [:]
             if FileSystem.exists(settings.paths.state) {
@@ -15,6 +15,7 @@ struct Render: ParsableCommand {
             }
             try Engine.render(students: students, settings: settings)
             print("tally: site written to \(settings.paths.site)/index.html")
+            await options.publish(settings)
         }
     }
 }

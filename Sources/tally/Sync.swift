@@ -15,7 +15,7 @@ struct Sync: AsyncParsableCommand {
             let report = try engine.sync()
             guard !report.files.isEmpty else { return }
             print(summary(report, site: engine.settings.paths.site))
-            await Publisher(command: engine.settings.config.site.publish).run().log(to: options.logger())
+            await options.publish(engine.settings)
             if report.hasProblems { throw ExitCode(1) }
         }
     }

@@ -30,7 +30,9 @@ extension Engine {
         stats.count(outcome)
         ledger.append(AuditRecord(at: event.at, action: action, detail: .object(JSONObject([
             ("event", .string(event.id)), ("email", .string(event.email?.value ?? "")),
-            ("student", event.student.map(JSONValue.string) ?? .null), ("points", event.points.map { .number(String($0)) } ?? .null),
+            // Whom it went to (an award names only the email; null while unmatched).
+            ("student", (outcome.events.first?.student ?? event.student).map(JSONValue.string) ?? .null),
+            ("points", event.points.map { .number(String($0)) } ?? .null),
             ("reason", event.reason.map(JSONValue.string) ?? .null)]))))
         try ledger.commit(at: .now())
         try writeSnapshot()
