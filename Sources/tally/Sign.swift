@@ -4,7 +4,7 @@ import TallyKit
 struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Wrap a raw webhook body into a signed captured request {\"headers\", \"body\"}.",
-        discussion: "The signature is the hex HMAC-SHA256 of the body under KAJABI_WEBHOOK_SECRET, [kajabi] secret, or a [kajabi.sites] secret with --site.")
+        discussion: "The signature is the hex HMAC-SHA256 of the body under KAJABI_WEBHOOK_SECRET, [kajabi] secret, or a [kajabi.sites] secret with --site-name NAME (--site is the site folder, as for every command).")
 
     @OptionGroup var options: GlobalOptions
 

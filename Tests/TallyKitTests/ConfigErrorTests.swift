@@ -47,7 +47,7 @@ struct ConfigErrorTests {
             + #""anonymous", not "nick" (tally.toml, line 2)"#),
         ("[site]\nnames = 1", #"site.names must be one of "first-last-initial", "full", "initials", "#
             + #""anonymous", not 1 (tally.toml, line 2)"#),
-        ("[site]\ntop = 0", "site.top must be 1 or more, not 0 (tally.toml, line 2)"),
+        ("[site]\ntop = -1", "site.top must be 0 or more, not -1 (tally.toml, line 2)"),
         ("[site]\ntitle = \"\"", "site.title must not be empty (tally.toml, line 2)"),
         ("[paths]\ninbox = \"\"", "paths.inbox must not be empty (tally.toml, line 2)"),
         ("[roster]\nrequired = \"yes\"", #"roster.required must be true or false, not "yes" (tally.toml, line 2)"#),

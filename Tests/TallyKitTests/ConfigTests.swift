@@ -257,18 +257,23 @@ final class ConfigFileTests {
         #expect(ConfigError.notFound(path: path).description == "no configuration file at \(path)")
     }
 
+    @Test("[site] top = 0 shows every student, as the README's example says")
+    func topZero() throws {
+        #expect(try TallyConfig.load(contentsOf: "[site]\ntop = 0\n", environment: [:]).site.top == 0)
+    }
+
     @Test("errors of a file chosen with --config name that file")
     func namedFile() throws {
         let path = directory + "/school.toml"
-        try "[site]\ntop = 0\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "[site]\ntop = -1\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: ConfigError.inFile(path: path, error: .badValue(key: "site.top", line: 2,
-                                                                          reason: "must be 1 or more, not 0"))) {
+                                                                          reason: "must be 0 or more, not -1"))) {
             try TallyConfig.load(path: path, environment: [:])
         }
         do {
             _ = try TallyConfig.load(path: path, environment: [:])
         } catch {
-            #expect(error.description == "site.top must be 1 or more, not 0 (\(path), line 2)")
+            #expect(error.description == "site.top must be 0 or more, not -1 (\(path), line 2)")
         }
     }
 

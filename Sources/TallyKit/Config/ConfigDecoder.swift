@@ -294,7 +294,7 @@ extension TallyConfig.Site {
         try table.allowOnly(["title", "names", "top", "publish"])
         if let value = try table.nonEmptyString("title") { title = value }
         if let value = try table.choice("names", as: TallyConfig.NameStyle.self) { names = value }
-        if let value = try table.int("top", atLeast: 1) { top = value }
+        if let value = try table.int("top", atLeast: 0) { top = value }   // 0: everyone
         if let value = try table.optionalString("publish") { publish = value }
     }
 }
