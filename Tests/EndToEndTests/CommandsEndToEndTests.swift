@@ -22,6 +22,54 @@ struct CommandsEndToEndTests {
         #expect(try w.tally("verify").status == 0)
     }
 
+    @Test("a configured roster that goes back to an earlier content is in force again; one that is missing is said, once a run")
+    func configuredRosterGoesBack() throws {
+        let w = try Workspace()
+        let one = "id,email,name\nS1,ada@example.org,Ada Lovelace\n"
+        let both = one + "S2,bob@example.org,Bob Brown\n"
+        try w.write("tally.toml", "[roster]\nfile = \"school-roster.csv\"\n")
+        let missing = try w.tally("sync")
+        #expect(missing.status == 0)
+        #expect(missing.stderr.contains("[roster] file names school-roster.csv, which does not exist: there is no roster yet"), "\(missing.stderr)")
+        try w.write("inbox/a.csv", "Email,Course,Date\nada@example.org,AI,2024-09-01\nbob@example.org,AI,2024-09-01\n")
+        try w.write("school-roster.csv", both)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["S1": 20, "S2": 20])
+        try w.write("school-roster.csv", one)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["S1": 20])
+        // Back to both: Bob is on the roster again, and his completion counts again.
+        try w.write("school-roster.csv", both)
+        let back = try w.tally("sync")
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(try w.xp() == ["S1": 20, "S2": 20])
+        // Unchanged: nothing is read again.
+        #expect(try w.tally("sync").stdout.isEmpty)
+        #expect(try w.tally("verify").status == 0)
+        // Every roster event has an id of its own, though the roster's bytes came twice.
+        let ids = try w.ledger("events").filter { ($0["kind"] as? String)?.hasPrefix("roster") == true }.compactMap { $0["id"] as? String }
+        #expect(Set(ids).count == ids.count && ids.count >= 4, "\(ids)")
+        try FileManager.default.removeItem(at: w.root.appendingPathComponent("school-roster.csv"))
+        try w.write("inbox/b.csv", "Email,Course,Date\nada@example.org,ML,2024-09-02\n")
+        let gone = try w.tally("sync")
+        #expect(gone.stderr.contains("which does not exist: the roster loaded before stays in force"), "\(gone.stderr)")
+        #expect(try w.xp() == ["S1": 40, "S2": 20])
+    }
+
+    @Test("with [roster] file set, a dropped roster*.csv is refused with the reason, and the configured one stays")
+    func droppedRosterWhileConfigured() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[roster]\nfile = \"school-roster.csv\"\n")
+        try w.write("school-roster.csv", "id,email,name\nS1,ada@example.org,Ada Lovelace\n")
+        try w.write("inbox/roster-new.csv", "id,email,name\nS9,bob@example.org,Bob Brown\n")
+        try w.write("inbox/a.csv", "Email,Course,Date\nada@example.org,AI,2024-09-01\nbob@example.org,AI,2024-09-01\n")
+        let run = try w.tally("sync")
+        #expect(run.status == 1)
+        #expect(w.list("data/failed") == ["roster-new.csv", "roster-new.csv.error.txt"])
+        #expect(try w.read("data/failed/roster-new.csv.error.txt").contains("[roster] file names school-roster.csv, the only roster read"))
+        #expect(try w.xp() == ["S1": 20])
+    }
+
     @Test("--inbox, --data and --site put the folders anywhere; render rebuilds the site from the snapshot")
     func foldersAndRender() throws {
         let w = try Workspace()
@@ -44,6 +92,25 @@ struct CommandsEndToEndTests {
         #expect(try w.tally("sync").status == 0)
         #expect(try w.xp() == ["ada@example.org": 15, "bob@example.org": -5])
         #expect(try w.ledger("points").map { $0["activity"] as? String } == ["MANUAL", "MANUAL"])
+    }
+
+    @Test("a mistyped command, option or missing argument is a usage error, exit 2, with the usage; help and version exit 0")
+    func usageErrors() throws {
+        let w = try Workspace()
+        for arguments in [["nosuch"], ["sync", "--bogus"], ["award", "ada@example.org", "5"], ["link", "ada@example.org"],
+                          ["stats", "--log-format", "xml"]] {
+            let run = try w.tally(arguments)
+            #expect(run.status == 2, "\(arguments): \(run.status)")
+            #expect(run.stderr.contains("Error:") && run.stderr.contains("Usage:"), "\(arguments): \(run.stderr)")
+        }
+        #expect(try w.tally("award", "ada@example.org", "5").stderr.contains("--reason"))
+        #expect(try w.tally("--help").status == 0)
+        #expect(try w.tally("sync", "--help").status == 0)
+        // `sign`'s help names its own option for a site's secret, not the site folder's.
+        let sign = try w.tally("sign", "--help").stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(sign.contains("a [kajabi.sites] secret with --site-name NAME"), "\(sign)")
+        let version = try w.tally("--version")
+        #expect(version.status == 0 && version.stdout.contains("0.1.0"))
     }
 
     @Test("an explicit --config that does not exist is a usage error, exit 2")

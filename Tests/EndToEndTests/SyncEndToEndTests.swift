@@ -262,6 +262,79 @@ struct SyncEndToEndTests {
         let points = try w.ledger("points")
         #expect(points.map { $0["reason"] as? String } == ["Helped at the meetup", "Typo"])
         #expect(try w.tally("verify").status == 0)
+        // The audit line names the student the award went to.
+        let awards = try w.ledger("audit").filter { $0["action"] as? String == "award" }
+        #expect(awards.map { ($0["detail"] as? [String: Any])?["student"] as? String } == ["ada@example.org", "ada@example.org"])
+    }
+
+    @Test("a dropped roster that goes back to an earlier one is in force again; the roster in force dropped again is skipped")
+    func droppedRosterGoesBack() throws {
+        let w = try Workspace()
+        let one = "id,email,name\nS1,ada@example.org,Ada Lovelace\n"
+        let both = one + "S2,bob@example.org,Bob Brown\n"
+        try w.write("inbox/a.csv", "Email,Course,Date\nada@example.org,AI,2024-09-01\nbob@example.org,AI,2024-09-01\n")
+        try w.write("inbox/roster-1.csv", one)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["S1": 20])
+        try w.write("inbox/roster-2.csv", both)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["S1": 20, "S2": 20])
+        try w.write("inbox/roster-3.csv", one)
+        let back = try w.tally("sync")
+        #expect(back.status == 0)
+        #expect(!back.stdout.contains("already processed"), "\(back.stdout)")
+        #expect(try w.xp() == ["S1": 20])
+        #expect(try w.read("data/roster.csv") == one)
+        try w.write("inbox/roster-4.csv", one)
+        let same = try w.tally("sync")
+        #expect(same.stdout.contains("1 already processed"), "\(same.stdout)")
+        #expect(try w.ledger("audit").last(where: { $0["action"] as? String == "file_skipped" })?["detail"] as? String
+                == "the same roster is already in force")
+        #expect(try w.xp() == ["S1": 20])
+        #expect(try w.tally("verify").status == 0)
+        // Back to the second roster's content: in force again (each run learns the roster in
+        // force from the audit ledger).
+        try w.write("inbox/roster-5.csv", both)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["S1": 20, "S2": 20])
+        #expect(try w.tally("verify").status == 0)
+    }
+
+    @Test("an award a cap cuts says what was granted, not what was asked")
+    func cappedAward() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[[caps]]\nactivity = \"MANUAL\"\nmax = 15\n")
+        let first = try w.tally("award", "ada@example.org", "10", "--reason", "Meetup")
+        #expect(first.stdout == "tally: awarded 10 points to ada@example.org\n", "\(first.stderr)")
+        let second = try w.tally("award", "ada@example.org", "10", "--reason", "Second meetup")
+        #expect(second.status == 0)
+        #expect(second.stdout == "tally: awarded 5 points to ada@example.org (10 asked; a cap cut it)\n")
+        #expect(try w.xp() == ["ada@example.org": 15])
+    }
+
+    @Test("[site] publish runs after every command that renders the site: sync, render, award, link, rebuild")
+    func publishAfterEachRender() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[site]\npublish = \"echo published >> publish.log\"\n")
+        func published() throws -> Int { w.exists("publish.log") ? try w.read("publish.log").split(separator: "\n").count : 0 }
+        try w.write("inbox/a.csv", "Email,Course,Date\nada@example.org,Course A,2024-09-01\n")
+        #expect(try w.tally("sync").status == 0)
+        #expect(try published() == 1)
+        #expect(try w.tally("render").status == 0)
+        #expect(try published() == 2)
+        #expect(try w.tally("award", "ada@example.org", "5", "--reason", "Meetup").status == 0)
+        #expect(try published() == 3)
+        #expect(try w.tally("link", "ada.l@example.org", "ada@example.org").status == 0)
+        #expect(try published() == 4)
+        #expect(try w.tally("rebuild").status == 0)
+        #expect(try published() == 5)
+        // Commands that only read never publish.
+        #expect(try w.tally("verify").status == 0)
+        #expect(try w.tally("stats").status == 0)
+        #expect(try published() == 5)
+        // An empty inbox renders nothing, so nothing is published.
+        #expect(try w.tally("sync").status == 0)
+        #expect(try published() == 5)
     }
 }
 

@@ -94,17 +94,34 @@ public final class Engine {
 
     // MARK: - Batches
 
-    /// Files waiting in the inbox, plus the configured roster file when it changed.
+    /// Files waiting in the inbox, plus the configured roster file when it is not the roster
+    /// in force (it changed, or went back to an earlier content).
     public func pendingFiles() throws -> [InboxFile] {
         var files = try Inbox(directory: settings.paths.inbox).pendingFiles()
-        if let roster = settings.rosterFile, FileSystem.exists(roster) {
-            let sha = try hashFile(roster)
-            if !state.files.contains(sha) {
-                files.insert(InboxFile(name: FileSystem.split(roster).name, path: roster, modified: .now(),
-                                       size: fileSize(roster)), at: 0)
+        if let roster = settings.rosterFile {
+            if FileSystem.exists(roster) {
+                missingRosterReported = false
+                if try hashFile(roster) != rosterInForce() {
+                    files.insert(InboxFile(name: FileSystem.split(roster).name, path: roster, modified: .now(),
+                                           size: fileSize(roster)), at: 0)
+                }
+            } else if !missingRosterReported {
+                // Said once (until it appears), not at every drop the daemon takes meanwhile.
+                missingRosterReported = true
+                let kept = try rosterInForce() == nil ? "there is no roster yet" : "the roster loaded before stays in force"
+                logger.warning("[roster] file names \(roster), which does not exist: \(kept)")
             }
         }
         return files
+    }
+
+    /// The SHA-256 of the roster in force: the last one loaded (`roster_loaded` in
+    /// `audit.jsonl`, or in this run); nil before any. Read from the audit once per run.
+    func rosterInForce() throws -> String? {
+        if case .some(let known) = lastRoster { return known }
+        let sha = try ledger.lastRosterLoaded()
+        lastRoster = .some(sha)
+        return sha
     }
 
     /// Processes every pending file as one batch. An empty inbox does nothing at all.
@@ -172,7 +189,20 @@ public final class Engine {
             ledger.append(AuditRecord(at: started, action: "file_failed", file: file.name, detail: .string("\(error)")))
             return (report, false)
         }
-        if state.files.contains(sha) {
+        // The roster named by `[roster] file` is a roster whatever its name.
+        let detected = FileKind.detect(head: (try? readHead(file.path)) ?? [], name: file.name)
+        let kind = file.path == settings.rosterFile && [.csv, .tsv, .roster].contains(detected) ? .roster : detected
+        // A roster seen before is read again unless it is the one in force: going back to
+        // an earlier roster makes it the roster again.
+        if kind == .roster, state.files.contains(sha), try sha == rosterInForce() {
+            stats.count(fileAction: "file_skipped", milliseconds: nil)
+            report.outcome = .skipped
+            ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha,
+                                      detail: .string("the same roster is already in force")))
+            logger.info("\(file.name): the same roster is already in force; archived without reading")
+            return (report, false)
+        }
+        if kind != .roster && state.files.contains(sha) {
             stats.count(fileAction: "file_skipped", milliseconds: nil)
             report.outcome = .skipped
             ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha,
@@ -180,9 +210,6 @@ public final class Engine {
             logger.info("\(file.name): already processed (same content); archived without reading")
             return (report, false)
         }
-        // The roster named by `[roster] file` is a roster whatever its name.
-        let detected = FileKind.detect(head: (try? readHead(file.path)) ?? [], name: file.name)
-        let kind = file.path == settings.rosterFile && [.csv, .tsv, .roster].contains(detected) ? .roster : detected
         report.kind = kind.rawValue
         let checkpoint = ledger.checkpoint()
         let statsBefore = stats
@@ -210,6 +237,7 @@ public final class Engine {
             ledger.append(AuditRecord(at: .now(), action: kind == .roster ? "roster_loaded" : "file_done", file: file.name,
                                       sha256: sha, detail: detail))
             state.markProcessed(sha256: sha)
+            if kind == .roster { lastRoster = .some(sha) }
             logger.info("\(file.name): \(describe(report))", metadata: [
                 "file": .string(file.name), "rows": .stringConvertible(report.rows), "events": .stringConvertible(report.events),
                 "points": .stringConvertible(report.points), "ms": .stringConvertible(report.milliseconds)])
@@ -277,13 +305,19 @@ public final class Engine {
             try intake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified,
                                  decided: { row in plain ? try decidePlain(row, lane: &lane) : false }, emit: handle)
         case .roster:
+            if let configured = settings.rosterFile, file.path != configured {
+                throw IntakeError.refused(file: file.name, reason: "[roster] file names \(configured), the only roster read; edit that file instead of dropping a roster")
+            }
             let entries = try RosterReader.read(path: file.path, file: file.name, limits: settings.limits) { row, reason, raw in
                 try handle(.rejected(row: row, reason: reason, raw: raw))
             }
             let source = EventSource(file: file.name, sha256: sha, row: 0)
             var outcome = Outcome()
             placeLines()
-            try Scoring.applyBindings(RosterChanges.events(for: entries, in: state, source: source, at: rosterTime ?? .now()),
+            // A roster loaded before and loaded again (going back to it) makes new events.
+            let again = state.files.contains(sha)
+            try Scoring.applyBindings(RosterChanges.events(for: entries, in: state, source: source, at: rosterTime ?? .now(),
+                                                           again: again),
                                       to: &state, rules: settings.rules, into: &outcome, lines: ledger)
             state.place(outcome.events, at: try ledger.append(outcome))
             stats.count(outcome)
@@ -421,6 +455,10 @@ public final class Engine {
     /// that compare two runs byte for byte: a time on a whole second is written four bytes
     /// shorter, which moves every offset after it.
     var rosterTime: Timestamp?
+    /// The roster in force, once `rosterInForce()` has read it: nil, not read yet; `.some(nil)`, none.
+    private var lastRoster: String??
+    /// Whether the missing `[roster] file` was reported since it was last seen.
+    private var missingRosterReported = false
     /// Reused for every event of a file: no allocation per row.
     private var scratch = Outcome()
     private var offsets: [Int] = []

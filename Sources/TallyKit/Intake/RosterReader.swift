@@ -85,7 +85,12 @@ public enum RosterReader {
 
 /// The ledger events that turn the current roster into `entries`.
 public enum RosterChanges {
-    public static func events(for entries: [RosterEntry], in state: State, source: EventSource, at: Timestamp) -> [Event] {
+    /// The ids are made from the roster's content, the email and the student; `again` (the
+    /// same content loaded before, and now again) adds the time, so that going back to a
+    /// roster makes events of their own rather than repeat the first load's ids.
+    public static func events(for entries: [RosterEntry], in state: State, source: EventSource, at: Timestamp,
+                              again: Bool = false) -> [Event] {
+        let time = again ? [String(at.milliseconds)] : []
         var result: [Event] = []
         var listed: Set<Email> = []
         for entry in entries {
@@ -94,21 +99,21 @@ public enum RosterChanges {
             for (position, email) in entry.emails.enumerated() {
                 listed.insert(email)
                 guard state.bindings[email] != entry.id || (position == 0 && detailsChanged) else { continue }
-                result.append(Event(id: id("roster", source.sha256, email.value, entry.id), kind: .rosterEntry,
+                result.append(Event(id: id(["roster", source.sha256, email.value, entry.id] + time), kind: .rosterEntry,
                                     email: email, name: entry.name, at: at, source: source, student: entry.id,
                                     isPublic: entry.isPublic))
             }
         }
         for (student, entry) in state.roster.sorted(by: { $0.key < $1.key }) {
             for email in entry.emails where !listed.contains(email) {
-                result.append(Event(id: id("unroster", source.sha256, email.value, student), kind: .rosterRemoved,
+                result.append(Event(id: id(["unroster", source.sha256, email.value, student] + time), kind: .rosterRemoved,
                                     email: email, at: at, source: source, student: student))
             }
         }
         return result
     }
 
-    private static func id(_ parts: String...) -> String {
+    private static func id(_ parts: [String]) -> String {
         "r-" + String(Crypto.sha256Hex(parts.joined(separator: "\u{1f}").utf8).prefix(32))
     }
 }

@@ -256,6 +256,19 @@ public final class Ledger {
         return found
     }
 
+    /// The `sha256` of the last `roster_loaded` line of `audit.jsonl` (the roster in force),
+    /// nil when no roster was ever loaded. Only lines naming the action are parsed.
+    public func lastRosterLoaded() throws -> String? {
+        var found: String?
+        let action = Array(#""action":"roster_loaded""#.utf8)
+        try audit.forEachLine(to: audit.completeLength) { line, _ in
+            guard line.count < 4096, line.firstRange(of: action) != nil,
+                  let value = try? JSONParser.parse(line), value["action"]?.string == "roster_loaded" else { return }
+            found = value["sha256"]?.string
+        }
+        return found
+    }
+
     /// Cuts every ledger back to the last commit, and says what it cut in `audit.jsonl`.
     /// Returns the messages (empty when the ledgers were clean).
     @discardableResult
