@@ -300,6 +300,33 @@ struct SyncEndToEndTests {
         #expect(try w.tally("verify").status == 0)
     }
 
+    @Test("points past a billion either way are a rejected row, in a table, a JSON award or tally award: never a sum that overflows and stops every later run")
+    func pointsOutOfRange() throws {
+        let w = try Workspace()
+        let huge = "9223372036854775807"
+        try w.write("inbox/award.json", #"{"kind":"manual_award","email":"eve@example.com","points":\#(huge),"reason":"x"}"# + "\n")
+        try w.write("inbox/bonus.csv", "Email,Points,Reason\nada@example.org,\(huge),big\nada@example.org,-1000000001,small\nada@example.org,1000000000,most\n")
+        let first = try w.tally("sync")
+        #expect(first.status == 1)
+        let rejected = try w.ledger("rejected")
+        #expect(rejected.map { $0["reason"] as? String } == [
+            "points 9223372036854775807 are out of range: at most 1000000000 either way",
+            "points 9223372036854775807 are out of range: at most 1000000000 either way",
+            "points -1000000001 are out of range: at most 1000000000 either way"])
+        #expect(try w.xp() == ["ada@example.org": 1_000_000_000])
+        let award = try w.tally("award", "eve@example.com", huge, "--reason", "x")
+        #expect(award.status == 2)
+        #expect(award.stderr.contains("out of range"))
+        // The next drop still goes through.
+        try w.write("inbox/export.csv", "Email,Name,Course\nada@example.org,Ada Lovelace,Intro\n")
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["ada@example.org": 1_000_000_020])
+        try w.write("tally.toml", "[points]\ncourse_completed = \(huge)\n")
+        let config = try w.tally("sync")
+        #expect(config.status == 2)
+        #expect(config.stderr.contains("points.course_completed must be 1000000000 or less, not 9223372036854775807"), "\(config.stderr)")
+    }
+
     @Test("an award a cap cuts says what was granted, not what was asked")
     func cappedAward() throws {
         let w = try Workspace()

@@ -103,10 +103,11 @@ struct ConfigTable {
         return bool
     }
 
-    func int(_ key: String, atLeast minimum: Int) throws(ConfigError) -> Int? {
+    func int(_ key: String, atLeast minimum: Int, atMost maximum: Int = .max) throws(ConfigError) -> Int? {
         guard let value = value(key) else { return nil }
         guard let int = value.int else { throw wrongType(key, expected: "an integer") }
         guard int >= minimum else { throw badValue(key, "must be \(minimum) or more, not \(int)") }
+        guard int <= maximum else { throw badValue(key, "must be \(maximum) or less, not \(int)") }
         return int
     }
 
@@ -192,11 +193,11 @@ struct ConfigTable {
     }
 
     /// A table of integers with free keys, such as `[points.courses]`.
-    func intMap(_ key: String, atLeast minimum: Int) throws(ConfigError) -> [String: Int]? {
+    func intMap(_ key: String, atLeast minimum: Int, atMost maximum: Int = .max) throws(ConfigError) -> [String: Int]? {
         guard let map = try table(key) else { return nil }
         var result: [String: Int] = [:]
         for name in map.keys {
-            if let int = try map.int(name, atLeast: minimum) { result[name] = int }
+            if let int = try map.int(name, atLeast: minimum, atMost: maximum) { result[name] = int }
         }
         return result
     }
