@@ -124,9 +124,13 @@ public struct SiteStats: Equatable, Sendable {
         students = count
         self.completions = completions
         totalXP = xp
-        self.courses = courses.sorted { ($1.count, $0.label) < ($0.count, $1.label) }
-        levels = rules.levels.map { Count(label: $0.name, count: perLevel[$0.name] ?? 0) }
-        badges = rules.badges.map { Count(label: $0.name, count: perBadge[$0.id] ?? 0) }
+        // Courses under the names the boards show them by (`Leaderboard.courseName`: an email
+        // in a course's name is hidden, and names that tidy to the same one are one course).
+        var byName: [String: Int] = [:]
+        for course in courses { byName[Leaderboard.courseName(course.label), default: 0] += course.count }
+        self.courses = byName.map { Count(label: $0.key, count: $0.value) }.sorted { ($1.count, $0.label) < ($0.count, $1.label) }
+        levels = rules.levels.map { Count(label: PublicText.scrubbed($0.name), count: perLevel[$0.name] ?? 0) }
+        badges = rules.badges.map { Count(label: PublicText.scrubbed($0.name), count: perBadge[$0.id] ?? 0) }
         self.figures = figures
     }
 }
