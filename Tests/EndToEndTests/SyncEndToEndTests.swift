@@ -327,6 +327,30 @@ struct SyncEndToEndTests {
         #expect(config.stderr.contains("points.course_completed must be 1000000000 or less, not 9223372036854775807"), "\(config.stderr)")
     }
 
+    @Test("an empty file, whatever its name, goes to failed/ with the reason; never \"already processed\" after another empty one")
+    func emptyFiles() throws {
+        let w = try Workspace()
+        for name in ["a.jsonl", "export.csv", "book.xlsx"] {
+            try w.write("inbox/" + name, "")
+            let run = try w.tally("sync")
+            #expect(run.status == 1, "\(name)")
+            #expect(run.stdout.contains("1 failed") && !run.stdout.contains("already processed"), "\(name): \(run.stdout)")
+            #expect(try w.read("data/failed/\(name).error.txt") == "\(name) is empty (0 bytes): a copy or download cut short? Nothing was read.\n")
+        }
+        #expect(w.list("inbox").isEmpty)
+        #expect(try w.tally("verify").status == 0)
+    }
+
+    @Test("a JSON document over max_file_bytes is refused naming the key that raises the limit")
+    func jsonTooLarge() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[limits]\nmax_file_bytes = 64\n")
+        let body = #"[{"email":"ada@example.org","course":"AI"},{"email":"bob@example.org","course":"AI"}]"#
+        try w.write("inbox/big.json", body)
+        #expect(try w.tally("sync").status == 1)
+        #expect(try w.read("data/failed/big.json.error.txt") == "big.json is \(body.utf8.count) bytes, over the limit of 64 bytes for a JSON document ([limits] max_file_bytes). Split it, or send it as JSON lines.\n")
+    }
+
     @Test("an award a cap cuts says what was granted, not what was asked")
     func cappedAward() throws {
         let w = try Workspace()

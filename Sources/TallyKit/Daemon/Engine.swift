@@ -178,6 +178,9 @@ public final class Engine {
         return report
     }
 
+    /// The SHA-256 of no bytes: the hash of every empty file.
+    static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
     /// Reads and scores one file, staging its lines; rolls it back whole if it fails.
     private func take(_ file: InboxFile) throws -> (FileReport, Bool) {
         let started = Timestamp.now()
@@ -187,6 +190,16 @@ public final class Engine {
             stats.count(fileAction: "file_failed", milliseconds: nil)
             report.outcome = .failed(reason: "\(file.name) could not be read: \(error)")
             ledger.append(AuditRecord(at: started, action: "file_failed", file: file.name, detail: .string("\(error)")))
+            return (report, false)
+        }
+        // An empty file is a copy or download cut short, whatever its name says, and all empty
+        // files have one hash: marked done once, every later one would be "processed before".
+        if sha == Self.emptySHA256 {
+            let reason = "\(file.name) is empty (0 bytes): a copy or download cut short? Nothing was read."
+            stats.count(fileAction: "file_failed", milliseconds: nil)
+            report.outcome = .failed(reason: reason)
+            ledger.append(AuditRecord(at: started, action: "file_failed", file: file.name, sha256: sha, detail: .string(reason)))
+            logger.error("\(reason) Moved to \(settings.paths.failed)/.")
             return (report, false)
         }
         // The roster named by `[roster] file` is a roster whatever its name.

@@ -30,7 +30,7 @@ public enum IntakeError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .refused(file, reason):
             return "\(file) was refused: \(reason); nothing in it was read."
         case let .tooLarge(file, bytes, limit):
-            return "\(file) is \(bytes) bytes, over the limit of \(limit) bytes for a JSON document ([limits] max_json_bytes). Split it, or send it as JSON lines."
+            return "\(file) is \(bytes) bytes, over the limit of \(limit) bytes for a JSON document ([limits] max_file_bytes). Split it, or send it as JSON lines."
         }
     }
 }
