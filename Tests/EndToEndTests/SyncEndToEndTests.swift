@@ -314,6 +314,9 @@ struct SyncEndToEndTests {
             "points 9223372036854775807 are out of range: at most 1000000000 either way",
             "points -1000000001 are out of range: at most 1000000000 either way"])
         #expect(try w.xp() == ["ada@example.org": 1_000_000_000])
+        // The reasons are on stderr too, where cron mails them.
+        #expect(first.stderr.contains("bonus.csv row 2 rejected: points 9223372036854775807 are out of range: at most 1000000000 either way"), "\(first.stderr)")
+        #expect(first.stderr.contains("bonus.csv row 3 rejected: points -1000000001 are out of range"))
         let award = try w.tally("award", "eve@example.com", huge, "--reason", "x")
         #expect(award.status == 2)
         #expect(award.stderr.contains("out of range"))
@@ -349,6 +352,20 @@ struct SyncEndToEndTests {
         try w.write("inbox/big.json", body)
         #expect(try w.tally("sync").status == 1)
         #expect(try w.read("data/failed/big.json.error.txt") == "big.json is \(body.utf8.count) bytes, over the limit of 64 bytes for a JSON document ([limits] max_file_bytes). Split it, or send it as JSON lines.\n")
+    }
+
+    @Test("a file with many rejected rows logs the first five reasons and how many more are in rejected.jsonl")
+    func manyRejections() throws {
+        let w = try Workspace()
+        let rows = (1...8).map { "not-an-email-\($0),Course A,2024-09-01\n" }.joined()
+        try w.write("inbox/a.csv", "Email,Course,Date\nada@example.org,Course A,2024-09-01\n" + rows)
+        let run = try w.tally("sync")
+        #expect(run.status == 1)
+        let lines = run.stderr.split(separator: "\n").filter { $0.contains("rejected") }
+        #expect(lines.filter { $0.contains("a.csv row ") }.count == 5, "\(run.stderr)")
+        #expect(run.stderr.contains("a.csv row 3 rejected: "), "\(run.stderr)")
+        #expect(run.stderr.contains("a.csv: 3 more rejected rows; every reason is in data/rejected.jsonl"), "\(run.stderr)")
+        #expect(try w.ledger("rejected").count == 8)
     }
 
     @Test("an award a cap cuts says what was granted, not what was asked")

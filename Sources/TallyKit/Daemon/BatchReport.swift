@@ -15,6 +15,13 @@ public struct FileReport: Equatable, Sendable {
     public var duplicates = 0
     public var unmatched = 0
     public var rejected = 0
+    /// The first rejected rows' numbers and reasons (at most `shownRejections`), for the log.
+    public var firstRejections: [Rejection] = []
+    public struct Rejection: Equatable, Sendable {
+        public var row: Int
+        public var reason: String
+    }
+    public static let shownRejections = 5
     public var points = 0
     public var milliseconds = 0
     /// For a roster: how many students it lists.

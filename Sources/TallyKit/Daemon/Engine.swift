@@ -254,6 +254,15 @@ public final class Engine {
             logger.info("\(file.name): \(describe(report))", metadata: [
                 "file": .string(file.name), "rows": .stringConvertible(report.rows), "events": .stringConvertible(report.events),
                 "points": .stringConvertible(report.points), "ms": .stringConvertible(report.milliseconds)])
+            // The reasons on stderr too (the contract's "details in the ledgers and on
+            // stderr"): the first few, so cron's mail says what to fix without a million lines.
+            for rejection in report.firstRejections {
+                logger.warning("\(file.name) row \(rejection.row) rejected: \(rejection.reason)",
+                               metadata: ["file": .string(file.name), "row": .stringConvertible(rejection.row)])
+            }
+            if report.rejected > report.firstRejections.count {
+                logger.warning("\(file.name): \(report.rejected - report.firstRejections.count) more rejected rows; every reason is in \(settings.paths.data)/rejected.jsonl")
+            }
             return (report, kind == .roster)
         } catch {
             // Undo: cut the file's lines, then fold what the ledgers keep onto the last index.
@@ -291,6 +300,7 @@ public final class Engine {
                 ledger.append(RejectedRecord(file: container?.file ?? file.name, row: row, reason: reason, raw: raw))
                 stats.rejectedRows += 1
                 report.rejected += 1
+                if report.firstRejections.count < FileReport.shownRejections { report.firstRejections.append(.init(row: row, reason: reason)) }
             }
         }
         // A completion row read as bytes is decided from its bytes where that is plain (see
