@@ -146,6 +146,21 @@ struct SyncEndToEndTests {
         #expect(w.list("data/archive").contains("forms-2024-09-03 (2).csv"))
     }
 
+    @Test("a roster's public column shows a student only for a value that says so; any other hides them")
+    func rosterPublicValues() throws {
+        let w = try Workspace()
+        let values = ["yes", "TRUE", " Shown ", "", "no", "off", "hide", "FALSE", "nee", "no."]
+        let rows = values.enumerated().map { "S\($0.offset),s\($0.offset)@example.org,Student\($0.offset) Name,\($0.element)\n" }
+        try w.write("inbox/roster.csv", "id,email,name,public\n" + rows.joined())
+        try w.write("inbox/a.csv", "Email,Course,Date\n" + values.indices.map { "s\($0)@example.org,AI,2024-09-01\n" }.joined())
+        #expect(try w.tally("sync").status == 0)
+        let shown = try values.indices.map { try w.student("S\($0)")?["public"] as? Bool }
+        #expect(shown == [true, true, true, true, false, false, false, false, false, false])
+        let board = try w.read("site/index.html")
+        #expect(board.contains("Student0 N.") && board.contains("Student3 N."))
+        for hidden in 4..<values.count { #expect(!board.contains("Student\(hidden) N."), "\(values[hidden])") }
+    }
+
     @Test("a roster arriving after the events moves earnings to roster ids; link applies the waiting ones once")
     func rosterAfterEvents() throws {
         let (w, _) = try Self.mixedDrops()

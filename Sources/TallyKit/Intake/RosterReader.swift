@@ -74,7 +74,10 @@ public enum RosterReader {
                 name = parts.isEmpty ? nil : parts.joined(separator: " ")
             }
             if let candidate = name, Email.looksLikeEmail(candidate) { name = nil }
-            let hidden = field(.isPublic).map { ["false", "no", "0", "n", "hidden", "private"].contains($0.lowercased()) } ?? false
+            // Shown only when the cell says so (or is empty): a value Tally does not know —
+            // "off", "nee", "no." — hides the student rather than publish a name by mistake.
+            let hidden = field(.isPublic).map { !["true", "yes", "y", "1", "public", "show", "shown", "visible", "on"]
+                .contains($0.trimmingCharacters(in: .whitespaces).lowercased()) } ?? false
             entries.append(RosterEntry(id: id, name: name, emails: emails, isPublic: !hidden))
             return true
         }
