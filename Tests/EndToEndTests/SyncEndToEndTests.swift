@@ -146,6 +146,21 @@ struct SyncEndToEndTests {
         #expect(w.list("data/archive").contains("forms-2024-09-03 (2).csv"))
     }
 
+    @Test("a bare ID column (a member's number) is not the event's id: each course a member completes counts; id_column makes it one")
+    func bareIDColumn() throws {
+        let w = try Workspace()
+        let export = "ID,Name,Email,Course,Completed at\n4100231,Grace Hopper,grace@example.org,Data Literacy 101,2026-11-01\n"
+            + "4100231,Grace Hopper,grace@example.org,Prompt Design,2026-11-02\n"
+        try w.write("inbox/kajabi-export.csv", export)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["grace@example.org": 40])
+        let named = try Workspace()
+        try named.write("tally.toml", "[[sources]]\nfiles = \"*\"\nid_column = \"ID\"\n")
+        try named.write("inbox/kajabi-export.csv", export)
+        #expect(try named.tally("sync").status == 0)
+        #expect(try named.ledger("events").map { $0["status"] as? String } == ["applied", "duplicate"])
+    }
+
     @Test("a roster's public column shows a student only for a value that says so; any other hides them")
     func rosterPublicValues() throws {
         let w = try Workspace()

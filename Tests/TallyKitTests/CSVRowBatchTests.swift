@@ -143,7 +143,7 @@ struct CSVRowBatchTests {
             "Timestamp,Email Address,Course\n",
             "Email,Score\na@example.org,7\nb@example.org,x",
             "Email\tCourse\tCompleted\na@example.org\tCourse 1\t9/2/2024\nb@example.org\t\"Course\t2\"\t13/2/2024",
-            "ID,Email,Course\n1,a@example.org,Course 1\n2,b@example.org,Course 1",
+            "Response ID,Email,Course\n1,a@example.org,Course 1\n2,b@example.org,Course 1",
             "Name,Course\nBob,Course 1",
         ]
         for text in files {

@@ -154,7 +154,7 @@ struct CompletionRowTests {
     func otherFiles() {
         let quiz = HeaderMap(headers: ["Email", "Score"])
         #expect(CompletionRow.Columns(map: quiz, settings: .init(quiz: "Quiz 1"), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) == nil)
-        let ids = HeaderMap(headers: ["Email", "Course", "ID"])
+        let ids = HeaderMap(headers: ["Email", "Course", "Response ID"])
         #expect(CompletionRow.Columns(map: ids, settings: .init(), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) == nil)
         let awards = HeaderMap(headers: ["Email", "Points", "Reason"])
         #expect(CompletionRow.Columns(map: awards, settings: .init(), file: "f", sha256: "s", fallbackTime: .init(milliseconds: 0)) == nil)

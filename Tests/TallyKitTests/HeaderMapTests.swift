@@ -20,8 +20,8 @@ struct HeaderMapTests {
         ("Score", .score), ("Total score", .score), ("Quiz score", .score),
         ("Points", .points), ("XP", .points),
         ("Reason", .reason), ("Note", .reason), ("Description", .reason),
-        ("ID", .id), ("Response ID", .id), ("Submission ID", .id), ("Event ID", .id),
-        ("Student ID", .studentID), ("Roster ID", .studentID),
+        ("Response ID", .id), ("Submission ID", .id), ("Event ID", .id),
+        ("Student ID", .studentID), ("Roster ID", .studentID), ("ID", .studentID),
         ("Public", .isPublic), ("Show on leaderboard", .isPublic),
         ("Aliases", .aliases), ("Other emails", .aliases),
     ]

@@ -56,8 +56,11 @@ public enum Column: String, CaseIterable, Sendable, Codable {
         case .score: return ["Score", "Total score", "Quiz score"]
         case .points: return ["Points", "XP"]
         case .reason: return ["Reason", "Note", "Description"]
-        case .id: return ["ID", "Response ID", "Submission ID", "Event ID"]
-        case .studentID: return ["Student ID", "Roster ID"]
+        // Not a bare "ID": in an export it is as often the member's or the row's number, and
+        // taken as the event's id it made every completion after a member's first a
+        // duplicate. (`id_column` names one.) In a roster, "ID" is the student's id.
+        case .id: return ["Response ID", "Submission ID", "Event ID"]
+        case .studentID: return ["Student ID", "Roster ID", "ID"]
         case .isPublic: return ["Public", "Show on leaderboard"]
         case .aliases: return ["Aliases", "Other emails"]
         }
