@@ -161,6 +161,26 @@ struct SyncEndToEndTests {
         #expect(try named.ledger("events").map { $0["status"] as? String } == ["applied", "duplicate"])
     }
 
+    @Test("a Latin-1 row past the first 8 KiB is rejected with the reason, never read as U+FFFD; the UTF-8 rows around it count")
+    func lateLatin1Row() throws {
+        let w = try Workspace()
+        var bytes = Array("Email,Name,Course,Date\n".utf8)
+        for n in 0..<300 { bytes += Array("s\(n)@example.org,Student \(n),Course A,2026-11-01\n".utf8) }
+        #expect(bytes.count > 8192)
+        bytes += Array("late@example.org,Jos".utf8) + [0xE9] + Array(" Garc".utf8) + [0xED] + Array("a,Caf".utf8) + [0xE9]
+            + Array(" Course,2026-11-02\n".utf8)
+        bytes += Array("zoe@example.org,Zoë Ångström,Café Course,2026-11-03\n".utf8)
+        try Data(bytes).write(to: w.root.appendingPathComponent("inbox/export.csv"))
+        let run = try w.tally("sync")
+        #expect(run.status == 1)
+        let rejected = try w.ledger("rejected")
+        #expect(rejected.map { $0["row"] as? Int } == [302])
+        #expect((rejected.first?["reason"] as? String)?.hasPrefix("the row is not UTF-8 text") == true)
+        #expect(try w.xp().count == 301)
+        #expect(try w.xp()["late@example.org"] == nil && w.xp()["zoe@example.org"] == 20)
+        #expect(!(try w.read("data/events.jsonl")).contains("\u{FFFD}"))
+    }
+
     @Test("a roster's public column shows a student only for a value that says so; any other hides them")
     func rosterPublicValues() throws {
         let w = try Workspace()

@@ -270,6 +270,23 @@ public struct CSVRecord {
     /// most 4096 bytes (at a character boundary), for the rejected-rows ledger.
     public var raw: String { String(decoding: rawBytes, as: UTF8.self) }
 
+    /// Why the record is not UTF-8 text, for a rejected row; nil when it is. The file's
+    /// kind is told from its first 8 KiB, so a Latin-1 byte further on reaches here: read
+    /// as U+FFFD it would put "Jos� Garc�a" on the board and a course that is no course.
+    /// (A plain row, all ASCII, is UTF-8 already and never asks.)
+    var utf8Problem: String? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = rawBytes.makeIterator()
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid: continue
+            case .emptyInput: return nil
+            case .error:
+                return "the row is not UTF-8 text (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\" (Excel) or download it as CSV (Google Sheets) and drop it again"
+            }
+        }
+    }
+
     /// Copies a quoted field's bytes from its opening quote, turning `""` into `"` up to the
     /// closing quote and keeping whatever follows it as is. Returns the length written.
     @usableFromInline

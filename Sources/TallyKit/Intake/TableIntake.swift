@@ -231,6 +231,9 @@ public struct TableIntake: Sendable {
     /// The event or rejection of a row past the header, through `RowMapper`.
     private static func emit<Row: TableRow>(_ row: Row, mapper: RowMapper, columns: [(Column, Int)], courses: inout TextInterner,
                                             emit: (IntakeItem) throws -> Void) throws {
+        if let record = row as? CSVRecord, let problem = record.utf8Problem {
+            return try emit(.rejected(row: row.number, reason: problem, raw: row.raw))
+        }
         let result = mapper.event(row: row.number) { wanted in
             for (column, index) in columns where column == wanted {
                 return column == .course ? Self.string(row, at: index, interning: &courses) : row.string(at: index)
