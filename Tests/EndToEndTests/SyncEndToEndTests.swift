@@ -181,6 +181,47 @@ struct SyncEndToEndTests {
         #expect(!(try w.read("data/events.jsonl")).contains("\u{FFFD}"))
     }
 
+    @Test("a file whose name is not UTF-8 is renamed to one that spells its bytes, and read; nothing is left behind unsaid")
+    func nonUTF8Name() throws {
+        let w = try Workspace()
+        let path = Array(w.root.appendingPathComponent("inbox").path.utf8) + Array("/caf".utf8) + [0xE9] + Array("%.csv".utf8) + [0]
+        let fd = path.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) } }
+        #expect(fd >= 0)
+        let text = Array("Email,Course,Date\nada@example.org,AI,2024-09-01\n".utf8)
+        #expect(write(fd, text, text.count) == text.count)
+        close(fd)
+        let run = try w.tally("sync")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("whose name is not UTF-8 to caf%E9%25.csv"), "\(run.stderr)")
+        #expect(w.list("data/archive") == ["caf%E9%25.csv"])
+        #expect(w.list("inbox").isEmpty)
+        #expect(try w.xp() == ["ada@example.org": 20])
+    }
+
+    @Test("a long file name dropped twice is archived twice, and a failed one keeps its reason beside it")
+    func longNames() throws {
+        let w = try Workspace()
+        let long = String(repeating: "b", count: 251) + ".csv"
+        try w.write("inbox/" + long, "Email,Course,Date\nada@example.org,AI,2024-09-01\n")
+        #expect(try w.tally("sync").status == 0)
+        try w.write("inbox/" + long, "Email,Course,Date\nbob@example.org,AI,2024-09-01\n")
+        let second = try w.tally("sync")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(w.list("inbox").isEmpty)
+        let archived = w.list("data/archive")
+        #expect(archived.count == 2 && archived.allSatisfy { $0.utf8.count <= 255 && $0.hasSuffix(".csv") }, "\(archived)")
+        #expect(archived.contains(long))
+        let failing = String(repeating: "c", count: 250) + ".csv"
+        try w.write("inbox/" + failing, "Name,Course\nNobody,AI\n")
+        #expect(try w.tally("sync").status == 1)
+        let failed = w.list("data/failed")
+        #expect(failed.count == 2, "\(failed)")
+        let kept = failed.first { $0.hasSuffix(".csv") } ?? ""
+        #expect(kept.hasPrefix("ccc") && failed.contains(kept + ".error.txt"))
+        #expect(try w.read("data/failed/\(kept).error.txt").contains("no email column"))
+        #expect(try w.xp() == ["ada@example.org": 20, "bob@example.org": 20])
+    }
+
     @Test("a roster's public column shows a student only for a value that says so; any other hides them")
     func rosterPublicValues() throws {
         let w = try Workspace()

@@ -97,7 +97,7 @@ public final class Engine {
     /// Files waiting in the inbox, plus the configured roster file when it is not the roster
     /// in force (it changed, or went back to an earlier content).
     public func pendingFiles() throws -> [InboxFile] {
-        var files = try Inbox(directory: settings.paths.inbox).pendingFiles()
+        var files = try Inbox(directory: settings.paths.inbox).pendingFiles { logger.warning("\($0)") }
         if let roster = settings.rosterFile {
             if FileSystem.exists(roster) {
                 missingRosterReported = false
@@ -429,7 +429,8 @@ public final class Engine {
                 _ = try Inbox.move(file.path, into: paths.archive, durable: false)
                 return paths.archive
             }
-            let target = try Inbox.move(file.path, into: paths.failed, durable: false)
+            // Room for `.NAME.error.txt.tmp-PID`, the reason's temporary name.
+            let target = try Inbox.move(file.path, into: paths.failed, reserving: 32, durable: false)
             do {
                 try FileSystem.writeAtomically(Array((failure + "\n").utf8), to: target + ".error.txt")
             } catch {

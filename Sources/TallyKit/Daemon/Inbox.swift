@@ -37,14 +37,32 @@ public struct Inbox: Sendable {
     public var folders: [String] { isMaildir ? [directory, directory + "/new"] : [directory] }
 
     /// Regular files ready to be taken, oldest first (modification time, then name).
-    public func pendingFiles() throws -> [InboxFile] {
+    ///
+    /// A file whose name is not UTF-8 (from a Samba share, or a zip's Latin-1 names) has no
+    /// path a `String` can spell, so it could be neither read nor moved: it is renamed in
+    /// place to a name that spells its bytes (`caf%E9.csv`), and `notice` says so.
+    public func pendingFiles(notice: (String) -> Void = { _ in }) throws -> [InboxFile] {
         var files: [InboxFile] = []
         for folder in folders {
             guard let dir = opendir(folder) else { throw SystemError("opendir", path: folder) }
             defer { closedir(dir) }
             while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                let raw = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
+                let name: String
+                if let valid = String(validating: raw, as: UTF8.self) {
+                    name = valid
+                } else {
+                    name = Inbox.spelled(raw)
+                    guard !Inbox.isIncomplete(name) else { continue }
+                    let target = folder + "/" + name
+                    let moved = !FileSystem.exists(target) && (Array(folder.utf8) + [0x2F] + raw + [0]).withUnsafeBufferPointer {
+                        $0.withMemoryRebound(to: CChar.self) { rename($0.baseAddress!, target) == 0 }
+                    }
+                    guard moved else {
+                        notice("a file in \(folder) named \(name) (its name is not UTF-8) could not be renamed to that, so it cannot be read; rename it")
+                        continue
+                    }
+                    notice("renamed a file in \(folder) whose name is not UTF-8 to \(name)")
                 }
                 guard name != ".", name != "..", !Inbox.isIncomplete(name) else { continue }
                 let path = folder + "/" + name
@@ -61,14 +79,18 @@ public struct Inbox: Sendable {
     /// and returns the new path. Falls back to copy-then-remove across file systems. With
     /// `durable` (the default) `directory` is fsynced before it returns; a caller moving many
     /// files passes false and syncs each directory once when all are moved.
-    public static func move(_ path: String, into directory: String, durable: Bool = true) throws -> String {
+    ///
+    /// A name is at most 255 bytes: a long one is shortened (its extension kept) so that the
+    /// counter, and `reserving` bytes more (a `.error.txt` beside it, and that file's
+    /// temporary name), still fit. A file with a 251-byte name dropped twice stayed in the
+    /// inbox, its second move failing on "File name too long".
+    public static func move(_ path: String, into directory: String, reserving: Int = 0, durable: Bool = true) throws -> String {
         try FileSystem.createDirectory(directory)
         let name = FileSystem.split(path).name
-        var target = directory + "/" + name
+        var target = directory + "/" + fitted(name, counter: "", reserving: reserving)
         var counter = 2
         while FileSystem.exists(target) {
-            let (stem, ext) = splitExtension(name)
-            target = directory + "/" + stem + " (\(counter))" + ext
+            target = directory + "/" + fitted(name, counter: " (\(counter))", reserving: reserving)
             counter += 1
         }
         if rename(path, target) != 0 {
@@ -78,6 +100,36 @@ public struct Inbox: Sendable {
         }
         if durable { try FileSystem.syncDirectory(directory) }
         return target
+    }
+
+    /// `bytes` as a UTF-8 name: each byte that is not part of valid UTF-8 (and each `%`)
+    /// written `%XX`.
+    static func spelled(_ bytes: [UInt8]) -> String {
+        var result = ""
+        var index = 0
+        while index < bytes.count {
+            var parser = Unicode.UTF8.ForwardParser()
+            var rest = bytes[index...].makeIterator()
+            if case .valid(let encoded) = parser.parseScalar(from: &rest), bytes[index] != UInt8(ascii: "%") {
+                result.unicodeScalars.append(Unicode.UTF8.decode(encoded))
+                index += encoded.count
+            } else {
+                let hex = String(bytes[index], radix: 16, uppercase: true)
+                result += (hex.count == 1 ? "%0" : "%") + hex
+                index += 1
+            }
+        }
+        return result
+    }
+
+    /// `name` with `counter` before its extension, its stem cut (at a character) so that the
+    /// whole and `reserving` bytes more fit in a file name's 255 bytes.
+    static func fitted(_ name: String, counter: String, reserving: Int) -> String {
+        let limit = 255 - reserving
+        var (stem, ext) = splitExtension(name)
+        if ext.utf8.count > 32 { (stem, ext) = (name, "") }   // not an extension: part of the name
+        while !stem.isEmpty && stem.utf8.count + counter.utf8.count + ext.utf8.count > limit { stem.removeLast() }
+        return stem + counter + ext
     }
 
     static func splitExtension(_ name: String) -> (String, String) {
