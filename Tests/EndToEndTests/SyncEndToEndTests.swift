@@ -222,6 +222,17 @@ struct SyncEndToEndTests {
         #expect(try w.xp() == ["ada@example.org": 20, "bob@example.org": 20])
     }
 
+    @Test("a header row over max_fields refuses the file saying so, not that it has no email column")
+    func headerOverLimit() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[limits]\nmax_fields = 10\n")
+        let header = "Email,Name,Course," + (0..<20).map { "c\($0)" }.joined(separator: ",")
+        try w.write("inbox/wide.csv", header + "\nada@example.org,Ada,AI\n")
+        #expect(try w.tally("sync").status == 1)
+        #expect(try w.read("data/failed/wide.csv.error.txt")
+                == "wide.csv holds no table Tally can read: its header row was refused: the row has 23 fields, more than the limit of 10.\n")
+    }
+
     @Test("a roster's public column shows a student only for a value that says so; any other hides them")
     func rosterPublicValues() throws {
         let w = try Workspace()

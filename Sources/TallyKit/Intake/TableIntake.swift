@@ -100,6 +100,8 @@ public struct TableIntake: Sendable {
         }
         var headers: [String]?
         try table.forEachRow { row in
+            // A header over a limit is no header: said as such, not as "no email column".
+            if let reason = row.rejection { throw IntakeError.notATable(file: file, reason: "its header row was refused: \(reason)") }
             headers = (0..<row.count).map { row.string(at: $0) }
             return false
         }
@@ -301,6 +303,7 @@ public struct TableIntake: Sendable {
             }
             let row = sheetRow.text
             guard let headers else {
+                if let reason = row.rejection { throw IntakeError.notATable(file: file, reason: "its header row was refused: \(reason)") }
                 let names = (0..<row.count).map { row.string(at: $0) }
                 headers = names
                 let map = HeaderMap(headers: names, overrides: settings.overrides)
