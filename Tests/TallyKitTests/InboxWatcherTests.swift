@@ -117,6 +117,11 @@ struct OperationsTests {
         let at = Timestamp(year: 2026, month: 11, day: 23, hour: 2, minute: 55, second: 39, millisecond: 120)!
         let human = TallyLogHandler.line(at: at, level: .info, message: "a.csv: 1 rows", metadata: ["file": "a.csv"], format: .human)
         #expect(String(decoding: human, as: UTF8.self) == "2026-11-23T02:55:39Z info    a.csv: 1 rows\n")
+        // A name from outside (a dropped file's, an attachment's) cannot start a line of its own.
+        let forged = TallyLogHandler.line(at: at, level: .info, message: "new\n2026-11-23T02:55:40Z error   forged.csv\u{1B}[31m: 1 rows\tok",
+                                          metadata: [:], format: .human)
+        #expect(String(decoding: forged, as: UTF8.self)
+                == "2026-11-23T02:55:39Z info    new\\n2026-11-23T02:55:40Z error   forged.csv\\u{1B}[31m: 1 rows\tok\n")
         let json = TallyLogHandler.line(at: at, level: .error, message: "bad \"quote\"\n",
                                         metadata: ["file": "a.csv", "points": .stringConvertible(40)], format: .json)
         #expect(String(decoding: json, as: UTF8.self)

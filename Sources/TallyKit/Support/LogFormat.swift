@@ -48,7 +48,7 @@ public struct TallyLogHandler: LogHandler {
         switch format {
         case .human:
             // The message says it all for a person; the metadata is for machines (json).
-            return Array((at + " " + level.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0) + " " + message + "\n").utf8)
+            return Array((at + " " + level.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0) + " " + oneLine(message) + "\n").utf8)
         case .json:
             var w = JSONWriter(capacity: 256)
             w.beginObject()
@@ -64,6 +64,25 @@ public struct TallyLogHandler: LogHandler {
             w.bytes.append(0x0A)
             return w.bytes
         }
+    }
+
+    /// `text` with its control characters written out (`\n`, `\r`, `\u{1B}`): a file
+    /// name or an attachment's name comes from whoever sent it, and a newline in it would
+    /// start a second, forged-looking line in the log.
+    static func oneLine(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 || $0 == 0x7F }) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result.unicodeScalars.append(scalar)
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     private static func write(_ value: Logger.Metadata.Value, into w: inout JSONWriter) {
