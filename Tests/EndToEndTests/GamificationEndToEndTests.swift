@@ -65,6 +65,26 @@ struct GamificationEndToEndTests {
         #expect(try w.tally("verify").status == 0)
     }
 
+    @Test("a changed [[levels]] table shows at once in tally render, and state.json takes it at the next batch")
+    func levelsChange() throws {
+        let w = try Workspace()
+        func levels(_ practitioner: Int) throws {
+            try w.write("tally.toml", "[[levels]]\nname = \"Explorer\"\nxp = 0\n[[levels]]\nname = \"Practitioner\"\nxp = \(practitioner)\n")
+        }
+        try levels(40)
+        try w.write("inbox/a.csv", "Email,Name,Course\nada@example.org,Ada Lovelace,AI 1\nada@example.org,Ada Lovelace,AI 2\n")
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.read("site/index.html").contains(#"<span class="level">Practitioner</span>"#))
+        try levels(60)
+        #expect(try w.tally("render").status == 0)
+        let html = try w.read("site/index.html")
+        #expect(html.contains(#"<span class="level">Explorer</span>"#) && !html.contains("Practitioner</span>"))
+        #expect(try w.read("site/leaderboard.json").contains(#""level" : "Explorer""#))
+        try w.write("inbox/b.csv", "Email,Name,Course\nbob@example.org,Bob Brown,AI 1\n")
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.student("ada@example.org")?["level"] as? String == "Explorer")
+    }
+
     @Test("caps per rolling window cut awards in points.jsonl; the this-month board ranks this month's points")
     func capsAndThisMonth() throws {
         let w = try Workspace()

@@ -136,7 +136,11 @@ extension Engine {
 
     /// Renders the site from the students of a snapshot (`tally render` needs no lock).
     /// The stats page uses the last batch's `stats.json`; without one there is no stats page.
+    /// Levels follow `tally.toml` as it is now: `state.json` names the levels of the table
+    /// in force when it was written, and a changed `[[levels]]` shows at once.
     public static func render(students: [String: StudentState], settings: EngineSettings) throws {
+        var students = students
+        for (id, student) in students { students[id]?.level = settings.rules.level(forXP: student.xp) }
         let board = Leaderboard(students: students, settings: settings.site, generatedAt: .now())
         let figures = LedgerStats.load(path: settings.paths.stats).map {
             SiteStats(students: students.values, figures: $0, rules: settings.rules)
