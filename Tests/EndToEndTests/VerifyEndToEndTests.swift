@@ -71,4 +71,41 @@ struct VerifyEndToEndTests {
         try Self.editLastLine(of: "data/points.jsonl", in: w, #""reason":"completed Ethics""#, #""reason":"completed Ethicz""#)
         #expect(try w.tally("verify").stderr.contains("points.jsonl's line 3 (seq 3) is not the line the last commit recorded"))
     }
+
+    @Test("rebuild compares with the state.json on disk: an edited figure differed, and the rebuild puts it right")
+    func rebuildSeesAnEditedSnapshot() throws {
+        let w = try Self.synced()
+        let snapshot = try w.read("data/state.json")
+        #expect(snapshot.contains(#""xp":20"#))
+        try w.write("data/state.json", snapshot.replacingOccurrences(of: #""xp":20"#, with: #""xp":21"#))
+        let rebuild = try w.tally("rebuild")
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        #expect(rebuild.stdout == "tally: state.json rebuilt from the ledgers; it differed from the previous state.json\n")
+        #expect(try w.read("data/state.json") == snapshot)
+        let again = try w.tally("rebuild")
+        #expect(again.stdout == "tally: state.json rebuilt from the ledgers; it matched the previous state.json byte for byte\n")
+        #expect(try w.read("data/state.json") == snapshot)
+    }
+
+    @Test("rebuild compares with the state.json the user left, even when the start rewrites it first (no index.bin)")
+    func rebuildSeesAnEditedSnapshotTheStartRewrote() throws {
+        let w = try Self.synced()
+        let snapshot = try w.read("data/state.json")
+        try w.write("data/state.json", snapshot.replacingOccurrences(of: #""xp":20"#, with: #""xp":21"#))
+        try FileManager.default.removeItem(at: w.root.appendingPathComponent("data/index.bin"))
+        let rebuild = try w.tally("rebuild")
+        #expect(rebuild.stdout == "tally: state.json rebuilt from the ledgers; it differed from the previous state.json\n")
+        #expect(try w.read("data/state.json") == snapshot)
+    }
+
+    @Test("rebuild with no state.json says there was none, and makes it")
+    func rebuildWithoutSnapshot() throws {
+        let w = try Self.synced()
+        let snapshot = try w.read("data/state.json")
+        try FileManager.default.removeItem(at: w.root.appendingPathComponent("data/state.json"))
+        let rebuild = try w.tally("rebuild")
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        #expect(rebuild.stdout == "tally: state.json rebuilt from the ledgers; there was no state.json before\n")
+        #expect(try w.read("data/state.json") == snapshot)
+    }
 }
