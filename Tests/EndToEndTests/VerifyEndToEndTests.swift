@@ -108,4 +108,26 @@ struct VerifyEndToEndTests {
         #expect(rebuild.stdout == "tally: state.json rebuilt from the ledgers; there was no state.json before\n")
         #expect(try w.read("data/state.json") == snapshot)
     }
+
+    @Test("a fresh folder, where a sync of an empty inbox made the ledgers and nothing else, verifies ok")
+    func freshFolder() throws {
+        let w = try Workspace()
+        let sync = try w.tally("sync")
+        #expect(sync.status == 0)
+        #expect(sync.stdout.isEmpty)
+        #expect(w.exists("data/audit.jsonl") && !w.exists("data/state.json"))
+        let verify = try w.tally("verify")
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stderr.isEmpty)
+        #expect(verify.stdout.hasSuffix("nothing is recorded yet: the ledgers are empty and there is no state.json\nok\n"), "\(verify.stdout)")
+    }
+
+    @Test("ledgers with lines and no state.json are still a problem")
+    func missingSnapshot() throws {
+        let w = try Self.synced()
+        try FileManager.default.removeItem(at: w.root.appendingPathComponent("data/state.json"))
+        let verify = try w.tally("verify")
+        #expect(verify.status == 1)
+        #expect(verify.stderr == "tally: state.json is missing; run `tally rebuild`\n")
+    }
 }

@@ -5,7 +5,8 @@
 /// breaks the chain at the next one; every ledger is at least as long as the last commit
 /// says; the line of `points.jsonl` that ends where the last commit says is the one whose
 /// hash it recorded (the chain head), which covers the last line, which no later line
-/// chains to; and `state.json` equals the fold of the ledgers. It changes nothing.
+/// chains to; and `state.json` equals the fold of the ledgers (while they are empty, as a
+/// sync of an empty inbox leaves them, there need be none). It changes nothing.
 ///
 /// What it cannot see: the newest commit line is itself the last line of `audit.jsonl`, so
 /// nothing in `data/` protects it. Whoever edits it to fit (lengths and head) can edit or
@@ -65,7 +66,7 @@ public struct Verifier {
             }
         }
         if FileSystem.exists(auditPath), result.problems.isEmpty {
-            try compareSnapshot(try Ledger(directory: data), into: &result)
+            try compareSnapshot(try Ledger(directory: data), isEmpty: sizes.values.allSatisfy { $0 == 0 }, into: &result)
         }
         if result.problems.isEmpty { result.summary.append("ok") }
         return result
@@ -152,8 +153,9 @@ public struct Verifier {
         return (left.joined(separator: ", "), right.joined(separator: ", "))
     }
 
-    /// Compares `state.json` and `index.bin` with the fold of the ledgers.
-    private func compareSnapshot(_ ledger: Ledger, into result: inout Result) throws {
+    /// Compares `state.json` and `index.bin` with the fold of the ledgers. `isEmpty`: the
+    /// ledgers hold no byte at all, as in a folder where nothing was ever recorded.
+    private func compareSnapshot(_ ledger: Ledger, isEmpty: Bool, into result: inout Result) throws {
         let rebuilt = try Replay.rebuild(from: ledger)
         let ends = rebuilt.positions
         func isAhead(_ at: State.Positions) -> Bool {
@@ -162,7 +164,12 @@ public struct Verifier {
         // state.json: the students must be the fold's.
         let statePath = settings.paths.state
         guard FileSystem.exists(statePath) else {
-            result.problems.append("state.json is missing; run `tally rebuild`")
+            // A sync of an empty inbox makes the ledgers, and no snapshot until a line is written.
+            if isEmpty {
+                result.summary.append("nothing is recorded yet: the ledgers are empty and there is no state.json")
+            } else {
+                result.problems.append("state.json is missing; run `tally rebuild`")
+            }
             return
         }
         do {
