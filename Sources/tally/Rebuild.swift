@@ -10,8 +10,12 @@ struct Rebuild: AsyncParsableCommand {
     func run() async throws {
         try await reportingAsync {
             let engine = try options.engine()
-            let matched = try engine.rebuild()
-            print("tally: state.json rebuilt from the ledgers; it \(matched ? "matched" : "differed from") the previous snapshot")
+            let previous = switch try engine.rebuild() {
+            case .same: "it matched the previous state.json byte for byte"
+            case .different: "it differed from the previous state.json"
+            case .none: "there was no state.json before"
+            }
+            print("tally: state.json rebuilt from the ledgers; \(previous)")
             await options.publish(engine.settings)
         }
     }

@@ -202,7 +202,7 @@ struct EmailEndToEndTests {
         #expect(skipped.count == 1 && (skipped.first?["detail"] as? String)?.contains("<once@mail.school.example>") == true)
 
         #expect(try w.tally("verify").status == 0)
-        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous state.json byte for byte"))
         try python(w, copy(3))
         #expect(try w.tally("sync").status == 0)
         #expect(try w.ledger("events").count == 2)

@@ -61,7 +61,7 @@ struct GamificationEndToEndTests {
         #expect(cy["badges"] as? [String] == [] && cy["courses"] as? [String] == [])
         let kinds = try w.ledger("events").map { "\($0["email"] as? String ?? "") \($0["kind"] as? String ?? "")" }
         #expect(kinds.suffix(3) == ["ada@example.org quiz_passed", "bob@example.org quiz_failed", "cy@example.org quiz_passed"])
-        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous state.json byte for byte"))
         #expect(try w.tally("verify").status == 0)
     }
 
@@ -136,7 +136,7 @@ struct GamificationEndToEndTests {
         let page = try w.read("site/month.html")
         #expect(page.contains("Ada L.") && page.contains("Bob B.") && !page.contains("Cy Y."))
         #expect(try w.read("site/index.html").contains("href=\"month.html\""))
-        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous state.json byte for byte"))
         #expect(try w.tally("verify").status == 0)
     }
 }

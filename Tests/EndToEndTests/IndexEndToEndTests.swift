@@ -62,7 +62,7 @@ struct IndexEndToEndTests {
         let verify = try w.tally("verify")
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stdout.contains("index.bin matches the ledgers"))
-        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous state.json byte for byte"))
         // The same ledgers give the same index.bin in every run: its files, roster, bindings
         // and contacts are written in order, not in the order a process's hashing gives.
         let index = w.root.appendingPathComponent("data/index.bin")

@@ -33,7 +33,7 @@ struct KajabiEndToEndTests {
         #expect(refund["points"] as? Int == -10 && refund["change"] as? String == "revoke"
                 && refund["event"] as? String == "purchase-txn_7f3a9c21" && refund["reason"] as? String == "refunded Data Literacy Bundle")
         #expect(try w.tally("verify").status == 0)
-        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous state.json byte for byte"))
     }
 
     @Test("an email change under one Kajabi contact id: the later completion goes to the same student; rebuild agrees")
@@ -47,7 +47,7 @@ struct KajabiEndToEndTests {
         #expect(try w.ledger("events").map { $0["student"] as? String } == ["dorothy@northwind.example", "dorothy@northwind.example"])
         #expect(try w.tally("verify").status == 0)
         try FileManager.default.removeItem(at: w.root.appendingPathComponent("data/index.bin"))
-        #expect(try w.tally("rebuild").stdout.contains("it matched the previous snapshot"))
+        #expect(try w.tally("rebuild").stdout.contains("it matched the previous state.json byte for byte"))
         try w.write("inbox/3.json", #"{"event_id": "e3", "contact": {"id": "5520990", "email": "dorothy.vaughan@newmail.example"}, "tag": {"name": "prompt-design-completed"}}"#)
         #expect(try w.tally("sync").status == 0)
         #expect(try w.xp() == ["dorothy@northwind.example": 40])

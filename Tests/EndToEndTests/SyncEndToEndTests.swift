@@ -288,7 +288,7 @@ struct SyncEndToEndTests {
         let snapshot = try w.read("data/state.json")
         let rebuild = try w.tally("rebuild")
         #expect(rebuild.status == 0)
-        #expect(rebuild.stdout.contains("it matched the previous snapshot"))
+        #expect(rebuild.stdout.contains("it matched the previous state.json byte for byte"))
         #expect(try w.read("data/state.json") == snapshot)
 
         let verify = try w.tally("verify")

@@ -75,6 +75,50 @@ final class LedgerTests {
         #expect(try Ledger(directory: directory).recover(at: Self.t0).isEmpty)
     }
 
+    @Test("a commit records each ledger's length and the chain head of points.jsonl; lastCommit reads both back")
+    func commitRecordsHead() throws {
+        let ledger = try Ledger(directory: directory)
+        try ledger.commit(at: Self.t0)
+        #expect(try Ledger(directory: directory).lastCommit()?.heads == ["points": LedgerFile.genesis],
+                "an empty points.jsonl: the genesis hash")
+        try ledger.append(PointsRecord(seq: 1, at: Self.t0, student: "a", points: 20, activity: "LEARN", event: "e1", reason: "x"))
+        try ledger.commit(at: Self.t0)
+        let points = try lines("points")
+        let head = Crypto.sha256Hex(Array(points[0].utf8))
+        #expect(try lines("audit").last?.contains(#""detail":{"events":0,"points":\#(points[0].utf8.count + 1),"unmatched":0,"rejected":0,"heads":{"points":"\#(head)"}}"#) == true)
+        let commit = try #require(try Ledger(directory: directory).lastCommit())
+        #expect(commit.lengths == ["events": 0, "points": points[0].utf8.count + 1, "unmatched": 0, "rejected": 0])
+        #expect(commit.heads == ["points": head])
+    }
+
+    @Test("a torn commit line is no commit: recovery goes back to the one before it, whose head still holds")
+    func tornCommit() throws {
+        do {
+            let ledger = try Ledger(directory: directory)
+            try ledger.append(PointsRecord(seq: 1, at: Self.t0, student: "a", points: 20, activity: "LEARN", event: "e1", reason: "x"))
+            try ledger.commit(at: Self.t0)
+            try ledger.append(PointsRecord(seq: 2, at: Self.t0, student: "b", points: 20, activity: "LEARN", event: "e2", reason: "y"))
+            try ledger.points.sync()
+        }
+        let before = try lines("points")
+        let handle = FileHandle(forWritingAtPath: directory + "/audit.jsonl")!
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"seq":3,"at":"2024-09-02T00:00:00Z","action":"commit","detail":{"events":0,"poi"#.utf8))
+        handle.closeFile()
+
+        let ledger = try Ledger(directory: directory)
+        let head = Crypto.sha256Hex(Array(before[0].utf8))
+        let commit = try #require(try ledger.lastCommit())
+        #expect(commit.heads == ["points": head])
+        let messages = try ledger.recover(at: Self.t0)
+        #expect(messages.count == 2)
+        #expect(try lines("points") == [before[0]])
+        // The recovery's own commit (a line after the first) records the head of what is left.
+        let recovered = try #require(try Ledger(directory: directory).lastCommit())
+        #expect(recovered.auditLength > commit.auditLength)
+        #expect(recovered.heads == ["points": head])
+    }
+
     @Test("a ledger shorter than its last commit is refused, not silently accepted")
     func cutOutside() throws {
         do {

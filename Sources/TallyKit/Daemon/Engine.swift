@@ -62,6 +62,7 @@ public final class Engine {
         let empty = ledger.events.size == 0 && ledger.audit.size == 0
         if !empty && !(stateCurrent && indexAt == ends) {
             logger.notice("the snapshot was behind the ledgers; brought forward")
+            stateFoundAtStart = try FileFingerprint(of: settings.paths.state)
             try writeSnapshot(index: true)
         }
         // An index.json of Tally before index.bin is only in the way.
@@ -489,17 +490,44 @@ public final class Engine {
 
     // MARK: - Verification
 
+    /// `state.json` as the start found it, kept only when the start rewrote it (it was
+    /// behind, or `index.bin` was): what `rebuild()` compares its own with, since that is
+    /// the file the user last saw, not the one the start wrote. Nil when the start left
+    /// `state.json` as it was.
+    private var stateFoundAtStart: FileFingerprint?
+
+    /// How the `state.json` that `rebuild()` wrote compares with the one there before this
+    /// run: the same bytes, different ones, or none at all.
+    public enum PreviousState: Equatable, Sendable { case same, different, none }
+
     /// `tally rebuild`: replaces the state with the fold of the ledgers, writes the snapshot
-    /// and renders. Returns whether the previous snapshot said the same.
-    public func rebuild() throws -> Bool {
+    /// and renders. Compares the bytes of the new `state.json` with those of the file that
+    /// was there, not with the state loaded at start, which comes from `index.bin` and never
+    /// sees an edit of `state.json`.
+    public func rebuild() throws -> PreviousState {
+        let path = settings.paths.state
+        let before = try stateFoundAtStart ?? FileFingerprint(of: path)
         var rebuilt = try Replay.rebuild(from: ledger)
         rebuilt.positions = state.positions
-        let matched = Snapshot.encodeState(rebuilt, rules: settings.rules) == Snapshot.encodeState(state, rules: settings.rules)
-            && rebuilt == state
         state = rebuilt
         try writeSnapshot(index: true)
         try render()
-        return matched
+        stateFoundAtStart = nil
+        return switch before {
+        case .missing: .none
+        case .sha256(let hash): try hashFile(path) == hash ? .same : .different
+        }
+    }
+}
+
+/// A file's content as far as telling whether it changed needs: its SHA-256, or that there
+/// was none.
+enum FileFingerprint: Equatable {
+    case missing
+    case sha256(String)
+
+    init(of path: String) throws {
+        self = FileSystem.exists(path) ? .sha256(try hashFile(path)) : .missing
     }
 }
 

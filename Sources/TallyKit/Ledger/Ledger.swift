@@ -2,10 +2,10 @@
 ///
 /// A batch stages lines in every ledger, then `commit` writes and fsyncs `events`, `points`,
 /// `unmatched` and `rejected`, and only then appends a `commit` line to `audit.jsonl` that
-/// records each file's length, and fsyncs it. A batch is committed exactly when its commit
-/// line is on disk. On open, `recover` cuts every ledger back to the lengths in the last
-/// commit line: whatever a killed run wrote after that was never committed, and its input
-/// files are still in the inbox to be read again.
+/// records each file's length and the chain head of `points.jsonl`, and fsyncs it. A batch
+/// is committed exactly when its commit line is on disk. On open, `recover` cuts every
+/// ledger back to the lengths in the last commit line: whatever a killed run wrote after
+/// that was never committed, and its input files are still in the inbox to be read again.
 public final class Ledger {
     public let directory: String
     private let eventsFile: LedgerFile
@@ -205,9 +205,12 @@ public final class Ledger {
         }
         for (_, file) in dataFiles { try file.sync() }
         encoder.releaseSpares()
-        var lengths: [(String, JSONValue)] = []
-        for (name, file) in dataFiles { lengths.append((name, .number(String(file.size)))) }
-        append(AuditRecord(at: time, action: "commit", detail: .object(JSONObject(lengths))))
+        var detail: [(String, JSONValue)] = []
+        for (name, file) in dataFiles { detail.append((name, .number(String(file.size)))) }
+        // The chain protects a line only through the `prev` of the line after it, so the last
+        // points line would be open to an edit; its hash here closes the chain (see `Verifier`).
+        detail.append(("heads", .object(JSONObject([("points", .string(points.lastHash))]))))
+        append(AuditRecord(at: time, action: "commit", detail: .object(JSONObject(detail))))
         if CrashPoint.isDue("commit-torn") {
             try audit.flushPart()
             CrashPoint.reach("commit-torn")
@@ -236,22 +239,33 @@ public final class Ledger {
 
     // MARK: - Recovery
 
-    /// The lengths the last commit line recorded, and where that line ends in `audit.jsonl`.
+    /// The lengths the last commit line recorded, the chain heads it recorded (none in a
+    /// commit of a Tally before heads), and where that line ends in `audit.jsonl`.
     public struct CommitPoint: Equatable, Sendable {
         public var lengths: [String: Int]
+        public var heads: [String: String] = [:]
         public var auditLength: Int
     }
 
-    /// Finds the last commit line, scanning `audit.jsonl` from its end.
-    public func lastCommit() throws -> CommitPoint? {
+    /// Finds the last commit line of `audit.jsonl`.
+    public func lastCommit() throws -> CommitPoint? { try Self.lastCommit(in: audit) }
+
+    /// Finds the last complete commit line of `audit` (a torn one is not a commit).
+    static func lastCommit(in audit: LedgerFile) throws -> CommitPoint? {
         var found: CommitPoint?
         // Audit files stay small next to the others (a few lines a file); a forward scan is simple and sure.
         try audit.forEachLine(to: audit.completeLength) { line, end in
             guard line.count < 4096, let value = try? JSONParser.parse(line), value["action"]?.string == "commit",
                   let detail = value["detail"]?.object else { return }
-            var lengths: [String: Int] = [:]
-            for (key, value) in detail { lengths[key] = value.int }
-            found = CommitPoint(lengths: lengths, auditLength: end)
+            var point = CommitPoint(lengths: [:], auditLength: end)
+            for (key, value) in detail {
+                if key == "heads", let heads = value.object {
+                    for (name, hash) in heads { point.heads[name] = hash.string }
+                } else {
+                    point.lengths[key] = value.int
+                }
+            }
+            found = point
         }
         return found
     }

@@ -86,7 +86,8 @@ public struct RejectedRecord: Equatable, Sendable {
 ///
 /// `action` is one of `file_taken`, `file_done`, `file_failed`, `file_skipped`, `award`,
 /// `link`, `recovered`, and `commit` — the last line of every batch, which records how long
-/// each ledger was when the batch became durable (see `Ledger`).
+/// each ledger was when the batch became durable, and the chain head of `points.jsonl`
+/// (see `Ledger`).
 public struct AuditRecord: Equatable, Sendable {
     public var seq: Int
     public var at: Timestamp

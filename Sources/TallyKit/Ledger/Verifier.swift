@@ -3,7 +3,18 @@
 /// Each line parses and carries the next sequence number; each `points.jsonl` and
 /// `audit.jsonl` line names the SHA-256 of the line before it, so an edited or removed line
 /// breaks the chain at the next one; every ledger is at least as long as the last commit
-/// says; and `state.json` equals the fold of the ledgers. It changes nothing.
+/// says; the line of `points.jsonl` that ends where the last commit says is the one whose
+/// hash it recorded (the chain head), which covers the last line, which no later line
+/// chains to; and `state.json` equals the fold of the ledgers (while they are empty, as a
+/// sync of an empty inbox leaves them, there need be none). It changes nothing.
+///
+/// What it cannot see: the newest commit line is itself the last line of `audit.jsonl`, so
+/// nothing in `data/` protects it. Whoever edits it to fit (lengths and head) can edit or
+/// cut the last points lines; whoever cuts whole batches off the end of every ledger,
+/// `audit.jsonl` included, leaves an older commit that holds; and `events.jsonl`,
+/// `unmatched.jsonl` and `rejected.jsonl` are not chained, so an edit there that keeps its
+/// line valid shows only when it changes the fold. A copy of the last commit line kept
+/// outside `data/` is the anchor for those.
 public struct Verifier {
     public struct Result: Sendable {
         public var summary: [String] = []
@@ -21,8 +32,13 @@ public struct Verifier {
             result.problems.append("\(data) does not exist: nothing to verify")
             return result
         }
+        // The last commit first: the points line it names is found in the one pass over the file.
+        let auditPath = data + "/audit.jsonl"
+        let commit = FileSystem.exists(auditPath)
+            ? try Ledger.lastCommit(in: LedgerFile(path: auditPath, chained: true)) : nil
         let names = ["events", "points", "unmatched", "rejected", "audit"]
         var sizes: [String: Int] = [:]
+        var pointsHead: LineAtEnd?
         for name in names {
             let path = data + "/\(name).jsonl"
             guard FileSystem.exists(path) else {
@@ -31,32 +47,67 @@ public struct Verifier {
             }
             let file = try LedgerFile(path: path, chained: name == "points" || name == "audit")
             sizes[name] = file.size
-            let (lines, problems) = try check(file, name: name)
+            let headEnd = name == "points" && commit?.heads["points"] != nil ? commit?.lengths["points"] : nil
+            let (lines, problems, atEnd) = try check(file, name: name, endingAt: headEnd)
+            if name == "points" { pointsHead = atEnd }
             result.problems += problems
             result.summary.append("\(name).jsonl: \(lines) lines" + (file.isChained ? ", hash chain checked" : ""))
         }
-        // Commits: every ledger at least as long as the last commit says.
-        let auditPath = data + "/audit.jsonl"
-        if FileSystem.exists(auditPath) {
-            let ledger = try Ledger(directory: data)
-            if let commit = try ledger.lastCommit() {
-                for (name, length) in commit.lengths.sorted(by: { $0.key < $1.key }) where (sizes[name] ?? 0) < length {
-                    result.problems.append("\(name).jsonl is \(sizes[name] ?? 0) bytes but the last commit recorded \(length): lines were cut")
-                }
+        // Commits: every ledger at least as long as the last commit says, and its points head there.
+        if let commit {
+            var cut = false
+            for (name, length) in commit.lengths.sorted(by: { $0.key < $1.key }) where (sizes[name] ?? 0) < length {
+                result.problems.append("\(name).jsonl is \(sizes[name] ?? 0) bytes but the last commit recorded \(length): lines were cut")
+                cut = true
             }
-            if result.problems.isEmpty { try compareSnapshot(ledger, into: &result) }
+            // A commit of a Tally before heads names none: nothing to hold the last line to.
+            if !cut, let head = commit.heads["points"], let problem = Self.headProblem(head, at: commit.lengths["points"] ?? 0, found: pointsHead) {
+                result.problems.append(problem)
+            }
+        }
+        if FileSystem.exists(auditPath), result.problems.isEmpty {
+            try compareSnapshot(try Ledger(directory: data), isEmpty: sizes.values.allSatisfy { $0 == 0 }, into: &result)
         }
         if result.problems.isEmpty { result.summary.append("ok") }
         return result
     }
 
-    private func check(_ file: LedgerFile, name: String) throws -> (Int, [String]) {
+    /// The line of a chained ledger that ends at a given byte offset: its number, its seq and
+    /// its hash (the `prev` the line after it carries).
+    struct LineAtEnd {
+        var number: Int
+        var seq: Int?
+        var hash: String
+    }
+
+    /// What is wrong with `points.jsonl` when its line that ends at `length` (`found`) is not
+    /// the chain head `head` that the last commit recorded; nil when it is.
+    static func headProblem(_ head: String, at length: Int, found: LineAtEnd?) -> String? {
+        if length == 0 {
+            return head == LedgerFile.genesis ? nil
+                : "the last commit recorded points.jsonl as empty yet names a last line: audit.jsonl's last line was edited"
+        }
+        guard let found else {
+            return "points.jsonl has no line that ends at byte \(length), where the last commit says its lines end: a line was edited"
+        }
+        guard found.hash != head else { return nil }
+        return "points.jsonl's line \(found.number) (seq \(found.seq.map(String.init) ?? "?")) is not the line the last commit recorded: it was edited, or lines were cut and the commit edited"
+    }
+
+    /// Checks every line of `file`; returns how many there are, the problems found, and the
+    /// line that ends at byte `endingAt` (nil when none does, or none is asked).
+    private func check(_ file: LedgerFile, name: String, endingAt: Int? = nil) throws -> (Int, [String], LineAtEnd?) {
         var problems: [String] = []
         var expectedSeq = 1
         var previousHash = LedgerFile.genesis
         var count = 0
-        try file.forEachLine { line, _ in
+        var atEnd: LineAtEnd?
+        try file.forEachLine { line, end in
             count += 1
+            if end == endingAt {   // hashed here, whatever else is wrong with it
+                atEnd = LineAtEnd(number: count, seq: (try? JSONParser.parse(line))?["seq"]?.int,
+                                  hash: Crypto.sha256Hex(UnsafeRawBufferPointer(line)))
+            }
             guard problems.count < 20 else { return }
             let json: JSONValue
             do { json = try JSONParser.parse(line) } catch {
@@ -78,7 +129,7 @@ public struct Verifier {
         if file.completeLength < file.size {
             problems.append("\(name).jsonl ends with a torn line (\(file.size - file.completeLength) bytes without a newline): an interrupted write, which the next sync cuts")
         }
-        return (count, problems)
+        return (count, problems, atEnd)
     }
 
     /// The fields in which two students differ, as each side has them ("absent" for none).
@@ -102,7 +153,9 @@ public struct Verifier {
         return (left.joined(separator: ", "), right.joined(separator: ", "))
     }
 
-    private func compareSnapshot(_ ledger: Ledger, into result: inout Result) throws {
+    /// Compares `state.json` and `index.bin` with the fold of the ledgers. `isEmpty`: the
+    /// ledgers hold no byte at all, as in a folder where nothing was ever recorded.
+    private func compareSnapshot(_ ledger: Ledger, isEmpty: Bool, into result: inout Result) throws {
         let rebuilt = try Replay.rebuild(from: ledger)
         let ends = rebuilt.positions
         func isAhead(_ at: State.Positions) -> Bool {
@@ -111,7 +164,12 @@ public struct Verifier {
         // state.json: the students must be the fold's.
         let statePath = settings.paths.state
         guard FileSystem.exists(statePath) else {
-            result.problems.append("state.json is missing; run `tally rebuild`")
+            // A sync of an empty inbox makes the ledgers, and no snapshot until a line is written.
+            if isEmpty {
+                result.summary.append("nothing is recorded yet: the ledgers are empty and there is no state.json")
+            } else {
+                result.problems.append("state.json is missing; run `tally rebuild`")
+            }
             return
         }
         do {
