@@ -80,6 +80,10 @@ struct GamificationEndToEndTests {
         let html = try w.read("site/index.html")
         #expect(html.contains(#"<span class="level">Explorer</span>"#) && !html.contains("Practitioner</span>"))
         #expect(try w.read("site/leaderboard.json").contains(#""level" : "Explorer""#))
+        // verify does not take a changed table for damage to the ledgers.
+        let verify = try w.tally("verify")
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.contains("state.json names the levels of 1 student by an earlier [[levels]] table"), "\(verify.stdout)")
         try w.write("inbox/b.csv", "Email,Name,Course\nbob@example.org,Bob Brown,AI 1\n")
         #expect(try w.tally("sync").status == 0)
         #expect(try w.student("ada@example.org")?["level"] as? String == "Explorer")
