@@ -123,22 +123,23 @@ final class FastSheetParser: XMLEventHandler {
 
         /// The row as `SheetParser` gives it (within the limits, or rejected).
         func row(strings: [String], limits: WorkbookLimits) -> WorkbookRow {
-            if let rejection { return WorkbookRow(number: number, cells: [], rejection: rejection) }
-            return FastSheetParser.row(number: number, cells: cells, bytes: bytes, strings: strings, limits: limits)
+            FastSheetParser.row(number: number, rejection: rejection, cells: cells, bytes: bytes, strings: strings, limits: limits)
         }
     }
 
-    /// The strings of `cells`, their bytes in `bytes`, bounded as `SheetParser` bounds a row.
-    static func row(number: Int, cells: UnsafeBufferPointer<Cell>, bytes: UnsafeRawBufferPointer, strings: [String],
-                    limits: WorkbookLimits) -> WorkbookRow {
-        let texts = cells.map { cell -> String in
+    /// The strings of `cells`, their bytes in `bytes`, bounded as `SheetParser` bounds a row;
+    /// with a `rejection`, the row rejected, the cells read only for its `raw` text.
+    static func row(number: Int, rejection: String? = nil, cells: UnsafeBufferPointer<Cell>, bytes: UnsafeRawBufferPointer,
+                    strings: [String], limits: WorkbookLimits) -> WorkbookRow {
+        func text(_ cell: Cell) -> String {
             switch cell {
             case .empty: return ""
             case let .bytes(start, end): return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
             case .shared(let index): return strings[index]
             }
         }
-        return Workbook.bounded(WorkbookRow(number: number, cells: texts), limits)
+        if let rejection { return WorkbookRow(number: number, cells: [], rejection: rejection, raw: Workbook.raw(cells.lazy.map(text))) }
+        return Workbook.bounded(WorkbookRow(number: number, cells: cells.map(text)), limits)
     }
 
     /// As `rows`, with each row's cells as bytes. `scanned` is told how many rows
@@ -288,15 +289,13 @@ final class FastSheetParser: XMLEventHandler {
 
     private func finishRow() throws -> Bool {
         defer { cells.removeAll(keepingCapacity: true); bytes.removeAll(keepingCapacity: true); tooWide = false }
-        if tooWide {
-            return try body(RawRow(number: rowNumber, rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields",
-                                   cells: UnsafeBufferPointer(start: nil, count: 0), bytes: UnsafeRawBufferPointer(start: nil, count: 0)))
-        }
         while let last = cells.last, last.isEmpty { cells.removeLast() }
-        guard !cells.isEmpty else { return true }
+        // A row too wide is handed on rejected, with the cells within the limit for its text.
+        let rejection = tooWide ? "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields" : nil
+        guard rejection != nil || !cells.isEmpty else { return true }
         let number = rowNumber
         return try cells.withUnsafeBufferPointer { cells in
-            try bytes.withUnsafeBytes { bytes in try body(RawRow(number: number, rejection: nil, cells: cells, bytes: bytes)) }
+            try bytes.withUnsafeBytes { bytes in try body(RawRow(number: number, rejection: rejection, cells: cells, bytes: bytes)) }
         }
     }
 

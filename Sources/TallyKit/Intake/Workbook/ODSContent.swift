@@ -48,7 +48,8 @@ public enum ODSWorkbook {
             let first = rowNumber + 1
             rowNumber += rowRepeat
             if tooWide {
-                return try row(WorkbookRow(number: first, cells: [], rejection: "the row has more than \(limits.maxFields) cells"))
+                return try row(WorkbookRow(number: first, cells: [], rejection: "the row has more than \(limits.maxFields) cells",
+                                           raw: Workbook.raw(cells)))
             }
             guard !cells.isEmpty else { return true }
             let copies = min(rowRepeat, maxRowCopies)
@@ -57,7 +58,8 @@ public enum ODSWorkbook {
             }
             if rowRepeat > copies {
                 return try row(WorkbookRow(number: first + copies, cells: [],
-                                           rejection: "the row is repeated \(rowRepeat) times; Tally reads the first \(maxRowCopies)"))
+                                           rejection: "the row is repeated \(rowRepeat) times; Tally reads the first \(maxRowCopies)",
+                                           raw: Workbook.raw(cells)))
             }
             return true
         }

@@ -7,16 +7,21 @@ public struct WorkbookRow: Sendable, Equatable, TableRow {
     public var cells: [String]
     /// Set when the row broke a limit (too many cells, too long): rejected on its own.
     public var rejection: String?
+    /// A rejected row's text for `rejected.jsonl`, which its cells (not kept) no longer give.
+    private var rejectedText: String?
 
-    public init(number: Int, cells: [String], rejection: String? = nil) {
+    /// `raw`: the text of a rejected row (`Workbook.raw` of the cells read), so that the user
+    /// can tell whose row it was.
+    public init(number: Int, cells: [String], rejection: String? = nil, raw: String? = nil) {
         self.number = number
         self.cells = cells
         self.rejection = rejection
+        self.rejectedText = raw
     }
 
     public var count: Int { cells.count }
     public func string(at index: Int) -> String { index < cells.count ? cells[index] : "" }
-    public var raw: String { String(decoding: cells.joined(separator: ",").utf8.prefix(4096), as: UTF8.self) }
+    public var raw: String { rejectedText ?? Workbook.raw(cells) }
     public func dateOrderEvidence(at index: Int) -> DateOrder? { DateParser.evidence(string(at: index)) }
 }
 
@@ -42,12 +47,29 @@ enum Workbook {
     static func bounded(_ row: WorkbookRow, _ limits: WorkbookLimits) -> WorkbookRow {
         if row.cells.count > limits.maxFields {
             return WorkbookRow(number: row.number, cells: [],
-                               rejection: "the row has \(row.cells.count) cells, more than the limit of \(limits.maxFields)")
+                               rejection: "the row has \(row.cells.count) cells, more than the limit of \(limits.maxFields)",
+                               raw: raw(row.cells))
         }
         let bytes = row.cells.reduce(0) { $0 + $1.utf8.count }
         if bytes > limits.maxRowBytes {
-            return WorkbookRow(number: row.number, cells: [], rejection: "the row is longer than \(limits.maxRowBytes) bytes")
+            return WorkbookRow(number: row.number, cells: [], rejection: "the row is longer than \(limits.maxRowBytes) bytes",
+                               raw: raw(row.cells))
         }
         return row
+    }
+
+    /// The bytes of a row's text `rejected.jsonl` keeps, as the CSV path keeps of a raw row.
+    static let rawBytes = 4096
+
+    /// A row's text for `rejected.jsonl`: its cells joined by commas, the first `rawBytes`;
+    /// never the whole of a long row.
+    static func raw<Cells: Sequence<String>>(_ cells: Cells) -> String {
+        var bytes: [UInt8] = []
+        for (index, cell) in cells.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: cell.utf8.prefix(rawBytes - bytes.count))
+            if bytes.count >= rawBytes { break }
+        }
+        return String(decoding: bytes.prefix(rawBytes), as: UTF8.self)
     }
 }

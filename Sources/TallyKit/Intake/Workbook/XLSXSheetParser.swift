@@ -22,7 +22,9 @@ struct SheetParser {
         func finishRow() throws -> Bool {
             defer { cells.removeAll(keepingCapacity: true); tooWide = false }
             if tooWide {
-                return try body(WorkbookRow(number: rowNumber, cells: [], rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields"))
+                while cells.last == "" { cells.removeLast() }
+                return try body(WorkbookRow(number: rowNumber, cells: [], rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields",
+                                            raw: Workbook.raw(cells)))
             }
             while cells.last == "" { cells.removeLast() }
             guard !cells.isEmpty else { return true }
