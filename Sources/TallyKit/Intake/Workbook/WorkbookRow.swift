@@ -52,11 +52,13 @@ enum Workbook {
         }
         let bytes = row.cells.reduce(0) { $0 + $1.utf8.count }
         if bytes > limits.maxRowBytes {
-            return WorkbookRow(number: row.number, cells: [], rejection: "the row is longer than \(limits.maxRowBytes) bytes",
-                               raw: raw(row.cells))
+            return WorkbookRow(number: row.number, cells: [], rejection: tooLong(limits), raw: raw(row.cells))
         }
         return row
     }
+
+    /// Why a row whose text passes `max_row_bytes` is rejected.
+    static func tooLong(_ limits: WorkbookLimits) -> String { "the row is longer than \(limits.maxRowBytes) bytes" }
 
     /// The bytes of a row's text `rejected.jsonl` keeps, as the CSV path keeps of a raw row.
     static let rawBytes = 4096
@@ -72,4 +74,29 @@ enum Workbook {
         }
         return String(decoding: bytes.prefix(rawBytes), as: UTF8.self)
     }
+
+    // MARK: Numbers a sheet gives, bounded
+
+    /// The last row number a row may have: far past any spreadsheet's last row (Excel's is
+    /// 1,048,576), and small enough that counting on from it, or adding a repeat count to it,
+    /// cannot overflow.
+    static let lastRow = Int(Int32.max)
+
+    /// An ODS count (`number-rows-repeated`, `number-columns-repeated`, `text:c`): 1, the
+    /// default, when it is absent or not a positive integer; at most `lastRow`, however large.
+    static func count(_ text: String?) -> Int {
+        guard let text else { return 1 }
+        if let count = Int(text) { return count >= 1 ? min(count, lastRow) : 1 }
+        // Digits past `Int.max`: as large as a count gets.
+        return !text.isEmpty && text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) ? lastRow : 1
+    }
+
+    /// The number `count` rows after row `number`; any past `lastRow` is `lastRow + 1`.
+    static func row(_ number: Int, adding count: Int) -> Int {
+        let past = lastRow + 1
+        return min(min(number, past) + min(max(count, 0), past), past)
+    }
+
+    /// Why a row counted past `lastRow` is rejected.
+    static var pastLastRow: String { "the row comes after row \(lastRow), past the last row a sheet has" }
 }
