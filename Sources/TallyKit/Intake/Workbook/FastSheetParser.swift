@@ -33,6 +33,12 @@ final class FastSheetParser: XMLEventHandler {
     @exclusivity(unchecked) private var cells: [Cell] = []
     @exclusivity(unchecked) private var bytes: [UInt8] = []
     @exclusivity(unchecked) private var tooWide = false
+    /// Why the row's `r` cannot number it (`Workbook.rowNumber`), when it cannot.
+    @exclusivity(unchecked) private var rowProblem: String?
+    /// Why the first of the row's cells whose `r` names no column cannot be placed.
+    @exclusivity(unchecked) private var cellProblem: String?
+    /// The same for the cell being read.
+    @exclusivity(unchecked) private var referenceProblem: String?
     @exclusivity(unchecked) private var column = 0
     @exclusivity(unchecked) private var type = Scratch(capacity: 16)
     @exclusivity(unchecked) private var hasType = false
@@ -209,16 +215,34 @@ final class FastSheetParser: XMLEventHandler {
 
     // MARK: The sheet's events, from libxml2's callbacks above or from `SheetDataScanner`
 
-    /// A `<row>` starts (and ends, when it `isEmpty`): its number from its `r`, else the one after the last.
+    /// A `<row>` starts (and ends, when it `isEmpty`): its number from its `r`, else the one
+    /// after the last. An `r` that is not a row number (`Workbook.rowNumber`) numbers it as
+    /// the one after the last, and rejects it.
     func beginRow(reference: UnsafeRawBufferPointer?, isEmpty: Bool) {
-        rowNumber = reference.flatMap { Self.integer($0) } ?? rowNumber + 1
+        let next = Workbook.row(rowNumber, adding: 1)
+        if let reference {
+            let number = Workbook.rowNumber(Self.integer(reference))
+            rowNumber = number ?? next
+            rowProblem = number == nil && !isEmpty ? Workbook.badRowNumber(Workbook.shown(reference)) : nil
+        } else {
+            rowNumber = next
+            rowProblem = next > Workbook.lastRow && !isEmpty ? Workbook.pastLastRow : nil
+        }
         column = 0
         inRow = !isEmpty
     }
 
     /// A `<c>` starts: its column from its `r` (else the one after the last), its `t` and `s`.
+    /// An `r` that names no column (`SheetParser.column(of:)`) rejects the row at the cell's end.
     func beginCell(reference: UnsafeRawBufferPointer?, type: UnsafeRawBufferPointer?, style: UnsafeRawBufferPointer?) {
-        column = reference.flatMap { SheetParser.column(of: $0) } ?? column + 1
+        if let reference {
+            let named = SheetParser.column(of: reference)
+            column = named ?? column + 1
+            referenceProblem = named == nil ? Workbook.badCellReference(Workbook.shown(reference)) : nil
+        } else {
+            column += 1
+            referenceProblem = nil
+        }
         hasType = type != nil
         self.type.removeAll()
         if let type { self.type.append(type) }
@@ -236,6 +260,10 @@ final class FastSheetParser: XMLEventHandler {
     /// A `</c>`: the cell's text goes into its column of the row.
     func endCell() {
         guard column >= 1 else { return }
+        if let referenceProblem {
+            if cellProblem == nil { cellProblem = referenceProblem }
+            return
+        }
         if column > limits.maxFields {
             tooWide = true
             return
@@ -272,7 +300,8 @@ final class FastSheetParser: XMLEventHandler {
     /// Whether no row, cell or element whose text counts is open, and no cell is held: where
     /// `SheetDataScanner` may start, and every row boundary it reaches after.
     var isBetweenRows: Bool {
-        !inRow && cells.isEmpty && bytes.isEmpty && !tooWide && !inValue && !inInline && !inPhonetic
+        !inRow && cells.isEmpty && bytes.isEmpty && !tooWide && rowProblem == nil && cellProblem == nil
+            && !inValue && !inInline && !inPhonetic
     }
 
     var mark: Mark { Mark(rowNumber: rowNumber, column: column, inRow: inRow) }
@@ -282,17 +311,23 @@ final class FastSheetParser: XMLEventHandler {
         rowNumber = mark.rowNumber
         column = mark.column
         inRow = mark.inRow
+        clearRow()
+    }
+
+    /// What a row gathers, let go between rows.
+    private func clearRow() {
         cells.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
         tooWide = false
+        rowProblem = nil
+        cellProblem = nil
     }
 
     private func finishRow() throws -> Bool {
-        defer { cells.removeAll(keepingCapacity: true); bytes.removeAll(keepingCapacity: true); tooWide = false }
+        defer { clearRow() }
         while let last = cells.last, last.isEmpty { cells.removeLast() }
-        // A row too wide is handed on rejected, with the cells within the limit for its text.
-        let rejection = tooWide ? "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields" : nil
-        guard rejection != nil || !cells.isEmpty else { return true }
+        guard !cells.isEmpty || tooWide || cellProblem != nil else { return true }
+        let rejection = SheetParser.rejection(rowProblem: rowProblem, cellProblem: cellProblem, tooWide: tooWide, limits: limits)
         let number = rowNumber
         return try cells.withUnsafeBufferPointer { cells in
             try bytes.withUnsafeBytes { bytes in try body(RawRow(number: number, rejection: rejection, cells: cells, bytes: bytes)) }

@@ -99,4 +99,30 @@ enum Workbook {
 
     /// Why a row counted past `lastRow` is rejected.
     static var pastLastRow: String { "the row comes after row \(lastRow), past the last row a sheet has" }
+
+    // MARK: References a worksheet gives, checked
+
+    /// The last column a cell reference may name: ZZZ, its third letter (Excel's last is XFD).
+    static let lastColumn = 18_278
+
+    /// A row's number as its `r` gives it (`Int`'s reading), when it is one a row may have.
+    static func rowNumber(_ number: Int?) -> Int? {
+        guard let number, (1...lastRow).contains(number) else { return nil }
+        return number
+    }
+
+    /// A reference's text for a reason, at most 32 bytes of it.
+    static func shown<Bytes: Collection>(_ reference: Bytes) -> String where Bytes.Element == UInt8 {
+        String(decoding: reference.prefix(32), as: UTF8.self) + (reference.count > 32 ? "…" : "")
+    }
+
+    /// Why a row whose `r` is not a row number is rejected.
+    static func badRowNumber(_ shown: String) -> String {
+        "its row number \"\(shown)\" is not one a sheet has (1 to \(lastRow))"
+    }
+
+    /// Why a row with a cell whose `r` names no column is rejected.
+    static func badCellReference(_ shown: String) -> String {
+        "a cell's reference \"\(shown)\" names no column Tally can place (A to ZZZ)"
+    }
 }

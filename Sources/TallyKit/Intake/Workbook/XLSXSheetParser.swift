@@ -8,11 +8,15 @@ struct SheetParser {
     let date1904: Bool
     let limits: WorkbookLimits
 
+    /// Rows whose number or cell references break a rule are rejected, in this order of
+    /// reasons: a row number that is not one (`Workbook.rowNumber`), a cell reference that
+    /// names no column (`column(of:)`), a cell past `max_fields`; then text past `max_row_bytes`.
     func rows(_ body: (WorkbookRow) throws -> Bool) throws {
         guard let reader else { return }
         var rowNumber = 0
         var cells: [String] = []
         var tooWide = false
+        var rowProblem: String?, cellProblem: String?, referenceProblem: String?
         var column = 0
         var type = "", style = 0
         var value = "", inline = ""
@@ -20,14 +24,18 @@ struct SheetParser {
         var inRow = false
 
         func finishRow() throws -> Bool {
-            defer { cells.removeAll(keepingCapacity: true); tooWide = false }
-            if tooWide {
-                while cells.last == "" { cells.removeLast() }
-                return try body(WorkbookRow(number: rowNumber, cells: [], rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields",
-                                            raw: Workbook.raw(cells)))
+            defer {
+                cells.removeAll(keepingCapacity: true)
+                tooWide = false
+                rowProblem = nil
+                cellProblem = nil
             }
             while cells.last == "" { cells.removeLast() }
-            guard !cells.isEmpty else { return true }
+            // A row with nothing in it is no row, whatever its number.
+            guard !cells.isEmpty || tooWide || cellProblem != nil else { return true }
+            if let rejection = Self.rejection(rowProblem: rowProblem, cellProblem: cellProblem, tooWide: tooWide, limits: limits) {
+                return try body(WorkbookRow(number: rowNumber, cells: [], rejection: rejection, raw: Workbook.raw(cells)))
+            }
             return try body(Workbook.bounded(WorkbookRow(number: rowNumber, cells: cells), limits))
         }
 
@@ -35,11 +43,27 @@ struct SheetParser {
             if reader.isElement {
                 switch reader.localName {
                 case "row":
-                    rowNumber = reader.attribute("r").flatMap(Int.init) ?? rowNumber + 1
+                    let next = Workbook.row(rowNumber, adding: 1)
+                    let isEmpty = reader.isEmptyElement
+                    if let reference = reader.attribute("r") {
+                        let number = Workbook.rowNumber(Int(reference))
+                        rowNumber = number ?? next
+                        rowProblem = number == nil && !isEmpty ? Workbook.badRowNumber(Workbook.shown(reference.utf8)) : nil
+                    } else {
+                        rowNumber = next
+                        rowProblem = next > Workbook.lastRow && !isEmpty ? Workbook.pastLastRow : nil
+                    }
                     column = 0
-                    inRow = !reader.isEmptyElement
+                    inRow = !isEmpty
                 case "c":
-                    column = reader.attribute("r").flatMap(SheetParser.column(of:)) ?? column + 1
+                    if let reference = reader.attribute("r") {
+                        let named = Self.column(of: reference)
+                        column = named ?? column + 1
+                        referenceProblem = named == nil ? Workbook.badCellReference(Workbook.shown(reference.utf8)) : nil
+                    } else {
+                        column += 1
+                        referenceProblem = nil
+                    }
                     type = reader.attribute("t") ?? "n"
                     style = reader.attribute("s").flatMap(Int.init) ?? 0
                     value = ""
@@ -58,6 +82,10 @@ struct SheetParser {
                 case "rPh": inPhonetic = false
                 case "c":
                     guard column >= 1 else { continue }
+                    if let problem = referenceProblem {
+                        if cellProblem == nil { cellProblem = problem }
+                        continue
+                    }
                     if column > limits.maxFields {
                         tooWide = true
                         continue
@@ -75,6 +103,13 @@ struct SheetParser {
             }
         }
         if inRow { _ = try finishRow() }
+    }
+
+    /// Why a row is rejected for what its parse found, the first reason of `rows`'s order; nil when none.
+    static func rejection(rowProblem: String?, cellProblem: String?, tooWide: Bool, limits: WorkbookLimits) -> String? {
+        if let rowProblem { return rowProblem }
+        if let cellProblem { return cellProblem }
+        return tooWide ? "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields" : nil
     }
 
     /// The text of a cell by its type: shared or inline string, boolean, error, formula
@@ -104,7 +139,9 @@ struct SheetParser {
         return Workbook.iso(days: serial >= 61 ? serial - 1 : serial, from: (1899, 12, 31))
     }
 
-    /// `C7` → 3; nil for anything that is not a cell reference.
+    /// `C7` → 3; nil for anything that is not a cell reference, or names a column past
+    /// `Workbook.lastColumn` (`ZZZZ7`): such a cell is rejected with its row, never placed in
+    /// the next column, where its text would pass for another column's.
     static func column(of reference: String) -> Int? { column(of: reference.utf8) }
 
     /// The column of a reference given as its UTF-8 bytes.
@@ -117,7 +154,7 @@ struct SheetParser {
             case UInt8(ascii: "$"): continue
             default: return column > 0 ? column : nil
             }
-            if column > 1 << 20 { return nil }
+            if column > Workbook.lastColumn { return nil }
         }
         return column > 0 ? column : nil
     }
