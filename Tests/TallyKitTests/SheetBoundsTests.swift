@@ -95,4 +95,37 @@ struct SheetBoundsTests {
             "the row is longer than 4 bytes",
         ])
     }
+
+    @Test("a row's text is counted as it is read: once past max_row_bytes, nothing more of it is kept")
+    func rowTextBounded() {
+        let limits = WorkbookLimits(maxRowBytes: 16)
+        // Within, at and past the limit, over several cells; a shared string counts its own length.
+        var rows = Self.rows(Self.row("1", [(nil, "01234567"), (nil, "89abcdef")]) + Self.row("2", [(nil, "01234567"), (nil, "89abcdefg")])
+                             + #"<row r="3"><c t="inlineStr"><is><t>0123456789ab</t></is></c><c t="s"><v>2</v></c></row>"#, limits: limits)
+        #expect(rows.map(\.rejection) == [nil, "the row is longer than 16 bytes", "the row is longer than 16 bytes"])
+        #expect(rows[1].raw == "01234567")
+        #expect(rows[2].raw == "0123456789ab")
+        // A cell a later one at the same reference replaces counts too.
+        rows = Self.rows(Self.row("1", [("A1", "0123456789"), ("A1", "0123456789")]), limits: limits)
+        #expect(rows[0].rejection == "the row is longer than 16 bytes")
+    }
+
+    @Test("a cell of many rich-text runs is stopped at seven times the row limit, whatever its escapes")
+    func cellTextBounded() {
+        let limits = WorkbookLimits(maxRowBytes: 1000)
+        // Seven-byte escapes of one character each: 1,000 characters of text from 7,000 bytes.
+        let escapes = String(repeating: "_x0041_", count: 1000)
+        var rows = Self.rows(#"<row r="1"><c t="inlineStr"><is><t>\#(escapes)</t></is></c></row>"#, limits: limits)
+        #expect(rows[0].rejection == nil)
+        #expect(rows[0].cells == [String(repeating: "A", count: 1000)])
+        rows = Self.rows(#"<row r="1"><c t="inlineStr"><is><t>\#(escapes)_</t></is></c></row>"#, limits: limits)
+        #expect(rows[0].rejection == "the row is longer than 1000 bytes")
+        // Runs, each short, that add up: the reading keeps at most what the limit allows.
+        let run = "<r><t>" + String(repeating: "r", count: 100) + "</t></r>"
+        let runs = #"<row r="1"><c r="A1" t="inlineStr"><is><t>a@example.com</t></is></c><c r="B1" t="inlineStr"><is>"#
+            + String(repeating: run, count: 100) + "</is></c></row>"
+        rows = Self.rows(runs, limits: limits)
+        #expect(rows[0].rejection == "the row is longer than 1000 bytes")
+        #expect(rows[0].raw == "a@example.com")
+    }
 }

@@ -280,7 +280,7 @@ extension WorkbookOnePassTests {
             }
             #expect(rejected == [
                 "2 the row has cells beyond column 4, more than the limit of 4 fields: wide@example.org,Course A,2024-09-02,x",
-                "3 the row is longer than 60 bytes: long@example.org,\(String(repeating: "é", count: 30)),2024-09-02",
+                "3 the row is longer than 60 bytes: long@example.org",
             ])
         }
         // The text kept is the start of the row, its first 4 KiB (cut as a CSV row's is, mid-character too).

@@ -33,6 +33,10 @@ final class FastSheetParser: XMLEventHandler {
     @exclusivity(unchecked) private var cells: [Cell] = []
     @exclusivity(unchecked) private var bytes: [UInt8] = []
     @exclusivity(unchecked) private var tooWide = false
+    /// The row's text passed `max_row_bytes` (`admit`): no more of it is kept.
+    @exclusivity(unchecked) private var tooLong = false
+    /// Bytes of the cell texts kept for the row, a cell a later one replaces included.
+    @exclusivity(unchecked) private var textBytes = 0
     /// Why the row's `r` cannot number it (`Workbook.rowNumber`), when it cannot.
     @exclusivity(unchecked) private var rowProblem: String?
     /// Why the first of the row's cells whose `r` names no column cannot be placed.
@@ -47,10 +51,14 @@ final class FastSheetParser: XMLEventHandler {
     @exclusivity(unchecked) private var inline = Scratch(capacity: 256)
     @exclusivity(unchecked) private var inValue = false, inInline = false, inPhonetic = false, inRow = false
 
+    /// The most of a cell's value or inline text read from the XML that is kept (`SheetParser.maxCellXML`).
+    private let maxCellXML: Int
+
     private init(strings: [String], dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits,
                  body: @escaping (RawRow) throws -> Bool) {
         simple = SheetParser(reader: nil, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits)
         self.limits = limits
+        maxCellXML = SheetParser.maxCellXML(limits)
         self.body = body
         super.init()
         cells.reserveCapacity(16)
@@ -206,9 +214,9 @@ final class FastSheetParser: XMLEventHandler {
 
     override func text(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if inValue {
-            value.append(bytes)
+            appendValue(bytes)
         } else if inInline && !inPhonetic {
-            inline.append(bytes)
+            appendInline(bytes)
         }
         return true
     }
@@ -251,11 +259,28 @@ final class FastSheetParser: XMLEventHandler {
         inline.removeAll()
     }
 
-    /// Text of the cell's `<v>`.
-    func appendValue(_ bytes: UnsafeRawBufferPointer) { value.append(bytes) }
+    /// Text of the cell's `<v>`; past `maxCellXML`, the row is too long and no more is kept.
+    func appendValue(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count <= maxCellXML - value.count { value.append(bytes) } else { tooLong = true }
+    }
 
-    /// Text of the cell's `<is>`, outside phonetic runs.
-    func appendInline(_ bytes: UnsafeRawBufferPointer) { inline.append(bytes) }
+    /// Text of the cell's `<is>`, outside phonetic runs; bounded as `appendValue`.
+    func appendInline(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count <= maxCellXML - inline.count { inline.append(bytes) } else { tooLong = true }
+    }
+
+    /// Whether a cell text of `count` bytes is kept: not once the row's text passes
+    /// `max_row_bytes` (which `Workbook.bounded` would reject it for), so that a row never
+    /// holds more than its limit.
+    private func admit(_ count: Int) -> Bool {
+        guard !tooLong else { return false }
+        guard count <= limits.maxRowBytes - textBytes else {
+            tooLong = true
+            return false
+        }
+        textBytes += count
+        return true
+    }
 
     /// A `</c>`: the cell's text goes into its column of the row.
     func endCell() {
@@ -300,8 +325,8 @@ final class FastSheetParser: XMLEventHandler {
     /// Whether no row, cell or element whose text counts is open, and no cell is held: where
     /// `SheetDataScanner` may start, and every row boundary it reaches after.
     var isBetweenRows: Bool {
-        !inRow && cells.isEmpty && bytes.isEmpty && !tooWide && rowProblem == nil && cellProblem == nil
-            && !inValue && !inInline && !inPhonetic
+        !inRow && cells.isEmpty && bytes.isEmpty && !tooWide && !tooLong && textBytes == 0 && rowProblem == nil
+            && cellProblem == nil && !inValue && !inInline && !inPhonetic
     }
 
     var mark: Mark { Mark(rowNumber: rowNumber, column: column, inRow: inRow) }
@@ -319,6 +344,8 @@ final class FastSheetParser: XMLEventHandler {
         cells.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
         tooWide = false
+        tooLong = false
+        textBytes = 0
         rowProblem = nil
         cellProblem = nil
     }
@@ -326,8 +353,9 @@ final class FastSheetParser: XMLEventHandler {
     private func finishRow() throws -> Bool {
         defer { clearRow() }
         while let last = cells.last, last.isEmpty { cells.removeLast() }
-        guard !cells.isEmpty || tooWide || cellProblem != nil else { return true }
-        let rejection = SheetParser.rejection(rowProblem: rowProblem, cellProblem: cellProblem, tooWide: tooWide, limits: limits)
+        guard !cells.isEmpty || tooWide || tooLong || cellProblem != nil else { return true }
+        let rejection = SheetParser.rejection(rowProblem: rowProblem, cellProblem: cellProblem, tooWide: tooWide,
+                                              tooLong: tooLong, limits: limits)
         let number = rowNumber
         return try cells.withUnsafeBufferPointer { cells in
             try bytes.withUnsafeBytes { bytes in try body(RawRow(number: number, rejection: rejection, cells: cells, bytes: bytes)) }
@@ -351,7 +379,9 @@ final class FastSheetParser: XMLEventHandler {
             if !Self.hasEscape(inline) { return keep(inline) }
         } else if type.count == 1 && type[0] == UInt8(ascii: "s") {
             if let index = Self.integer(value) {
-                return simple.strings.indices.contains(index) && !simple.strings[index].isEmpty ? .shared(index) : .empty
+                guard simple.strings.indices.contains(index), !simple.strings[index].isEmpty,
+                      admit(simple.strings[index].utf8.count) else { return .empty }
+                return .shared(index)
             }
         }
         let text = simple.cellText(type: hasType ? String(decoding: type, as: UTF8.self) : "n", style: style,
@@ -359,8 +389,9 @@ final class FastSheetParser: XMLEventHandler {
         return keep(text.utf8)
     }
 
-    /// The cell's text appended to the row's bytes.
+    /// The cell's text appended to the row's bytes, unless the row is too long for it.
     private func keep<Text: Collection>(_ text: Text) -> Cell where Text.Element == UInt8 {
+        guard text.isEmpty || admit(text.count) else { return .empty }
         let start = bytes.count
         bytes.append(contentsOf: text)
         return .bytes(start: start, end: bytes.count)

@@ -8,35 +8,47 @@ struct SheetParser {
     let date1904: Bool
     let limits: WorkbookLimits
 
-    /// Rows whose number or cell references break a rule are rejected, in this order of
-    /// reasons: a row number that is not one (`Workbook.rowNumber`), a cell reference that
-    /// names no column (`column(of:)`), a cell past `max_fields`; then text past `max_row_bytes`.
+    /// Rows whose number, cell references or text break a rule are rejected, in this order
+    /// of reasons: a row number that is not one (`Workbook.rowNumber`), a cell reference that
+    /// names no column (`column(of:)`), a cell past `max_fields`, text past `max_row_bytes`.
+    /// A row's text is counted as it is read, a cell that a later one at the same reference
+    /// replaces included, and no more is kept once it passes the limit.
     func rows(_ body: (WorkbookRow) throws -> Bool) throws {
         guard let reader else { return }
         var rowNumber = 0
         var cells: [String] = []
-        var tooWide = false
+        var tooWide = false, tooLong = false
+        var textBytes = 0
         var rowProblem: String?, cellProblem: String?, referenceProblem: String?
         var column = 0
         var type = "", style = 0
         var value = "", inline = ""
         var inValue = false, inInline = false, inPhonetic = false
         var inRow = false
+        let maxCellXML = Self.maxCellXML(limits)
 
         func finishRow() throws -> Bool {
             defer {
                 cells.removeAll(keepingCapacity: true)
                 tooWide = false
+                tooLong = false
+                textBytes = 0
                 rowProblem = nil
                 cellProblem = nil
             }
             while cells.last == "" { cells.removeLast() }
             // A row with nothing in it is no row, whatever its number.
-            guard !cells.isEmpty || tooWide || cellProblem != nil else { return true }
-            if let rejection = Self.rejection(rowProblem: rowProblem, cellProblem: cellProblem, tooWide: tooWide, limits: limits) {
+            guard !cells.isEmpty || tooWide || tooLong || cellProblem != nil else { return true }
+            if let rejection = Self.rejection(rowProblem: rowProblem, cellProblem: cellProblem, tooWide: tooWide,
+                                              tooLong: tooLong, limits: limits) {
                 return try body(WorkbookRow(number: rowNumber, cells: [], rejection: rejection, raw: Workbook.raw(cells)))
             }
             return try body(Workbook.bounded(WorkbookRow(number: rowNumber, cells: cells), limits))
+        }
+
+        /// Text read from the XML for the cell, unless it passes `maxCellXML`.
+        func append(_ text: String, to kept: inout String) {
+            if text.utf8.count <= maxCellXML - kept.utf8.count { kept += text } else { tooLong = true }
         }
 
         while try reader.next() {
@@ -74,7 +86,7 @@ struct SheetParser {
                 default: break
                 }
             } else if reader.isText {
-                if inValue { value += reader.value } else if inInline && !inPhonetic { inline += reader.value }
+                if inValue { append(reader.value, to: &value) } else if inInline && !inPhonetic { append(reader.value, to: &inline) }
             } else if reader.isEndElement {
                 switch reader.localName {
                 case "v": inValue = false
@@ -91,7 +103,12 @@ struct SheetParser {
                         continue
                     }
                     let text = cellText(type: type, style: style, value: value, inline: inline)
-                    if !text.isEmpty {
+                    if !text.isEmpty, !tooLong {
+                        guard text.utf8.count <= limits.maxRowBytes - textBytes else {
+                            tooLong = true
+                            continue
+                        }
+                        textBytes += text.utf8.count
                         if cells.count < column { cells.append(contentsOf: repeatElement("", count: column - cells.count)) }
                         cells[column - 1] = text
                     }
@@ -105,11 +122,22 @@ struct SheetParser {
         if inRow { _ = try finishRow() }
     }
 
+    /// The most of a cell's value or inline text kept as it is read from the XML: seven
+    /// times `max_row_bytes`, as an `_xHHHH_` escape of seven bytes is one character of
+    /// text, so that a cell past it is too long however it is escaped (a number or a shared
+    /// string's index that long is none).
+    static func maxCellXML(_ limits: WorkbookLimits) -> Int {
+        let (seven, overflow) = limits.maxRowBytes.multipliedReportingOverflow(by: 7)
+        return overflow ? .max : seven
+    }
+
     /// Why a row is rejected for what its parse found, the first reason of `rows`'s order; nil when none.
-    static func rejection(rowProblem: String?, cellProblem: String?, tooWide: Bool, limits: WorkbookLimits) -> String? {
+    static func rejection(rowProblem: String?, cellProblem: String?, tooWide: Bool, tooLong: Bool,
+                          limits: WorkbookLimits) -> String? {
         if let rowProblem { return rowProblem }
         if let cellProblem { return cellProblem }
-        return tooWide ? "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields" : nil
+        if tooWide { return "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields" }
+        return tooLong ? Workbook.tooLong(limits) : nil
     }
 
     /// The text of a cell by its type: shared or inline string, boolean, error, formula
