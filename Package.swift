@@ -25,13 +25,15 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CLinux"),
+        // zlib: Tally inflates workbook entries itself (ZipArchive, ZipInflater).
+        .systemLibrary(name: "CLibZ", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "TallyKit",
             dependencies: [
                 "COpenSSL",
                 "CLibXML2",
                 "CLinux",
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "CLibZ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -238,7 +238,7 @@ struct SheetDataScannerTests {
     /// The first sheet's XML of a workbook, and what reading it needs.
     static func sheetXML(_ path: String) throws -> ([UInt8], Sheet) {
         let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        let prelude = try XLSXWorkbook.prelude(archive, sheet: nil, budget: ZipEntryStream.Budget(limits: .init()), fast: true)
+        let prelude = try XLSXWorkbook.prelude(ZipArchive(path: path), sheet: nil, budget: ZipEntryStream.Budget(limits: .init()), fast: true)
         // The bomb's sheet (256 MiB of nothing) is for the limits' tests, which read it through `XLSXWorkbook`.
         guard let entry = archive[prelude.sheetPath], entry.uncompressedSize < 8 << 20 else { throw WorkbookError.noSheets }
         var bytes: [UInt8] = []

@@ -261,3 +261,30 @@ struct WorkbookOnePassTests {
         }
     }
 }
+
+extension WorkbookOnePassTests {
+    @Test("a row past a limit is rejected with the start of its text, so the user can tell whose it was, every way it is read")
+    func rejectedRowsKeepTheirText() throws {
+        let path = try Self.workbook([["Email", "Course", "Completed at"],
+                                      ["wide@example.org", "Course A", "2024-09-02", "x", "y"],
+                                      ["long@example.org", String(repeating: "é", count: 30), "2024-09-02"],
+                                      ["ok@example.org", "Course A", "2024-09-02"]])
+        defer { unlink(path) }
+        let limits = WorkbookLimits(maxFields: 4, maxRowBytes: 60)
+        for bytes in [true, false] {
+            let once = Self.outcome(path, onePass: true, bytes: bytes, limits: limits)
+            #expect(once == Self.outcome(path, onePass: false, bytes: bytes, limits: limits))
+            let rejected = once.items.compactMap { item -> String? in
+                if case let .rejected(row, reason, raw) = item { return "\(row) \(reason): \(raw)" }
+                return nil
+            }
+            #expect(rejected == [
+                "2 the row has cells beyond column 4, more than the limit of 4 fields: wide@example.org,Course A,2024-09-02,x",
+                "3 the row is longer than 60 bytes: long@example.org",
+            ])
+        }
+        // The text kept is the start of the row, its first 4 KiB (cut as a CSV row's is, mid-character too).
+        #expect(Workbook.raw(["a", "", String(repeating: "é", count: 3000)]) == "a,," + String(repeating: "é", count: 2046) + "\u{FFFD}")
+        #expect(WorkbookRow(number: 1, cells: [], rejection: "r", raw: "kept").raw == "kept")
+    }
+}

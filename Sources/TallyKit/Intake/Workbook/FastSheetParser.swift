@@ -33,6 +33,16 @@ final class FastSheetParser: XMLEventHandler {
     @exclusivity(unchecked) private var cells: [Cell] = []
     @exclusivity(unchecked) private var bytes: [UInt8] = []
     @exclusivity(unchecked) private var tooWide = false
+    /// The row's text passed `max_row_bytes` (`admit`): no more of it is kept.
+    @exclusivity(unchecked) private var tooLong = false
+    /// Bytes of the cell texts kept for the row, a cell a later one replaces included.
+    @exclusivity(unchecked) private var textBytes = 0
+    /// Why the row's `r` cannot number it (`Workbook.rowNumber`), when it cannot.
+    @exclusivity(unchecked) private var rowProblem: String?
+    /// Why the first of the row's cells whose `r` names no column cannot be placed.
+    @exclusivity(unchecked) private var cellProblem: String?
+    /// The same for the cell being read.
+    @exclusivity(unchecked) private var referenceProblem: String?
     @exclusivity(unchecked) private var column = 0
     @exclusivity(unchecked) private var type = Scratch(capacity: 16)
     @exclusivity(unchecked) private var hasType = false
@@ -41,10 +51,14 @@ final class FastSheetParser: XMLEventHandler {
     @exclusivity(unchecked) private var inline = Scratch(capacity: 256)
     @exclusivity(unchecked) private var inValue = false, inInline = false, inPhonetic = false, inRow = false
 
+    /// The most of a cell's value or inline text read from the XML that is kept (`SheetParser.maxCellXML`).
+    private let maxCellXML: Int
+
     private init(strings: [String], dateStyles: [Bool], date1904: Bool, limits: WorkbookLimits,
                  body: @escaping (RawRow) throws -> Bool) {
         simple = SheetParser(reader: nil, strings: strings, dateStyles: dateStyles, date1904: date1904, limits: limits)
         self.limits = limits
+        maxCellXML = SheetParser.maxCellXML(limits)
         self.body = body
         super.init()
         cells.reserveCapacity(16)
@@ -123,22 +137,23 @@ final class FastSheetParser: XMLEventHandler {
 
         /// The row as `SheetParser` gives it (within the limits, or rejected).
         func row(strings: [String], limits: WorkbookLimits) -> WorkbookRow {
-            if let rejection { return WorkbookRow(number: number, cells: [], rejection: rejection) }
-            return FastSheetParser.row(number: number, cells: cells, bytes: bytes, strings: strings, limits: limits)
+            FastSheetParser.row(number: number, rejection: rejection, cells: cells, bytes: bytes, strings: strings, limits: limits)
         }
     }
 
-    /// The strings of `cells`, their bytes in `bytes`, bounded as `SheetParser` bounds a row.
-    static func row(number: Int, cells: UnsafeBufferPointer<Cell>, bytes: UnsafeRawBufferPointer, strings: [String],
-                    limits: WorkbookLimits) -> WorkbookRow {
-        let texts = cells.map { cell -> String in
+    /// The strings of `cells`, their bytes in `bytes`, bounded as `SheetParser` bounds a row;
+    /// with a `rejection`, the row rejected, the cells read only for its `raw` text.
+    static func row(number: Int, rejection: String? = nil, cells: UnsafeBufferPointer<Cell>, bytes: UnsafeRawBufferPointer,
+                    strings: [String], limits: WorkbookLimits) -> WorkbookRow {
+        func text(_ cell: Cell) -> String {
             switch cell {
             case .empty: return ""
             case let .bytes(start, end): return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
             case .shared(let index): return strings[index]
             }
         }
-        return Workbook.bounded(WorkbookRow(number: number, cells: texts), limits)
+        if let rejection { return WorkbookRow(number: number, cells: [], rejection: rejection, raw: Workbook.raw(cells.lazy.map(text))) }
+        return Workbook.bounded(WorkbookRow(number: number, cells: cells.map(text)), limits)
     }
 
     /// As `rows`, with each row's cells as bytes. `scanned` is told how many rows
@@ -199,25 +214,43 @@ final class FastSheetParser: XMLEventHandler {
 
     override func text(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if inValue {
-            value.append(bytes)
+            appendValue(bytes)
         } else if inInline && !inPhonetic {
-            inline.append(bytes)
+            appendInline(bytes)
         }
         return true
     }
 
     // MARK: The sheet's events, from libxml2's callbacks above or from `SheetDataScanner`
 
-    /// A `<row>` starts (and ends, when it `isEmpty`): its number from its `r`, else the one after the last.
+    /// A `<row>` starts (and ends, when it `isEmpty`): its number from its `r`, else the one
+    /// after the last. An `r` that is not a row number (`Workbook.rowNumber`) numbers it as
+    /// the one after the last, and rejects it.
     func beginRow(reference: UnsafeRawBufferPointer?, isEmpty: Bool) {
-        rowNumber = reference.flatMap { Self.integer($0) } ?? rowNumber + 1
+        let next = Workbook.row(rowNumber, adding: 1)
+        if let reference {
+            let number = Workbook.rowNumber(Self.integer(reference))
+            rowNumber = number ?? next
+            rowProblem = number == nil && !isEmpty ? Workbook.badRowNumber(Workbook.shown(reference)) : nil
+        } else {
+            rowNumber = next
+            rowProblem = next > Workbook.lastRow && !isEmpty ? Workbook.pastLastRow : nil
+        }
         column = 0
         inRow = !isEmpty
     }
 
     /// A `<c>` starts: its column from its `r` (else the one after the last), its `t` and `s`.
+    /// An `r` that names no column (`SheetParser.column(of:)`) rejects the row at the cell's end.
     func beginCell(reference: UnsafeRawBufferPointer?, type: UnsafeRawBufferPointer?, style: UnsafeRawBufferPointer?) {
-        column = reference.flatMap { SheetParser.column(of: $0) } ?? column + 1
+        if let reference {
+            let named = SheetParser.column(of: reference)
+            column = named ?? column + 1
+            referenceProblem = named == nil ? Workbook.badCellReference(Workbook.shown(reference)) : nil
+        } else {
+            column += 1
+            referenceProblem = nil
+        }
         hasType = type != nil
         self.type.removeAll()
         if let type { self.type.append(type) }
@@ -226,15 +259,36 @@ final class FastSheetParser: XMLEventHandler {
         inline.removeAll()
     }
 
-    /// Text of the cell's `<v>`.
-    func appendValue(_ bytes: UnsafeRawBufferPointer) { value.append(bytes) }
+    /// Text of the cell's `<v>`; past `maxCellXML`, the row is too long and no more is kept.
+    func appendValue(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count <= maxCellXML - value.count { value.append(bytes) } else { tooLong = true }
+    }
 
-    /// Text of the cell's `<is>`, outside phonetic runs.
-    func appendInline(_ bytes: UnsafeRawBufferPointer) { inline.append(bytes) }
+    /// Text of the cell's `<is>`, outside phonetic runs; bounded as `appendValue`.
+    func appendInline(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count <= maxCellXML - inline.count { inline.append(bytes) } else { tooLong = true }
+    }
+
+    /// Whether a cell text of `count` bytes is kept: not once the row's text passes
+    /// `max_row_bytes` (which `Workbook.bounded` would reject it for), so that a row never
+    /// holds more than its limit.
+    private func admit(_ count: Int) -> Bool {
+        guard !tooLong else { return false }
+        guard count <= limits.maxRowBytes - textBytes else {
+            tooLong = true
+            return false
+        }
+        textBytes += count
+        return true
+    }
 
     /// A `</c>`: the cell's text goes into its column of the row.
     func endCell() {
         guard column >= 1 else { return }
+        if let referenceProblem {
+            if cellProblem == nil { cellProblem = referenceProblem }
+            return
+        }
         if column > limits.maxFields {
             tooWide = true
             return
@@ -271,7 +325,8 @@ final class FastSheetParser: XMLEventHandler {
     /// Whether no row, cell or element whose text counts is open, and no cell is held: where
     /// `SheetDataScanner` may start, and every row boundary it reaches after.
     var isBetweenRows: Bool {
-        !inRow && cells.isEmpty && bytes.isEmpty && !tooWide && !inValue && !inInline && !inPhonetic
+        !inRow && cells.isEmpty && bytes.isEmpty && !tooWide && !tooLong && textBytes == 0 && rowProblem == nil
+            && cellProblem == nil && !inValue && !inInline && !inPhonetic
     }
 
     var mark: Mark { Mark(rowNumber: rowNumber, column: column, inRow: inRow) }
@@ -281,22 +336,29 @@ final class FastSheetParser: XMLEventHandler {
         rowNumber = mark.rowNumber
         column = mark.column
         inRow = mark.inRow
+        clearRow()
+    }
+
+    /// What a row gathers, let go between rows.
+    private func clearRow() {
         cells.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
         tooWide = false
+        tooLong = false
+        textBytes = 0
+        rowProblem = nil
+        cellProblem = nil
     }
 
     private func finishRow() throws -> Bool {
-        defer { cells.removeAll(keepingCapacity: true); bytes.removeAll(keepingCapacity: true); tooWide = false }
-        if tooWide {
-            return try body(RawRow(number: rowNumber, rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields",
-                                   cells: UnsafeBufferPointer(start: nil, count: 0), bytes: UnsafeRawBufferPointer(start: nil, count: 0)))
-        }
+        defer { clearRow() }
         while let last = cells.last, last.isEmpty { cells.removeLast() }
-        guard !cells.isEmpty else { return true }
+        guard !cells.isEmpty || tooWide || tooLong || cellProblem != nil else { return true }
+        let rejection = SheetParser.rejection(rowProblem: rowProblem, cellProblem: cellProblem, tooWide: tooWide,
+                                              tooLong: tooLong, limits: limits)
         let number = rowNumber
         return try cells.withUnsafeBufferPointer { cells in
-            try bytes.withUnsafeBytes { bytes in try body(RawRow(number: number, rejection: nil, cells: cells, bytes: bytes)) }
+            try bytes.withUnsafeBytes { bytes in try body(RawRow(number: number, rejection: rejection, cells: cells, bytes: bytes)) }
         }
     }
 
@@ -317,7 +379,9 @@ final class FastSheetParser: XMLEventHandler {
             if !Self.hasEscape(inline) { return keep(inline) }
         } else if type.count == 1 && type[0] == UInt8(ascii: "s") {
             if let index = Self.integer(value) {
-                return simple.strings.indices.contains(index) && !simple.strings[index].isEmpty ? .shared(index) : .empty
+                guard simple.strings.indices.contains(index), !simple.strings[index].isEmpty,
+                      admit(simple.strings[index].utf8.count) else { return .empty }
+                return .shared(index)
             }
         }
         let text = simple.cellText(type: hasType ? String(decoding: type, as: UTF8.self) : "n", style: style,
@@ -325,8 +389,9 @@ final class FastSheetParser: XMLEventHandler {
         return keep(text.utf8)
     }
 
-    /// The cell's text appended to the row's bytes.
+    /// The cell's text appended to the row's bytes, unless the row is too long for it.
     private func keep<Text: Collection>(_ text: Text) -> Cell where Text.Element == UInt8 {
+        guard text.isEmpty || admit(text.count) else { return .empty }
         let start = bytes.count
         bytes.append(contentsOf: text)
         return .bytes(start: start, end: bytes.count)

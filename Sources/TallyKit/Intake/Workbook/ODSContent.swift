@@ -15,49 +15,94 @@ public enum ODSWorkbook {
     // so that the fuzz target can feed it bytes directly.
 
     /// The rows of the chosen table of a `content.xml`.
+    ///
+    /// Every count the file gives is bounded (`Workbook.count`) and every sum of them
+    /// saturates, and a row's text is counted against `max_row_bytes` as it grows, before
+    /// it is made (`text:s` spaces included): a row past a limit costs what its limit allows.
     static func rows(of reader: XMLStreamReader, sheet: String?, limits: WorkbookLimits,
                      row: (WorkbookRow) throws -> Bool) throws {
         var names: [String] = []
         var inChosen = false, done = false
-        var rowNumber = 0
+        var rowNumber = 0              // the last row's, at most `Workbook.lastRow + 1`
         var cells: [String] = []
         var pendingEmpty = 0          // empty cells seen since the last one with content
         var tooWide = false
+        var tooLong = false
+        var width = 0                 // columns up to the last cell with content
+        var rowBytes = 0              // text of the cells in `cells`, repeats counted
+        var cellBytes = 0             // text of the cell being read
+        var cellHasText = false       // offered any, kept or not
         var rowRepeat = 1
         var cellRepeat = 1, cellValue: String?, cellText = "", inCell = false, paragraphs = 0
         var depthOfText = 0
 
-        func endCell() {
-            let content = cellValue ?? cellText
-            if content.isEmpty {
-                pendingEmpty += cellRepeat
-            } else {
-                let width = cells.count + pendingEmpty + cellRepeat
-                if width > limits.maxFields {
-                    tooWide = true
-                } else {
-                    cells.append(contentsOf: repeatElement("", count: pendingEmpty))
-                    cells.append(contentsOf: repeatElement(content, count: cellRepeat))
-                }
-                pendingEmpty = 0
+        /// Whether `count` more bytes of text fit the cell being read: the row's limit counts
+        /// them before they are made, and once it is passed no more text is kept. A typed
+        /// cell's text is not its value: not kept either.
+        func fits(_ count: Int) -> Bool {
+            guard cellValue == nil else { return false }
+            if count > 0 { cellHasText = true }
+            guard !tooLong else { return false }
+            guard count <= limits.maxRowBytes - rowBytes - cellBytes else {
+                tooLong = true
+                return false
             }
+            cellBytes += count
+            return true
+        }
+
+        // Which limit a row breaks is decided as if every cell were kept: the width counts
+        // the cells not kept once the row is too long.
+        func endCell() {
+            if cellValue?.isEmpty ?? !cellHasText {
+                pendingEmpty = min(pendingEmpty + cellRepeat, Workbook.lastRow)
+                return
+            }
+            defer { pendingEmpty = 0 }
+            let through = width + pendingEmpty + cellRepeat
+            guard through <= limits.maxFields else {
+                tooWide = true
+                return
+            }
+            width = through
+            guard !tooLong else { return }
+            let content = cellValue ?? cellText
+            let (bytes, overflow) = content.utf8.count.multipliedReportingOverflow(by: cellRepeat)
+            guard !overflow, bytes <= limits.maxRowBytes - rowBytes else {
+                tooLong = true
+                return
+            }
+            cells.append(contentsOf: repeatElement("", count: pendingEmpty))
+            cells.append(contentsOf: repeatElement(content, count: cellRepeat))
+            rowBytes += bytes
         }
 
         func endRow() throws -> Bool {
-            defer { cells.removeAll(keepingCapacity: true); pendingEmpty = 0; tooWide = false }
-            let first = rowNumber + 1
-            rowNumber += rowRepeat
-            if tooWide {
-                return try row(WorkbookRow(number: first, cells: [], rejection: "the row has more than \(limits.maxFields) cells"))
+            defer {
+                cells.removeAll(keepingCapacity: true)
+                pendingEmpty = 0
+                tooWide = false
+                tooLong = false
+                width = 0
+                rowBytes = 0
             }
-            guard !cells.isEmpty else { return true }
+            let first = Workbook.row(rowNumber, adding: 1)
+            rowNumber = Workbook.row(rowNumber, adding: rowRepeat)
+            guard tooWide || tooLong || !cells.isEmpty else { return true }
+            func rejected(_ number: Int, _ reason: String) -> WorkbookRow {
+                WorkbookRow(number: number, cells: [], rejection: reason, raw: Workbook.raw(cells))
+            }
+            if first > Workbook.lastRow { return try row(rejected(first, Workbook.pastLastRow)) }
+            if tooWide { return try row(rejected(first, "the row has more than \(limits.maxFields) cells")) }
+            if tooLong { return try row(rejected(first, Workbook.tooLong(limits))) }
             let copies = min(rowRepeat, maxRowCopies)
             for offset in 0..<copies {
-                if try !row(Workbook.bounded(WorkbookRow(number: first + offset, cells: cells), limits)) { return false }
+                let number = first + offset
+                if number > Workbook.lastRow { return try row(rejected(number, Workbook.pastLastRow)) }
+                if try !row(Workbook.bounded(WorkbookRow(number: number, cells: cells), limits)) { return false }
             }
             if rowRepeat > copies {
-                return try row(WorkbookRow(number: first + copies, cells: [],
-                                           rejection: "the row is repeated \(rowRepeat) times; Tally reads the first \(maxRowCopies)"))
+                return try row(rejected(first + copies, "the row is repeated \(rowRepeat) times; Tally reads the first \(maxRowCopies)"))
             }
             return true
         }
@@ -71,28 +116,33 @@ public enum ODSWorkbook {
                     names.append(tableName)
                     inChosen = sheet == nil ? names.count == 1 : tableName == sheet
                 case "table-row" where inChosen:
-                    rowRepeat = max(1, reader.attribute("number-rows-repeated", namespace: table).flatMap(Int.init) ?? 1)
-                    if reader.isEmptyElement { rowNumber += rowRepeat }
+                    rowRepeat = Workbook.count(reader.attribute("number-rows-repeated", namespace: table))
+                    if reader.isEmptyElement { rowNumber = Workbook.row(rowNumber, adding: rowRepeat) }
                 case "table-cell", "covered-table-cell":
                     guard inChosen else { break }
-                    cellRepeat = max(1, reader.attribute("number-columns-repeated", namespace: table).flatMap(Int.init) ?? 1)
+                    cellRepeat = Workbook.count(reader.attribute("number-columns-repeated", namespace: table))
                     cellValue = value(reader)
                     cellText = ""
+                    cellBytes = 0
+                    cellHasText = false
                     paragraphs = 0
                     inCell = !reader.isEmptyElement
                     if !inCell { endCell() }
                 case "p" where inCell:
-                    if paragraphs > 0 { cellText += "\n" }
+                    if paragraphs > 0, fits(1) { cellText += "\n" }
                     paragraphs += 1
                     depthOfText += reader.isEmptyElement ? 0 : 1
                 case "s" where inCell:
-                    cellText += String(repeating: " ", count: reader.attribute("c", namespace: text).flatMap(Int.init) ?? 1)
-                case "tab" where inCell: cellText += "\t"
-                case "line-break" where inCell: cellText += "\n"
+                    // `text:c` spaces: counted first, so that a count of millions is never made.
+                    let spaces = Workbook.count(reader.attribute("c", namespace: text))
+                    if fits(spaces) { cellText += String(repeating: " ", count: spaces) }
+                case "tab" where inCell: if fits(1) { cellText += "\t" }
+                case "line-break" where inCell: if fits(1) { cellText += "\n" }
                 default: break
                 }
             } else if reader.isText, inCell, depthOfText > 0 {
-                cellText += reader.value
+                let value = reader.value
+                if fits(value.utf8.count) { cellText += value }
             } else if reader.isEndElement {
                 switch name {
                 case "p" where inCell: depthOfText = max(0, depthOfText - 1)

@@ -1,5 +1,3 @@
-import ZIPFoundation
-
 extension ODSWorkbook {
     public static func read(path: String, sheet: String? = nil, limits: WorkbookLimits = .init(),
                             row: (WorkbookRow) throws -> Bool) throws {

@@ -51,7 +51,11 @@ enum SheetRowPipe {
                     try (lane?.bytes ?? []).withUnsafeBytes { laneBytes in
                         for (index, item) in rows.enumerated() {
                             if let rejection = item.rejection {
-                                if try !body(.text(WorkbookRow(number: item.number, cells: [], rejection: rejection))) { return false }
+                                let row = FastSheetParser.row(number: item.number, rejection: rejection,
+                                                              cells: UnsafeBufferPointer(rebasing: cells[item.cells]),
+                                                              bytes: UnsafeRawBufferPointer(rebasing: bytes[item.offset...]),
+                                                              strings: strings.strings, limits: limits)
+                                if try !body(.text(row)) { return false }
                                 continue
                             }
                             let prepared = lane.map { lane in
@@ -102,10 +106,10 @@ enum SheetRowPipe {
             try batch.cells.withUnsafeBufferPointer { cells in
                 try batch.bytes.withUnsafeBytes { bytes in
                     for item in batch.rows {
-                        let made = item.rejection.map { WorkbookRow(number: item.number, cells: [], rejection: $0) }
-                            ?? FastSheetParser.row(number: item.number, cells: UnsafeBufferPointer(rebasing: cells[item.cells]),
-                                                   bytes: UnsafeRawBufferPointer(rebasing: bytes[item.offset...]),
-                                                   strings: strings, limits: limits)
+                        let made = FastSheetParser.row(number: item.number, rejection: item.rejection,
+                                                       cells: UnsafeBufferPointer(rebasing: cells[item.cells]),
+                                                       bytes: UnsafeRawBufferPointer(rebasing: bytes[item.offset...]),
+                                                       strings: strings, limits: limits)
                         if try !row(made) { return false }
                     }
                     return true

@@ -8,36 +8,74 @@ struct SheetParser {
     let date1904: Bool
     let limits: WorkbookLimits
 
+    /// Rows whose number, cell references or text break a rule are rejected, in this order
+    /// of reasons: a row number that is not one (`Workbook.rowNumber`), a cell reference that
+    /// names no column (`column(of:)`), a cell past `max_fields`, text past `max_row_bytes`.
+    /// A row's text is counted as it is read, a cell that a later one at the same reference
+    /// replaces included, and no more is kept once it passes the limit.
     func rows(_ body: (WorkbookRow) throws -> Bool) throws {
         guard let reader else { return }
         var rowNumber = 0
         var cells: [String] = []
-        var tooWide = false
+        var tooWide = false, tooLong = false
+        var textBytes = 0
+        var rowProblem: String?, cellProblem: String?, referenceProblem: String?
         var column = 0
         var type = "", style = 0
         var value = "", inline = ""
         var inValue = false, inInline = false, inPhonetic = false
         var inRow = false
+        let maxCellXML = Self.maxCellXML(limits)
 
         func finishRow() throws -> Bool {
-            defer { cells.removeAll(keepingCapacity: true); tooWide = false }
-            if tooWide {
-                return try body(WorkbookRow(number: rowNumber, cells: [], rejection: "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields"))
+            defer {
+                cells.removeAll(keepingCapacity: true)
+                tooWide = false
+                tooLong = false
+                textBytes = 0
+                rowProblem = nil
+                cellProblem = nil
             }
             while cells.last == "" { cells.removeLast() }
-            guard !cells.isEmpty else { return true }
+            // A row with nothing in it is no row, whatever its number.
+            guard !cells.isEmpty || tooWide || tooLong || cellProblem != nil else { return true }
+            if let rejection = Self.rejection(rowProblem: rowProblem, cellProblem: cellProblem, tooWide: tooWide,
+                                              tooLong: tooLong, limits: limits) {
+                return try body(WorkbookRow(number: rowNumber, cells: [], rejection: rejection, raw: Workbook.raw(cells)))
+            }
             return try body(Workbook.bounded(WorkbookRow(number: rowNumber, cells: cells), limits))
+        }
+
+        /// Text read from the XML for the cell, unless it passes `maxCellXML`.
+        func append(_ text: String, to kept: inout String) {
+            if text.utf8.count <= maxCellXML - kept.utf8.count { kept += text } else { tooLong = true }
         }
 
         while try reader.next() {
             if reader.isElement {
                 switch reader.localName {
                 case "row":
-                    rowNumber = reader.attribute("r").flatMap(Int.init) ?? rowNumber + 1
+                    let next = Workbook.row(rowNumber, adding: 1)
+                    let isEmpty = reader.isEmptyElement
+                    if let reference = reader.attribute("r") {
+                        let number = Workbook.rowNumber(Int(reference))
+                        rowNumber = number ?? next
+                        rowProblem = number == nil && !isEmpty ? Workbook.badRowNumber(Workbook.shown(reference.utf8)) : nil
+                    } else {
+                        rowNumber = next
+                        rowProblem = next > Workbook.lastRow && !isEmpty ? Workbook.pastLastRow : nil
+                    }
                     column = 0
-                    inRow = !reader.isEmptyElement
+                    inRow = !isEmpty
                 case "c":
-                    column = reader.attribute("r").flatMap(SheetParser.column(of:)) ?? column + 1
+                    if let reference = reader.attribute("r") {
+                        let named = Self.column(of: reference)
+                        column = named ?? column + 1
+                        referenceProblem = named == nil ? Workbook.badCellReference(Workbook.shown(reference.utf8)) : nil
+                    } else {
+                        column += 1
+                        referenceProblem = nil
+                    }
                     type = reader.attribute("t") ?? "n"
                     style = reader.attribute("s").flatMap(Int.init) ?? 0
                     value = ""
@@ -48,7 +86,7 @@ struct SheetParser {
                 default: break
                 }
             } else if reader.isText {
-                if inValue { value += reader.value } else if inInline && !inPhonetic { inline += reader.value }
+                if inValue { append(reader.value, to: &value) } else if inInline && !inPhonetic { append(reader.value, to: &inline) }
             } else if reader.isEndElement {
                 switch reader.localName {
                 case "v": inValue = false
@@ -56,12 +94,21 @@ struct SheetParser {
                 case "rPh": inPhonetic = false
                 case "c":
                     guard column >= 1 else { continue }
+                    if let problem = referenceProblem {
+                        if cellProblem == nil { cellProblem = problem }
+                        continue
+                    }
                     if column > limits.maxFields {
                         tooWide = true
                         continue
                     }
                     let text = cellText(type: type, style: style, value: value, inline: inline)
-                    if !text.isEmpty {
+                    if !text.isEmpty, !tooLong {
+                        guard text.utf8.count <= limits.maxRowBytes - textBytes else {
+                            tooLong = true
+                            continue
+                        }
+                        textBytes += text.utf8.count
                         if cells.count < column { cells.append(contentsOf: repeatElement("", count: column - cells.count)) }
                         cells[column - 1] = text
                     }
@@ -73,6 +120,24 @@ struct SheetParser {
             }
         }
         if inRow { _ = try finishRow() }
+    }
+
+    /// The most of a cell's value or inline text kept as it is read from the XML: seven
+    /// times `max_row_bytes`, as an `_xHHHH_` escape of seven bytes is one character of
+    /// text, so that a cell past it is too long however it is escaped (a number or a shared
+    /// string's index that long is none).
+    static func maxCellXML(_ limits: WorkbookLimits) -> Int {
+        let (seven, overflow) = limits.maxRowBytes.multipliedReportingOverflow(by: 7)
+        return overflow ? .max : seven
+    }
+
+    /// Why a row is rejected for what its parse found, the first reason of `rows`'s order; nil when none.
+    static func rejection(rowProblem: String?, cellProblem: String?, tooWide: Bool, tooLong: Bool,
+                          limits: WorkbookLimits) -> String? {
+        if let rowProblem { return rowProblem }
+        if let cellProblem { return cellProblem }
+        if tooWide { return "the row has cells beyond column \(limits.maxFields), more than the limit of \(limits.maxFields) fields" }
+        return tooLong ? Workbook.tooLong(limits) : nil
     }
 
     /// The text of a cell by its type: shared or inline string, boolean, error, formula
@@ -102,7 +167,9 @@ struct SheetParser {
         return Workbook.iso(days: serial >= 61 ? serial - 1 : serial, from: (1899, 12, 31))
     }
 
-    /// `C7` → 3; nil for anything that is not a cell reference.
+    /// `C7` → 3; nil for anything that is not a cell reference, or names a column past
+    /// `Workbook.lastColumn` (`ZZZZ7`): such a cell is rejected with its row, never placed in
+    /// the next column, where its text would pass for another column's.
     static func column(of reference: String) -> Int? { column(of: reference.utf8) }
 
     /// The column of a reference given as its UTF-8 bytes.
@@ -115,7 +182,7 @@ struct SheetParser {
             case UInt8(ascii: "$"): continue
             default: return column > 0 ? column : nil
             }
-            if column > 1 << 20 { return nil }
+            if column > Workbook.lastColumn { return nil }
         }
         return column > 0 ? column : nil
     }

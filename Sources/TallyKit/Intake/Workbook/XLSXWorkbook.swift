@@ -1,5 +1,3 @@
-import ZIPFoundation
-
 /// Reads a sheet of an XLSX (or XLSM) workbook as rows of text, streaming.
 ///
 /// The workbook's parts are read in order — `xl/workbook.xml` (sheet names and the date
@@ -81,7 +79,7 @@ public enum XLSXWorkbook {
     }
 
     /// The workbook's sheets and date system, its relationships, the shared strings and the styles.
-    static func prelude(_ archive: Archive, sheet: String?, budget: ZipEntryStream.Budget, fast: Bool) throws -> Prelude {
+    static func prelude(_ archive: ZipArchive, sheet: String?, budget: ZipEntryStream.Budget, fast: Bool) throws -> Prelude {
         guard let workbook = try Workbook.xml(archive, "xl/workbook.xml", budget: budget) else {
             throw WorkbookError.notAWorkbook("it has no xl/workbook.xml (is it an XLSX file?)")
         }
@@ -118,7 +116,7 @@ public enum XLSXWorkbook {
     }
 
     /// The shared strings through `SharedStringsParser`, as `sharedStrings` reads them.
-    static func fastSharedStrings(_ archive: Archive, path: String, budget: ZipEntryStream.Budget) throws -> [String] {
+    static func fastSharedStrings(_ archive: ZipArchive, path: String, budget: ZipEntryStream.Budget) throws -> [String] {
         guard let entry = archive[path] else { return [] }
         let usedBefore = budget.used
         do {
@@ -131,7 +129,7 @@ public enum XLSXWorkbook {
 
     /// Why the reader refuses the part `path`, which the fast path stopped on; should the
     /// reader read it to the end, the fast path's own reason.
-    static func refusal(_ archive: Archive, _ path: String, budget: ZipEntryStream.Budget,
+    static func refusal(_ archive: ZipArchive, _ path: String, budget: ZipEntryStream.Budget,
                         otherwise refused: XMLEventParser.Refused) -> WorkbookError {
         do {
             guard let reader = try Workbook.xml(archive, path, budget: budget) else { return .corrupt("\(path) is missing") }
@@ -144,7 +142,7 @@ public enum XLSXWorkbook {
     }
 
     /// Relationship id → part path, and the shared strings' and styles' parts.
-    static func relationshipTargets(_ archive: Archive, budget: ZipEntryStream.Budget) throws
+    static func relationshipTargets(_ archive: ZipArchive, budget: ZipEntryStream.Budget) throws
         -> (byID: [String: String], sharedStrings: String?, styles: String?) {
         var byID: [String: String] = [:]
         var shared: String?, styles: String?
@@ -163,7 +161,7 @@ public enum XLSXWorkbook {
     }
 
     /// The shared strings, in order: each `<si>`'s text runs joined (phonetic runs skipped).
-    static func sharedStrings(_ archive: Archive, path: String, budget: ZipEntryStream.Budget) throws -> [String] {
+    static func sharedStrings(_ archive: ZipArchive, path: String, budget: ZipEntryStream.Budget) throws -> [String] {
         guard let reader = try Workbook.xml(archive, path, budget: budget) else { return [] }
         defer { reader.close() }
         return try sharedStrings(reader: reader)
@@ -197,7 +195,7 @@ public enum XLSXWorkbook {
     }
 
     /// For each cell style (`cellXfs` index), whether its number format shows a date.
-    static func styles(_ archive: Archive, path: String, budget: ZipEntryStream.Budget) throws -> [Bool] {
+    static func styles(_ archive: ZipArchive, path: String, budget: ZipEntryStream.Budget) throws -> [Bool] {
         guard let reader = try Workbook.xml(archive, path, budget: budget) else { return [] }
         defer { reader.close() }
         var custom: [Int: Bool] = [:]

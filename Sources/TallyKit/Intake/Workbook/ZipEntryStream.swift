@@ -1,9 +1,8 @@
 import Foundation
-import ZIPFoundation
 
 /// The inflated bytes of one zip entry, pulled a chunk at a time, within `WorkbookLimits`.
 ///
-/// ZIPFoundation pushes inflated chunks to a closure; libxml2's reader pulls bytes when it
+/// `ZipInflater` pushes inflated chunks to a closure; libxml2's reader pulls bytes when it
 /// wants them. A producer thread runs the extraction into a queue of at most a few chunks
 /// and blocks while the reader is behind, so a sheet of any size costs a few hundred KiB.
 /// The producer counts what it inflates and stops the moment a limit is passed — the size an
@@ -28,7 +27,7 @@ final class ZipEntryStream: XMLByteSource, @unchecked Sendable {
         init(limits: WorkbookLimits) { self.limits = limits }
     }
 
-    init(archive: Archive, entry: Entry, budget: Budget) {
+    init(archive: ZipArchive, entry: ZipArchive.Entry, budget: Budget) {
         let box = UncheckedBox(archive: archive, entry: entry)
         let thread = Thread { [self] in produce(box.archive, box.entry, budget) }
         thread.stackSize = 1 << 20
@@ -81,21 +80,21 @@ final class ZipEntryStream: XMLByteSource, @unchecked Sendable {
 
     private struct Cancelled: Error {}
 
-    private func produce(_ archive: Archive, _ entry: Entry, _ budget: Budget) {
+    private func produce(_ archive: ZipArchive, _ entry: ZipArchive.Entry, _ budget: Budget) {
         var inflated = 0
         let compressed = max(entry.compressedSize, 1)
         let limits = budget.limits
         var outcome: WorkbookError?
         // The sizes the archive declares come first: a bomb that admits it is one stops here.
-        let declaredRatio = Int(entry.uncompressedSize) / Int(compressed)
-        if Int(entry.uncompressedSize) > 1 << 20 && declaredRatio > limits.maxCompressionRatio {
+        let declaredRatio = entry.uncompressedSize / compressed
+        if entry.uncompressedSize > 1 << 20 && declaredRatio > limits.maxCompressionRatio {
             finish(.limitExceeded("\(entry.path) declares \(entry.uncompressedSize) bytes from \(entry.compressedSize), more than \(limits.maxCompressionRatio) times, as a zip bomb does (max_compression_ratio)"))
             return
         }
         do {
-            // `extract` with a consumer returns the CRC-32 and checks nothing; ZIPFoundation
-            // computes it with a byte-table loop that cost more than inflating. Skipped.
-            _ = try archive.extract(entry, bufferSize: 64 * 1024, skipCRC32: true) { data in
+            // The CRC-32 is not checked: computed with a byte-table loop it cost more than
+            // inflating (ZIPFoundation's), and a damaged deflate stream fails on its own.
+            try ZipInflater.bytes(of: entry, in: archive, chunk: 64 * 1024) { data in
                 inflated += data.count
                 budget.used += data.count
                 if inflated > limits.maxEntryBytes {
@@ -105,7 +104,7 @@ final class ZipEntryStream: XMLByteSource, @unchecked Sendable {
                     throw WorkbookError.limitExceeded("its entries inflate past \(limits.maxTotalBytes) bytes in all (max_total_bytes)")
                 }
                 // An entry may never inflate past ratio × its compressed size, whatever it declares.
-                if inflated > 1 << 20 && inflated / Int(compressed) > limits.maxCompressionRatio {
+                if inflated > 1 << 20 && inflated / compressed > limits.maxCompressionRatio {
                     throw WorkbookError.limitExceeded("\(entry.path) inflates more than \(limits.maxCompressionRatio) times its compressed size, as a zip bomb does (max_compression_ratio)")
                 }
                 condition.lock()
@@ -138,6 +137,6 @@ final class ZipEntryStream: XMLByteSource, @unchecked Sendable {
 private struct UncheckedBox: @unchecked Sendable {
     // @unchecked: handed over once; the creating thread does not touch the archive while the
     // producer runs (it only waits on the stream).
-    let archive: Archive
-    let entry: Entry
+    let archive: ZipArchive
+    let entry: ZipArchive.Entry
 }
