@@ -22,7 +22,7 @@ struct Award: AsyncParsableCommand {
             let address: Email
             do { address = try Email(normalising: email) } catch { throw Failure.usage("\(error)") }
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Failure.usage("--reason must not be empty") }
-            if let problem = TallyConfig.Points.outOfRange(points) { throw Failure.usage(problem) }
+            if let problem = PointsLimit.problem(points) { throw Failure.usage(problem) }
             let engine = try options.engine()
             let outcome = try engine.award(email: address, points: points, reason: reason)
             if outcome.events.first?.status == .unmatched {

@@ -106,7 +106,7 @@ extension TallyConfig.Points {
     init(_ table: ConfigTable) throws(ConfigError) {
         self.init()
         try table.allowOnly(["course_completed", "quiz_passed", "purchase_created", "courses"])
-        let most = TallyConfig.Points.limit
+        let most = PointsLimit.most
         if let value = try table.int("course_completed", atLeast: 0, atMost: most) { courseCompleted = value }
         if let value = try table.int("quiz_passed", atLeast: 0, atMost: most) { quizPassed = value }
         if let value = try table.int("purchase_created", atLeast: 0, atMost: most) { purchaseCreated = value }
@@ -143,7 +143,7 @@ extension TallyConfig.Cap {
             throw table.badValue("activity", "is \(ConfigTable.quote(written)); a cap names one of "
                 + TallyConfig.Cap.activities.map(ConfigTable.quote).joined(separator: ", "))
         }
-        guard let max = try table.int("max", atLeast: 0, atMost: TallyConfig.Points.limit) else { throw table.missing("max") }
+        guard let max = try table.int("max", atLeast: 0, atMost: PointsLimit.most) else { throw table.missing("max") }
         let days = try table.int("days", atLeast: 1)
         if let days, days > 36_500 { throw table.badValue("days", "is \(days); a window is at most 36500 days (use no days for a cap on every award ever)") }
         self.init(activity: activity, max: max, days: days)

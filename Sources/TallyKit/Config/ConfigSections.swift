@@ -24,17 +24,6 @@ extension TallyConfig {
 
     /// `[points]`: points per kind of event, and per-course overrides of the LEARN award.
     public struct Points: Sendable, Equatable {
-        /// The most points one award, one setting or one cap may name, either way. Sums of
-        /// such awards (a student's XP, a month, a ledger's total) then stay far inside a
-        /// 64-bit integer; a larger value, which a typo or a hostile payload can carry, would
-        /// overflow them and stop every later run on the same ledger line.
-        public static let limit = 1_000_000_000
-
-        /// Why `points` is refused (nil when it is within ``limit``), for a rejected row.
-        public static func outOfRange(_ points: Int) -> String? {
-            points.magnitude <= UInt(limit) ? nil
-                : "points \(points) are out of range: at most \(limit) either way"
-        }
 
         public var courseCompleted = 20
         public var quizPassed = 0

@@ -119,7 +119,7 @@ public enum KajabiPayload {
         }
         let course = json["course"]?.text.flatMap(nonEmpty)
         let points = json["points"]?.int
-        if let points, let problem = TallyConfig.Points.outOfRange(points) { throw RowRejection(problem) }
+        if let points, let problem = PointsLimit.problem(points) { throw RowRejection(problem) }
         let reason = json["reason"]?.text
         switch kind {
         case .courseCompleted where course == nil: throw RowRejection("no course named")

@@ -1,3 +1,16 @@
+/// The most points one award, one setting or one cap may name, either way. Sums of such
+/// awards (a student's XP, a month, a ledger's total) then stay far inside a 64-bit integer;
+/// a larger value, which a typo or a hostile payload can carry, would overflow them and stop
+/// every later run on the same ledger line.
+public enum PointsLimit {
+    public static let most = 1_000_000_000
+
+    /// Why `points` is refused (nil when it is within ``most``), for a rejected row.
+    public static func problem(_ points: Int) -> String? {
+        points.magnitude <= UInt(most) ? nil : "points \(points) are out of range: at most \(most) either way"
+    }
+}
+
 /// The kinds of event Tally records. The raw values are what `events.jsonl` says.
 public enum EventKind: String, Sendable, Codable, CaseIterable {
     case courseCompleted = "course_completed"

@@ -86,7 +86,7 @@ public struct RowMapper: Sendable {
             guard let points = Int(pointsText.replacingOccurrences(of: "+", with: "")) else {
                 return .failure(.init("points \"\(pointsText)\" is not a whole number"))
             }
-            if let reason = TallyConfig.Points.outOfRange(points) { return .failure(.init(reason)) }
+            if let reason = PointsLimit.problem(points) { return .failure(.init(reason)) }
             let reason = field(.reason).flatMap(nonEmpty) ?? "bulk award"
             let id = explicitID ?? Event.contentID(kind: .manualAward, email: email, course: nil, points: points,
                                                    at: explicitTime, reason: reason)
