@@ -206,22 +206,15 @@ public final class Engine {
         // The roster named by `[roster] file` is a roster whatever its name.
         let detected = FileKind.detect(head: (try? readHead(file.path)) ?? [], name: file.name)
         let kind = file.path == settings.rosterFile && [.csv, .tsv, .roster].contains(detected) ? .roster : detected
-        // A roster seen before is read again unless it is the one in force: going back to
-        // an earlier roster makes it the roster again.
-        if kind == .roster, state.files.contains(sha), try sha == rosterInForce() {
+        // Content seen before is not read again; but a roster is, unless it is the one in
+        // force: going back to an earlier roster makes it the roster again.
+        if state.files.contains(sha), try kind != .roster || sha == rosterInForce() {
+            let (detail, said) = kind == .roster ? ("the same roster is already in force", "the same roster is already in force")
+                : ("the same content was processed before", "already processed (same content)")
             stats.count(fileAction: "file_skipped", milliseconds: nil)
             report.outcome = .skipped
-            ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha,
-                                      detail: .string("the same roster is already in force")))
-            logger.info("\(file.name): the same roster is already in force; archived without reading")
-            return (report, false)
-        }
-        if kind != .roster && state.files.contains(sha) {
-            stats.count(fileAction: "file_skipped", milliseconds: nil)
-            report.outcome = .skipped
-            ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha,
-                                      detail: .string("the same content was processed before")))
-            logger.info("\(file.name): already processed (same content); archived without reading")
+            ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha, detail: .string(detail)))
+            logger.info("\(file.name): \(said); archived without reading")
             return (report, false)
         }
         report.kind = kind.rawValue
