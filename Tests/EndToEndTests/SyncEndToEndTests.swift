@@ -198,6 +198,22 @@ struct SyncEndToEndTests {
         #expect(try w.xp() == ["ada@example.org": 20])
     }
 
+    @Test("a symbolic link or a FIFO in the inbox is not read, and the log says so; the file beside it is")
+    func linksAndFIFOs() throws {
+        let w = try Workspace()
+        try w.write("elsewhere/secret.csv", "Email,Course,Date\nada@example.org,AI,2024-09-01\n")
+        try FileManager.default.createSymbolicLink(atPath: w.root.appendingPathComponent("inbox/link.csv").path,
+                                                   withDestinationPath: w.root.appendingPathComponent("elsewhere/secret.csv").path)
+        #expect(mkfifo(w.root.appendingPathComponent("inbox/pipe.csv").path, 0o644) == 0)
+        try w.write("inbox/real.csv", "Email,Course,Date\nbob@example.org,AI,2024-09-01\n")
+        let run = try w.tally("sync")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("inbox/link.csv is a symbolic link, so it is not read; drop the file itself"), "\(run.stderr)")
+        #expect(run.stderr.contains("inbox/pipe.csv is not a regular file, so it is not read"), "\(run.stderr)")
+        #expect(try w.xp() == ["bob@example.org": 20])
+        #expect(Set(w.list("inbox")) == ["link.csv", "pipe.csv"])
+    }
+
     @Test("a long file name dropped twice is archived twice, and a failed one keeps its reason beside it")
     func longNames() throws {
         let w = try Workspace()

@@ -98,7 +98,10 @@ public final class Engine {
     /// Files waiting in the inbox, plus the configured roster file when it is not the roster
     /// in force (it changed, or went back to an earlier content).
     public func pendingFiles() throws -> [InboxFile] {
-        var files = try Inbox(directory: settings.paths.inbox).pendingFiles { logger.warning("\($0)") }
+        var files = try Inbox(directory: settings.paths.inbox).pendingFiles { notice in
+            // Once a run: the daemon lists the inbox at every drop.
+            if noticesSaid.insert(notice).inserted { logger.warning("\(notice)") }
+        }
         if let roster = settings.rosterFile {
             if FileSystem.exists(roster) {
                 missingRosterReported = false
@@ -475,6 +478,8 @@ public final class Engine {
     var rosterTime: Timestamp?
     /// The roster in force, once `rosterInForce()` has read it: nil, not read yet; `.some(nil)`, none.
     private var lastRoster: String??
+    /// What the inbox's listing said this run (a link passed over…), so each is said once.
+    private var noticesSaid: Set<String> = []
     /// Whether the missing `[roster] file` was reported since it was last seen.
     private var missingRosterReported = false
     /// Reused for every event of a file: no allocation per row.

@@ -40,7 +40,9 @@ public struct Inbox: Sendable {
     ///
     /// A file whose name is not UTF-8 (from a Samba share, or a zip's Latin-1 names) has no
     /// path a `String` can spell, so it could be neither read nor moved: it is renamed in
-    /// place to a name that spells its bytes (`caf%E9.csv`), and `notice` says so.
+    /// place to a name that spells its bytes (`caf%E9.csv`), and `notice` says so. A symbolic
+    /// link, a FIFO or a socket is never read (a link could name any file Tally can read),
+    /// and `notice` says that too; folders are passed over in silence.
     public func pendingFiles(notice: (String) -> Void = { _ in }) throws -> [InboxFile] {
         var files: [InboxFile] = []
         for folder in folders {
@@ -67,7 +69,15 @@ public struct Inbox: Sendable {
                 guard name != ".", name != "..", !Inbox.isIncomplete(name) else { continue }
                 let path = folder + "/" + name
                 var info = stat()
-                guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                guard lstat(path, &info) == 0 else { continue }
+                let type = info.st_mode & S_IFMT
+                guard type == S_IFREG else {
+                    if type != S_IFDIR {
+                        let what = type == S_IFLNK ? "a symbolic link" : "not a regular file"
+                        notice("\(path) is \(what), so it is not read; drop the file itself")
+                    }
+                    continue
+                }
                 let modified = Timestamp(milliseconds: Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000)
                 files.append(InboxFile(name: name, path: path, modified: modified, size: Int(info.st_size)))
             }
