@@ -252,11 +252,8 @@ public final class Ledger {
 
     /// Finds the last complete commit line of `audit` (a torn one is not a commit).
     static func lastCommit(in audit: LedgerFile) throws -> CommitPoint? {
-        var found: CommitPoint?
-        // Audit files stay small next to the others (a few lines a file); a forward scan is simple and sure.
-        try audit.forEachLine(to: audit.completeLength) { line, end in
-            guard line.count < 4096, let value = try? JSONParser.parse(line), value["action"]?.string == "commit",
-                  let detail = value["detail"]?.object else { return }
+        try last("commit", in: audit) { value, end in
+            guard let detail = value["detail"]?.object else { return nil }
             var point = CommitPoint(lengths: [:], auditLength: end)
             for (key, value) in detail {
                 if key == "heads", let heads = value.object {
@@ -265,20 +262,28 @@ public final class Ledger {
                     point.lengths[key] = value.int
                 }
             }
-            found = point
+            return point
         }
-        return found
     }
 
     /// The `sha256` of the last `roster_loaded` line of `audit.jsonl` (the roster in force),
-    /// nil when no roster was ever loaded. Only lines naming the action are parsed.
+    /// nil when no roster was ever loaded.
     public func lastRosterLoaded() throws -> String? {
-        var found: String?
-        let action = Array(#""action":"roster_loaded""#.utf8)
-        try audit.forEachLine(to: audit.completeLength) { line, _ in
-            guard line.count < 4096, line.firstRange(of: action) != nil,
-                  let value = try? JSONParser.parse(line), value["action"]?.string == "roster_loaded" else { return }
-            found = value["sha256"]?.string
+        try Self.last("roster_loaded", in: audit) { value, _ in value["sha256"]?.string }
+    }
+
+    /// What `read` makes of the last complete line of `audit` with `action` (and where that
+    /// line ends) that it makes something of. Audit files stay small next to the others (a
+    /// few lines a file), so a forward scan is simple and sure; only lines naming the action
+    /// are parsed.
+    private static func last<T>(_ action: String, in audit: LedgerFile,
+                                _ read: (JSONValue, Int) -> T?) throws -> T? {
+        var found: T?
+        let named = Array(#""action":"\#(action)""#.utf8)
+        try audit.forEachLine(to: audit.completeLength) { line, end in
+            guard line.count < 4096, line.firstRange(of: named) != nil, let value = try? JSONParser.parse(line),
+                  value["action"]?.string == action, let made = read(value, end) else { return }
+            found = made
         }
         return found
     }
