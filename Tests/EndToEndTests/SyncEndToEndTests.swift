@@ -161,6 +161,38 @@ struct SyncEndToEndTests {
         #expect(try named.ledger("events").map { $0["status"] as? String } == ["applied", "duplicate"])
     }
 
+    @Test("an attendee export's Event ID (the session's, on every row) is not the row's id; a submission id another form reused counts for its own student")
+    func idsThatAreNotTheRows() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[[sources]]\nfiles = \"attendees*\"\ncourse = \"Live Workshop\"\n")
+        try w.write("inbox/attendees.csv", """
+            Order #,Order Date,First Name,Last Name,Email,Event Name,Event ID,Attendee Status
+            1001,2024-01-31 10:00:00,Ada,Lovelace,ada@example.com,Live Workshop,774411,Checked In
+            1002,2024-01-31 10:05:00,Bob,Brown,bob@example.com,Live Workshop,774411,Checked In
+
+            """)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["ada@example.com": 20, "bob@example.com": 20])
+
+        // Two forms that each number their submissions from 1.
+        let forms = try Workspace()
+        try forms.write("inbox/formA.csv", "Submission ID,Email,Course,Submission Date\n1,ada@example.com,AI 1,2024-01-31\n2,bob@example.com,AI 1,2024-01-31\n")
+        #expect(try forms.tally("sync").status == 0)
+        try forms.write("inbox/formB.csv", "Submission ID,Email,Course,Submission Date\n1,cy@example.com,Prompt Design,2024-02-01\n2,ada@example.com,Prompt Design,2024-02-01\n")
+        #expect(try forms.tally("sync").status == 0)
+        #expect(try forms.xp() == ["ada@example.com": 40, "bob@example.com": 20, "cy@example.com": 20])
+        let events = try forms.ledger("events")
+        #expect(events.map { $0["status"] as? String } == ["applied", "applied", "applied", "applied"])
+        let cy = events[2]["id"] as? String ?? ""
+        #expect(cy.hasPrefix("1~") && cy.count == 18)
+        // Form B dropped again under another name (tomorrow's cumulative export): nothing new.
+        try forms.write("inbox/formB-2.csv", "Submission ID,Email,Course,Submission Date\n1,cy@example.com,Prompt Design,2024-02-01\n2,ada@example.com,Prompt Design,2024-02-01\n3,dee@example.com,AI 1,2024-02-02\n")
+        #expect(try forms.tally("sync").status == 0)
+        #expect(try forms.ledger("events").suffix(3).map { [$0["id"] as? String, $0["status"] as? String] }
+                == [[cy, "duplicate"], [events[3]["id"] as? String, "duplicate"], ["3", "applied"]])
+        #expect(try forms.tally("verify").status == 0)
+    }
+
     @Test("a Latin-1 row past the first 8 KiB is rejected with the reason, never read as U+FFFD; the UTF-8 rows around it count")
     func lateLatin1Row() throws {
         let w = try Workspace()

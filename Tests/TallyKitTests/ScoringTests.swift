@@ -45,6 +45,33 @@ struct ScoringTests {
         #expect(state.students(rules: Rules())["ada@example.org"]?.xp == 20)
     }
 
+    @Test("an id that already names another email's event is not that event: the row counts under an id of its own")
+    func sameIDAnotherEmail() {
+        // Two forms that number their submissions 1, 2, 3: form B's "1" is Cy's, not Ada's.
+        let ada = Self.completion("ada@example.org", "AI 1", id: "1")
+        let cy = Self.completion("cy@example.org", "Prompt Design", id: "1")
+        let (state, outcome) = Self.run([ada, cy, cy, ada])
+        let cyID = "1~" + Crypto.sha256Hex(Array("cy@example.org".utf8)).prefix(16)
+        #expect(outcome.events.map(\.event.id) == ["1", cyID, cyID, "1"])
+        #expect(outcome.events.map(\.status) == [.applied, .applied, .duplicate, .duplicate])
+        #expect(outcome.points.map(\.event) == ["1", cyID])
+        #expect(state.students(rules: Rules())["cy@example.org"]?.xp == 20)
+        #expect(state.students(rules: Rules())["ada@example.org"]?.xp == 20)
+    }
+
+    @Test("an id seen again under a roster student's other email awards nothing twice")
+    func sameIDSameStudentOtherEmail() {
+        let entries = [Self.rosterEntry("ada@example.org", "S1"), Self.rosterEntry("ada@home.example", "S1")]
+        let first = Self.completion("ada@example.org", "AI 1", id: "sub-9")
+        let again = Self.completion("ada@home.example", "AI 1", id: "sub-9", minutes: 3)
+        let (state, outcome) = Self.run(entries + [first, again, first])
+        let derived = "sub-9~" + Crypto.sha256Hex(Array("ada@home.example".utf8)).prefix(16)
+        #expect(outcome.events.suffix(3).map(\.event.id) == ["sub-9", derived, "sub-9"])
+        #expect(outcome.events.suffix(3).map(\.status) == [.applied, .duplicate, .duplicate])
+        #expect(outcome.points.map(\.points) == [20])
+        #expect(state.students(rules: Rules())["S1"]?.xp == 20)
+    }
+
     @Test("points per course override the default award")
     func perCourse() {
         var rules = Rules()

@@ -139,6 +139,15 @@ public struct Event: Equatable, Sendable {
 }
 
 extension Event {
+    /// This event under an id of its own when its id already names another email's event
+    /// (see `State.sameIDAnotherEmail`): the id, `~`, and the first 16 hex digits of the
+    /// SHA-256 of the email it counts under — the same row read again gets the same id.
+    func reidentified(under email: Email) -> Event {
+        var event = self
+        event.id = id + "~" + Crypto.sha256Hex(Array(email.value.utf8)).prefix(16)
+        return event
+    }
+
     /// The id of an event that carries none of its own: a hash of what makes it this event
     /// and not another (kind, normalised email, course or reason, points, time), so the same
     /// row in tomorrow's cumulative export gets the same id and counts once.

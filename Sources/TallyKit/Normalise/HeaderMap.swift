@@ -58,8 +58,10 @@ public enum Column: String, CaseIterable, Sendable, Codable {
         case .reason: return ["Reason", "Note", "Description"]
         // Not a bare "ID": in an export it is as often the member's or the row's number, and
         // taken as the event's id it made every completion after a member's first a
-        // duplicate. (`id_column` names one.) In a roster, "ID" is the student's id.
-        case .id: return ["Response ID", "Submission ID", "Event ID"]
+        // duplicate. (`id_column` names one.) In a roster, "ID" is the student's id. Nor
+        // "Event ID": in an attendee export it names the webinar or live session, the same
+        // on every row.
+        case .id: return ["Response ID", "Submission ID"]
         case .studentID: return ["Student ID", "Roster ID", "ID"]
         case .isPublic: return ["Public", "Show on leaderboard"]
         case .aliases: return ["Aliases", "Other emails"]

@@ -43,6 +43,7 @@ public enum Scoring {
     public static func apply(_ event: Event, to state: inout State, rules: Rules, into outcome: inout Outcome,
                              lines: some EventLines = NoEventLines()) throws {
         if event.kind.isPersonal {
+            let event = state.sameIDAnotherEmail(event).map(event.reidentified(under:)) ?? event
             let owner = state.owner(of: event, rules: rules)
             if state.hasSeen(event.key) {
                 record(event, owner, .duplicate, &state, &outcome)

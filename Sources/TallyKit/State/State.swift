@@ -149,6 +149,21 @@ public struct State: Equatable, Sendable {
     /// Whether an event with this id was seen before, whatever became of it.
     func hasSeen(_ key: EventKey) -> Bool { tracked.index(forKey: key) != nil || seen.contains(key) }
 
+    /// The email `event` counts under when its id already names a tracked event of another
+    /// email, else nil. Then the id is not the response's (an export's `Submission ID`
+    /// numbered per form, an `id_column` that repeats), and the row is not a duplicate of that
+    /// event. Never for a content id (it hashes the email), nor for purchases (a refund finds
+    /// its purchase by id).
+    func sameIDAnotherEmail(_ event: Event) -> Email? {
+        switch event.kind {
+        case .purchaseCreated, .paymentSucceeded, .purchaseRefunded: return nil
+        default: break
+        }
+        guard let entry = tracked.index(forKey: event.key), let email = anchor(of: event),
+              !(byEmail[email.value]?.contains(Int32(entry)) ?? false) else { return nil }
+        return email
+    }
+
     // Through the account's index, so no copy of the whole account is made to ask one question.
     // Mutating only to remember the account found, for the fold of the line that follows.
     mutating func hasCompleted(_ student: String, course: String) -> Bool {
