@@ -309,6 +309,27 @@ struct SiteRendererTests {
         #expect(files["index.html"]?.contains("<table class=\"standings\">") == true)
     }
 
+    @Test("templates that include each other in a circle are an error naming the circle, not a crash")
+    func partialCycle() throws {
+        let students = ["a": StudentState(name: "Ada", xp: 10)]
+        let itself = try temporaryDirectory()
+        try FileSystem.writeAtomically(Array("x{{> index}}".utf8), to: itself + "/index.mustache")
+        let error = #expect(throws: SiteError.self) { try render(students, templates: itself) }
+        #expect(error?.description == "the site templates include each other in a circle (index.mustache → index.mustache), "
+                + "so a page would never end; remove the partial that closes the circle")
+        // Two partials naming each other, one of them behind changed delimiters.
+        let pair = try temporaryDirectory()
+        try FileSystem.writeAtomically(Array("<header>{{> top}}</header>".utf8), to: pair + "/header.mustache")
+        try FileSystem.writeAtomically(Array("{{=<% %>=}}<nav><%> header %></nav>".utf8), to: pair + "/top.mustache")
+        let second = #expect(throws: SiteError.self) { try render(students, templates: pair) }
+        #expect(second?.description.contains("(header.mustache → top.mustache → header.mustache)") == true)
+        // A partial named twice, without a circle, renders.
+        let twice = try temporaryDirectory()
+        try FileSystem.writeAtomically(Array("<p>{{title}}</p>".utf8), to: twice + "/bit.mustache")
+        try FileSystem.writeAtomically(Array("{{> bit}}{{> bit}}{{{title}}}\n".utf8), to: twice + "/index.mustache")
+        #expect(try render(students, templates: twice).1["index.html"] == "<p>Leaderboard</p><p>Leaderboard</p>Leaderboard\n")
+    }
+
     @Test("a broken template is an error that names its file")
     func brokenOverride() throws {
         let templates = try temporaryDirectory()

@@ -10,6 +10,8 @@ public enum SiteError: Error, CustomStringConvertible, Sendable {
     case badTemplate(file: String, reason: String)
     /// A template that `index.mustache` or `course.mustache` needs is not there.
     case missingTemplate(name: String)
+    /// Partials that include each other (or a template itself): rendering would never end.
+    case partialCycle(names: [String])
 
     public var description: String {
         switch self {
@@ -19,6 +21,9 @@ public enum SiteError: Error, CustomStringConvertible, Sendable {
             return "\(file): not a valid Mustache template (\(reason)); fix it or remove it to use the built-in one"
         case let .missingTemplate(name):
             return "no template named \(name).mustache; add it to the templates directory or remove the partial that names it"
+        case let .partialCycle(names):
+            return "the site templates include each other in a circle (\(names.map { $0 + ".mustache" }.joined(separator: " → "))), "
+                + "so a page would never end; remove the partial that closes the circle"
         }
     }
 }
@@ -68,6 +73,11 @@ struct SiteTemplates: Sendable {
         guard let css = files["style.css"]?.text else {
             throw SiteError.missingBuiltInTemplates
         }
+        var partials: [String: [String]] = [:]
+        for (name, file) in files where name.hasSuffix(".mustache") {
+            partials[String(name.dropLast(".mustache".count))] = partialNames(in: file.text)
+        }
+        if let cycle = cycle(in: partials) { throw SiteError.partialCycle(names: cycle) }
         var hasher = Hasher()
         for (name, file) in files.sorted(by: { $0.key < $1.key }) {
             hasher.combine(name)
@@ -76,6 +86,52 @@ struct SiteTemplates: Sendable {
             text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         }
         return SiteTemplates(library: library, stylesheet: css, fingerprint: hasher.finalize())
+    }
+
+    /// The partials and parents a template names (`{{> name}}`, `{{< name}}`), following any change of delimiters
+    /// (`{{=<% %>=}}`) as Mustache does.
+    static func partialNames(in text: String) -> [String] {
+        var names: [String] = []
+        var (open, close) = ("{{", "}}")
+        var rest = Substring(text)
+        while let start = rest.range(of: open) {
+            var tag = rest[start.upperBound...]
+            // A triple mustache ends with "}}}": its content is a variable, never a partial.
+            let closing = open == "{{" && tag.hasPrefix("{") ? "}" + close : close
+            guard let end = tag.range(of: closing) else { break }
+            rest = tag[end.upperBound...]
+            tag = tag[..<end.lowerBound]
+            if tag.hasPrefix(">") || tag.hasPrefix("<") {   // a partial, or a parent it extends
+                let name = tag.dropFirst().trimmingCharacters(in: .whitespaces)
+                if !name.isEmpty { names.append(name) }
+            } else if tag.hasPrefix("="), tag.hasSuffix("="), tag.count > 2 {
+                let delimiters = tag.dropFirst().dropLast().split(separator: " ", omittingEmptySubsequences: true)
+                if delimiters.count == 2 { (open, close) = (String(delimiters[0]), String(delimiters[1])) }
+            }
+        }
+        return names
+    }
+
+    /// The first circle of partials found (a template named again at its end), in the order
+    /// they include each other; nil when there is none.
+    static func cycle(in partials: [String: [String]]) -> [String]? {
+        var done: Set<String> = []
+        var path: [String] = []
+        func visit(_ name: String) -> [String]? {
+            if let at = path.firstIndex(of: name) { return Array(path[at...]) + [name] }
+            guard !done.contains(name) else { return nil }
+            path.append(name)
+            for next in partials[name] ?? [] {
+                if let found = visit(next) { return found }
+            }
+            path.removeLast()
+            done.insert(name)
+            return nil
+        }
+        for name in partials.keys.sorted() {
+            if let found = visit(name) { return found }
+        }
+        return nil
     }
 
     /// Renders the template `name` (without `.mustache`) with `context`.
