@@ -33,6 +33,8 @@ struct Award: AsyncParsableCommand {
                 let cut = granted == points ? "" : " (\(points) asked; a cap cut it)"
                 print("tally: awarded \(granted) points to \(outcome.events.first?.student ?? address.value)\(cut)")
             }
+            // Committed all the same: the log said why, and that it must not be run again.
+            if engine.siteError != nil { throw ExitCode(1) }
             await options.publish(engine.settings)
         }
     }

@@ -25,6 +25,7 @@ struct Link: AsyncParsableCommand {
             let applied = outcome.events.filter { $0.status == .applied && $0.event.kind != .link }.count
             let points = outcome.points.reduce(0) { $0 + $1.points }
             print("tally: linked \(address.value) to \(student): \(applied) event\(applied == 1 ? "" : "s") applied, \(points) points")
+            if engine.siteError != nil { throw ExitCode(1) }
             await options.publish(engine.settings)
         }
     }

@@ -15,7 +15,7 @@ struct Sync: AsyncParsableCommand {
             let report = try engine.sync()
             guard !report.files.isEmpty else { return }
             print(summary(report, site: engine.settings.paths.site))
-            await options.publish(engine.settings)
+            if report.siteError == nil { await options.publish(engine.settings) }
             if report.hasProblems { throw ExitCode(1) }
         }
     }
@@ -39,5 +39,6 @@ func summary(_ report: BatchReport, site: String) -> String {
                  "\(report.events) events (\(applied) applied, \(duplicates) duplicate, \(unmatched) unmatched)",
                  "\(report.rejected) rejected", "\(report.failed) failed", "\(points) points"]
     if skipped > 0 { parts.append("\(skipped) already processed") }
-    return "tally: " + parts.joined(separator: ", ") + "; site: \(site)/index.html"
+    let place = report.siteError == nil ? "site: \(site)/index.html" : "site NOT rendered (see the error above)"
+    return "tally: " + parts.joined(separator: ", ") + "; " + place
 }

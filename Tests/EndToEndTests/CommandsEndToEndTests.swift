@@ -85,6 +85,35 @@ struct CommandsEndToEndTests {
         #expect(!(try w.read("public/leaderboard.json")).contains("@"))
     }
 
+    @Test("a site that cannot be rendered after the commit is said, but the work stands: award says what it granted, sync archives its files")
+    func renderFailsAfterCommit() throws {
+        let w = try Workspace()
+        try w.write("inbox/c.csv", "Email,Name,Course\na@x.org,Ann Able,A\n")
+        #expect(try w.tally("sync").status == 0)
+        try w.write("templates/index.mustache", "{{#rows}}")   // a typo: never closed
+        let award = try w.tally("award", "a@x.org", "10", "--reason", "Helping at open day")
+        #expect(award.status == 1)
+        #expect(award.stdout == "tally: awarded 10 points to a@x.org\n")
+        #expect(award.stderr.contains("the site was not rendered: ") && award.stderr.contains("templates/index.mustache")
+                && award.stderr.contains("what the batch did is committed, so do not run it again"))
+        #expect(try w.xp() == ["a@x.org": 30])
+        try w.write("inbox/d.csv", "Email,Name,Course\nb@x.org,Bob,A\n")
+        let sync = try w.tally("sync")
+        #expect(sync.status == 1)
+        #expect(sync.stdout.hasSuffix("20 points; site NOT rendered (see the error above)\n"))
+        #expect(w.list("inbox").isEmpty && w.list("data/archive") == ["c.csv", "d.csv"])
+        // Templates that include each other: the same, never a crash.
+        try w.write("templates/index.mustache", "x{{> index}}")
+        try w.write("inbox/e.csv", "Email,Name,Course\ncy@x.org,Cy,A\n")
+        let cycle = try w.tally("sync")
+        #expect(cycle.status == 1)
+        #expect(cycle.stderr.contains("include each other in a circle (index.mustache → index.mustache)"))
+        try FileManager.default.removeItem(at: w.root.appendingPathComponent("templates"))
+        #expect(try w.tally("render").status == 0)
+        #expect(try w.read("site/index.html").contains("Cy"))
+        #expect(try w.xp() == ["a@x.org": 30, "b@x.org": 20, "cy@x.org": 20])
+    }
+
     @Test("a bulk-award table adds MANUAL points with its reasons")
     func bulkAward() throws {
         let w = try Workspace()

@@ -38,10 +38,14 @@ public struct FileReport: Equatable, Sendable {
 /// What one batch came to: a report per file, in the order taken.
 public struct BatchReport: Equatable, Sendable {
     public var files: [FileReport] = []
+    /// Why the site was not rendered after the batch was committed (a broken template, a
+    /// `site` that cannot be written); nil when it was.
+    public var siteError: String?
 
     public var failed: Int { files.filter { if case .failed = $0.outcome { return true } else { return false } }.count }
     public var rejected: Int { files.reduce(0) { $0 + $1.rejected } }
     public var events: Int { files.reduce(0) { $0 + $1.events } }
-    /// True when some input failed or was rejected: `tally sync` exits 1.
-    public var hasProblems: Bool { failed > 0 || rejected > 0 }
+    /// True when some input failed or was rejected, or the site was not rendered: `tally
+    /// sync` exits 1.
+    public var hasProblems: Bool { failed > 0 || rejected > 0 || siteError != nil }
 }

@@ -36,7 +36,7 @@ extension Engine {
             ("reason", event.reason.map(JSONValue.string) ?? .null)]))))
         try ledger.commit(at: .now())
         try writeSnapshot()
-        try render()
+        siteError = renderAfterCommit()
         return outcome
     }
 

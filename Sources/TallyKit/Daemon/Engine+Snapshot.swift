@@ -125,6 +125,19 @@ extension Engine {
     }
 
     /// Renders the site from the state.
+    /// Renders the site after a commit. A failure is logged and returned, never thrown: what
+    /// the batch did is committed (and its files are still to be moved out of the inbox), so
+    /// a command that failed here would be run again and a manual award counted twice.
+    func renderAfterCommit() -> String? {
+        do {
+            try render()
+            return nil
+        } catch {
+            logger.error("the site was not rendered: \(error); what the batch did is committed, so do not run it again: fix this and run `tally render`")
+            return "\(error)"
+        }
+    }
+
     public func render() throws {
         let students = listed ?? state.listing(rules: settings.rules)
         listed = nil

@@ -156,7 +156,7 @@ public final class Engine {
         // are moved once `state.json` is in place, and the index waited for before returning.
         try writeSnapshot(inBackground: true)
         defer { try? finishSnapshot() }
-        try render()
+        report.siteError = renderAfterCommit()
         let rendered = ContinuousClock.now
         try finishState()
         CrashPoint.reach("snapshot-written")
@@ -463,6 +463,9 @@ public final class Engine {
     var renderCache: SiteRenderer.Cache?
     /// The students the last snapshot listed, handed to the render that follows it.
     var listed: StudentListing?
+    /// Why the site was not rendered after the last `award` or `link` (see
+    /// `renderAfterCommit`); a batch of files says it in its report.
+    public internal(set) var siteError: String?
 
     // MARK: - Reading's settings and scratch
 

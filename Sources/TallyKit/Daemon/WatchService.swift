@@ -101,6 +101,8 @@ public final class WatchService: Service, @unchecked Sendable {
         if report.files.count > 1 || reason != "drop" {
             logger.info("batch (\(reason)): \(report.files.count) files, \(report.events) events, \(report.rejected) rejected, \(report.failed) failed")
         }
+        // A site that was not rendered is not published (the engine logged why).
+        guard report.siteError == nil else { return }
         await Publisher(command: engine.settings.config.site.publish).run().log(to: logger)
     }
 }
