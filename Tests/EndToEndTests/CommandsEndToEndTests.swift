@@ -114,6 +114,24 @@ struct CommandsEndToEndTests {
         #expect(try w.xp() == ["a@x.org": 30, "b@x.org": 20, "cy@x.org": 20])
     }
 
+    @Test("a hidden student removed from the roster, who still holds a linked email, stays anonymous on the site")
+    func removedStudentStaysHidden() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[site]\nnames = \"full\"\n")
+        try w.write("inbox/roster-1.csv", "id,email,name,public\nS1,a@x.org,Ann Able,yes\nS2,b@x.org,Bob Private,no\n")
+        try w.write("inbox/c.csv", "Email,Name,Course\nbob.home@x.org,Robert Private-Person,B\n")
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.tally("link", "bob.home@x.org", "S2").status == 0)
+        try w.write("inbox/roster-2.csv", "id,email,name\nS1,a@x.org,Ann Able\n")
+        #expect(try w.tally("sync").status == 0)
+        let s2 = try #require(try w.student("S2"))
+        #expect(s2["public"] as? Bool == false && s2["xp"] as? Int == 20)
+        for page in w.list("site") where page.hasSuffix(".html") || page.hasSuffix(".json") {
+            #expect(!(try w.read("site/" + page)).contains("Robert"), "\(page) names the hidden student")
+        }
+        #expect(try w.read("site/index.html").contains("Anonymous"))
+    }
+
     @Test("a bulk-award table adds MANUAL points with its reasons")
     func bulkAward() throws {
         let w = try Workspace()

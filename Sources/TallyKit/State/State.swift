@@ -106,7 +106,9 @@ public struct State: Equatable, Sendable {
             for (index, id) in accounts.ids.enumerated() where list[index].applied > 0 || (hasRoster && roster[id] != nil) {
                 let entry = hasRoster ? roster[id] : nil
                 ids.append(id)
-                listed.append(StudentListing.Listed(account: Int32(index), isPublic: entry?.isPublic ?? true,
+                // With a roster in force, a student not on it (removed from it, but still holding
+                // an email by `tally link`) is not shown by a name the roster never gave.
+                listed.append(StudentListing.Listed(account: Int32(index), isPublic: entry?.isPublic ?? !hasRoster,
                                                     name: entry?.name ?? list[index].latestName,
                                                     level: rules.level(forXP: list[index].xp)))
             }
