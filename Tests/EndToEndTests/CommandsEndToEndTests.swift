@@ -132,6 +132,25 @@ struct CommandsEndToEndTests {
         #expect(try w.read("site/index.html").contains("Anonymous"))
     }
 
+    @Test("[roster] required turned on after open-mode events: the first roster withdraws what emails not on it earned")
+    func requiredAfterOpenMode() throws {
+        let w = try Workspace()
+        try w.write("inbox/c.csv", "Email,Name,Course\na@x.org,Ann Able,A\n")
+        #expect(try w.tally("sync").status == 0)
+        try w.write("tally.toml", "[roster]\nrequired = true\n")
+        try w.write("inbox/c2.csv", "Email,Name,Course\nb@x.org,Bob,A\n")
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["a@x.org": 20])
+        try w.write("inbox/roster.csv", "id,email,name\nS2,b@x.org,Bob Bee\n")
+        let roster = try w.tally("sync")
+        #expect(roster.status == 0)
+        #expect(roster.stderr.contains("1 withdrawn to wait unmatched"))
+        #expect(try w.xp() == ["S2": 20])
+        #expect(try w.ledger("points").map { $0["points"] as? Int } == [20, -20, 20])
+        #expect(!(try w.read("site/index.html")).contains("Ann"))
+        #expect(try w.tally("verify").status == 0)
+    }
+
     @Test("a bulk-award table adds MANUAL points with its reasons")
     func bulkAward() throws {
         let w = try Workspace()

@@ -63,14 +63,17 @@ public enum Scoring {
     /// lands at once and no email is withdrawn only to be bound by the next line.
     public static func applyBindings(_ events: [Event], to state: inout State, rules: Rules, into outcome: inout Outcome,
                                      lines: some EventLines = NoEventLines()) throws {
-        let before = state.isRosterMode(rules)
+        // Whether a roster was there before these lines: its first entries re-home every known
+        // email, even when `[roster] required` already put roster mode in force (turned on
+        // after open-mode events, it left what those emails earned applied).
+        let before = !state.roster.isEmpty
         var touched: [Email] = []
         for event in events where !event.kind.isPersonal {
             guard let email = event.email else { continue }
             record(event, event.kind == .rosterRemoved ? state.bindings[email] : event.student, .applied, &state, &outcome)
             touched.append(email)
         }
-        let emails = !before && state.isRosterMode(rules) ? state.byEmail.ids.sorted().map(Email.init(normalised:)) : touched
+        let emails = !before && !state.roster.isEmpty ? state.byEmail.ids.sorted().map(Email.init(normalised:)) : touched
         for email in emails { try rehome(email, &state, rules, &outcome, lines) }
     }
 
