@@ -43,6 +43,15 @@ struct WorkbookTests {
         }
     }
 
+    @Test("without a named sheet, the first sheet a user sees: not a hidden one, not a chart sheet")
+    func firstVisibleSheet() throws {
+        let expected = [["Email", "Course", "Completed at"], ["ada@example.com", "AI 1", "2024-01-31T00:00:00Z"]]
+        #expect(try Self.rows("openpyxl-hidden-first.xlsx").map(\.cells) == expected)
+        #expect(try Self.rows("openpyxl-chart-first.xlsx").map(\.cells) == expected)
+        // Named, a hidden sheet is read all the same.
+        #expect(try Self.rows("openpyxl-hidden-first.xlsx", sheet: "Instructions").map(\.cells) == [["Read me"]])
+    }
+
     @Test("an xlsxwriter 1904 workbook: its dates, a sparse row by reference, a boolean, rich text")
     func xlsxwriter1904() throws {
         let rows = try Self.rows("xlsxwriter-1904.xlsx")

@@ -9,7 +9,7 @@ public enum XLSXWorkbook {
                                 "http://purl.oclc.org/ooxml/officeDocument/relationships"]
 
     /// Calls `row` for each non-empty row of the sheet named `sheet` (default: the first in
-    /// workbook order) until it returns false.
+    /// workbook order that is neither hidden nor a chart sheet) until it returns false.
     public static func read(path: String, sheet: String? = nil, limits: WorkbookLimits = .init(),
                             row: (WorkbookRow) throws -> Bool) throws {
         var prelude: Prelude?
@@ -83,7 +83,7 @@ public enum XLSXWorkbook {
         guard let workbook = try Workbook.xml(archive, "xl/workbook.xml", budget: budget) else {
             throw WorkbookError.notAWorkbook("it has no xl/workbook.xml (is it an XLSX file?)")
         }
-        var sheets: [(name: String, id: String)] = []
+        var sheets: [(name: String, id: String, hidden: Bool)] = []
         var date1904 = false
         while try workbook.next() {
             guard workbook.isElement else { continue }
@@ -91,20 +91,23 @@ public enum XLSXWorkbook {
                 date1904 = flag == "1" || flag == "true"
             } else if workbook.localName == "sheet", let name = workbook.attribute("name") {
                 let id = relationships.lazy.compactMap { workbook.attribute("id", namespace: $0) }.first ?? ""
-                sheets.append((name, id))
+                let state = workbook.attribute("state") ?? "visible"
+                sheets.append((name, id, state == "hidden" || state == "veryHidden"))
             }
         }
         workbook.close()
         let targets = try relationshipTargets(archive, budget: budget)
         guard !sheets.isEmpty else { throw WorkbookError.noSheets }
-        let chosen: (name: String, id: String)
+        let chosen: (name: String, id: String, hidden: Bool)
         if let sheet {
             guard let found = sheets.first(where: { $0.name == sheet }) else {
                 throw WorkbookError.noSuchSheet(name: sheet, available: sheets.map(\.name))
             }
             chosen = found
         } else {
-            chosen = sheets[0]
+            // The first sheet a user sees: not a hidden one (instructions, lookups), nor a
+            // chart sheet, which holds no cells. A workbook of only those: its first sheet.
+            chosen = sheets.first { !$0.hidden && !targets.charts.contains($0.id) } ?? sheets[0]
         }
         let sheetPath = targets.byID[chosen.id] ?? "xl/worksheets/sheet1.xml"
         let stringsPath = targets.sharedStrings ?? "xl/sharedStrings.xml"
@@ -141,12 +144,14 @@ public enum XLSXWorkbook {
         return .corrupt("\(path) is not well-formed XML (\(refused.message))")
     }
 
-    /// Relationship id → part path, and the shared strings' and styles' parts.
+    /// Relationship id → part path, the shared strings' and styles' parts, and the ids of
+    /// chart sheets.
     static func relationshipTargets(_ archive: ZipArchive, budget: ZipEntryStream.Budget) throws
-        -> (byID: [String: String], sharedStrings: String?, styles: String?) {
+        -> (byID: [String: String], sharedStrings: String?, styles: String?, charts: Set<String>) {
         var byID: [String: String] = [:]
         var shared: String?, styles: String?
-        guard let rels = try Workbook.xml(archive, "xl/_rels/workbook.xml.rels", budget: budget) else { return ([:], nil, nil) }
+        var charts: Set<String> = []
+        guard let rels = try Workbook.xml(archive, "xl/_rels/workbook.xml.rels", budget: budget) else { return ([:], nil, nil, []) }
         defer { rels.close() }
         while try rels.next() {
             guard rels.isElement, rels.localName == "Relationship", let id = rels.attribute("Id"),
@@ -156,8 +161,9 @@ public enum XLSXWorkbook {
             let type = rels.attribute("Type") ?? ""
             if type.hasSuffix("/sharedStrings") { shared = path }
             if type.hasSuffix("/styles") { styles = path }
+            if type.hasSuffix("/chartsheet") { charts.insert(id) }
         }
-        return (byID, shared, styles)
+        return (byID, shared, styles, charts)
     }
 
     /// The shared strings, in order: each `<si>`'s text runs joined (phonetic runs skipped).
