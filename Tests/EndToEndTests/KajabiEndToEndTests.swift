@@ -36,6 +36,25 @@ struct KajabiEndToEndTests {
         #expect(try w.tally("rebuild").stdout.contains("it matched the previous state.json byte for byte"))
     }
 
+    @Test("a form's date field is read in the source's date_order; one that cannot be read falls back to the delivery's time")
+    func formDates() throws {
+        func form(_ id: String, _ email: String, _ date: String) -> String {
+            "{\"event_type\": \"form.submitted\", \"event_id\": \"\(id)\", \"created_at\": \"2024-01-31T15:32:10Z\", "
+                + "\"data\": {\"form\": {\"id\": \"77\", \"title\": \"Course done\"}, \"submission\": {\"id\": \"s-\(id)\", "
+                + "\"fields\": {\"email\": \"\(email)\", \"course_name\": \"AI 1\", \"completion_date\": \"\(date)\"}}}}"
+        }
+        let w = try Workspace()
+        try w.write("tally.toml", "[[sources]]\nfiles = \"kajabi-eu-*\"\ndate_order = \"DMY\"\n")
+        try w.write("inbox/kajabi-eu-1.json", form("e1", "ada@example.com", "05/01/2024"))
+        try w.write("inbox/kajabi-eu-2.json", form("e2", "bob@example.com", "31/02/2024"))
+        try w.write("inbox/kajabi-us.json", form("e3", "cy@example.com", "05/01/2024"))
+        try w.write("inbox/kajabi-eu-3.jsonl", "{\"email\": \"dee@example.com\", \"course\": \"AI 1\", \"at\": \"05/01/2024\"}\n")
+        #expect(try w.tally("sync").status == 0)
+        let at = Dictionary(uniqueKeysWithValues: try w.ledger("events").map { ($0["email"] as? String ?? "", $0["at"] as? String ?? "") })
+        #expect(at == ["ada@example.com": "2024-01-05T00:00:00Z", "bob@example.com": "2024-01-31T15:32:10Z",
+                       "cy@example.com": "2024-05-01T00:00:00Z", "dee@example.com": "2024-01-05T00:00:00Z"])
+    }
+
     @Test("an email change under one Kajabi contact id: the later completion goes to the same student; rebuild agrees")
     func contactKeepsStudent() throws {
         let w = try Workspace()

@@ -318,10 +318,12 @@ public final class Engine {
             try intake.read(path: file.path, file: file.name, sha256: sha, kind: kind, modified: file.modified,
                             decided: { row in plain ? try decidePlain(row, lane: &lane) : false }, emit: handle)
         case .json:
-            try settings.jsonIntake.readDocument(path: file.path, file: file.name, sha256: sha, modified: file.modified, emit: handle)
+            try settings.jsonIntake(for: file.name).readDocument(path: file.path, file: file.name, sha256: sha,
+                                                                 modified: file.modified, emit: handle)
         case .jsonLines:
-            var intake = settings.jsonIntake
-            intake.readsPlainLinesAsBytes = readsRowsAsBytes
+            var intake = settings.jsonIntake(for: file.name)
+            // The byte lane reads dates month first, as a source without `date_order` does.
+            intake.readsPlainLinesAsBytes = readsRowsAsBytes && intake.payloads.dateOrder == .monthFirst
             try intake.readLines(path: file.path, file: file.name, sha256: sha, modified: file.modified,
                                  decided: { row in plain ? try decidePlain(row, lane: &lane) : false }, emit: handle)
         case .roster:

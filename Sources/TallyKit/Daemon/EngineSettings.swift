@@ -72,6 +72,13 @@ public struct EngineSettings: Sendable {
         mailLimits = mail
     }
 
+    /// How to read the JSON file `name`: its `[[sources]]` entry's `date_order`, if one matches.
+    public func jsonIntake(for name: String) -> JSONIntake {
+        var intake = jsonIntake
+        if let order = config.source(for: name)?.dateOrder { intake.payloads.dateOrder = order }
+        return intake
+    }
+
     /// How to read the table file `name`: its `[[sources]]` entry, if one matches.
     public func tableIntake(for name: String) -> TableIntake {
         var settings = TableIntake.Settings(limits: limits)

@@ -16,9 +16,13 @@ public enum KajabiPayload {
         public var forms: [String: String]
         /// Tag (trimmed, lowercased) → course, as `[kajabi.tags]` stores them.
         public var tags: [String: String]
-        public init(forms: [String: String] = [:], tags: [String: String] = [:]) {
+        /// How a date such as 05/01/2024 in a form's field or a flat event is read: the file's
+        /// `[[sources]] date_order`, month first by default (ISO dates are read either way).
+        public var dateOrder: DateOrder
+        public init(forms: [String: String] = [:], tags: [String: String] = [:], dateOrder: DateOrder = .monthFirst) {
             self.forms = forms
             self.tags = tags
+            self.dateOrder = dateOrder
         }
     }
 
@@ -52,7 +56,7 @@ public enum KajabiPayload {
             return [try contactTag(json, source: source, settings: settings, fallbackTime: fallbackTime)]
         }
         if object["email"] != nil {
-            return [try flatEvent(json, source: source, fallbackTime: fallbackTime)]
+            return [try flatEvent(json, source: source, fallbackTime: fallbackTime, order: settings.dateOrder)]
         }
         let keys = object.keys.prefix(8).map { "\"\($0)\"" }.joined(separator: ", ")
         throw RowRejection("unknown payload shape with keys \(keys)")
@@ -76,14 +80,18 @@ public enum KajabiPayload {
         do { email = try Email(normalising: rawEmail) } catch { throw RowRejection(error.description) }
         let formID = data?["form"]?["id"]?.text
         let course = field(.course) ?? formID.flatMap { settings.forms[$0] }
+        // The form's own date field, else the delivery's time: a date a student typed that
+        // cannot be read (31/02/2024, "last Tuesday") falls back to when the form was sent.
         var at = fallbackTime
         var explicit: Timestamp?
-        for text in [field(.completedAt), json["created_at"]?.text].compactMap({ $0 }) {
-            guard let parsed = DateParser.parse(text) else { throw RowRejection("unreadable date \"\(text)\"") }
+        let dates = [field(.completedAt), json["created_at"]?.text].compactMap { $0 }
+        for text in dates {
+            guard let parsed = DateParser.parse(text, order: settings.dateOrder) else { continue }
             at = parsed
             explicit = parsed
             break
         }
+        if explicit == nil, let text = dates.first { throw RowRejection("unreadable date \"\(text)\"") }
         let kind: EventKind = course == nil ? .formSubmitted : .courseCompleted
         let id = json["event_id"]?.text.flatMap(nonEmpty) ?? submission?["id"]?.text.flatMap { "submission-" + $0 }
             ?? Event.contentID(kind: kind, email: email, course: course, points: nil, at: explicit)
@@ -99,7 +107,8 @@ public enum KajabiPayload {
 
     /// Tally's own flat event: `{"email", "course", "name", "at"}`, or a manual award with
     /// `"kind": "manual_award"`, `"points"` and `"reason"`.
-    static func flatEvent(_ json: JSONValue, source: EventSource, fallbackTime: Timestamp) throws(RowRejection) -> Event {
+    static func flatEvent(_ json: JSONValue, source: EventSource, fallbackTime: Timestamp,
+                          order: DateOrder = .monthFirst) throws(RowRejection) -> Event {
         guard let rawEmail = json["email"]?.text.flatMap(nonEmpty) else { throw RowRejection("no email address") }
         let email: Email
         do { email = try Email(normalising: rawEmail) } catch { throw RowRejection(error.description) }
@@ -113,7 +122,7 @@ public enum KajabiPayload {
         var at = fallbackTime
         var explicit: Timestamp?
         if let text = (json["at"] ?? json["completed_at"] ?? json["created_at"])?.text {
-            guard let parsed = DateParser.parse(text) else { throw RowRejection("unreadable date \"\(text)\"") }
+            guard let parsed = DateParser.parse(text, order: order) else { throw RowRejection("unreadable date \"\(text)\"") }
             at = parsed
             explicit = parsed
         }
