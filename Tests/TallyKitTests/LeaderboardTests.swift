@@ -60,6 +60,14 @@ struct LeaderboardRankingTests {
         #expect(entries.map(\.name) == ["Manual M.", "Zero Z."])
     }
 
+    @Test("a board shows badges by the names [[badges]] gives them; an id no longer configured as itself")
+    func badgeNames() {
+        let settings = SiteSettings(badgeNames: ["three-courses": "Hat trick", "mail": "Ask ada@example.org"])
+        let entry = board(["s": StudentState(name: "Ada Lovelace", xp: 60, badges: ["first-course", "three-courses", "mail"])],
+                          settings).students[0]
+        #expect(entry.badges == ["first-course", "Hat trick", "Ask (email hidden)"])
+    }
+
     @Test("top limits the rows of every board; ranks stay those of the whole board")
     func topLimitsRows() {
         var students = students(xp: [90, 80, 80, 70, 60])

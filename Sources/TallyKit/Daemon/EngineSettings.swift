@@ -51,8 +51,8 @@ public struct EngineSettings: Sendable {
         for cap in config.caps { rules.caps[cap.activity, default: []].append(cap) }
         rules.rosterRequired = config.roster.required
         self.rules = rules
-        self.site = SiteSettings(title: config.site.title, names: config.site.names,
-                                 top: config.site.top)
+        self.site = SiteSettings(title: config.site.title, names: config.site.names, top: config.site.top,
+                                 badgeNames: Dictionary(config.badges.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first }))
         limits = TableLimits(maxRowBytes: config.limits.maxRowBytes, maxFields: config.limits.maxFields)
         workbookLimits = WorkbookLimits(maxEntryBytes: config.limits.maxEntryBytes, maxTotalBytes: config.limits.maxTotalBytes,
                                         maxCompressionRatio: config.limits.maxCompressionRatio,

@@ -9,11 +9,16 @@ public struct SiteSettings: Sendable, Equatable {
     public var names: NameStyle
     /// The most rows on each board; zero or less shows every student.
     public var top: Int
+    /// Badge id → the name `[[badges]]` gives it, shown on the boards (an id no longer
+    /// configured shows as itself).
+    public var badgeNames: [String: String]
 
-    public init(title: String = "Leaderboard", names: NameStyle = .firstLastInitial, top: Int = 100) {
+    public init(title: String = "Leaderboard", names: NameStyle = .firstLastInitial, top: Int = 100,
+                badgeNames: [String: String] = [:]) {
         self.title = title
         self.names = names
         self.top = top
+        self.badgeNames = badgeNames
     }
 }
 
@@ -287,7 +292,7 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
             name: PublicText.displayName(state.name, isPublic: state.isPublic, style: settings.names),
             xp: state.xp,
             level: state.level.map(PublicText.scrubbed).flatMap { $0.isEmpty ? nil : $0 },
-            badges: state.badges.map(PublicText.scrubbed).filter { !$0.isEmpty },
+            badges: state.badges.map { PublicText.scrubbed(settings.badgeNames[$0] ?? $0) }.filter { !$0.isEmpty },
             courses: courses
         )
     }
