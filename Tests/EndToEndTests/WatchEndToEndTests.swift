@@ -124,6 +124,30 @@ struct WatchEndToEndTests {
         #expect(daemon.waitForExit(seconds: 5)?.status == 0)
     }
 
+    @Test("SIGHUP (systemctl reload) takes no file still being written; the file is read whole once closed")
+    func reloadLeavesOpenFiles() throws {
+        let w = try Workspace()
+        let daemon = try Daemon(w)
+        defer { daemon.kill9() }
+        #expect(eventually { daemon.log.contains("watching inbox") }, "\(daemon.log)")
+        let path = w.root.appendingPathComponent("inbox/slow.csv").path
+        // Created open: no close yet, so no event says the file is complete.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        try #require(descriptor >= 0)
+        let writer = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
+        writer.write(Data("Email,Course\na@example.org,Course A\nb@exam".utf8))
+        try w.write("tally.toml", "[points]\ncourse_completed = 35\n")
+        daemon.signal(SIGHUP)
+        #expect(eventually { daemon.log.contains("tally.toml reloaded") }, "\(daemon.log)")
+        usleep(300_000)
+        #expect(w.exists("inbox/slow.csv") && !w.exists("data/archive/slow.csv"), "\(daemon.log)")
+        writer.write(Data("ple.org,Course A\n".utf8))
+        try writer.close()
+        #expect(Self.settled(w, archived: 1), "\(daemon.log)")
+        #expect(try w.xp() == ["a@example.org": 35, "b@example.org": 35])
+        #expect(try w.ledger("rejected").isEmpty)
+    }
+
     @Test("kill -9 at each step of the commit protocol, then a restart, gives exactly the ledgers of one clean run",
           arguments: ["ledger-staged", "commit-torn", "committed", "snapshot-written", "file-moved", "file-moved:7"])
     func crashAtEachStep(point: String) throws {

@@ -165,6 +165,7 @@ public final class Engine {
         // file: a burst of a thousand one-row files spent 0.4 s of its second in those fsyncs.
         // (A move to `archive/` lost to a power cut leaves the file in the inbox, recognised
         // by its hash; a failed file's move is made durable with its reason, in `settle`.)
+        beforeMoves?()
         var movedInto: Set<String> = []
         for move in moves {
             if let directory = settle(move.file, failure: move.failure, roster: move.roster) { movedInto.insert(directory) }
@@ -420,6 +421,13 @@ public final class Engine {
     private func settle(_ file: InboxFile, failure: String?, roster: Bool) -> String? {
         let paths = settings.paths
         if file.path == settings.rosterFile { return nil }
+        // A new version renamed over it, or rows appended, while the batch ran: what is there
+        // now was not read, so it stays for the next batch (its rows read before are then
+        // duplicates). Moved, it would have been archived unread.
+        if let identity = file.identity, FileIdentity.of(file.path) != identity {
+            logger.warning("\(file.name) changed in the inbox while it was being read; it stays there and is read again at the next batch")
+            return nil
+        }
         do {
             if roster {
                 try FileSystem.copy(file.path, to: paths.data + "/roster.csv")
@@ -465,6 +473,9 @@ public final class Engine {
     var renderCache: SiteRenderer.Cache?
     /// The students the last snapshot listed, handed to the render that follows it.
     var listed: StudentListing?
+    /// Called once a batch is committed and read, before its files move: where a test
+    /// changes a file in the inbox "while the batch runs", at the one instant that matters.
+    var beforeMoves: (() -> Void)?
     /// Why the site was not rendered after the last `award` or `link` (see
     /// `renderAfterCommit`); a batch of files says it in its report.
     public internal(set) var siteError: String?

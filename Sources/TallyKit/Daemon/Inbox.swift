@@ -10,6 +10,33 @@ public struct InboxFile: Equatable, Sendable {
     public var path: String
     public var modified: Timestamp
     public var size: Int
+    /// What the file was when listed; nil for what Tally made itself (a message's parts) and
+    /// the configured roster, which stays in place.
+    public var identity: FileIdentity? = nil
+}
+
+/// Which file a path named, and as what: a file replaced under the same name (a new export
+/// renamed over the old one) or written to since has another identity.
+public struct FileIdentity: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var modifiedSeconds: Int64
+    var modifiedNanoseconds: Int64
+
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modifiedSeconds = Int64(info.st_mtim.tv_sec)
+        modifiedNanoseconds = Int64(info.st_mtim.tv_nsec)
+    }
+
+    /// The identity of what `path` names now (not following a link); nil when nothing does.
+    static func of(_ path: String) -> FileIdentity? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? FileIdentity(info) : nil
+    }
 }
 
 /// The inbox folder: which names count as dropped, in which order they are taken, and where
@@ -79,7 +106,8 @@ public struct Inbox: Sendable {
                     continue
                 }
                 let modified = Timestamp(milliseconds: Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000)
-                files.append(InboxFile(name: name, path: path, modified: modified, size: Int(info.st_size)))
+                files.append(InboxFile(name: name, path: path, modified: modified, size: Int(info.st_size),
+                                       identity: FileIdentity(info)))
             }
         }
         return files.sorted { ($0.modified, $0.name) < ($1.modified, $1.name) }

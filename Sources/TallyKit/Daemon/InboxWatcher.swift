@@ -38,6 +38,7 @@ public final class InboxWatcher: Sendable {
     private struct Flags {
         var stopped = false
         var rescanRequested = false
+        var wakeRequested = false
 
         /// The flags behind a lock, shared by the watcher and its reader thread.
         final class Shared: Sendable {
@@ -72,6 +73,14 @@ public final class InboxWatcher: Sendable {
     /// Makes the watcher deliver a `rescan` batch, as after a queue overflow. Thread-safe.
     public func requestRescan() {
         flags.withLock { $0.rescanRequested = true }
+        inotify.wake()
+    }
+
+    /// Makes the watcher deliver a batch now, empty unless drops are waiting: the loop then
+    /// runs (to adopt reloaded settings) without taking files no event said are complete.
+    /// Thread-safe.
+    public func requestWake() {
+        flags.withLock { $0.wakeRequested = true }
         inotify.wake()
     }
 
@@ -117,12 +126,13 @@ public final class InboxWatcher: Sendable {
             while true {
                 let timeout: Int32 = hasWork ? Int32(max(1, milliseconds(remainingWait()))) : 1000
                 let readable = inotify.wait(timeoutMilliseconds: timeout)
-                let (stopped, rescanRequested) = flags.withLock { state -> (Bool, Bool) in
-                    defer { state.rescanRequested = false }
-                    return (state.stopped, state.rescanRequested)
+                let (stopped, rescanRequested, wakeRequested) = flags.withLock { state -> (Bool, Bool, Bool) in
+                    defer { (state.rescanRequested, state.wakeRequested) = (false, false) }
+                    return (state.stopped, state.rescanRequested, state.wakeRequested)
                 }
                 if stopped { break }
                 if rescanRequested { note(rescan: true) }
+                if wakeRequested && !hasWork { continuation.yield(Batch(names: [], rescan: false)) }
                 if readable {
                     do {
                         if try !absorb(inotify.readEvents()) { return }

@@ -57,7 +57,9 @@ public final class WatchService: Service, @unchecked Sendable {
                     do {
                         let settings = try loadSettings()
                         reloadSlot.put(settings)
-                        watcher.requestRescan()   // wake the loop so the new settings apply now
+                        // Wake the loop so the new settings apply now; not a rescan, which would
+                        // take files still being written.
+                        watcher.requestWake()
                         logger.notice("tally.toml reloaded")
                     } catch {
                         logger.error("tally.toml not reloaded, keeping the running settings: \(error)")
