@@ -84,6 +84,30 @@ final class IntakeTests {
         #expect(kinds == [.quizPassed, .quizFailed])
     }
 
+    @Test("a bare quiz score is a fraction from 0 to 1; above 1 it is refused, saying how to write it", arguments: [
+        ("3 / 10", "quiz_failed"), ("7/10", "quiz_passed"), ("50%", "quiz_failed"), ("70 %", "quiz_passed"),
+        ("0.5", "quiz_failed"), ("0.8", "quiz_passed"), ("1", "quiz_passed"), ("0", "quiz_failed"),
+        ("3", "score \"3\" for quiz \"Module 1 Quiz\" has no maximum (3 of what? 3%?): write it as points of a maximum, such as \"8 / 10\", or as a percentage, such as \"80%\"; a bare number is read only from 0 to 1, as a fraction (0.8 is 80%)"),
+        ("50", "score \"50\" for quiz \"Module 1 Quiz\" has no maximum (50 of what? 50%?): write it as points of a maximum, such as \"8 / 10\", or as a percentage, such as \"80%\"; a bare number is read only from 0 to 1, as a fraction (0.8 is 80%)"),
+        ("1.5", "score \"1.5\" for quiz \"Module 1 Quiz\" has no maximum (1.5 of what? 1.5%?): write it as points of a maximum, such as \"8 / 10\", or as a percentage, such as \"80%\"; a bare number is read only from 0 to 1, as a fraction (0.8 is 80%)"),
+        ("eight", "no readable score for quiz \"Module 1 Quiz\" (expected e.g. \"8 / 10\" or \"80%\")"),
+    ])
+    func bareScores(score: String, outcome: String) throws {
+        var settings = TableIntake.Settings()
+        settings.mapper.quiz = "Module 1 Quiz"
+        settings.mapper.pass = 0.7
+        let items = try readTable("Timestamp,Email Address,Score\n2024-09-02,a@example.org,\(score)\n", settings: settings)
+        switch items.first {
+        case .event(let event)?:
+            #expect(event.kind.rawValue == outcome)
+            #expect(event.score == score)
+        case .rejected(let row, let reason, let raw)?:
+            #expect(reason == outcome)
+            #expect(row == 2 && raw == "2024-09-02,a@example.org,\(score)")
+        case nil: Issue.record("no item")
+        }
+    }
+
     @Test("a name that is an email address is dropped so it can never be published")
     func emailAsName() throws {
         let items = try readTable("Email,Name,Course\na@example.org,a@example.org,AI\n")

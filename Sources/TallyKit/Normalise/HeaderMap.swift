@@ -146,10 +146,10 @@ public struct HeaderMap: Sendable {
     }()
 
     /// A quiz score as Google Forms and most graders write it: `8 / 10` and `8/10` give
-    /// `(8, 10)`; `80%` gives `(80, 100)`, kept as written rather than scaled to a fraction so
-    /// a rule can say `min_score = 80` for either form; a bare `7.5` gives `(7.5, nil)`.
-    /// Numbers are plain decimals (digits and one `.`); a negative number, a maximum of zero,
-    /// or anything else is `nil`.
+    /// `(8, 10)`; `80%` gives `(80, 100)`; a bare `0.8` or `7.5` gives `(0.8, nil)` and
+    /// `(7.5, nil)`: no maximum, which `RowMapper.event` reads as a fraction from 0 to 1 and
+    /// refuses above 1 (is `3` out of 10, or 3%?). Numbers are plain decimals (digits and one
+    /// `.`); a negative number, a maximum of zero, or anything else is `nil`.
     public static func parseScore(_ text: some StringProtocol) -> (got: Double, max: Double?)? {
         let trimmed = text.trimmingSpaces
         if trimmed.last == "%" {

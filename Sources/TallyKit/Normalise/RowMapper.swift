@@ -64,9 +64,20 @@ public struct RowMapper: Sendable {
 
         if let quiz = settings.quiz {
             guard let text = field(.score).flatMap(nonEmpty), let score = HeaderMap.parseScore(text) else {
-                return .failure(.init("no readable score for quiz \"\(quiz)\" (expected e.g. \"8 / 10\")"))
+                return .failure(.init("no readable score for quiz \"\(quiz)\" (expected e.g. \"8 / 10\" or \"80%\")"))
             }
-            let fraction = score.max.map { $0 > 0 ? score.got / $0 : 0 } ?? score.got
+            // `8 / 10` and `80%` are 0.8. A bare number from 0 to 1 is a fraction already (a
+            // percent-styled spreadsheet cell holds 0.8 for 80%); a bare number above 1 — `3`,
+            // `50`, an integer cell — says neither its maximum nor that it is a percentage (3
+            // of 10? 3%?): compared to `pass` as it stands, it passed every quiz.
+            let fraction: Double
+            if let max = score.max {
+                fraction = score.got / max
+            } else if score.got <= 1 {
+                fraction = score.got
+            } else {
+                return .failure(.init("score \"\(text)\" for quiz \"\(quiz)\" has no maximum (\(text) of what? \(text)%?): write it as points of a maximum, such as \"8 / 10\", or as a percentage, such as \"80%\"; a bare number is read only from 0 to 1, as a fraction (0.8 is 80%)"))
+            }
             let kind: EventKind = fraction + 1e-9 >= settings.pass ? .quizPassed : .quizFailed
             let id = explicitID ?? Event.contentID(kind: kind, email: email, course: quiz, points: nil, at: explicitTime)
             return .success(Event(id: id, kind: kind, email: email, name: name, course: settings.course ?? field(.course).flatMap(nonEmpty),

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// What spreadsheets and form tools put in their exports besides the rows — bare quiz
+/// scores — through the real binary.
+@Suite("export habits, end to end")
+struct ExportHabitsEndToEndTests {
+    /// `kind email at` of each event, and `row reason` of each rejected row.
+    func outcome(_ w: Workspace) throws -> (events: [String], rejected: [String]) {
+        let events = try w.ledger("events").map {
+            "\($0["kind"] as? String ?? "?") \($0["email"] as? String ?? "?") \($0["at"] as? String ?? "?")"
+        }
+        let rejected = try w.ledger("rejected").map { "\($0["row"] as? Int ?? -1) \($0["reason"] as? String ?? "?")" }
+        return (events, rejected)
+    }
+
+    @Test("a bare quiz score above 1 is refused with how to write it; a bare fraction, a `/` score and a % are compared to pass")
+    func bareQuizScores() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[points]\nquiz_passed = 5\n[[sources]]\nfiles = \"quiz-*\"\nquiz = \"Module 1 Quiz\"\npass = 0.7\n")
+        try w.write("inbox/quiz-export.csv", """
+            Timestamp,Email Address,Score
+            1/31/2024 14:03:04,a@example.com,3 / 10
+            1/31/2024 14:03:04,b@example.com,3
+            1/31/2024 14:03:04,c@example.com,50
+            1/31/2024 14:03:04,d@example.com,50%
+            1/31/2024 14:03:04,e@example.com,0.5
+            1/31/2024 14:03:04,f@example.com,0.8
+            1/31/2024 14:03:04,g@example.com,8 / 10
+
+            """)
+        let run = try w.tally("sync")
+        #expect(run.status == 1)
+        let (events, rejected) = try outcome(w)
+        #expect(events == ["quiz_failed a@example.com 2024-01-31T14:03:04Z", "quiz_failed d@example.com 2024-01-31T14:03:04Z",
+                           "quiz_failed e@example.com 2024-01-31T14:03:04Z", "quiz_passed f@example.com 2024-01-31T14:03:04Z",
+                           "quiz_passed g@example.com 2024-01-31T14:03:04Z"])
+        let advice = "write it as points of a maximum, such as \"8 / 10\", or as a percentage, such as \"80%\"; a bare number is read only from 0 to 1, as a fraction (0.8 is 80%)"
+        #expect(rejected == ["3 score \"3\" for quiz \"Module 1 Quiz\" has no maximum (3 of what? 3%?): " + advice,
+                             "4 score \"50\" for quiz \"Module 1 Quiz\" has no maximum (50 of what? 50%?): " + advice])
+        #expect(try w.xp().filter { $0.value != 0 } == ["f@example.com": 5, "g@example.com": 5])
+        #expect(run.stderr.contains("quiz-export.csv row 3 rejected: score \"3\""))
+    }
+}
