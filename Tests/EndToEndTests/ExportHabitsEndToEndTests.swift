@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// What spreadsheets and form tools put in their exports besides the rows — bare quiz
-/// scores — through the real binary.
+/// scores, optional date questions — through the real binary.
 @Suite("export habits, end to end")
 struct ExportHabitsEndToEndTests {
     /// `kind email at` of each event, and `row reason` of each rejected row.
@@ -40,5 +40,20 @@ struct ExportHabitsEndToEndTests {
                              "4 score \"50\" for quiz \"Module 1 Quiz\" has no maximum (50 of what? 50%?): " + advice])
         #expect(try w.xp().filter { $0.value != 0 } == ["f@example.com": 5, "g@example.com": 5])
         #expect(run.stderr.contains("quiz-export.csv row 3 rejected: score \"3\""))
+    }
+
+    @Test("an empty optional date cell takes the row's Timestamp, not the file's time")
+    func optionalDate() throws {
+        let w = try Workspace()
+        try w.write("inbox/optdate.csv", """
+            Timestamp,Email Address,Course,Completion date
+            1/31/2024 14:03:04,ada@example.com,AI 1,1/30/2024
+            1/31/2024 15:00:00,bob@example.com,AI 1,
+
+            """)
+        let run = try w.tally("sync")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try outcome(w).events == ["course_completed ada@example.com 2024-01-30T00:00:00Z",
+                                          "course_completed bob@example.com 2024-01-31T15:00:00Z"])
     }
 }

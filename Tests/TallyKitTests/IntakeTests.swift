@@ -108,6 +108,71 @@ final class IntakeTests {
         }
     }
 
+    /// Events and rejections of a table, read with the byte lane on and off (they must agree).
+    func readBothWays(_ text: String, settings: TableIntake.Settings = .init()) throws -> [IntakeItem] {
+        let path = try write("both.csv", text)
+        var results: [[IntakeItem]] = []
+        for (bytes, thread) in [(true, true), (true, false), (false, false)] {
+            var intake = TableIntake(settings: settings)
+            intake.readsPlainRowsAsBytes = bytes
+            intake.readsCSVOnAThread = thread
+            intake.csvThreadFrom = 0
+            var items: [IntakeItem] = []
+            try intake.read(path: path, file: "both.csv", sha256: "sha", kind: .csv, modified: Self.modified) { items.append($0) }
+            results.append(items)
+        }
+        #expect(results[0] == results[2])
+        #expect(results[1] == results[2])
+        return results[2]
+    }
+
+    @Test("an empty date cell takes the row's other date column, not the file's time, on every path")
+    func otherDate() throws {
+        let items = try readBothWays("""
+            Timestamp,Email Address,Course,Completion date
+            1/31/2024 14:03:04,ada@example.com,AI 1,1/30/2024
+            1/31/2024 15:00:00,bob@example.com,AI 1,
+            1/31/2024 15:00:00,cy@example.com,AI 1,\u{20}
+            ,dan@example.com,AI 1,
+            someday,eve@example.com,AI 1,
+
+            """)
+        let times = items.map { item -> String in
+            switch item {
+            case .event(let event): "\(event.email!.value) \(event.at.iso8601)"
+            case .rejected(let row, let reason, _): "row \(row): \(reason)"
+            }
+        }
+        #expect(times == ["ada@example.com 2024-01-30T00:00:00Z", "bob@example.com 2024-01-31T15:00:00Z",
+                          "cy@example.com 2024-01-31T15:00:00Z", "dan@example.com 2024-09-10T00:00:00Z",
+                          "row 6: unreadable date \"someday\" (expected ISO 8601, m/d/yyyy or dd.mm.yyyy)"])
+        // The row's id is made from the time it carries, as any dated row's.
+        guard case .event(let bob) = items[1] else { return }
+        #expect(bob.key == Event.contentKey(kind: .courseCompleted, email: try Email(normalising: "bob@example.com"), course: "AI 1",
+                                            points: nil, at: bob.at))
+    }
+
+    @Test("the date order is told from the other date column on the rows it dates, and only there")
+    func otherDateOrder() throws {
+        // Bob's row is dated by its Timestamp, which can only be day-first.
+        let dayFirst = try readBothWays("""
+            Timestamp,Email Address,Course,Completion date
+            02/01/2024 14:03:04,ada@example.com,AI 1,03/01/2024
+            31/01/2024 15:00:00,bob@example.com,AI 1,
+
+            """)
+        #expect(dayFirst.compactMap { if case .event(let e) = $0 { e.at.iso8601 } else { nil } }
+                == ["2024-01-03T00:00:00Z", "2024-01-31T15:00:00Z"])
+        // Every row has its own date: a day-first Timestamp beside it changes nothing (nor its id).
+        let own = try readBothWays("""
+            Timestamp,Email Address,Course,Completion date
+            31/01/2024 14:03:04,ada@example.com,AI 1,03/01/2024
+
+            """)
+        guard case .event(let ada) = own.first else { Issue.record("expected an event"); return }
+        #expect(ada.at.iso8601 == "2024-03-01T00:00:00Z")
+    }
+
     @Test("a name that is an email address is dropped so it can never be published")
     func emailAsName() throws {
         let items = try readTable("Email,Name,Course\na@example.org,a@example.org,AI\n")

@@ -109,7 +109,7 @@ public struct TableIntake: Sendable {
         let map = HeaderMap(headers: headers, overrides: settings.overrides)
         var mapperSettings = settings.mapper
         if !settings.dateOrderConfigured, let column = map.index(of: .completedAt) {
-            mapperSettings.dateOrder = try detectDateOrder(table, column: column) ?? mapperSettings.dateOrder
+            mapperSettings.dateOrder = try detectDateOrder(table, column: column, other: map.otherDate) ?? mapperSettings.dateOrder
         }
         let mapper = RowMapper(map: map, settings: mapperSettings, file: file, sha256: sha256, fallbackTime: modified)
         if let problem = mapper.headerProblem(headers: headers) { throw IntakeError.notATable(file: file, reason: problem) }
@@ -236,7 +236,7 @@ public struct TableIntake: Sendable {
         if let record = row as? CSVRecord, let problem = record.utf8Problem {
             return try emit(.rejected(row: row.number, reason: problem, raw: row.raw))
         }
-        let result = mapper.event(row: row.number) { wanted in
+        let result = mapper.event(row: row.number, otherDate: { mapper.map.otherDate.map { row.string(at: $0) } }) { wanted in
             for (column, index) in columns where column == wanted {
                 return column == .course ? Self.string(row, at: index, interning: &courses) : row.string(at: index)
             }
@@ -277,7 +277,7 @@ public struct TableIntake: Sendable {
                        handle: (SheetRow, OnePassMapping) throws -> Void) throws -> Bool {
         var headers: [String]?
         var ready: OnePassMapping?
-        var dateColumn: Int?
+        var dateColumn: Int?, otherDate: Int?
         var heldBack: [WorkbookRow] = []
         var heldBytes = 0, scanned = 0
         var overflowed = false
@@ -309,6 +309,7 @@ public struct TableIntake: Sendable {
                 let map = HeaderMap(headers: names, overrides: settings.overrides)
                 if !settings.dateOrderConfigured, let column = map.index(of: .completedAt) {
                     dateColumn = column
+                    otherDate = map.otherDate
                 } else {
                     try decide(nil, headers: names)
                 }
@@ -318,7 +319,7 @@ public struct TableIntake: Sendable {
             heldBytes += row.cells.reduce(96) { $0 + 32 + $1.utf8.count }
             if row.rejection == nil, let column = dateColumn {
                 scanned += 1
-                if let evidence = row.dateOrderEvidence(at: column) {
+                if let evidence = row.dateOrderEvidence(at: column, other: otherDate) {
                     try decide(evidence, headers: headers)
                 } else if scanned > dateScanRows {
                     try decide(nil, headers: headers)
@@ -368,7 +369,7 @@ public struct TableIntake: Sendable {
             }
             guard row.rejection == nil else { return true }
             scanned += 1
-            if let evidence = row.dateOrderEvidence(at: column) {
+            if let evidence = row.dateOrderEvidence(at: column, other: other) {
                 found = evidence
                 return false
             }
@@ -390,6 +391,21 @@ public protocol TableRow {
     var raw: String { get }
     /// A date in this cell that only one order can read (`25/09/2024` is day-first).
     func dateOrderEvidence(at index: Int) -> DateOrder?
+    /// Whether cell `index` is empty or white space only, as `nonEmpty` sees it (no such
+    /// cell is empty).
+    func isBlank(at index: Int) -> Bool
+}
+
+extension TableRow {
+    public func isBlank(at index: Int) -> Bool { nonEmpty(string(at: index)) == nil }
+
+    /// The evidence of the date cell `index`, or, when that cell is empty, of the `other`
+    /// date column that dates the row then: the rows the date order decides are read from.
+    func dateOrderEvidence(at index: Int, other: Int?) -> DateOrder? {
+        if let evidence = dateOrderEvidence(at: index) { return evidence }
+        guard let other, isBlank(at: index) else { return nil }
+        return dateOrderEvidence(at: other)
+    }
 }
 
 /// A table that can be read from its first row, as many times as needed.
@@ -408,5 +424,15 @@ protocol SheetTable {
 extension CSVRecord: TableRow {
     public func dateOrderEvidence(at index: Int) -> DateOrder? {
         withBytes(at: index) { DateParser.evidence(utf8: $0) }
+    }
+
+    public func isBlank(at index: Int) -> Bool {
+        withBytes(at: index) { bytes in
+            for byte in bytes where byte != 0x20 && !(0x09...0x0D).contains(byte) {
+                // Other white space (U+00A0, U+3000) is for `nonEmpty` to tell.
+                return byte < 0x80 ? false : nonEmpty(String(decoding: bytes, as: UTF8.self)) == nil
+            }
+            return true
+        }
     }
 }

@@ -21,7 +21,8 @@ public struct RowMapper: Sendable {
     public let map: HeaderMap
     public var settings: Settings
     public let source: (file: String, sha256: String)
-    /// When the row has no date column: the file's modification time.
+    /// When the row has no date (no date column, or empty date cells): the file's
+    /// modification time.
     public let fallbackTime: Timestamp
 
     public init(map: HeaderMap, settings: Settings, file: String, sha256: String, fallbackTime: Timestamp) {
@@ -43,15 +44,20 @@ public struct RowMapper: Sendable {
         return nil
     }
 
-    /// The event for a row, or the reason it cannot be one.
-    public func event(row: Int, field: (Column) -> String?) -> Result<Event, RowRejection> {
+    /// The event for a row, or the reason it cannot be one. `otherDate` gives the row's cell
+    /// of `map.otherDate`, asked for only when its date cell is empty.
+    public func event(row: Int, otherDate: () -> String? = { nil }, field: (Column) -> String?) -> Result<Event, RowRejection> {
         guard let rawEmail = field(.email).flatMap(nonEmpty) else { return .failure(.init("no email address")) }
         let email: Email
         do { email = try Email(normalising: rawEmail) } catch { return .failure(.init(error.description)) }
 
         var at = fallbackTime
         var explicitTime: Timestamp? = nil
-        if let text = field(.completedAt).flatMap(nonEmpty) {
+        // An empty date cell takes the row's other date (a form's `Timestamp` beside its
+        // optional "Completion date"), and only without one the file's time.
+        var dateText = field(.completedAt).flatMap(nonEmpty)
+        if dateText == nil && map.otherDate != nil { dateText = otherDate().flatMap(nonEmpty) }
+        if let text = dateText {
             guard let parsed = DateParser.parse(text, order: settings.dateOrder) else {
                 return .failure(.init("unreadable date \"\(text)\" (expected ISO 8601, \(settings.dateOrder == .dayFirst ? "dd/mm/yyyy" : "m/d/yyyy") or dd.mm.yyyy)"))
             }
