@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// What spreadsheets and form tools put in their exports besides the rows — bare quiz
-/// scores, optional date questions — through the real binary.
+/// scores, optional date questions, rows of empty cells — through the real binary.
 @Suite("export habits, end to end")
 struct ExportHabitsEndToEndTests {
     /// `kind email at` of each event, and `row reason` of each rejected row.
@@ -55,5 +55,22 @@ struct ExportHabitsEndToEndTests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try outcome(w).events == ["course_completed ada@example.com 2024-01-30T00:00:00Z",
                                           "course_completed bob@example.com 2024-01-31T15:00:00Z"])
+    }
+
+    @Test("rows of empty cells, in a CSV and in a workbook, are skipped and the rows after keep their numbers")
+    func emptyRows() throws {
+        let w = try Workspace()
+        try w.write("inbox/emptyrows.csv", "Email,Course,Completed at\r\nada@example.com,AI 1,2024-01-31\r\n,,\r\n , ,\r\n,,\r\nbob@example.com,AI 1,nope\r\n")
+        let sheet = WorkbookEndToEndTests.xlsxRow("2", [("A2", "cy@example.com"), ("C2", "AI 2")])
+            + WorkbookEndToEndTests.xlsxRow("3", [("A3", " ")])
+            + WorkbookEndToEndTests.xlsxRow("4", [("A4", ""), ("B4", " "), ("C4", "")])
+            + WorkbookEndToEndTests.xlsxRow("5", [("B5", "Nobody"), ("C5", "AI 2")])
+        try WorkbookEndToEndTests.xlsx(sheet).write(to: w.root.appendingPathComponent("inbox/gaps.xlsx"))
+        try w.touch("inbox/gaps.xlsx")
+        let run = try w.tally("sync")
+        #expect(run.status == 1)
+        let (events, rejected) = try outcome(w)
+        #expect(events.count == 2 && events[0].hasPrefix("course_completed ada@example.com") && events[1].hasPrefix("course_completed cy@example.com"))
+        #expect(rejected == ["6 unreadable date \"nope\" (expected ISO 8601, m/d/yyyy or dd.mm.yyyy)", "5 no email address"])
     }
 }

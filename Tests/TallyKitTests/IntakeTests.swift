@@ -173,6 +173,19 @@ final class IntakeTests {
         #expect(ada.at.iso8601 == "2024-03-01T00:00:00Z")
     }
 
+    @Test("rows of empty cells are skipped as blank lines are, and the rows after keep their numbers")
+    func blankRows() throws {
+        let items = try readBothWays("Email,Course,Completed at\r\nada@example.com,AI 1,2024-01-31\r\n,,\r\n  ,\t,\u{A0}\r\n \r\n"
+                                     + "bob@example.com,AI 1,2024-02-01\r\n,,x\r\n,,\r\n")
+        let rows = items.map { item -> String in
+            switch item {
+            case .event(let event): "\(event.source.row) \(event.email!.value)"
+            case .rejected(let row, let reason, let raw): "\(row) \(reason): \(raw)"
+            }
+        }
+        #expect(rows == ["2 ada@example.com", "6 bob@example.com", "7 no email address: ,,x"])
+    }
+
     @Test("a name that is an email address is dropped so it can never be published")
     func emailAsName() throws {
         let items = try readTable("Email,Name,Course\na@example.org,a@example.org,AI\n")

@@ -44,6 +44,8 @@ public enum RosterReader {
             }
             func field(_ column: Column) -> String? { columns.index(of: column).map { record.string(at: $0) }.flatMap(nonEmpty) }
             guard let rawEmail = field(.email) else {
+                // A row of empty cells (Excel's `,,`) is skipped, as a blank line is.
+                if record.isBlank { return true }
                 try reject(record.number, "no email address", record.raw)
                 return true
             }

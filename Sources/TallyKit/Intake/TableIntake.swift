@@ -244,7 +244,12 @@ public struct TableIntake: Sendable {
         }
         switch result {
         case .success(let event): try emit(.event(event))
-        case .failure(let rejection): try emit(.rejected(row: row.number, reason: rejection.reason, raw: row.raw))
+        case .failure(let rejection):
+            // A row of empty cells (Excel's `,,` for a formatted but empty row, a sheet's row
+            // of one space) is skipped as a blank line is, not rejected on every export. Asked
+            // only of a row that failed: such a row never names an email.
+            if row.isBlank { return }
+            try emit(.rejected(row: row.number, reason: rejection.reason, raw: row.raw))
         }
     }
 
@@ -398,6 +403,9 @@ public protocol TableRow {
 
 extension TableRow {
     public func isBlank(at index: Int) -> Bool { nonEmpty(string(at: index)) == nil }
+
+    /// Whether every cell is empty or white space only (a row of no cells too).
+    var isBlank: Bool { (0..<count).allSatisfy { isBlank(at: $0) } }
 
     /// The evidence of the date cell `index`, or, when that cell is empty, of the `other`
     /// date column that dates the row then: the rows the date order decides are read from.
