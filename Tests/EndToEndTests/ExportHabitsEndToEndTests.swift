@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// What spreadsheets and form tools put in their exports besides the rows — bare quiz
-/// scores, optional date questions, rows of empty cells — through the real binary.
+/// scores, optional date questions, rows of empty cells, a placeholder alias in a roster —
+/// through the real binary.
 @Suite("export habits, end to end")
 struct ExportHabitsEndToEndTests {
     /// `kind email at` of each event, and `row reason` of each rejected row.
@@ -72,5 +73,26 @@ struct ExportHabitsEndToEndTests {
         let (events, rejected) = try outcome(w)
         #expect(events.count == 2 && events[0].hasPrefix("course_completed ada@example.com") && events[1].hasPrefix("course_completed cy@example.com"))
         #expect(rejected == ["6 unreadable date \"nope\" (expected ISO 8601, m/d/yyyy or dd.mm.yyyy)", "5 no email address"])
+    }
+
+    @Test("a roster row with a placeholder alias keeps its student, who keeps their points; the alias is rejected on its own")
+    func rosterAlias() throws {
+        let w = try Workspace()
+        try w.write("inbox/comp.csv", "Email,Course,Completed at\nada@example.com,AI 1,2024-01-31\nbob@example.com,AI 1,2024-01-31\n")
+        try w.write("inbox/roster-alias.csv", "id,email,name,aliases\nS1,ada@example.com,Ada,\"ada@old.example; n/a\"\nS2,bob@example.com,Bob,\n")
+        let run = try w.tally("sync")
+        #expect(run.status == 1)
+        #expect(try w.xp() == ["S1": 20, "S2": 20])
+        let rejected = try w.ledger("rejected")
+        #expect(rejected.count == 1)
+        #expect(rejected.first?["file"] as? String == "roster-alias.csv")
+        #expect(rejected.first?["row"] as? Int == 2)
+        #expect(rejected.first?["reason"] as? String
+                == "alias \"n/a\" is not a valid email address: left out; student S1 is kept with ada@example.com, ada@old.example")
+        #expect(try w.ledger("unmatched").isEmpty)
+        // The valid alias is Ada's: a completion under it is hers, once.
+        try w.write("inbox/comp-2.csv", "Email,Course,Completed at\nada@old.example,AI 2,2024-02-01\n")
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.xp() == ["S1": 40, "S2": 20])
     }
 }

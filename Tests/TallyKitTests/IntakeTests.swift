@@ -186,6 +186,23 @@ final class IntakeTests {
         #expect(rows == ["2 ada@example.com", "6 bob@example.com", "7 no email address: ,,x"])
     }
 
+    @Test("a roster row with one bad alias keeps its student with the valid emails; the alias is rejected on its own line")
+    func rosterAlias() throws {
+        let path = try write("roster.csv", "id,email,name,aliases\r\nS1,ada@example.com,Ada,\"ada@old.example; n/a\"\r\n,,,\r\n"
+                                           + "S2,bob@example.com,Bob,-\r\nS3,not-an-email,Cy,cy@example.com\r\n")
+        var rejected: [String] = []
+        let entries = try RosterReader.read(path: path, file: "roster.csv", limits: .init()) { row, reason, raw in
+            rejected.append("\(row) \(reason) | \(raw)")
+        }
+        #expect(entries.map(\.id) == ["S1", "S2"])
+        #expect(entries.map { $0.emails.map(\.value) } == [["ada@example.com", "ada@old.example"], ["bob@example.com"]])
+        #expect(rejected == [
+            "2 alias \"n/a\" is not a valid email address: left out; student S1 is kept with ada@example.com, ada@old.example | S1,ada@example.com,Ada,\"ada@old.example; n/a\"",
+            "4 alias \"-\" is not a valid email address: left out; student S2 is kept with bob@example.com | S2,bob@example.com,Bob,-",
+            "5 \"not-an-email\" is not a valid email address | S3,not-an-email,Cy,cy@example.com",
+        ])
+    }
+
     @Test("a name that is an email address is dropped so it can never be published")
     func emailAsName() throws {
         let items = try readTable("Email,Name,Course\na@example.org,a@example.org,AI\n")
