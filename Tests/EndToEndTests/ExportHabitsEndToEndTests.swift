@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 /// What spreadsheets and form tools put in their exports besides the rows — bare quiz
-/// scores, optional date questions, rows of empty cells, a placeholder alias in a roster —
-/// through the real binary.
+/// scores, optional date questions, rows of empty cells, a placeholder alias in a roster,
+/// Excel's `sep=` line, headers full of the other delimiters — through the real binary.
 @Suite("export habits, end to end")
 struct ExportHabitsEndToEndTests {
     /// `kind email at` of each event, and `row reason` of each rejected row.
@@ -94,5 +94,58 @@ struct ExportHabitsEndToEndTests {
         try w.write("inbox/comp-2.csv", "Email,Course,Completed at\nada@old.example,AI 2,2024-02-01\n")
         #expect(try w.tally("sync").status == 0)
         #expect(try w.xp() == ["S1": 40, "S2": 20])
+    }
+
+    @Test("the rows these fixes touch, read fine before, keep the ids they had (a cumulative export still dedupes)")
+    func idsKept() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[[sources]]\nfiles = \"quiz-*\"\nquiz = \"Module 1 Quiz\"\npass = 0.7\n")
+        try w.write("inbox/optdate.csv", """
+            Timestamp,Email Address,Course,Completion date
+            1/31/2024 14:03:04,ada@example.com,AI 1,1/30/2024
+            2/1/2024 09:00:00,cy@example.com,AI 2,2/1/2024
+
+            """)
+        try w.write("inbox/de.csv", "Email;Course;Completed at\r\nbea@example.com;KI 1;31.01.2024\r\n")
+        let unicode = "Timestamp\tEmail Address\tCourse\r\n1/31/2024 14:03:04\tdan@example.com\tAI 1\r\n"
+        try (Data([0xFF, 0xFE]) + unicode.data(using: .utf16LittleEndian)!).write(to: w.root.appendingPathComponent("inbox/u16.txt"))
+        try w.touch("inbox/u16.txt")
+        try w.write("inbox/quiz-1.csv", "Timestamp,Email Address,Score\n1/31/2024 14:03:04,eve@example.com,8 / 10\n1/31/2024 14:05:00,fay@example.com,0.9\n")
+        #expect(try w.tally("sync").status == 0)
+        // The ids the release before these fixes gave the same files.
+        #expect(try w.ledger("events").map { "\($0["id"] as? String ?? "?") \($0["email"] as? String ?? "?")" } == [
+            "h-b9fa4cf2ab4d8a38d1dce2a616603912 ada@example.com", "h-74f014f5b9704aeb847a624978250667 cy@example.com",
+            "h-dc3f82ab29dad10211163ce841e67ce2 bea@example.com", "h-8ace55c8e524af3ac55eada6af3790a2 dan@example.com",
+            "h-086bd6082a7db2a5ee4c3e1b2d4a24c7 eve@example.com", "h-054841c1d2b508f29af64415881a2e40 fay@example.com",
+        ])
+    }
+
+    @Test("delimiters: UTF-16 text with commas in its header, a comma file with a semicolon question, a German semicolon file")
+    func delimiters() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[[sources]]\nfiles = \"de_*\"\n[sources.columns]\ncourse = \"Kurs, Titel\"\nname = \"Name, Vorname\"\n")
+        let unicode = "Timestamp\tEmail Address\tCourse\tHow did you hear about us? (friend, ad, search, other)\r\n1/31/2024 14:03:04\tada@example.com\tAI 1\tfriend\r\n"
+        try (Data([0xFF, 0xFE]) + unicode.data(using: .utf16LittleEndian)!).write(to: w.root.appendingPathComponent("inbox/u16commas.txt"))
+        try w.touch("inbox/u16commas.txt")
+        try w.write("inbox/semiq2.csv", "Timestamp,Email Address,Course,Rate the course (1 = poor; 2 = meh; 3 = ok; 4 = good; 5 = great)\n1/31/2024 14:03:04,bob@example.com,AI 1,5\n")
+        try w.write("inbox/de_excel.csv", "E-Mail;Name, Vorname;Kurs, Titel\r\ncy@example.com;Lovelace, Ada;KI 1\r\n")
+        let run = try w.tally("sync")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(w.list("data/failed").isEmpty)
+        let events = try w.ledger("events").map {
+            "\($0["email"] as? String ?? "?") \($0["name"] as? String ?? "-") \($0["course"] as? String ?? "?")"
+        }
+        #expect(events == ["ada@example.com - AI 1", "bob@example.com - AI 1", "cy@example.com Lovelace, Ada KI 1"])
+    }
+
+    @Test("Excel's sep=; first line names the delimiter; rows keep the numbers Excel shows (the header is row 1)")
+    func separatorLine() throws {
+        let w = try Workspace()
+        try w.write("inbox/sepline.csv", "sep=;\r\nEmail;Course;Completed at;Name\r\nada@example.com;AI 1;31.01.2024;Ada Lovelace\r\nbob@example.com;AI 1;someday;Bob\r\n")
+        let run = try w.tally("sync")
+        #expect(run.status == 1)
+        let (events, rejected) = try outcome(w)
+        #expect(events == ["course_completed ada@example.com 2024-01-31T00:00:00Z"])
+        #expect(rejected == ["3 unreadable date \"someday\" (expected ISO 8601, m/d/yyyy or dd.mm.yyyy)"])
     }
 }

@@ -349,21 +349,25 @@ public struct TableIntake: Sendable {
         return record.withBytes(at: index) { interner.string($0) }
     }
 
-    /// A reader over the file; UTF-16 text is transcoded to UTF-8 on the way in.
+    /// A reader over the file; UTF-16 text is transcoded to UTF-8 on the way in, and its
+    /// delimiter is tab on a tie (Excel's "Unicode Text" is tab-separated).
     func open(_ path: String, file: String, kind: FileKind, delimiter: UInt8?) throws -> CSVReader {
+        let hints = DelimiterSniffer.Hints(prefersTab: kind == .utf16Text, emailHeader: settings.overrides[.email])
         do {
             if kind == .utf16Text {
                 return CSVReader(source: UTF16ByteSource(wrapping: try FileByteSource(path: path)), delimiter: delimiter,
-                                 limits: settings.limits, bufferSize: CSVReader.defaultBufferSize)
+                                 limits: settings.limits, bufferSize: CSVReader.defaultBufferSize, hints: hints)
             }
-            return try CSVReader(path: path, delimiter: delimiter, limits: settings.limits)
+            return try CSVReader(path: path, delimiter: delimiter, limits: settings.limits, bufferSize: CSVReader.defaultBufferSize,
+                                 hints: hints)
         } catch {
             throw IntakeError.unreadable(file: file, reason: error.description)
         }
     }
 
-    /// Scans the date column for a date that only one order can read.
-    func detectDateOrder<Table: TableSource>(_ table: Table, column: Int) throws -> DateOrder? {
+    /// Scans the date column for a date that only one order can read; on a row whose date
+    /// cell is empty, the `other` date column that dates it (`HeaderMap.otherDate`).
+    func detectDateOrder<Table: TableSource>(_ table: Table, column: Int, other: Int? = nil) throws -> DateOrder? {
         var found: DateOrder?
         var scanned = 0
         var first = true
