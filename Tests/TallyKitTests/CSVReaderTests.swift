@@ -170,6 +170,83 @@ private func residentMemory() throws -> (peak: Int, current: Int) {
         #expect(reader.delimiter == UInt8(ascii: expected))
     }
 
+    @Test("the delimiter is the one that splits the header and the next records alike, not the one the header holds most",
+          arguments: [
+              // Google Forms: a question title full of semicolons, in a comma file.
+              ("Timestamp,Email Address,Course,Rate the course (1 = poor; 2 = meh; 3 = ok; 4 = good; 5 = great)\n"
+                  + "1/31/2024 14:03:04,ada@example.com,AI 1,5\n", ","),
+              // German Excel: `Name, Vorname` unquoted in a semicolon file (2 of each: a tie).
+              ("E-Mail;Name, Vorname;Kurs, Titel\r\nada@example.com;Lovelace, Ada;KI 1\r\n", ";"),
+              // Tab-separated text whose header holds more commas than tabs.
+              ("Email\tCourse\tHow did you hear (friend, ad, search, other)\nada@example.com\tAI 1\tfriend\n", "\t"),
+              // A quoted field holding the other candidates; later records too.
+              ("\"a;b\";c;d\n1;\"x,y,z\";3\n4;5;6\n", ";"),
+              // Header only: both split it, but only one split names the email column.
+              ("E-Mail;Name, Vorname\n", ";"), ("Email Address,Course (a; b; c)\n", ","),
+              // Ragged records fit no candidate: the header decides, as before.
+              ("a;b;c\n1;2\n", ";"),
+          ] as [(String, Unicode.Scalar)])
+    func delimiterFromRecords(text: String, expected: Unicode.Scalar) throws {
+        let reference = CSVReader(bytes: Array(text.utf8))
+        #expect(reference.delimiter == UInt8(ascii: expected))
+        for size in [1, 2, 7, 64] {
+            #expect(CSVReader(bytes: Array(text.utf8), bufferSize: size).delimiter == UInt8(ascii: expected), "buffer size \(size)")
+        }
+        let trickled = CSVReader(source: TrickleSource(Array(text.utf8)), delimiter: nil, limits: .init(), bufferSize: 64)
+        #expect(trickled.delimiter == UInt8(ascii: expected))
+    }
+
+    @Test("UTF-16 text prefers tab when tab splits it alike; a configured email header counts as a built-in one")
+    func delimiterHints() {
+        // Excel's "Unicode Text" (transcoded): tabs and commas split the records alike.
+        let text = Array("Name\tCourse, title\nAda\tAI, 1\n".utf8)
+        #expect(CSVReader(bytes: text).delimiter == UInt8(ascii: ","))
+        let tabbed = CSVReader(source: TrickleSource(text), delimiter: nil, limits: .init(), bufferSize: 64, hints: .init(prefersTab: true))
+        #expect(tabbed.delimiter == UInt8(ascii: "\t"))
+        // A comma file from UTF-16 has no tab: comma still.
+        let commas = CSVReader(source: TrickleSource(Array("Email,Course\na@x.org,AI\n".utf8)), delimiter: nil, limits: .init(),
+                               bufferSize: 64, hints: .init(prefersTab: true))
+        #expect(commas.delimiter == UInt8(ascii: ","))
+        let header = Array("Adresse;Kurs, Titel\n".utf8)
+        #expect(CSVReader(bytes: header).delimiter == UInt8(ascii: ","))
+        let named = CSVReader(source: TrickleSource(header), delimiter: nil, limits: .init(), bufferSize: 64,
+                              hints: .init(emailHeader: "adresse"))
+        #expect(named.delimiter == UInt8(ascii: ";"))
+    }
+
+    @Test("the sniff splits the first records only: what follows them does not change the choice")
+    func delimiterWindow() {
+        // Eight semicolon records, each a field short for commas, then comma records.
+        let text = "a;b,c\n" + String(repeating: "1;2\n", count: 8) + String(repeating: "1,2\n", count: 20_000)
+        #expect(CSVReader(bytes: Array(text.utf8)).delimiter == UInt8(ascii: ";"))
+        #expect(CSVReader(bytes: Array(text.utf8), bufferSize: 5).delimiter == UInt8(ascii: ";"))
+    }
+
+    @Test("Excel's first line sep=X names the delimiter and is no record: the header is still record 1",
+          arguments: [("sep=;\r\n", ";"), ("sep=,\n", ","), ("SEP=|\r", "|"), ("sep=\t\n", "\t"), ("\u{FEFF}sep=;\n", ";")]
+              as [(String, Unicode.Scalar)])
+    func separatorLine(line: String, delimiter: Unicode.Scalar) throws {
+        let d = String(delimiter)
+        let text = line + "Email\(d)Course\(d)Date\r\nada@example.com\(d)AI 1\(d)31.01.2024\r\n\r\nbob@example.com\(d)\"AI\(d) 2\"\(d)\r\n"
+        let reference = try rows(text)
+        #expect(reference.map(\.fields) == [["Email", "Course", "Date"], ["ada@example.com", "AI 1", "31.01.2024"],
+                                           ["bob@example.com", "AI\(d) 2", ""]])
+        #expect(reference.map(\.number) == [1, 2, 3])
+        #expect(reference.map(\.line) == [2, 3, 5])
+        #expect(CSVReader(bytes: Array(text.utf8), delimiter: UInt8(ascii: "\t")).delimiter == UInt8(ascii: delimiter))
+        for size in [1, 2, 3, 5, 6, 7, 8, 64] {
+            #expect(try rows(text, bufferSize: size) == reference, "buffer size \(size)")
+        }
+        #expect(try rows(CSVReader(source: TrickleSource(Array(text.utf8)), delimiter: nil, limits: .init(), bufferSize: 64)) == reference)
+    }
+
+    @Test("a first line that is not exactly sep=X is the header", arguments: ["sep=;x\n", "sep=\n", "sep=:\n", "sepa=;\n", "\"sep=;\"\n"])
+    func notSeparatorLine(line: String) throws {
+        #expect(try rows(line + "a,b\n").first?.number == 1)
+        #expect(try rows(line + "a,b\n").first?.line == 1)
+        #expect(try rows("sep=;").isEmpty)
+    }
+
     @Test("a given delimiter is used as is, and detection then splits the rows by it")
     func givenDelimiter() throws {
         #expect(try rows("a;b,c\n", delimiter: UInt8(ascii: ";")).map(\.fields) == [["a", "b,c"]])

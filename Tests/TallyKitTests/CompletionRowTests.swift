@@ -50,7 +50,7 @@ struct CompletionRowTests {
             let map = HeaderMap(headers: names)
             let mapper = RowMapper(map: map, settings: settings, file: "export.csv", sha256: "abc",
                                    fallbackTime: Timestamp(milliseconds: 1_700_000_000_000))
-            let simple = mapper.event(row: record.number) { column in
+            let simple = mapper.event(row: record.number, otherDate: { map.otherDate.map { record.string(at: $0) } }) { column in
                 map.index(of: column).map { record.string(at: $0) }
             }
             guard let columns = CompletionRow.Columns(mapper: mapper) else { return true }
@@ -170,6 +170,27 @@ struct CompletionRowTests {
         b@example.org,,Bo,Chan,Course 1
         """
         #expect(try compare(csv) == 1)
+    }
+
+    @Test("a row whose date cell is empty leaves the byte path when the table has another date column")
+    func otherDate() throws {
+        let csv = """
+        Timestamp,Email Address,Course,Completion date
+        1/31/2024 14:03:04,ada@example.com,AI 1,1/30/2024
+        1/31/2024 15:00:00,bob@example.com,AI 1,
+        ,cy@example.com,AI 1,
+        """
+        #expect(try compare(csv) == 1)
+        // With no other date column, an empty cell is the file's time, on the byte path.
+        #expect(try compare("Email Address,Course,Completion date\nbob@example.com,AI 1,\n") == 1)
+        let day1 = csv + "\n"
+        let day2 = day1 + "2/1/2024 09:00:00,dan@example.com,AI 2,\n2/1/2024 09:00:00,ada@example.com,AI 2,2/1/2024\n"
+        let files = [("form-1.csv", day1), ("form-2.csv", day2)]
+        let fast = try sync(files, bytes: true, roster: false)
+        let simple = try sync(files, bytes: false, roster: false)
+        for (name, bytes) in simple { #expect(fast[name] == bytes, "\(name) differs") }
+        let events = String(decoding: fast["events.jsonl"] ?? [], as: UTF8.self)
+        #expect(events.contains(#""email":"bob@example.com","name":null,"course":"AI 1","at":"2024-01-31T15:00:00Z""#))
     }
 
     /// Syncs `files` (name, text) in order with the byte path on or off; returns the ledgers

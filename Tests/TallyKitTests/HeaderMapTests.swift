@@ -87,6 +87,20 @@ struct HeaderMapTests {
         #expect(twice.index(of: .email) == 0)
     }
 
+    @Test("the best of the other date columns dates a row whose own date cell is empty")
+    func otherDate() {
+        let form = HeaderMap(headers: ["Timestamp", "Email Address", "Course", "Completion date", "Date"])
+        #expect(form.index(of: .completedAt) == 3)
+        #expect(form.otherDate == 0)
+        #expect(HeaderMap(headers: ["Email", "Course", "Completed at"]).otherDate == nil)
+        #expect(HeaderMap(headers: ["Date", "Email", "Submitted at", "Created at"]).otherDate == 0)
+        // A configured date column falls back to the aliases; a column claimed for another role does not date.
+        let configured = HeaderMap(headers: ["Finished on", "Timestamp", "Email"], overrides: [.completedAt: "Finished on"])
+        #expect(configured.index(of: .completedAt) == 0 && configured.otherDate == 1)
+        let claimed = HeaderMap(headers: ["Completed at", "Timestamp", "Email"], overrides: [.course: "Timestamp"])
+        #expect(claimed.otherDate == nil)
+    }
+
     @Test("an override names any header, matched the same folded way, and wins over aliases")
     func overrides() {
         let headers = ["Timestamp", "Email", "What is your school email?", "Course"]

@@ -84,6 +84,125 @@ final class IntakeTests {
         #expect(kinds == [.quizPassed, .quizFailed])
     }
 
+    @Test("a bare quiz score is a fraction from 0 to 1; above 1 it is refused, saying how to write it", arguments: [
+        ("3 / 10", "quiz_failed"), ("7/10", "quiz_passed"), ("50%", "quiz_failed"), ("70 %", "quiz_passed"),
+        ("0.5", "quiz_failed"), ("0.8", "quiz_passed"), ("1", "quiz_passed"), ("0", "quiz_failed"),
+        ("3", "score \"3\" for quiz \"Module 1 Quiz\" has no maximum (3 of what? 3%?): write it as points of a maximum, such as \"8 / 10\", or as a percentage, such as \"80%\"; a bare number is read only from 0 to 1, as a fraction (0.8 is 80%)"),
+        ("50", "score \"50\" for quiz \"Module 1 Quiz\" has no maximum (50 of what? 50%?): write it as points of a maximum, such as \"8 / 10\", or as a percentage, such as \"80%\"; a bare number is read only from 0 to 1, as a fraction (0.8 is 80%)"),
+        ("1.5", "score \"1.5\" for quiz \"Module 1 Quiz\" has no maximum (1.5 of what? 1.5%?): write it as points of a maximum, such as \"8 / 10\", or as a percentage, such as \"80%\"; a bare number is read only from 0 to 1, as a fraction (0.8 is 80%)"),
+        ("eight", "no readable score for quiz \"Module 1 Quiz\" (expected e.g. \"8 / 10\" or \"80%\")"),
+    ])
+    func bareScores(score: String, outcome: String) throws {
+        var settings = TableIntake.Settings()
+        settings.mapper.quiz = "Module 1 Quiz"
+        settings.mapper.pass = 0.7
+        let items = try readTable("Timestamp,Email Address,Score\n2024-09-02,a@example.org,\(score)\n", settings: settings)
+        switch items.first {
+        case .event(let event)?:
+            #expect(event.kind.rawValue == outcome)
+            #expect(event.score == score)
+        case .rejected(let row, let reason, let raw)?:
+            #expect(reason == outcome)
+            #expect(row == 2 && raw == "2024-09-02,a@example.org,\(score)")
+        case nil: Issue.record("no item")
+        }
+    }
+
+    /// Events and rejections of a table, read with the byte lane on and off (they must agree).
+    func readBothWays(_ text: String, settings: TableIntake.Settings = .init()) throws -> [IntakeItem] {
+        let path = try write("both.csv", text)
+        var results: [[IntakeItem]] = []
+        for (bytes, thread) in [(true, true), (true, false), (false, false)] {
+            var intake = TableIntake(settings: settings)
+            intake.readsPlainRowsAsBytes = bytes
+            intake.readsCSVOnAThread = thread
+            intake.csvThreadFrom = 0
+            var items: [IntakeItem] = []
+            try intake.read(path: path, file: "both.csv", sha256: "sha", kind: .csv, modified: Self.modified) { items.append($0) }
+            results.append(items)
+        }
+        #expect(results[0] == results[2])
+        #expect(results[1] == results[2])
+        return results[2]
+    }
+
+    @Test("an empty date cell takes the row's other date column, not the file's time, on every path")
+    func otherDate() throws {
+        let items = try readBothWays("""
+            Timestamp,Email Address,Course,Completion date
+            1/31/2024 14:03:04,ada@example.com,AI 1,1/30/2024
+            1/31/2024 15:00:00,bob@example.com,AI 1,
+            1/31/2024 15:00:00,cy@example.com,AI 1,\u{20}
+            ,dan@example.com,AI 1,
+            someday,eve@example.com,AI 1,
+
+            """)
+        let times = items.map { item -> String in
+            switch item {
+            case .event(let event): "\(event.email!.value) \(event.at.iso8601)"
+            case .rejected(let row, let reason, _): "row \(row): \(reason)"
+            }
+        }
+        #expect(times == ["ada@example.com 2024-01-30T00:00:00Z", "bob@example.com 2024-01-31T15:00:00Z",
+                          "cy@example.com 2024-01-31T15:00:00Z", "dan@example.com 2024-09-10T00:00:00Z",
+                          "row 6: unreadable date \"someday\" (expected ISO 8601, m/d/yyyy or dd.mm.yyyy)"])
+        // The row's id is made from the time it carries, as any dated row's.
+        guard case .event(let bob) = items[1] else { return }
+        #expect(bob.key == Event.contentKey(kind: .courseCompleted, email: try Email(normalising: "bob@example.com"), course: "AI 1",
+                                            points: nil, at: bob.at))
+    }
+
+    @Test("the date order is told from the other date column on the rows it dates, and only there")
+    func otherDateOrder() throws {
+        // Bob's row is dated by its Timestamp, which can only be day-first.
+        let dayFirst = try readBothWays("""
+            Timestamp,Email Address,Course,Completion date
+            02/01/2024 14:03:04,ada@example.com,AI 1,03/01/2024
+            31/01/2024 15:00:00,bob@example.com,AI 1,
+
+            """)
+        #expect(dayFirst.compactMap { if case .event(let e) = $0 { e.at.iso8601 } else { nil } }
+                == ["2024-01-03T00:00:00Z", "2024-01-31T15:00:00Z"])
+        // Every row has its own date: a day-first Timestamp beside it changes nothing (nor its id).
+        let own = try readBothWays("""
+            Timestamp,Email Address,Course,Completion date
+            31/01/2024 14:03:04,ada@example.com,AI 1,03/01/2024
+
+            """)
+        guard case .event(let ada) = own.first else { Issue.record("expected an event"); return }
+        #expect(ada.at.iso8601 == "2024-03-01T00:00:00Z")
+    }
+
+    @Test("rows of empty cells are skipped as blank lines are, and the rows after keep their numbers")
+    func blankRows() throws {
+        let items = try readBothWays("Email,Course,Completed at\r\nada@example.com,AI 1,2024-01-31\r\n,,\r\n  ,\t,\u{A0}\r\n \r\n"
+                                     + "bob@example.com,AI 1,2024-02-01\r\n,,x\r\n,,\r\n")
+        let rows = items.map { item -> String in
+            switch item {
+            case .event(let event): "\(event.source.row) \(event.email!.value)"
+            case .rejected(let row, let reason, let raw): "\(row) \(reason): \(raw)"
+            }
+        }
+        #expect(rows == ["2 ada@example.com", "6 bob@example.com", "7 no email address: ,,x"])
+    }
+
+    @Test("a roster row with one bad alias keeps its student with the valid emails; the alias is rejected on its own line")
+    func rosterAlias() throws {
+        let path = try write("roster.csv", "id,email,name,aliases\r\nS1,ada@example.com,Ada,\"ada@old.example; n/a\"\r\n,,,\r\n"
+                                           + "S2,bob@example.com,Bob,-\r\nS3,not-an-email,Cy,cy@example.com\r\n")
+        var rejected: [String] = []
+        let entries = try RosterReader.read(path: path, file: "roster.csv", limits: .init()) { row, reason, raw in
+            rejected.append("\(row) \(reason) | \(raw)")
+        }
+        #expect(entries.map(\.id) == ["S1", "S2"])
+        #expect(entries.map { $0.emails.map(\.value) } == [["ada@example.com", "ada@old.example"], ["bob@example.com"]])
+        #expect(rejected == [
+            "2 alias \"n/a\" is not a valid email address: left out; student S1 is kept with ada@example.com, ada@old.example | S1,ada@example.com,Ada,\"ada@old.example; n/a\"",
+            "4 alias \"-\" is not a valid email address: left out; student S2 is kept with bob@example.com | S2,bob@example.com,Bob,-",
+            "5 \"not-an-email\" is not a valid email address | S3,not-an-email,Cy,cy@example.com",
+        ])
+    }
+
     @Test("a name that is an email address is dropped so it can never be published")
     func emailAsName() throws {
         let items = try readTable("Email,Name,Course\na@example.org,a@example.org,AI\n")

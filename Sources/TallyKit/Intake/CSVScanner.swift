@@ -76,22 +76,41 @@ struct CSVScanner {
 
     // MARK: Priming and delimiter detection
 
-    /// Reads until the first record is in the buffer (or the file ends, or `maxRowBytes` of
-    /// it are), skips a UTF-8 BOM, and returns the delimiter that record suggests.
+    /// Reads the sniffer's window (the file's first `DelimiterSniffer.windowBytes`, at most
+    /// `maxRowBytes`, or all of a smaller file), skips a UTF-8 BOM and an Excel `sep=;`
+    /// line, and returns the delimiter: the one that line names (`named`), else the one the
+    /// first records suggest.
     ///
-    /// The sniff never looks past `maxRowBytes`, so an over-long first record gets the same
-    /// delimiter whatever the buffer size and however `read` splits the file.
-    mutating func prime(from source: any ByteSource) throws(CSVError) -> UInt8 {
+    /// The window is filled before it is looked at, and looked at once: what the sniff
+    /// answers depends on the file's bytes only, never on the buffer size or on how `read`
+    /// splits the file (an over-long first record included). A `sep=` line takes no record
+    /// number, so the header is still record 1, as Excel, which hides that line, shows it;
+    /// it is a physical line.
+    mutating func prime(from source: any ByteSource, hints: DelimiterSniffer.Hints = .init())
+        throws(CSVError) -> (delimiter: UInt8, named: Bool) {
+        let limit = min(maxRowBytes, DelimiterSniffer.windowBytes)
+        // A `sep=X` line is 7 bytes at most, with its CRLF, and one more tells it apart.
+        let needed = max(limit, 8)
         while true {
             let bom = filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
-            let window = min(filled - bom, maxRowBytes)
-            let sniffed = DelimiterSniffer.sniff(buffer + bom, count: window)
             let bufferFull = filled == capacity && capacity == maxCapacity
-            if sniffed.isComplete || atEOF || bufferFull || window == maxRowBytes {
-                pos = bom
-                return sniffed.delimiter
+            // Past a BOM and a byte past the window: then holding no more than the window means
+            // holding the whole file, however the reads came.
+            guard atEOF || bufferFull || filled >= needed + 4 else {
+                try refill(from: source)
+                continue
             }
-            try refill(from: source)
+            switch DelimiterSniffer.separatorLine(buffer + bom, count: min(filled - bom, needed), atEnd: filled - bom <= needed) {
+            case let .line(delimiter, length, endsWithCR):
+                pos = bom + length
+                line = 2
+                if endsWithCR { lastCR = pos - 1 }
+                return (delimiter, true)
+            case .none, .undecided:
+                pos = bom
+                let window = min(filled - bom, limit)
+                return (DelimiterSniffer.sniff(buffer + bom, count: window, atEnd: filled - bom <= limit, hints: hints), false)
+            }
         }
     }
 

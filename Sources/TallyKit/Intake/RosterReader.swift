@@ -44,18 +44,24 @@ public enum RosterReader {
             }
             func field(_ column: Column) -> String? { columns.index(of: column).map { record.string(at: $0) }.flatMap(nonEmpty) }
             guard let rawEmail = field(.email) else {
+                // A row of empty cells (Excel's `,,`) is skipped, as a blank line is.
+                if record.isBlank { return true }
                 try reject(record.number, "no email address", record.raw)
                 return true
             }
             var emails: [Email] = []
             do {
                 emails.append(try Email(normalising: rawEmail))
-                for alias in (field(.aliases) ?? "").split(whereSeparator: { $0 == ";" || $0 == "," || $0 == " " }) {
-                    emails.append(try Email(normalising: alias))
-                }
             } catch {
                 try reject(record.number, "\(error)", record.raw)
                 return true
+            }
+            // An alias that is no address (`n/a`, `-`, a typo) is left out, said on a rejected
+            // line of its own; the student keeps the main email and the other aliases. Rejecting
+            // the row for it took a student off the board, and withdrew what they had earned.
+            var badAliases: [String] = []
+            for alias in (field(.aliases) ?? "").split(whereSeparator: { $0 == ";" || $0 == "," || $0 == " " }) {
+                if let email = try? Email(normalising: alias) { emails.append(email) } else { badAliases.append(String(alias)) }
             }
             let id = field(.studentID) ?? field(.id) ?? emails[0].value
             if seenIDs.contains(id) {
@@ -65,6 +71,9 @@ public enum RosterReader {
             if let taken = emails.first(where: { seenEmails.contains($0) }) {
                 try reject(record.number, "\(taken.value) already belongs to another student on this roster", record.raw)
                 return true
+            }
+            for alias in badAliases {
+                try reject(record.number, "alias \"\(alias)\" is not a valid email address: left out; student \(id) is kept with \(emails.map(\.value).joined(separator: ", "))", record.raw)
             }
             seenIDs.insert(id)
             seenEmails.formUnion(emails)

@@ -109,7 +109,7 @@ public struct TableIntake: Sendable {
         let map = HeaderMap(headers: headers, overrides: settings.overrides)
         var mapperSettings = settings.mapper
         if !settings.dateOrderConfigured, let column = map.index(of: .completedAt) {
-            mapperSettings.dateOrder = try detectDateOrder(table, column: column) ?? mapperSettings.dateOrder
+            mapperSettings.dateOrder = try detectDateOrder(table, column: column, other: map.otherDate) ?? mapperSettings.dateOrder
         }
         let mapper = RowMapper(map: map, settings: mapperSettings, file: file, sha256: sha256, fallbackTime: modified)
         if let problem = mapper.headerProblem(headers: headers) { throw IntakeError.notATable(file: file, reason: problem) }
@@ -236,7 +236,7 @@ public struct TableIntake: Sendable {
         if let record = row as? CSVRecord, let problem = record.utf8Problem {
             return try emit(.rejected(row: row.number, reason: problem, raw: row.raw))
         }
-        let result = mapper.event(row: row.number) { wanted in
+        let result = mapper.event(row: row.number, otherDate: { mapper.map.otherDate.map { row.string(at: $0) } }) { wanted in
             for (column, index) in columns where column == wanted {
                 return column == .course ? Self.string(row, at: index, interning: &courses) : row.string(at: index)
             }
@@ -244,7 +244,12 @@ public struct TableIntake: Sendable {
         }
         switch result {
         case .success(let event): try emit(.event(event))
-        case .failure(let rejection): try emit(.rejected(row: row.number, reason: rejection.reason, raw: row.raw))
+        case .failure(let rejection):
+            // A row of empty cells (Excel's `,,` for a formatted but empty row, a sheet's row
+            // of one space) is skipped as a blank line is, not rejected on every export. Asked
+            // only of a row that failed: such a row never names an email.
+            if row.isBlank { return }
+            try emit(.rejected(row: row.number, reason: rejection.reason, raw: row.raw))
         }
     }
 
@@ -277,7 +282,7 @@ public struct TableIntake: Sendable {
                        handle: (SheetRow, OnePassMapping) throws -> Void) throws -> Bool {
         var headers: [String]?
         var ready: OnePassMapping?
-        var dateColumn: Int?
+        var dateColumn: Int?, otherDate: Int?
         var heldBack: [WorkbookRow] = []
         var heldBytes = 0, scanned = 0
         var overflowed = false
@@ -309,6 +314,7 @@ public struct TableIntake: Sendable {
                 let map = HeaderMap(headers: names, overrides: settings.overrides)
                 if !settings.dateOrderConfigured, let column = map.index(of: .completedAt) {
                     dateColumn = column
+                    otherDate = map.otherDate
                 } else {
                     try decide(nil, headers: names)
                 }
@@ -318,7 +324,7 @@ public struct TableIntake: Sendable {
             heldBytes += row.cells.reduce(96) { $0 + 32 + $1.utf8.count }
             if row.rejection == nil, let column = dateColumn {
                 scanned += 1
-                if let evidence = row.dateOrderEvidence(at: column) {
+                if let evidence = row.dateOrderEvidence(at: column, other: otherDate) {
                     try decide(evidence, headers: headers)
                 } else if scanned > dateScanRows {
                     try decide(nil, headers: headers)
@@ -343,21 +349,25 @@ public struct TableIntake: Sendable {
         return record.withBytes(at: index) { interner.string($0) }
     }
 
-    /// A reader over the file; UTF-16 text is transcoded to UTF-8 on the way in.
+    /// A reader over the file; UTF-16 text is transcoded to UTF-8 on the way in, and its
+    /// delimiter is tab on a tie (Excel's "Unicode Text" is tab-separated).
     func open(_ path: String, file: String, kind: FileKind, delimiter: UInt8?) throws -> CSVReader {
+        let hints = DelimiterSniffer.Hints(prefersTab: kind == .utf16Text, emailHeader: settings.overrides[.email])
         do {
             if kind == .utf16Text {
                 return CSVReader(source: UTF16ByteSource(wrapping: try FileByteSource(path: path)), delimiter: delimiter,
-                                 limits: settings.limits, bufferSize: CSVReader.defaultBufferSize)
+                                 limits: settings.limits, bufferSize: CSVReader.defaultBufferSize, hints: hints)
             }
-            return try CSVReader(path: path, delimiter: delimiter, limits: settings.limits)
+            return try CSVReader(path: path, delimiter: delimiter, limits: settings.limits, bufferSize: CSVReader.defaultBufferSize,
+                                 hints: hints)
         } catch {
             throw IntakeError.unreadable(file: file, reason: error.description)
         }
     }
 
-    /// Scans the date column for a date that only one order can read.
-    func detectDateOrder<Table: TableSource>(_ table: Table, column: Int) throws -> DateOrder? {
+    /// Scans the date column for a date that only one order can read; on a row whose date
+    /// cell is empty, the `other` date column that dates it (`HeaderMap.otherDate`).
+    func detectDateOrder<Table: TableSource>(_ table: Table, column: Int, other: Int? = nil) throws -> DateOrder? {
         var found: DateOrder?
         var scanned = 0
         var first = true
@@ -368,7 +378,7 @@ public struct TableIntake: Sendable {
             }
             guard row.rejection == nil else { return true }
             scanned += 1
-            if let evidence = row.dateOrderEvidence(at: column) {
+            if let evidence = row.dateOrderEvidence(at: column, other: other) {
                 found = evidence
                 return false
             }
@@ -390,6 +400,24 @@ public protocol TableRow {
     var raw: String { get }
     /// A date in this cell that only one order can read (`25/09/2024` is day-first).
     func dateOrderEvidence(at index: Int) -> DateOrder?
+    /// Whether cell `index` is empty or white space only, as `nonEmpty` sees it (no such
+    /// cell is empty).
+    func isBlank(at index: Int) -> Bool
+}
+
+extension TableRow {
+    public func isBlank(at index: Int) -> Bool { nonEmpty(string(at: index)) == nil }
+
+    /// Whether every cell is empty or white space only (a row of no cells too).
+    var isBlank: Bool { (0..<count).allSatisfy { isBlank(at: $0) } }
+
+    /// The evidence of the date cell `index`, or, when that cell is empty, of the `other`
+    /// date column that dates the row then: the rows the date order decides are read from.
+    func dateOrderEvidence(at index: Int, other: Int?) -> DateOrder? {
+        if let evidence = dateOrderEvidence(at: index) { return evidence }
+        guard let other, isBlank(at: index) else { return nil }
+        return dateOrderEvidence(at: other)
+    }
 }
 
 /// A table that can be read from its first row, as many times as needed.
@@ -408,5 +436,15 @@ protocol SheetTable {
 extension CSVRecord: TableRow {
     public func dateOrderEvidence(at index: Int) -> DateOrder? {
         withBytes(at: index) { DateParser.evidence(utf8: $0) }
+    }
+
+    public func isBlank(at index: Int) -> Bool {
+        withBytes(at: index) { bytes in
+            for byte in bytes where byte != 0x20 && !(0x09...0x0D).contains(byte) {
+                // Other white space (U+00A0, U+3000) is for `nonEmpty` to tell.
+                return byte < 0x80 ? false : nonEmpty(String(decoding: bytes, as: UTF8.self)) == nil
+            }
+            return true
+        }
     }
 }

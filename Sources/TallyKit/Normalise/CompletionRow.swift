@@ -43,6 +43,9 @@ struct CompletionRow {
         let fixedCourse: String?
         let certificate: Int?
         let completedAt: Int?
+        /// The table has a second date column (`HeaderMap.otherDate`): a row whose date cell
+        /// is empty takes the ordinary path, which reads that column.
+        let hasOtherDate: Bool
         let dateOrder: DateOrder
         /// The time of a row without a date: the file's.
         let fallbackTime: Timestamp
@@ -64,6 +67,7 @@ struct CompletionRow {
             fixedCourse = settings.course
             certificate = map.index(of: .certificateURL)
             completedAt = map.index(of: .completedAt)
+            hasOtherDate = map.otherDate != nil
             dateOrder = settings.dateOrder
             self.fallbackTime = fallbackTime
             self.file = file
@@ -76,7 +80,8 @@ struct CompletionRow {
     static func read<Row: PlainCells>(_ record: Row, columns: Columns,
                                       _ body: (borrowing CompletionRow) throws -> Bool) rethrows -> Bool {
         guard let rawEmail = record.bytesInPlace(at: columns.email) else { return false }
-        // The date, as `RowMapper` reads it: a blank cell is no date (the file's time).
+        // The date, as `RowMapper` reads it: a blank cell is no date (the file's time), or,
+        // where the table has another date column, the ordinary path's to read.
         var at = columns.fallbackTime
         var explicitTime: Timestamp?
         if let index = columns.completedAt {
@@ -85,6 +90,8 @@ struct CompletionRow {
                 guard let parsed = DateParser.parse(utf8: cell, order: columns.dateOrder) else { return false }
                 at = parsed
                 explicitTime = parsed
+            } else if columns.hasOtherDate {
+                return false
             }
         }
         var name: UnsafeRawBufferPointer?

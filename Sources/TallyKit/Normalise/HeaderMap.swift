@@ -83,7 +83,8 @@ public enum Column: String, CaseIterable, Sendable, Codable {
 /// 3. An override whose header is not in the table falls back to the aliases and is listed in
 ///    `unmatchedOverrides`, so intake can warn that the configuration no longer fits the file.
 ///
-/// Columns no role claims are ignored.
+/// Columns no role claims are ignored, but for one: the best of the other date columns
+/// (`otherDate`), which dates a row whose own date cell is empty.
 public struct HeaderMap: Sendable {
     /// The header row as read.
     public let headers: [String]
@@ -91,6 +92,12 @@ public struct HeaderMap: Sendable {
     public private(set) var columns: [Column: Int]
     /// Overrides that named a header this table does not have.
     public let unmatchedOverrides: [Column: String]
+    /// A second date column, for a row whose `completedAt` cell is empty: the most specific
+    /// built-in date alias left after `completedAt` took its column (then the leftmost).
+    /// A Google Form with an optional "Completion date" question has its `Timestamp` here,
+    /// which is when the row was submitted; without it, such a row took the file's time (the
+    /// day of the download), and a January completion downloaded in March counted for March.
+    public let otherDate: Int?
 
     public init(headers: [String], overrides: [Column: String] = [:]) {
         let keys = headers.map { HeaderMap.key($0) }
@@ -115,9 +122,18 @@ public struct HeaderMap: Sendable {
             columns[column] = index
             ranks[column] = rank
         }
+        var otherDate: (index: Int, rank: Int)?
+        if let dated = columns[.completedAt] {
+            for (index, key) in keys.enumerated() where index != dated && !claimed.contains(index) {
+                guard let (column, rank) = HeaderMap.builtInRoles[key], column == .completedAt,
+                      rank < otherDate?.rank ?? Int.max else { continue }
+                otherDate = (index, rank)
+            }
+        }
         self.headers = headers
         self.columns = columns
         self.unmatchedOverrides = unmatched
+        self.otherDate = otherDate?.index
     }
 
     /// The index of the column that fills `column`, or `nil` when none does.
@@ -148,10 +164,10 @@ public struct HeaderMap: Sendable {
     }()
 
     /// A quiz score as Google Forms and most graders write it: `8 / 10` and `8/10` give
-    /// `(8, 10)`; `80%` gives `(80, 100)`, kept as written rather than scaled to a fraction so
-    /// a rule can say `min_score = 80` for either form; a bare `7.5` gives `(7.5, nil)`.
-    /// Numbers are plain decimals (digits and one `.`); a negative number, a maximum of zero,
-    /// or anything else is `nil`.
+    /// `(8, 10)`; `80%` gives `(80, 100)`; a bare `0.8` or `7.5` gives `(0.8, nil)` and
+    /// `(7.5, nil)`: no maximum, which `RowMapper.event` reads as a fraction from 0 to 1 and
+    /// refuses above 1 (is `3` out of 10, or 3%?). Numbers are plain decimals (digits and one
+    /// `.`); a negative number, a maximum of zero, or anything else is `nil`.
     public static func parseScore(_ text: some StringProtocol) -> (got: Double, max: Double?)? {
         let trimmed = text.trimmingSpaces
         if trimmed.last == "%" {

@@ -21,7 +21,8 @@ public struct RowMapper: Sendable {
     public let map: HeaderMap
     public var settings: Settings
     public let source: (file: String, sha256: String)
-    /// When the row has no date column: the file's modification time.
+    /// When the row has no date (no date column, or empty date cells): the file's
+    /// modification time.
     public let fallbackTime: Timestamp
 
     public init(map: HeaderMap, settings: Settings, file: String, sha256: String, fallbackTime: Timestamp) {
@@ -43,15 +44,20 @@ public struct RowMapper: Sendable {
         return nil
     }
 
-    /// The event for a row, or the reason it cannot be one.
-    public func event(row: Int, field: (Column) -> String?) -> Result<Event, RowRejection> {
+    /// The event for a row, or the reason it cannot be one. `otherDate` gives the row's cell
+    /// of `map.otherDate`, asked for only when its date cell is empty.
+    public func event(row: Int, otherDate: () -> String? = { nil }, field: (Column) -> String?) -> Result<Event, RowRejection> {
         guard let rawEmail = field(.email).flatMap(nonEmpty) else { return .failure(.init("no email address")) }
         let email: Email
         do { email = try Email(normalising: rawEmail) } catch { return .failure(.init(error.description)) }
 
         var at = fallbackTime
         var explicitTime: Timestamp? = nil
-        if let text = field(.completedAt).flatMap(nonEmpty) {
+        // An empty date cell takes the row's other date (a form's `Timestamp` beside its
+        // optional "Completion date"), and only without one the file's time.
+        var dateText = field(.completedAt).flatMap(nonEmpty)
+        if dateText == nil && map.otherDate != nil { dateText = otherDate().flatMap(nonEmpty) }
+        if let text = dateText {
             guard let parsed = DateParser.parse(text, order: settings.dateOrder) else {
                 return .failure(.init("unreadable date \"\(text)\" (expected ISO 8601, \(settings.dateOrder == .dayFirst ? "dd/mm/yyyy" : "m/d/yyyy") or dd.mm.yyyy)"))
             }
@@ -64,9 +70,20 @@ public struct RowMapper: Sendable {
 
         if let quiz = settings.quiz {
             guard let text = field(.score).flatMap(nonEmpty), let score = HeaderMap.parseScore(text) else {
-                return .failure(.init("no readable score for quiz \"\(quiz)\" (expected e.g. \"8 / 10\")"))
+                return .failure(.init("no readable score for quiz \"\(quiz)\" (expected e.g. \"8 / 10\" or \"80%\")"))
             }
-            let fraction = score.max.map { $0 > 0 ? score.got / $0 : 0 } ?? score.got
+            // `8 / 10` and `80%` are 0.8. A bare number from 0 to 1 is a fraction already (a
+            // percent-styled spreadsheet cell holds 0.8 for 80%); a bare number above 1 — `3`,
+            // `50`, an integer cell — says neither its maximum nor that it is a percentage (3
+            // of 10? 3%?): compared to `pass` as it stands, it passed every quiz.
+            let fraction: Double
+            if let max = score.max {
+                fraction = score.got / max
+            } else if score.got <= 1 {
+                fraction = score.got
+            } else {
+                return .failure(.init("score \"\(text)\" for quiz \"\(quiz)\" has no maximum (\(text) of what? \(text)%?): write it as points of a maximum, such as \"8 / 10\", or as a percentage, such as \"80%\"; a bare number is read only from 0 to 1, as a fraction (0.8 is 80%)"))
+            }
             let kind: EventKind = fraction + 1e-9 >= settings.pass ? .quizPassed : .quizFailed
             let id = explicitID ?? Event.contentID(kind: kind, email: email, course: quiz, points: nil, at: explicitTime)
             return .success(Event(id: id, kind: kind, email: email, name: name, course: settings.course ?? field(.course).flatMap(nonEmpty),
