@@ -20,7 +20,7 @@ struct HeaderMapTests {
         ("Score", .score), ("Total score", .score), ("Quiz score", .score),
         ("Points", .points), ("XP", .points),
         ("Reason", .reason), ("Note", .reason), ("Description", .reason),
-        ("Response ID", .id), ("Submission ID", .id), ("Event ID", .id),
+        ("Response ID", .id), ("Submission ID", .id),
         ("Student ID", .studentID), ("Roster ID", .studentID), ("ID", .studentID),
         ("Public", .isPublic), ("Show on leaderboard", .isPublic),
         ("Aliases", .aliases), ("Other emails", .aliases),
