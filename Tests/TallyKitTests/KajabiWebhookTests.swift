@@ -45,6 +45,28 @@ struct KajabiWebhookTests {
         #expect(payment.kind == .paymentSucceeded && payment.name == "Ada Lovelace" && payment.offer == "5" && payment.purchase == "txn_9")
     }
 
+    @Test("API order_created (a cart purchase): one purchase_created for the order, its offers named, its customer's contact kept")
+    func cartOrder() throws {
+        let events = try Self.payload(#"""
+            {"id":"hk_ord","event":"order_created","payload":[
+             {"id":"9001","type":"transactions","attributes":{"action":"charge","state":"succeeded","amount_in_cents":1000},
+              "relationships":{"customer":{"data":{"id":"77","type":"customers"}}}},
+             {"id":"77","type":"customers","attributes":{"name":"Carol Cart","email":"Carol@School.example"},
+              "relationships":{"contact":{"data":{"id":"88","type":"contacts"}}}},
+             {"id":"5001","type":"orders","attributes":{"order_number":1001,"created_at":"2026-11-21T17:13:05.207Z"},
+              "relationships":{"customer":{"data":{"id":"77","type":"customers"}},
+                               "order_items":{"data":[{"id":"6001","type":"order_items"},{"id":"6002","type":"order_items"}]}}},
+             {"id":"6001","type":"order_items","attributes":{"quantity":1,"title":"Cart Offer"}},
+             {"id":"6002","type":"order_items","attributes":{"quantity":1,"title":"Bonus Pack"}}]}
+            """#)
+        #expect(events.count == 1)
+        let event = try #require(events.first)
+        #expect(event.kind == .purchaseCreated && event.id == "purchase-order-5001" && event.purchase == "order-5001")
+        #expect(event.email?.value == "carol@school.example" && event.name == "Carol Cart" && event.contact == "88")
+        #expect(event.offer == "Cart Offer, Bonus Pack")
+        #expect(event.at == Timestamp(milliseconds: 1_795_281_185_207))
+    }
+
     @Test("API form_submission: the course from [kajabi.forms], else the form's title")
     func apiFormSubmission() throws {
         let mapped = try #require(try Self.sample("kajabi-api-form-submission.json").first)

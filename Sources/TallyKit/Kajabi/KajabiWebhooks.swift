@@ -1,7 +1,8 @@
 /// Kajabi's other webhook shapes, as Kajabi's own samples show them: outbound webhooks
 /// (`purchase.created`, `payment.succeeded`, `purchase.refunded`, with the member and offer
 /// flat or nested), API webhooks in JSON:API form (`form_submission`, `tag_added`,
-/// `tag_removed`, `purchase`, `payment_succeeded`) and the simple contact-tag form of a Kajabi
+/// `tag_removed`, `purchase`, `payment_succeeded`, and a cart's `order_created`) and the
+/// simple contact-tag form of a Kajabi
 /// automation.
 extension KajabiPayload {
     // MARK: Outbound webhooks
@@ -130,8 +131,24 @@ extension KajabiPayload {
             event.purchase = purchase
             event.offer = offerName
             return [event]
+        case "order_created":
+            // A cart purchase: an order of one or more offers, paid by one customer.
+            guard let order = resources.first("orders") else { throw RowRejection("an order_created payload without an orders resource") }
+            let customer = resources.related(order, "customer") ?? resources.first("customers")
+            guard let rawEmail = customer?["attributes"]?["email"]?.text.flatMap(nonEmpty) else { throw RowRejection("no customer email") }
+            let email = try normalised(rawEmail)
+            let items = resources.all.filter { $0["type"]?.string == "order_items" }
+                .compactMap { $0["attributes"]?["title"]?.text.flatMap(nonEmpty) }
+            guard let orderID = order["id"]?.text.flatMap(nonEmpty) else { throw RowRejection("an order_created payload whose order has no id") }
+            let at = try time(order["attributes"]?["created_at"] ?? json["created_at"], fallback: fallbackTime)
+            var event = Event(id: purchaseEventID("order-" + orderID), kind: .purchaseCreated, email: email,
+                              name: customer?["attributes"]?["name"]?.text.flatMap(nonEmpty), at: at.value, source: source)
+            event.contact = customer?["relationships"]?["contact"]?["data"]?["id"]?.text
+            event.purchase = "order-" + orderID
+            event.offer = items.isEmpty ? nil : items.joined(separator: ", ")
+            return [event]
         default:
-            throw RowRejection("unknown payload shape: API webhook event \"\(name)\" (Tally reads form_submission, tag_added, tag_removed, purchase, payment_succeeded)")
+            throw RowRejection("unknown payload shape: API webhook event \"\(name)\" (Tally reads form_submission, tag_added, tag_removed, purchase, payment_succeeded, order_created)")
         }
     }
 
