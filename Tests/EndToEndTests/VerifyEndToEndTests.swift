@@ -37,6 +37,19 @@ struct VerifyEndToEndTests {
         #expect(!verify.stdout.contains("\nok\n"))
     }
 
+    @Test("a committed line torn at the end is called a cut, not an interrupted write the next sync would cut")
+    func committedTailTorn() throws {
+        let w = try Self.synced()
+        let events = try w.read("data/events.jsonl")
+        try w.write("data/events.jsonl", String(events.dropLast(5)))
+        let verify = try w.tally("verify")
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("events.jsonl ends with a torn line (") && verify.stderr.contains(
+            " bytes without a newline): committed bytes are missing, so it was cut outside Tally (see below)"))
+        #expect(!verify.stderr.contains("which the next sync cuts"))
+        #expect(verify.stderr.contains("but the last commit recorded"))
+    }
+
     @Test("the last points line cut, the last commit's length edited to fit and the snapshot rebuilt: verify still catches it")
     func lastPointsLineCutAndCommitEdited() throws {
         let w = try Self.synced()

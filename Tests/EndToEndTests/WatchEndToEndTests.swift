@@ -148,6 +148,30 @@ struct WatchEndToEndTests {
         #expect(try w.ledger("rejected").isEmpty)
     }
 
+    @Test("tally verify while the daemon commits batches never reports damage: ok, or 75 and run it again")
+    func verifyWhileWatching() throws {
+        let w = try Workspace()
+        let daemon = try Daemon(w)
+        defer { daemon.kill9() }
+        #expect(eventually { daemon.log.contains("watching inbox") }, "\(daemon.log)")
+        var statuses: [Int32: Int] = [:]
+        for round in 0..<15 {
+            var text = "Email,Course\n"
+            for row in 0..<300 { text += "s\(row)@example.org,Course \(round)\n" }
+            try w.write("drop-\(round).csv", text)
+            #expect(rename(w.root.appendingPathComponent("drop-\(round).csv").path,
+                           w.root.appendingPathComponent("inbox/drop-\(round).csv").path) == 0)
+            let verify = try w.tally("verify")
+            statuses[verify.status, default: 0] += 1
+            #expect(verify.status == 0 || verify.status == 75, "round \(round): \(verify.stderr)")
+            if verify.status == 75 {
+                #expect(verify.stderr.contains("a running Tally committed a batch while verify read the ledgers"))
+            }
+        }
+        #expect(Self.settled(w, archived: 15), "\(daemon.log)")
+        #expect(try w.tally("verify").status == 0)
+    }
+
     @Test("kill -9 at each step of the commit protocol, then a restart, gives exactly the ledgers of one clean run",
           arguments: ["ledger-staged", "commit-torn", "committed", "snapshot-written", "file-moved", "file-moved:7"])
     func crashAtEachStep(point: String) throws {

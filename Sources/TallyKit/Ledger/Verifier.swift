@@ -48,7 +48,7 @@ public struct Verifier {
             let file = try LedgerFile(path: path, chained: name == "points" || name == "audit")
             sizes[name] = file.size
             let headEnd = name == "points" && commit?.heads["points"] != nil ? commit?.lengths["points"] : nil
-            let (lines, problems, atEnd) = try check(file, name: name, endingAt: headEnd)
+            let (lines, problems, atEnd) = try check(file, name: name, endingAt: headEnd, committed: commit?.lengths[name])
             if name == "points" { pointsHead = atEnd }
             result.problems += problems
             result.summary.append("\(name).jsonl: \(lines) lines" + (file.isChained ? ", hash chain checked" : ""))
@@ -96,7 +96,7 @@ public struct Verifier {
 
     /// Checks every line of `file`; returns how many there are, the problems found, and the
     /// line that ends at byte `endingAt` (nil when none does, or none is asked).
-    private func check(_ file: LedgerFile, name: String, endingAt: Int? = nil) throws -> (Int, [String], LineAtEnd?) {
+    private func check(_ file: LedgerFile, name: String, endingAt: Int? = nil, committed: Int? = nil) throws -> (Int, [String], LineAtEnd?) {
         var problems: [String] = []
         var expectedSeq = 1
         var previousHash = LedgerFile.genesis
@@ -127,7 +127,11 @@ public struct Verifier {
             }
         }
         if file.completeLength < file.size {
-            problems.append("\(name).jsonl ends with a torn line (\(file.size - file.completeLength) bytes without a newline): an interrupted write, which the next sync cuts")
+            let torn = "\(name).jsonl ends with a torn line (\(file.size - file.completeLength) bytes without a newline)"
+            // Past the last commit it is an interrupted write; within it, committed bytes are gone.
+            problems.append(torn + (file.completeLength < committed ?? 0
+                ? ": committed bytes are missing, so it was cut outside Tally (see below)"
+                : ": an interrupted write, which the next sync cuts"))
         }
         return (count, problems, atEnd)
     }
