@@ -193,8 +193,10 @@ public final class Engine {
         let sha: String
         do { sha = try hashFile(file.path) } catch {
             stats.count(fileAction: "file_failed", milliseconds: nil)
-            report.outcome = .failed(reason: "\(file.name) could not be read: \(error)")
+            let reason = "\(file.name) could not be read: \(error)"
+            report.outcome = .failed(reason: reason)
             ledger.append(AuditRecord(at: started, action: "file_failed", file: file.name, detail: .string("\(error)")))
+            logger.error("\(reason). Moved to \(settings.paths.failed)/.")
             return (report, false)
         }
         // An empty file is a copy or download cut short, whatever its name says, and all empty
