@@ -247,6 +247,32 @@ struct EmailEndToEndTests {
         #expect(daemon.waitForExit(seconds: 15)?.status == 0)
     }
 
+    @Test("a Maildir delivery linked from tmp/ into new/, as procmail, maildrop and getmail place it, is read under tally watch without a rescan")
+    func maildirLinked() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.allowed)
+        for folder in ["tmp", "new", "cur"] {
+            try FileManager.default.createDirectory(at: w.root.appendingPathComponent("inbox/" + folder), withIntermediateDirectories: true)
+        }
+        let daemon = try Daemon(w)
+        defer { daemon.kill9() }
+        #expect(eventually { daemon.log.contains("watching") })
+        try python(w, """
+            m = message(mid="<linked@mail.school.example>")
+            m.set_content("export")
+            m.add_attachment(CSV.encode(), maintype="text", subtype="csv", filename="export.csv")
+            write("inbox/tmp/1700000003.M4P4.host", m)
+            import os
+            os.link("inbox/tmp/1700000003.M4P4.host", "inbox/new/1700000003.M4P4.host")
+            os.unlink("inbox/tmp/1700000003.M4P4.host")
+            """)
+        #expect(eventually(seconds: 10) { (try? w.xp()) == ["ada@example.org": 20, "grace@example.org": 20] })
+        #expect(eventually { w.list("inbox/new").isEmpty })
+        #expect(w.list("data/archive") == ["1700000003.M4P4.host"])
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(seconds: 15)?.status == 0)
+    }
+
     @Test("an inbox that becomes a Maildir while tally watch runs (procmail makes the folders at its first delivery)")
     func maildirLater() throws {
         let w = try Workspace()
