@@ -247,6 +247,34 @@ struct EmailEndToEndTests {
         #expect(daemon.waitForExit(seconds: 15)?.status == 0)
     }
 
+    @Test("a message with many KiB of trace and signature headers before its From, in a file not named .eml, is read as a message")
+    func longHeaderBlock() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.allowed)
+        try python(w, """
+            def deliver(name, mid, size):
+                m = message(mid=mid)
+                m.set_content("export")
+                m.add_attachment(CSV.encode(), maintype="text", subtype="csv", filename="export.csv")
+                trace = b"Delivered-To: tally@school.example\\r\\n"
+                while len(trace) < size:
+                    trace += (b"Received: from relay%d.school.example (relay.school.example [10.0.0.1])\\r\\n"
+                              b"\\tby mx.school.example with ESMTPS id x%d; Fri, 20 Nov 2026 10:00:00 +0000\\r\\n" % (len(trace), len(trace)))
+                    trace += b"ARC-Seal: i=1; a=rsa-sha256; t=1700000000; cv=none; d=google.com; s=arc-20240605;\\r\\n        b=" + b"A" * 300 + b"\\r\\n"
+                with open("inbox/" + name, "wb") as f:
+                    f.write(trace + m.as_bytes(policy=policy.SMTP))
+            deliver("1795931001.M1P1.host", "<six@mail.school.example>", 6000)
+            deliver("1795931002.M2P2.host", "<forty@mail.school.example>", 40000)
+            """)
+        let sync = try w.tally("sync")
+        #expect(sync.status == 0, "\(sync.stderr)")
+        #expect(w.list("data/failed").isEmpty)
+        #expect(w.list("data/archive") == ["1795931001.M1P1.host", "1795931002.M2P2.host"])
+        #expect(try w.xp() == ["ada@example.org": 20, "grace@example.org": 20])
+        let messages = Set(try w.ledger("events").compactMap { ($0["source"] as? [String: Any])?["message"] as? String })
+        #expect(messages == ["six@mail.school.example", "forty@mail.school.example"])
+    }
+
     @Test("a Maildir delivery linked from tmp/ into new/, as procmail, maildrop and getmail place it, is read under tally watch without a rescan")
     func maildirLinked() throws {
         let w = try Workspace()

@@ -24,7 +24,7 @@ extension Engine {
         var passed = message.skipped
         for attachment in message.attachments {
             let name = attachment.name ?? MIMEReader.defaultName(for: attachment)
-            let kind = FileKind.detect(head: (try? readHead(attachment.path)) ?? [], name: name)
+            let kind = FileKind.detect(path: attachment.path, name: name)
             // A plain-text body counts only when it is JSON (a relayed webhook); rosters and
             // messages attached are not read from mail.
             let isBody = attachment.name == nil && attachment.contentType.essence == "text/plain"
