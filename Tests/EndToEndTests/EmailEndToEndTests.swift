@@ -275,6 +275,29 @@ struct EmailEndToEndTests {
         #expect(messages == ["six@mail.school.example", "forty@mail.school.example"])
     }
 
+    @Test("an mbox (mutt's save, formail, Takeout): one message in it is read; several are refused with what to do, nothing lost in silence")
+    func mbox() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.allowed)
+        try python(w, """
+            def export(mid, email):
+                m = message(mid=mid)
+                m.set_content("export")
+                m.add_attachment(("Email,Course\\n%s,AI 1\\n" % email).encode(), maintype="text", subtype="csv", filename="export.csv")
+                return b"From forms@school.example Fri Nov 20 10:00:00 2026\\n" + m.as_bytes() + b"\\n"
+            open("inbox/two.eml", "wb").write(export("<e1@mail.school.example>", "e1@example.org") + export("<e2@mail.school.example>", "e2@example.org"))
+            open("inbox/takeout.mbox", "wb").write(b"".join(export("<t%d@mail.school.example>" % n, "t%d@example.org" % n) for n in range(3)))
+            open("inbox/1700000009.M9P9.host", "wb").write(export("<one@mail.school.example>", "one@example.org"))
+            """)
+        let sync = try w.tally("sync")
+        #expect(sync.status == 1)
+        #expect(try w.xp() == ["one@example.org": 20])
+        #expect(w.list("data/archive") == ["1700000009.M9P9.host"])
+        let two = try w.read("data/failed/two.eml.error.txt"), takeout = try w.read("data/failed/takeout.mbox.error.txt")
+        #expect(two.contains("it is an mbox of 2 messages") && two.contains("split it, one message per file"), "\(two)")
+        #expect(takeout.contains("it is an mbox of 3 messages") && takeout.contains("split it, one message per file"), "\(takeout)")
+    }
+
     @Test("a Maildir delivery linked from tmp/ into new/, as procmail, maildrop and getmail place it, is read under tally watch without a rescan")
     func maildirLinked() throws {
         let w = try Workspace()

@@ -222,6 +222,27 @@ struct MailTests {
         #expect(kind(Array("anything".utf8), "takeout.mbox") == .email)
     }
 
+    @Test("an mbox of one message is that message; an mbox of several is refused with their count, not read in part")
+    func mbox() throws {
+        func one(_ id: String, body: String = "Email,Course\nx@y.example,C\n") -> String {
+            "From: forms@school.example\nMessage-ID: <\(id)@x>\nContent-Type: text/csv\n\n" + body
+        }
+        let envelope = "From forms@school.example Fri Nov 20 10:00:00 2026\n"
+        let (single, contents) = try parse(envelope + one("a"))
+        #expect(single.headers.fromAddress == "forms@school.example" && single.headers.messageID == "a@x")
+        #expect(String(decoding: contents["1"] ?? [], as: UTF8.self) == "Email,Course\r\nx@y.example,C\r\n")
+        // A body line that begins "From " after an empty line, not escaped, and no header after it: still one message.
+        let (prose, _) = try parse(envelope + one("p", body: "Hello\n\nFrom the team\nthanks\n"))
+        #expect(prose.headers.messageID == "p@x")
+        let three = envelope + one("a") + "\n" + envelope + one("b") + "\n" + envelope + one("c") + "\n"
+        #expect(throws: MailError.mailbox(messages: 3)) { try parse(three) }
+        #expect(throws: MailError.mailbox(messages: 2)) { try parse(envelope + one("a") + "\n" + envelope + one("b"), crlf: false) }
+        #expect(MailError.mailbox(messages: 2).description.contains("split it, one message per file"))
+        // Without an envelope line first, a message is read as one, whatever its body holds.
+        let (plain, _) = try parse(one("q", body: "x\n\n") + envelope + one("r"))
+        #expect(plain.headers.messageID == "q@x")
+    }
+
     @Test("a truncated message keeps what it had; limits on depth, parts and decoded size refuse a hostile one")
     func limits() throws {
         let (truncated, contents) = try parse(String(Self.nested[..<Self.nested.range(of: " 101")!.upperBound]))

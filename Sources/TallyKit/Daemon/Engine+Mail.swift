@@ -13,6 +13,8 @@ extension Engine {
         let message: ParsedMessage
         do {
             message = try MIMEReader(path: file.path, directory: scratch, limits: settings.mailLimits).read()
+        } catch .mailbox(let messages) {
+            throw IntakeError.unreadable(file: file.name, reason: MailError.mailbox(messages: messages).description)
         } catch {
             throw IntakeError.unreadable(file: file.name, reason: "as an email message, \(error.description)")
         }
