@@ -14,7 +14,7 @@ struct Sign: ParsableCommand {
     @Option(help: "Sign with this [kajabi.sites] secret, and name the site in the capture.")
     var siteName: String?
 
-    @Option(name: .shortAndLong, help: "Write the capture here (atomically) instead of standard output; e.g. inbox/NAME.json.")
+    @Option(name: .shortAndLong, help: "Write the capture here instead of standard output; e.g. inbox/NAME.json (a file is replaced atomically; a device, FIFO or /dev/stdout is written through).")
     var output: String?
 
     func run() throws {
@@ -35,7 +35,7 @@ struct Sign: ParsableCommand {
                                                     (CapturedRequest.signatureHeader, CapturedRequest.sign(body: body, secret: secret))],
                                           body: body, site: siteName)
             if let output {
-                try FileSystem.writeAtomically(capture.encoded(), to: output)
+                try FileSystem.writeOutput(capture.encoded(), to: output)
             } else {
                 print(String(decoding: capture.encoded().dropLast(), as: UTF8.self))
             }

@@ -179,6 +179,46 @@ struct CommandsEndToEndTests {
         #expect(version.status == 0 && version.stdout.contains("0.1.0"))
     }
 
+    @Test("sign -o writes through a link, a device, a FIFO and standard output instead of replacing them; a file is replaced")
+    func signOutput() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", "[kajabi]\nsecret = \"x-secret-123456\"\n")
+        try w.write("ok.json", "{\"email\":\"ok@school.example\",\"course\":\"AI 1\"}")
+        try w.write("out/real.json", "old")
+        let path = { (name: String) in w.root.appendingPathComponent(name).path }
+        func type(_ name: String) -> mode_t {
+            var info = stat()
+            return lstat(path(name), &info) == 0 ? info.st_mode & S_IFMT : 0
+        }
+        let links = [("out/link.json", "real.json"), ("out/stdout", "/dev/stdout"), ("out/null", "/dev/null"), ("out/fd1", "/proc/self/fd/1")]
+        for (link, target) in links { #expect(symlink(target, path(link)) == 0) }
+
+        // A link to a file: the file gets the capture, the link stays.
+        #expect(try w.tally("sign", "ok.json", "-o", "out/link.json").status == 0)
+        #expect(type("out/link.json") == S_IFLNK && type("out/real.json") == S_IFREG)
+        #expect(try w.read("out/real.json").contains("X-Kajabi-Signature"))
+        // Standard output, by a link to /dev/stdout or /proc/self/fd/1; a device.
+        for link in ["out/stdout", "out/fd1"] {
+            let run = try w.tally("sign", "ok.json", "-o", link)
+            #expect(run.status == 0 && run.stdout.contains("X-Kajabi-Signature"), "\(link): \(run.stderr)")
+        }
+        #expect(try w.tally("sign", "ok.json", "-o", "out/null").status == 0)
+        #expect(["out/stdout", "out/null", "out/fd1"].allSatisfy { type($0) == S_IFLNK })
+        // A FIFO with a reader (this test, so that nothing waits on a FIFO a rename took away).
+        #expect(mkfifo(path("out/pipe"), 0o600) == 0)
+        let reader = open(path("out/pipe"), O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { close(reader) }
+        #expect(try w.tally("sign", "ok.json", "-o", "out/pipe").status == 0)
+        #expect(type("out/pipe") == S_IFIFO)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let count = read(reader, &buffer, buffer.count)
+        #expect(String(decoding: buffer[0..<max(count, 0)], as: UTF8.self).contains("X-Kajabi-Signature"))
+        // A regular file is still replaced atomically.
+        #expect(try w.tally("sign", "ok.json", "-o", "out/new.json").status == 0)
+        #expect(try w.read("out/new.json").contains("X-Kajabi-Signature"))
+    }
+
     @Test("an explicit --config that does not exist is a usage error, exit 2")
     func missingConfig() throws {
         let w = try Workspace()

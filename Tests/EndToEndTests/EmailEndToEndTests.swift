@@ -247,6 +247,83 @@ struct EmailEndToEndTests {
         #expect(daemon.waitForExit(seconds: 15)?.status == 0)
     }
 
+    @Test("a message with many KiB of trace and signature headers before its From, in a file not named .eml, is read as a message")
+    func longHeaderBlock() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.allowed)
+        try python(w, """
+            def deliver(name, mid, size):
+                m = message(mid=mid)
+                m.set_content("export")
+                m.add_attachment(CSV.encode(), maintype="text", subtype="csv", filename="export.csv")
+                trace = b"Delivered-To: tally@school.example\\r\\n"
+                while len(trace) < size:
+                    trace += (b"Received: from relay%d.school.example (relay.school.example [10.0.0.1])\\r\\n"
+                              b"\\tby mx.school.example with ESMTPS id x%d; Fri, 20 Nov 2026 10:00:00 +0000\\r\\n" % (len(trace), len(trace)))
+                    trace += b"ARC-Seal: i=1; a=rsa-sha256; t=1700000000; cv=none; d=google.com; s=arc-20240605;\\r\\n        b=" + b"A" * 300 + b"\\r\\n"
+                with open("inbox/" + name, "wb") as f:
+                    f.write(trace + m.as_bytes(policy=policy.SMTP))
+            deliver("1795931001.M1P1.host", "<six@mail.school.example>", 6000)
+            deliver("1795931002.M2P2.host", "<forty@mail.school.example>", 40000)
+            """)
+        let sync = try w.tally("sync")
+        #expect(sync.status == 0, "\(sync.stderr)")
+        #expect(w.list("data/failed").isEmpty)
+        #expect(w.list("data/archive") == ["1795931001.M1P1.host", "1795931002.M2P2.host"])
+        #expect(try w.xp() == ["ada@example.org": 20, "grace@example.org": 20])
+        let messages = Set(try w.ledger("events").compactMap { ($0["source"] as? [String: Any])?["message"] as? String })
+        #expect(messages == ["six@mail.school.example", "forty@mail.school.example"])
+    }
+
+    @Test("an mbox (mutt's save, formail, Takeout): one message in it is read; several are refused with what to do, nothing lost in silence")
+    func mbox() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.allowed)
+        try python(w, """
+            def export(mid, email):
+                m = message(mid=mid)
+                m.set_content("export")
+                m.add_attachment(("Email,Course\\n%s,AI 1\\n" % email).encode(), maintype="text", subtype="csv", filename="export.csv")
+                return b"From forms@school.example Fri Nov 20 10:00:00 2026\\n" + m.as_bytes() + b"\\n"
+            open("inbox/two.eml", "wb").write(export("<e1@mail.school.example>", "e1@example.org") + export("<e2@mail.school.example>", "e2@example.org"))
+            open("inbox/takeout.mbox", "wb").write(b"".join(export("<t%d@mail.school.example>" % n, "t%d@example.org" % n) for n in range(3)))
+            open("inbox/1700000009.M9P9.host", "wb").write(export("<one@mail.school.example>", "one@example.org"))
+            """)
+        let sync = try w.tally("sync")
+        #expect(sync.status == 1)
+        #expect(try w.xp() == ["one@example.org": 20])
+        #expect(w.list("data/archive") == ["1700000009.M9P9.host"])
+        let two = try w.read("data/failed/two.eml.error.txt"), takeout = try w.read("data/failed/takeout.mbox.error.txt")
+        #expect(two.contains("it is an mbox of 2 messages") && two.contains("split it, one message per file"), "\(two)")
+        #expect(takeout.contains("it is an mbox of 3 messages") && takeout.contains("split it, one message per file"), "\(takeout)")
+    }
+
+    @Test("a Maildir delivery linked from tmp/ into new/, as procmail, maildrop and getmail place it, is read under tally watch without a rescan")
+    func maildirLinked() throws {
+        let w = try Workspace()
+        try w.write("tally.toml", Self.allowed)
+        for folder in ["tmp", "new", "cur"] {
+            try FileManager.default.createDirectory(at: w.root.appendingPathComponent("inbox/" + folder), withIntermediateDirectories: true)
+        }
+        let daemon = try Daemon(w)
+        defer { daemon.kill9() }
+        #expect(eventually { daemon.log.contains("watching") })
+        try python(w, """
+            m = message(mid="<linked@mail.school.example>")
+            m.set_content("export")
+            m.add_attachment(CSV.encode(), maintype="text", subtype="csv", filename="export.csv")
+            write("inbox/tmp/1700000003.M4P4.host", m)
+            import os
+            os.link("inbox/tmp/1700000003.M4P4.host", "inbox/new/1700000003.M4P4.host")
+            os.unlink("inbox/tmp/1700000003.M4P4.host")
+            """)
+        #expect(eventually(seconds: 10) { (try? w.xp()) == ["ada@example.org": 20, "grace@example.org": 20] })
+        #expect(eventually { w.list("inbox/new").isEmpty })
+        #expect(w.list("data/archive") == ["1700000003.M4P4.host"])
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(seconds: 15)?.status == 0)
+    }
+
     @Test("an inbox that becomes a Maildir while tally watch runs (procmail makes the folders at its first delivery)")
     func maildirLater() throws {
         let w = try Workspace()

@@ -47,6 +47,18 @@ final class InboxWatcherTests {
         #expect(batches.allSatisfy { !$0.rescan })
     }
 
+    @Test("in a Maildir, a delivery hard-linked from tmp/ into new/ is ready (procmail, maildrop, getmail); a name created in the inbox itself is not")
+    func maildirLink() async throws {
+        for folder in ["tmp", "new", "cur"] { try FileSystem.createDirectory(directory + "/" + folder) }
+        write("tmp/1700000000.M1P1.host", "From: forms@school.example\r\nSubject: x\r\n\r\nbody\r\n")
+        let watcher = try InboxWatcher(directory: directory)
+        #expect(link(directory + "/tmp/1700000000.M1P1.host", directory + "/new/1700000000.M1P1.host") == 0)
+        #expect(link(directory + "/tmp/1700000000.M1P1.host", directory + "/linked.csv") == 0)
+        let batches = try await collect(watcher) { $0.flatMap(\.names).contains("new/1700000000.M1P1.host") }
+        #expect(batches.flatMap(\.names) == ["new/1700000000.M1P1.host"])
+        #expect(batches.allSatisfy { !$0.rescan })
+    }
+
     @Test("300 files dropped at once arrive in a few batches, every name, none twice in a batch")
     func burst() async throws {
         let watcher = try InboxWatcher(directory: directory, maxFiles: 100)

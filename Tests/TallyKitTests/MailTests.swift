@@ -187,6 +187,62 @@ struct MailTests {
         #expect(kind(Array("From: a@b.example\n\nno other header".utf8), "x.txt") == .csv)
     }
 
+    @Test("a message is known by its whole header block, however far down its From is; a table whose first row reads like a field is not")
+    func longHeaderBlock() {
+        var trace = "Delivered-To: tally@school.example\r\n"
+        while trace.utf8.count < 20_000 {
+            trace += "Received: from relay\(trace.utf8.count).school.example (relay.school.example [10.0.0.1])\r\n"
+                + "\tby mx.school.example with ESMTPS; Fri, 20 Nov 2026 10:00:00 +0000\r\n"
+                + "ARC-Seal: i=1; a=rsa-sha256; t=1700000000; cv=none; d=google.com; s=arc-20240605;\r\n b=abcdefghijklmnopqrstuvwxyz0123456789\r\n"
+        }
+        let message = Array((trace + "From: forms@school.example\r\nSubject: Export\r\n\r\nEmail,Course\r\n").utf8)
+        // The file, as the daemon reads it: an 8 KiB head, then 64 KiB at a time.
+        func kind(_ bytes: [UInt8], _ name: String = "1700000000.M1P1.host") -> FileKind {
+            var offset = min(8192, bytes.count)
+            return FileKind.detect(head: Array(bytes[..<offset]), name: name, readMore: {
+                let end = min(offset + 65536, bytes.count)
+                defer { offset = end }
+                return Array(bytes[offset..<end])
+            })
+        }
+        #expect(kind(message) == .email)
+        let cut = message.indices.first { $0 > 4000 && message[$0 - 1] == 0x09 }!   // at "by mx…", inside a folded value
+        #expect(kind(Array(message[cut...])) == .csv)   // a header block's tail is not one
+        // A CSV whose header reads like a field: its rows are not fields.
+        #expect(kind(Array("Subject: x,Email,Course\nSubject: y,ada@example.org,AI 1\n".utf8), "export") == .csv)
+        #expect(kind(Array("Subject: x\nada@example.org\n".utf8), "export") == .csv)
+        #expect(kind(Array("Date: 2026-11-20\nFrom: school\n9/2/2024 10:30:00,ada@example.org\n".utf8), "export") == .csv)
+        // Past the mail reader's bound, a block of fields is still a message (the reader says it is too long).
+        #expect(FileKind.headerBlockLimit == MailLimits().maxHeaderBytes)
+        let endless = Array(("From: a@b.example\nDate: x\n" + String(repeating: "X-Filler: 0123456789abcdef\n", count: 12_000)).utf8)
+        #expect(kind(endless) == .email)
+        // An mbox: an envelope line first, or the name.
+        #expect(kind(Array("From forms@school.example Fri Nov 20 10:00:00 2026\nFrom: forms@school.example\nDate: x\n\nbody\n".utf8)) == .email)
+        #expect(kind(Array("From the team,Email\nx,a@b.example\n".utf8), "export") == .csv)
+        #expect(kind(Array("anything".utf8), "takeout.mbox") == .email)
+    }
+
+    @Test("an mbox of one message is that message; an mbox of several is refused with their count, not read in part")
+    func mbox() throws {
+        func one(_ id: String, body: String = "Email,Course\nx@y.example,C\n") -> String {
+            "From: forms@school.example\nMessage-ID: <\(id)@x>\nContent-Type: text/csv\n\n" + body
+        }
+        let envelope = "From forms@school.example Fri Nov 20 10:00:00 2026\n"
+        let (single, contents) = try parse(envelope + one("a"))
+        #expect(single.headers.fromAddress == "forms@school.example" && single.headers.messageID == "a@x")
+        #expect(String(decoding: contents["1"] ?? [], as: UTF8.self) == "Email,Course\r\nx@y.example,C\r\n")
+        // A body line that begins "From " after an empty line, not escaped, and no header after it: still one message.
+        let (prose, _) = try parse(envelope + one("p", body: "Hello\n\nFrom the team\nthanks\n"))
+        #expect(prose.headers.messageID == "p@x")
+        let three = envelope + one("a") + "\n" + envelope + one("b") + "\n" + envelope + one("c") + "\n"
+        #expect(throws: MailError.mailbox(messages: 3)) { try parse(three) }
+        #expect(throws: MailError.mailbox(messages: 2)) { try parse(envelope + one("a") + "\n" + envelope + one("b"), crlf: false) }
+        #expect(MailError.mailbox(messages: 2).description.contains("split it, one message per file"))
+        // Without an envelope line first, a message is read as one, whatever its body holds.
+        let (plain, _) = try parse(one("q", body: "x\n\n") + envelope + one("r"))
+        #expect(plain.headers.messageID == "q@x")
+    }
+
     @Test("a truncated message keeps what it had; limits on depth, parts and decoded size refuse a hostile one")
     func limits() throws {
         let (truncated, contents) = try parse(String(Self.nested[..<Self.nested.range(of: " 101")!.upperBound]))

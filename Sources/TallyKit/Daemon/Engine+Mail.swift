@@ -13,6 +13,8 @@ extension Engine {
         let message: ParsedMessage
         do {
             message = try MIMEReader(path: file.path, directory: scratch, limits: settings.mailLimits).read()
+        } catch .mailbox(let messages) {
+            throw IntakeError.unreadable(file: file.name, reason: MailError.mailbox(messages: messages).description)
         } catch {
             throw IntakeError.unreadable(file: file.name, reason: "as an email message, \(error.description)")
         }
@@ -24,7 +26,7 @@ extension Engine {
         var passed = message.skipped
         for attachment in message.attachments {
             let name = attachment.name ?? MIMEReader.defaultName(for: attachment)
-            let kind = FileKind.detect(head: (try? readHead(attachment.path)) ?? [], name: name)
+            let kind = FileKind.detect(path: attachment.path, name: name)
             // A plain-text body counts only when it is JSON (a relayed webhook); rosters and
             // messages attached are not read from mail.
             let isBody = attachment.name == nil && attachment.contentType.essence == "text/plain"

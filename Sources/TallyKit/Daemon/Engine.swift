@@ -210,7 +210,7 @@ public final class Engine {
             return (report, false)
         }
         // The roster named by `[roster] file` is a roster whatever its name.
-        let detected = FileKind.detect(head: (try? readHead(file.path)) ?? [], name: file.name)
+        let detected = FileKind.detect(path: file.path, name: file.name)
         let kind = file.path == settings.rosterFile && [.csv, .tsv, .roster].contains(detected) ? .roster : detected
         // Content seen before is not read again; but a roster is, unless it is the one in
         // force: going back to an earlier roster makes it the roster again.

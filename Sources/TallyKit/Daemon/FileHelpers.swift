@@ -86,12 +86,19 @@ private struct FileChunk: @unchecked Sendable {
     }
 }
 
-func readHead(_ path: String, count: Int = 8192) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SystemError("open", path: path) }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: count)
-    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
-    return n > 0 ? Array(buffer[0..<n]) : []
+extension FileKind {
+    /// The kind of the file at `path`: its first 8 KiB sniffed with its name, and, when they
+    /// end inside a mail header block, as much more as the block needs (up to
+    /// `headerBlockLimit`), read 64 KiB at a time.
+    static func detect(path: String, name: String) -> FileKind {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return detect(head: [], name: name) }
+        defer { close(fd) }
+        func next(_ count: Int) -> [UInt8] {
+            var buffer = [UInt8](repeating: 0, count: count)
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
+            return n > 0 ? Array(buffer[0..<n]) : []
+        }
+        return detect(head: next(8192), name: name, readMore: { next(64 << 10) })
+    }
 }
-

@@ -14,6 +14,11 @@ public struct WatcherError: Error, CustomStringConvertible, Sendable {
 /// download is still writing, and reading then would take half a file. Names that writers
 /// use for incomplete files (`Inbox.isIncomplete`) are never ready; their rename is.
 ///
+/// The one exception is a Maildir's `new/`: a delivery is written in `tmp/` and only then
+/// put into `new/`, whole, so a name created there is ready at once. procmail, maildrop and
+/// getmail put it there with `link()` (then unlink it from `tmp/`), which makes `IN_CREATE`
+/// and nothing else; watching only for closes and renames, the daemon never saw their mail.
+///
 /// After the first ready name, the watcher waits until drops stop for `quiet` (10 ms), or
 /// `maxDelay` (250 ms) has passed, or `maxFiles` names are in hand, then delivers them: a
 /// single drop reaches the daemon within milliseconds, a burst arrives in a few batches.
@@ -50,7 +55,9 @@ public final class InboxWatcher: Sendable {
     /// `create` only for folders: `tmp/`, `new/` and `cur/` made while Tally runs turn the
     /// inbox into a Maildir.
     static let mask: Inotify.Mask = [.closeWrite, .movedTo, .create, .deleteSelf, .moveSelf, .onlyDirectory]
-    static let maildirMask: Inotify.Mask = [.closeWrite, .movedTo, .deleteSelf, .moveSelf, .onlyDirectory]
+    /// `create` in `new/`: a delivery linked there from `tmp/` (procmail, maildrop, getmail)
+    /// is complete; `closeWrite` still catches a writer that breaks the convention.
+    static let maildirMask: Inotify.Mask = [.closeWrite, .movedTo, .create, .deleteSelf, .moveSelf, .onlyDirectory]
 
     public init(directory: String, quiet: Duration = .milliseconds(10), maxDelay: Duration = .milliseconds(250),
                 maxFiles: Int = 1000) throws {
@@ -173,8 +180,9 @@ public final class InboxWatcher: Sendable {
                           !event.mask.intersection([.create, .movedTo]).isEmpty,
                           ["tmp", "new", "cur"].contains(event.name ?? "") {
                     if watchMaildir() { note(rescan: true) }
-                } else if !event.mask.intersection([.closeWrite, .movedTo]).isEmpty, let base = event.name,
-                          !event.mask.contains(.isDirectory), !Inbox.isIncomplete(base) {
+                } else if !event.mask.intersection(event.watch == maildirWatch ? [.closeWrite, .movedTo, .create]
+                                                                                   : [.closeWrite, .movedTo]).isEmpty,
+                          let base = event.name, !event.mask.contains(.isDirectory), !Inbox.isIncomplete(base) {
                     // Names are relative to the inbox: `new/NAME` never releases an `inbox/NAME`.
                     let name = event.watch == maildirWatch ? "new/" + base : base
                     if pendingNames.insert(name).inserted { names.append(name) }

@@ -17,8 +17,11 @@ public enum FileKind: String, Equatable, Sendable {
     case otherEncoding = "text, not utf-8"
     case binary
 
-    /// Sniffs `head` (the first few KiB of the file) and the file's name.
-    public static func detect(head: [UInt8], name: String) -> FileKind {
+    /// Sniffs `head` (the first few KiB of the file) and the file's name. A head that ends
+    /// inside what may be a mail header block asks `readMore` for the bytes that follow (an
+    /// empty answer: the end of the file), up to `headerBlockLimit`; without it, the head is
+    /// taken for the whole file.
+    public static func detect(head: [UInt8], name: String, readMore: () -> [UInt8] = { [] }) -> FileKind {
         let lower = name.lowercased()
         let ext = lower.split(separator: ".").last.map(String.init) ?? ""
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
@@ -32,7 +35,8 @@ public enum FileKind: String, Equatable, Sendable {
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
         // Before the text check: an old mailer's 8-bit Latin-1 body, or a 7-bit ISO-2022-JP
         // one with its escape bytes, is still a message (its parts say their charsets).
-        if ext == "eml" || looksLikeMessage(body) { return .email }
+        // An mbox is a message, or several, each after a `From ` line: the mail reader says which.
+        if ext == "eml" || ext == "mbox" || looksLikeMessage(body, readMore: readMore) { return .email }
         switch sniffText(body) {
         case .binary: return .binary
         case .otherEncoding: return .otherEncoding
@@ -79,34 +83,26 @@ public enum FileKind: String, Equatable, Sendable {
         return (try? JSONParser.parse(Array(line))) != nil
     }
 
-    /// RFC 5322 header lines at the start: the first line is a header field (`Name: value`,
-    /// a name of letters, digits and dashes), and the header block holds a `From:` and
-    /// one more field every message has (`Date:`, `Message-ID:`, `Received:`, `Subject:`,
-    /// `MIME-Version:`, `Return-Path:`, `Delivered-To:`). A table's header row has no `:`
-    /// right after its first word.
-    static func looksLikeMessage(_ bytes: ArraySlice<UInt8>) -> Bool {
-        // Header lines up to the first empty one, as bytes: CR LF and LF alike.
-        var lines: [ArraySlice<UInt8>] = []
-        var start = bytes.startIndex
-        for index in bytes.indices.prefix(4096) where bytes[index] == 0x0A {
-            var line = bytes[start..<index]
-            if line.last == 0x0D { line = line.dropLast() }
-            if line.isEmpty { break }
-            lines.append(line)
-            start = index + 1
+    /// An RFC 5322 header block at the start, read whole however long it is (mail that
+    /// passed through Gmail or Microsoft 365 carries 5-8 KiB of `Received`, `ARC-*`,
+    /// `DKIM-Signature` and `Authentication-Results` before its `From`): see
+    /// `HeaderBlockSniffer`.
+    static func looksLikeMessage(_ bytes: ArraySlice<UInt8>, readMore: () -> [UInt8] = { [] }) -> Bool {
+        var sniffer = HeaderBlockSniffer()
+        if let verdict = sniffer.feed(bytes) { return verdict }
+        while sniffer.consumed <= headerBlockLimit {
+            let more = readMore()
+            if more.isEmpty { break }
+            if let verdict = sniffer.feed(more[...]) { return verdict }
         }
-        func name(_ line: ArraySlice<UInt8>) -> String? {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon != line.startIndex,
-                  line[..<colon].allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A)
-                                             || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
-            else { return nil }
-            return String(decoding: line[..<colon], as: UTF8.self).lowercased()
-        }
-        guard let first = lines.first, name(first) != nil else { return false }
-        let names = Set(lines.compactMap(name))
-        let common: Set<String> = ["date", "message-id", "received", "subject", "mime-version", "return-path", "delivered-to"]
-        return names.contains("from") && !names.isDisjoint(with: common)
+        return sniffer.finish()
     }
+
+    /// How much of a header block the sniffer reads: the mail reader's own bound
+    /// (`MailLimits.maxHeaderBytes`), so that whatever it would read, the sniffer sees whole.
+    /// A longer block of header lines is still called a message, and the reader then says
+    /// the block is too long.
+    public static let headerBlockLimit = 256 << 10
 
     private static func containsASCII(_ bytes: [UInt8], _ needle: String) -> Bool {
         let pattern = Array(needle.utf8)
@@ -115,5 +111,85 @@ public enum FileKind: String, Equatable, Sendable {
             if bytes[start..<(start + pattern.count)].elementsEqual(pattern) { return true }
         }
         return false
+    }
+}
+
+/// Decides, a chunk at a time, whether bytes begin with an RFC 5322 header block: by its
+/// shape, not by one field found early.
+///
+/// Every line up to the first empty one must be a field (`Name: value`, the name of letters,
+/// digits, `-` and `_`, the colon right after it) or a folded continuation of one (starting
+/// with a space or a tab); an mbox's `From ` envelope line may come first. The block must
+/// end in an empty line (or at the end of the file), and name at least two of the fields
+/// every message carries (`From`, `To`, `Date`, `Subject`, `Message-ID`, `Received`,
+/// `MIME-Version`, `Return-Path`, `Delivered-To`).
+///
+/// A table is not taken for mail because its first row happens to read `Subject: x`: its
+/// next line (`ada@example.org,Ada`, `9/2/2024 10:30:00,…`) is not a field, and the first line
+/// that is neither a field nor a continuation decides "no". Memory is one field name.
+struct HeaderBlockSniffer {
+    private enum Place { case lineStart, name, value }
+    private var place = Place.lineStart
+    private var name: [UInt8] = []
+    private var lines = 0
+    private var known: Set<String> = []
+    /// Bytes seen so far.
+    private(set) var consumed = 0
+
+    static let evidence: Set<String> = ["from", "to", "date", "subject", "message-id", "received",
+                                        "mime-version", "return-path", "delivered-to"]
+
+    /// Takes the next bytes; returns the verdict once they settle it, nil while the block goes on.
+    mutating func feed(_ bytes: ArraySlice<UInt8>) -> Bool? {
+        for byte in bytes {
+            consumed += 1
+            switch place {
+            case .lineStart:
+                if byte == 0x0D { continue }   // CR LF and LF alike
+                if byte == 0x0A { return lines > 0 && known.count >= 2 }   // the empty line: the block ends
+                if byte == 0x20 || byte == 0x09 {
+                    guard lines > 0 else { return false }   // a continuation of nothing
+                    place = .value
+                } else if Self.isNameByte(byte) {
+                    name = [Self.lowercased(byte)]
+                    place = .name
+                } else {
+                    return false
+                }
+            case .name:
+                if byte == UInt8(ascii: ":") {
+                    let field = String(decoding: name, as: UTF8.self)
+                    if Self.evidence.contains(field) { known.insert(field) }
+                    place = .value
+                } else if byte == 0x20 && consumed == 5 && name == Array("from".utf8) {
+                    place = .value   // an mbox envelope line, `From sender date`: not a field
+                    lines -= 1
+                } else if Self.isNameByte(byte) && name.count < 128 {
+                    name.append(Self.lowercased(byte))
+                } else {
+                    return false
+                }
+            case .value:
+                if byte == 0 { return false }
+                if byte == 0x0A {
+                    lines += 1
+                    place = .lineStart
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The verdict at the end of the file, or of what was read: a block of fields alone (no
+    /// body) is a message too, if it names enough of them.
+    func finish() -> Bool {
+        place != .name && lines + (place == .value ? 1 : 0) > 0 && known.count >= 2
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
     }
 }

@@ -32,6 +32,8 @@ public enum MailError: Error, Equatable, Sendable, CustomStringConvertible {
     case headerTooLarge(Int)
     case partTooLarge(part: String, limit: Int)
     case tooLarge(limit: Int)
+    /// An mbox of several messages (`From ` lines between them).
+    case mailbox(messages: Int)
 
     public var description: String {
         switch self {
@@ -42,6 +44,9 @@ public enum MailError: Error, Equatable, Sendable, CustomStringConvertible {
         case .headerTooLarge(let limit): return "a header block is longer than \(limit) bytes"
         case .partTooLarge(let part, let limit): return "part \(part) is over \(limit) bytes once decoded"
         case .tooLarge(let limit): return "its attachments are over \(limit) bytes once decoded"
+        case .mailbox(let messages):
+            return "it is an mbox of \(messages) messages, and Tally reads one message per file: split it, one message per file "
+                + "(`git mailsplit -oDIR FILE`, or `formail -s sh -c 'cat > DIR/msg.$FILENO' < FILE`), and drop those"
         }
     }
 }
@@ -84,6 +89,12 @@ public final class MIMEReader {
     private var rootDepth = 0
     private var attachments: [MailAttachment] = []
     private var skipped: [String] = []
+    /// An mbox (the file begins with a `From ` envelope line): where its next message starts,
+    /// the current one ends (see `nextLine`).
+    private var mbox = false
+    private var lookahead: MailLineReader.Line?
+    private var previousWasEmpty = false
+    private var atNextMessage = false
 
     public convenience init(path: String, directory: String, limits: MailLimits = MailLimits()) throws(MailError) {
         let source: FileByteSource
@@ -98,10 +109,72 @@ public final class MIMEReader {
         self.directory = directory
     }
 
+    /// Reads the message. An mbox of one message (a `From ` envelope line first, as `mutt`
+    /// and `formail` save one) is that message; an mbox of several is refused, with their
+    /// count, rather than read in part: `.mailbox`.
     public func read() throws(MailError) -> ParsedMessage {
+        if rootDepth == 0, let first = try lines.next() {
+            if Self.isEnvelope(first.bytes) { mbox = true } else { lookahead = first }
+        }
         var top = MailHeaders()
         _ = try entity(number: rootNumber, depth: rootDepth, defaultType: .textPlain, topHeaders: &top)
+        if atNextMessage {
+            var messages = 2
+            atNextMessage = false
+            while try nextLine() != nil || atNextMessage {
+                if atNextMessage {
+                    messages += 1
+                    atNextMessage = false
+                }
+            }
+            throw .mailbox(messages: messages)
+        }
         return ParsedMessage(headers: top, attachments: attachments, skipped: skipped)
+    }
+
+    /// The next line of the message. In an mbox, a `From ` envelope line after an empty line,
+    /// followed by a header field, starts the next message: this one ends there (nil), and
+    /// `atNextMessage` says why. (Writers of mbox files escape a body's own `From ` lines as
+    /// `>From `; the field after it guards against one that did not.)
+    private func nextLine() throws(MailError) -> MailLineReader.Line? {
+        guard mbox else {
+            if let line = lookahead {
+                lookahead = nil
+                return line
+            }
+            return try lines.next()
+        }
+        guard !atNextMessage else { return nil }
+        let line: MailLineReader.Line
+        if let held = lookahead {
+            lookahead = nil
+            line = held
+        } else if let read = try lines.next() {
+            line = read
+        } else {
+            return nil
+        }
+        if previousWasEmpty && Self.isEnvelope(line.bytes), let next = try lines.next() {
+            if Self.isField(next.bytes) {
+                atNextMessage = true
+                previousWasEmpty = false
+                return nil
+            }
+            lookahead = next
+        }
+        previousWasEmpty = line.bytes.isEmpty
+        return line
+    }
+
+    /// `From sender date`: an mbox's envelope line.
+    static func isEnvelope(_ line: [UInt8]) -> Bool {
+        line.count > 6 && line.starts(with: Array("From ".utf8)) && line[5] != 0x20
+    }
+
+    /// `Name: value`.
+    static func isField(_ line: [UInt8]) -> Bool {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return false }
+        return line[..<colon].allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
     /// A delimiter line: which boundary (its index in `boundaries`) and whether it closes.
@@ -167,7 +240,7 @@ public final class MIMEReader {
     private func headerBlock() throws(MailError) -> (MailHeaders, Delimiter?) {
         var block: [String] = []
         var size = 0
-        while let line = try lines.next() {
+        while let line = try nextLine() {
             if let delimiter = delimiter(line.bytes) { return (MailHeaders(block: block), delimiter) }
             if line.bytes.isEmpty { return (MailHeaders(block: block), nil) }
             size += line.bytes.count
@@ -178,7 +251,7 @@ public final class MIMEReader {
     }
 
     private func skipToDelimiter() throws(MailError) -> Delimiter? {
-        while let line = try lines.next() {
+        while let line = try nextLine() {
             if let delimiter = delimiter(line.bytes) { return delimiter }
         }
         return nil
@@ -230,7 +303,7 @@ public final class MIMEReader {
         var decoded: [UInt8] = []
         var pendingBreak: [UInt8] = []
         var ended: Delimiter?
-        while let line = try lines.next() {
+        while let line = try nextLine() {
             if let delimiter = delimiter(line.bytes) {
                 ended = delimiter
                 break
