@@ -117,7 +117,8 @@ extension TallyConfig.Points {
             for name in map.keys {
                 let key = CourseName.key(name)
                 if let first = seen[key] {
-                    throw map.badValue(name, "names the course \(ConfigTable.quote(first)) names (course names are compared without case, extra spaces or invisible characters); keep one of them")
+                    let line = map.line(of: first).map { " (line \($0))" } ?? ""
+                    throw map.badValue(name, "is the course \(ConfigTable.quote(first))\(line) spelled another way (course names are compared without case, extra spaces or invisible characters); keep one of the two")
                 }
                 seen[key] = name
             }
