@@ -118,9 +118,11 @@ struct CompletionRowTests {
         9/2/2024, <Fay@Example.org> ,Fay,Course 5,https://c.example/6,
         9/2/2024 10:30:00,"gus@example.com",Gus,Course 1,
         9/2/2024 10:30:00,hal@example.com,"Smith, Hal",Course 1,"https://c.example/7,8"
+        9/2/2024 10:30:00,hal@example.com,Hal,course  1,
+        9/2/2024 10:30:00,hal@example.com,Hal,COURSE 1,
         """
         let read = try compare(csv)
-        #expect(read == 8)
+        #expect(read == 10)
         try compare(csv, student: .some(nil))
         try compare(csv, student: "roster-id-1")
         try compare(csv, settings: .init(course: "Fixed Course ✓"))
@@ -379,12 +381,19 @@ struct CompletionRowTests {
         10/1/2024 08:00:00,bob@example.com,Bob,Course 3,
         9/2/2024 10:30:00,bob@example.com,Bob,Course 1,https://c.example/1
         9/3/2024 10:00:00,bob@example.com,Bob,Course 6,
+        9/3/2024 10:05:00,bob@example.com,Bob,course 1,
+        9/3/2024 10:06:00,carol@example.org,Carol,COURSE  1,
+        9/3/2024 10:07:00,carol@example.org,Carol,Course 1 ,
+        9/3/2024 10:08:00,carol@example.org,Carol,Course\u{A0}6,
+        9/3/2024 10:09:00,carol@example.org,Carol,course 6,
         """),
         ("day2.jsonl", [
             #"{"email":"dan@example.org","name":"Dan","course":"Course 1","at":"9/2/2024 10:30:00"}"#,
             #"{"email":"bob@example.com","name":"Bob","course":"Course 2","at":"9/4/2024 10:30:00"}"#,
             #"{"email":"eve@example.org","kind":"manual_award","points":5,"reason":"helped"}"#,
             #"{"email":"eve@example.org","name":"Eve","course":"Course 2","at":"11/4/2024 10:30:00"}"#,
+            #"{"email":"dan@example.org","name":"Dan","course":"COURSE 1","at":"9/5/2024 10:30:00"}"#,
+            #"{"email":"eve@example.org","name":"Eve","course":"course\u00a02","at":"11/5/2024 10:30:00"}"#,
         ].joined(separator: "\n")),
         ("course-4-export.csv", """
         Email,Name
@@ -429,6 +438,17 @@ struct CompletionRowTests {
         days = 1
 
         """,
+        // Spellings of the rows' courses, in the configuration.
+        """
+        [points.courses]
+        "course  1" = 25
+        "COURSE 2" = 50
+        [[badges]]
+        id = "pair"
+        name = "One and two"
+        courses = ["COURSE 1", "course\\u00a02"]
+
+        """,
     ]
 
     @Test("new plain rows decided from their bytes write and fold what Scoring.decide does, then move alike",
@@ -443,6 +463,21 @@ struct CompletionRowTests {
         let points = String(decoding: fast.files["points.jsonl"] ?? [], as: UTF8.self)
         #expect(points.contains(#""change":"revoke""#))
         #expect(points.contains(#""student":"s-bob""#))
+        // Spellings of a course the student has are duplicates (plain rows by the lane, the
+        // padded and non-ASCII ones by the ordinary path); a new student's is applied.
+        let events = String(decoding: fast.files["events.jsonl"] ?? [], as: UTF8.self).split(separator: "\n")
+        func status(_ email: String, _ course: String) -> Substring? {
+            guard let line = events.first(where: { $0.contains(#""email":"\#(email)""#) && $0.contains(#""course":"\#(course)""#) }),
+                  let range = line.range(of: #""status":""#) else { return nil }
+            return line[range.upperBound...].prefix { $0 != "\"" }
+        }
+        #expect(status("bob@example.com", "course 1") == "duplicate")
+        #expect(status("carol@example.org", "COURSE  1") == "applied")
+        #expect(status("carol@example.org", "course 6") == "duplicate")
+        #expect(status("dan@example.org", "COURSE 1") == "duplicate")
+        // Moved to a roster id, shown by the first spelling, once.
+        let bob = fast.state.students(rules: Rules())["s-bob"]?.courses ?? []
+        #expect(bob.filter { CourseName.same($0, "Course 1") } == ["Course 1"])
         if rules.contains("[[caps]]") { #expect(points.contains("(capped: LEARN at most")) }
         if rules.contains("[[badges]]") { #expect(points.contains(#""activity":"BADGE""#)) }
     }
@@ -457,6 +492,9 @@ struct CompletionRowTests {
             ["9/2/2024 10:32:00", "carol@example.org", "Lee, Carol", "Course 2", ""],
             ["9/2/2024 10:33:00", "bob@example.com", "Robert", "Course 2", ""],
             ["9/3/2024 10:00:00", "bob@example.com", "Bob", "Course 6", ""],
+            ["9/3/2024 10:01:00", "bob@example.com", "Bob", "course  6", ""],
+            ["9/3/2024 10:02:00", "carol@example.org", "Carol", "COURSE 1", ""],
+            ["9/3/2024 10:03:00", "carol@example.org", "Carol", "Course\u{A0}1", ""],
             ["9/3/2024 10:00:00", "zoe@example.org", "Zoë", "Course 1", ""],
             ["9/3/2024 10:00:00", " dan@example.org ", "Dan", "Course 1", ""],
             ["9/3/2024 10:00:00", "not an email", "Eve", "Course 1", ""],

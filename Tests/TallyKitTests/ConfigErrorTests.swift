@@ -43,6 +43,9 @@ struct ConfigErrorTests {
         ("points = 3", "points must be a table, not 3 (tally.toml, line 1)"),
         ("[points.courses]\n\"Data 101\" = \"thirty\"",
          #"points.courses.'Data 101' must be an integer, not "thirty" (tally.toml, line 2)"#),
+        ("[points.courses]\n\"Data Literacy 101\" = 30\n\"AI 1\" = 20\n\"DATA  literacy 101\" = 40",
+         #"points.courses.'DATA  literacy 101' is the course "Data Literacy 101" (line 2) spelled another way "#
+            + "(course names are compared without case, extra spaces or invisible characters); keep one of the two (tally.toml, line 4)"),
         ("[site]\nnames = \"nick\"", #"site.names must be one of "first-last-initial", "full", "initials", "#
             + #""anonymous", not "nick" (tally.toml, line 2)"#),
         ("[site]\nnames = 1", #"site.names must be one of "first-last-initial", "full", "initials", "#

@@ -17,16 +17,25 @@ private enum SimpleLeaderboard {
                 rank: rank, name: PublicText.displayName(state.name, isPublic: state.isPublic, style: settings.names),
                 xp: state.xp, level: state.level.map(PublicText.scrubbed).flatMap { $0.isEmpty ? nil : $0 },
                 badges: state.badges.map(PublicText.scrubbed).filter { !$0.isEmpty },
-                courses: Set(state.courses.map(Leaderboard.courseName)).count)
+                courses: Set(state.courses.map { CourseName.key(Leaderboard.courseName($0)) }).count)
         }
-        var boards: [String: [(id: String, state: StudentState)]] = [:]
+        // A board per course (spellings that fold alike are one), named by the least spelling.
+        var byKey: [String: [(id: String, state: StudentState)]] = [:], nameOfKey: [String: String] = [:]
+        for student in students.values {
+            for raw in student.courses {
+                let name = Leaderboard.courseName(raw), key = CourseName.key(name)
+                nameOfKey[key] = min(nameOfKey[key] ?? name, name)
+            }
+        }
         for student in ranked {
             var seen: Set<String> = []
             for raw in student.state.courses {
-                let name = Leaderboard.courseName(raw)
-                if seen.insert(name).inserted { boards[name, default: []].append((student.id, student.state)) }
+                let key = CourseName.key(Leaderboard.courseName(raw))
+                if seen.insert(key).inserted { byKey[key, default: []].append((student.id, student.state)) }
             }
         }
+        var boards: [String: [(id: String, state: StudentState)]] = [:]
+        for (key, members) in byKey { boards[nameOfKey[key]!] = members }
         let names = boards.keys.sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
         // This month: every student with points in it (listed overall or not), by those
         // points, then in board order.

@@ -33,13 +33,14 @@ enum ReferenceBoard {
         func board(of raw: String) -> Int {
             let number = raws.number(of: raw)
             if number < boardOfRaw.count { return boardOfRaw[number] }
-            let name = Leaderboard.courseName(raw)
+            let name = Leaderboard.courseName(raw), key = CourseName.key(name)
             let board: Int
-            if let existing = boardOfName[name] {
+            if let existing = boardOfName[key] {
                 board = existing
+                if name < names[board] { names[board] = name }
             } else {
                 board = names.count
-                boardOfName[name] = board
+                boardOfName[key] = board
                 names.append(name)
                 members.append([])
                 lastFiled.append(-1)

@@ -144,6 +144,44 @@ struct ScoringTests {
         #expect(outcome.events.suffix(2).map(\.status) == [.applied, .duplicate])
     }
 
+    @Test("spellings of one course (case, inner spaces, a no-break space) are one course: awarded once, shown as first spelled")
+    func spellingsOfOneCourse() {
+        var rules = Rules()
+        rules.perCourse = ["DATA LITERACY 101": 30]
+        rules.badges = [.init(id: "dl", name: "Data literate", courses: ["data  literacy 101"])]
+        let (state, outcome) = Self.run([Self.completion("ada@example.org", "Data Literacy 101"),
+                                         Self.completion("ada@example.org", "data literacy 101", minutes: 1),
+                                         Self.completion("bob@example.org", "Data  Literacy 101", minutes: 2),
+                                         Self.completion("bob@example.org", "Data\u{A0}Literacy 101", minutes: 3),
+                                         Self.completion("bob@example.org", "AI 1", minutes: 4)], rules: rules)
+        #expect(outcome.events.map(\.status) == [.applied, .duplicate, .applied, .duplicate, .applied])
+        #expect(outcome.points.map(\.points) == [30, 0, 30, 0, 20])
+        #expect(outcome.points.map { $0.badge ?? $0.activity } == ["LEARN", "dl", "LEARN", "dl", "LEARN"])
+        // The lines keep the course as the row spelled it; the state shows the first spelling.
+        #expect(outcome.events.map { $0.event.course } == ["Data Literacy 101", "data literacy 101", "Data  Literacy 101",
+                                                          "Data\u{A0}Literacy 101", "AI 1"])
+        #expect(outcome.points[2].reason == "completed Data  Literacy 101")
+        let students = state.students(rules: rules)
+        #expect(students["ada@example.org"]?.courses == ["Data Literacy 101"] && students["ada@example.org"]?.xp == 30)
+        #expect(students["bob@example.org"]?.courses == ["Data Literacy 101", "AI 1"] && students["bob@example.org"]?.xp == 50)
+        // The ids still hash the course as written: the spellings are not one event.
+        #expect(Set(outcome.events.map(\.event.id)).count == 5)
+        var folded = State()
+        for record in outcome.events { folded.apply(record) }
+        for record in outcome.points { folded.apply(record) }
+        #expect(folded == state)
+    }
+
+    @Test("two emails of one student, each with a spelling of one course: once between them when a roster joins them")
+    func spellingsMoveToOneStudent() {
+        let (state, outcome) = Self.run([Self.completion("a@example.org", "Data Literacy 101"),
+                                         Self.completion("b@example.org", "data literacy 101", minutes: 1),
+                                         Self.rosterEntry("a@example.org", "S1"), Self.rosterEntry("b@example.org", "S1")])
+        #expect(state.students(rules: Rules())["S1"]?.xp == 20)
+        #expect(state.students(rules: Rules())["S1"]?.courses == ["Data Literacy 101"])
+        #expect(outcome.events.last?.status == .duplicate && outcome.events.last?.event.course == "data literacy 101")
+    }
+
     @Test("a quiz pass unlocks the steps gated on it")
     func quizUnlocks() {
         var rules = Rules()

@@ -111,6 +111,18 @@ extension TallyConfig.Points {
         if let value = try table.int("quiz_passed", atLeast: 0, atMost: most) { quizPassed = value }
         if let value = try table.int("purchase_created", atLeast: 0, atMost: most) { purchaseCreated = value }
         if let value = try table.intMap("courses", atLeast: 0, atMost: most) { courses = value }
+        // One course, one figure: names that fold alike (see `CourseName`) are one course.
+        if courses.count > 1, let map = try table.table("courses") {
+            var seen: [String: String] = [:]
+            for name in map.keys {
+                let key = CourseName.key(name)
+                if let first = seen[key] {
+                    let line = map.line(of: first).map { " (line \($0))" } ?? ""
+                    throw map.badValue(name, "is the course \(ConfigTable.quote(first))\(line) spelled another way (course names are compared without case, extra spaces or invisible characters); keep one of the two")
+                }
+                seen[key] = name
+            }
+        }
     }
 }
 

@@ -76,8 +76,15 @@ extension Engine {
             award = (lane.rules.courseCompleted, "")
         } else {
             let (student, course) = state.plainNames(account: index, course: number)
-            award = Scoring.capped(lane.rules.points(forCourse: course), Activity.learn, for: student, at: row.at,
-                                   &state, lane.rules)
+            // Found by the course's number once a file: by its name, it is folded each time.
+            let points: Int
+            if let known = lane.coursePoints[number] {
+                points = known
+            } else {
+                points = lane.rules.points(forCourse: course)
+                lane.coursePoints[number] = points
+            }
+            award = Scoring.capped(points, Activity.learn, for: student, at: row.at, &state, lane.rules)
         }
         let pointsSeq = state.positions.points.seq + 1
         // The event line's place is not known until the encoder has written it: the entry
@@ -136,6 +143,8 @@ struct PlainLane {
     /// The state's number for `Activity.learn`, once a row of the file has asked for it
     /// (looking the name up for every row took a tenth of a microsecond).
     var learn: Int32?
+    /// The LEARN points of each course met in the file, by the state's number.
+    var coursePoints: [Int32: Int] = [:]
 }
 
 extension FileReport {

@@ -86,6 +86,8 @@ public final class Engine {
                     return (candidate, at)
                 }
                 logger.warning("index.bin is ahead of the ledgers; rebuilding it from the ledgers")
+            } catch let error as Snapshot.CoursesNumberedApart {
+                logger.notice("\(error); rebuilding it from the ledgers, which makes them one course")
             } catch {
                 logger.warning("index.bin could not be read (\(error)); rebuilding it from the ledgers")
             }

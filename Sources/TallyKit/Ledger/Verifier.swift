@@ -136,6 +136,17 @@ public struct Verifier {
         return (count, problems, atEnd)
     }
 
+    /// Whether `listed` names the courses of `folded` in its order once each spellings of
+    /// one course (`CourseName`) are taken as one, the first in its place.
+    static func sameCourses(_ listed: [String], _ folded: [String]) -> Bool {
+        var keys: [String] = []
+        for course in listed {
+            let key = CourseName.key(course)
+            if !keys.contains(key) { keys.append(key) }
+        }
+        return keys == folded.map(CourseName.key)
+    }
+
     /// The fields in which two students differ, as each side has them ("absent" for none).
     static func difference(_ a: StudentState?, _ b: StudentState?) -> (String, String) {
         guard let a, let b else { return (a == nil ? "absent" : "present", b == nil ? "absent" : "present") }
@@ -193,7 +204,7 @@ public struct Verifier {
                     result.summary.append("state.json was written by an earlier Tally, without months (the next run rewrites it)")
                 }
                 var differences: [String] = []
-                var levelsOnly = 0
+                var levelsOnly = 0, spellingsApart = 0
                 for id in Set(mine.keys).union(theirs.keys).sorted() where mine[id] != theirs[id] {
                     // A level is the table's name for an XP: one that differs alone follows a
                     // `[[levels]]` table changed since state.json was written, not the ledgers.
@@ -203,6 +214,15 @@ public struct Verifier {
                             levelsOnly += 1
                             continue
                         }
+                        // Courses listed under two spellings of one course: as a Tally before
+                        // course names were folded wrote them (see `CourseName`).
+                        if Self.sameCourses(kept.courses, folded.courses) {
+                            kept.courses = folded.courses
+                            if kept == folded {
+                                spellingsApart += 1
+                                continue
+                            }
+                        }
                     }
                     let (a, b) = Self.difference(mine[id], theirs[id])
                     differences.append("student \(id): state.json says \(a), the ledgers say \(b); run `tally rebuild` once the cause is known")
@@ -210,6 +230,9 @@ public struct Verifier {
                 result.problems += differences.prefix(20)
                 if levelsOnly > 0 {
                     result.summary.append("state.json names the levels of \(levelsOnly) student\(levelsOnly == 1 ? "" : "s") by an earlier [[levels]] table; the next batch (or `tally rebuild`) writes them by the one in tally.toml")
+                }
+                if spellingsApart > 0 {
+                    result.summary.append("state.json lists spellings of one course apart for \(spellingsApart) student\(spellingsApart == 1 ? "" : "s"), as a Tally before course names were folded wrote it; the next run (or `tally rebuild`) lists each course once")
                 }
                 if differences.isEmpty { result.summary.append("state.json matches the ledgers") }
             }
@@ -232,6 +255,8 @@ public struct Verifier {
             } else {
                 result.problems.append("index.bin differs from the fold of the ledgers; delete it (the next run rebuilds it)")
             }
+        } catch let error as Snapshot.CoursesNumberedApart {
+            result.summary.append("\(error) (the next run rebuilds it from the ledgers)")
         } catch {
             result.problems.append("index.bin cannot be read: \(error); delete it (the next run rebuilds it)")
         }

@@ -12,7 +12,13 @@ public struct Rules: Equatable, Sendable {
     public var quizPassed: Int = 0
     /// Points for a purchase (`[points] purchase_created`); a refund takes them back.
     public var purchaseCreated: Int = 0
-    public var perCourse: [String: Int] = [:]
+    /// `[points.courses]`: course name → its LEARN points, matched to a completion's course
+    /// by their `CourseName` folds (the configuration refuses two names that fold alike).
+    public var perCourse: [String: Int] = [:] {
+        didSet { perCourseByKey = Dictionary(perCourse.map { (CourseName.key($0.key), $0.value) }, uniquingKeysWith: max) }
+    }
+    /// `perCourse` by folded name.
+    private var perCourseByKey: [String: Int] = [:]
     /// Levels sorted by threshold.
     public var levels: [Level] = []
     public var badges: [Badge] = []
@@ -30,7 +36,9 @@ public struct Rules: Equatable, Sendable {
     public init() {}
 
     /// LEARN points for completing `course`.
-    public func points(forCourse course: String) -> Int { perCourse.isEmpty ? courseCompleted : perCourse[course] ?? courseCompleted }
+    public func points(forCourse course: String) -> Int {
+        perCourse.isEmpty ? courseCompleted : perCourse[course] ?? perCourseByKey[CourseName.key(course)] ?? courseCompleted
+    }
 
     /// The name of the highest level whose threshold `xp` reaches.
     public func level(forXP xp: Int) -> String? {

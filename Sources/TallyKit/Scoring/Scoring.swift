@@ -235,7 +235,7 @@ public enum Scoring {
     static func earns(_ badge: Rules.Badge, _ current: StudentState) -> Bool {
         guard !current.badges.contains(badge.id) else { return false }
         let byCount = badge.completions.map { current.courses.count >= $0 } ?? true
-        let byCourses = badge.courses.allSatisfy { current.courses.contains($0) }
+        let byCourses = badge.courses.allSatisfy { name in current.courses.contains { CourseName.same($0, name) } }
         return byCount && byCourses && (badge.completions != nil || !badge.courses.isEmpty)
     }
 

@@ -235,7 +235,8 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
 
     /// The course boards as the students are filed under them: each raw course name is
     /// tidied once (numbered by `StringNumbering`: the listing's strings outlive it; a state's
-    /// students name their courses by number), and names that tidy alike share a board.
+    /// students name their courses by number), and names that tidy to one course (their
+    /// `CourseName` folds agree) share a board.
     private struct Filing {
         let limit: Int
         var raws = StringNumbering(), boardOfRaw: [Int] = [], boardOfName: [String: Int] = [:], boardOfNumber: [Int] = []
@@ -247,13 +248,17 @@ public struct Leaderboard: Sendable, Equatable, Encodable {
         mutating func board(of raw: String) -> Int {
             let number = raws.number(of: raw)
             if number < boardOfRaw.count { return boardOfRaw[number] }
-            let name = Leaderboard.courseName(raw)
+            let name = Leaderboard.courseName(raw), key = CourseName.key(name)
             let board: Int
-            if let existing = boardOfName[name] {
+            if let existing = boardOfName[key] {
                 board = existing
+                // Two spellings of one course: a state names each course once, so only a
+                // state.json of a Tally before course names were folded (`tally render`)
+                // brings them. The board takes the least, whatever order they come in.
+                if name < names[board] { names[board] = name }
             } else {
                 board = names.count
-                boardOfName[name] = board
+                boardOfName[key] = board
                 names.append(name)
                 members.append(TopRows(limit: limit))
             }

@@ -125,10 +125,20 @@ public struct SiteStats: Equatable, Sendable {
         self.completions = completions
         totalXP = xp
         // Courses under the names the boards show them by (`Leaderboard.courseName`: an email
-        // in a course's name is hidden, and names that tidy to the same one are one course).
-        var byName: [String: Int] = [:]
-        for course in courses { byName[Leaderboard.courseName(course.label), default: 0] += course.count }
-        self.courses = byName.map { Count(label: $0.key, count: $0.value) }.sorted { ($1.count, $0.label) < ($0.count, $1.label) }
+        // in a course's name is hidden, and names that tidy to one course are one course,
+        // the least of them shown, as the boards do; a state names each course once, and
+        // only a state.json of a Tally before course names were folded spells one apart).
+        var byKey: [String: Count] = [:]
+        for course in courses {
+            let name = Leaderboard.courseName(course.label)
+            let key = CourseName.key(name)
+            if let known = byKey[key] {
+                byKey[key] = Count(label: min(known.label, name), count: known.count + course.count)
+            } else {
+                byKey[key] = Count(label: name, count: course.count)
+            }
+        }
+        self.courses = byKey.values.sorted { ($1.count, $0.label) < ($0.count, $1.label) }
         levels = rules.levels.map { Count(label: PublicText.scrubbed($0.name), count: perLevel[$0.name] ?? 0) }
         badges = rules.badges.map { Count(label: PublicText.scrubbed($0.name), count: perBadge[$0.id] ?? 0) }
         self.figures = figures

@@ -25,6 +25,15 @@ import Foundation
 /// It is derived data: deleted, damaged or written by another version, it is rebuilt from
 /// the ledgers.
 extension Snapshot {
+    /// `index.bin` numbers two spellings of one course apart (see `CourseName`): written by
+    /// a Tally that compared course names as written. The index is not damaged, only of
+    /// its time: the ledgers are folded again, which makes one course of them.
+    public struct CoursesNumberedApart: Error, CustomStringConvertible, Sendable {
+        public var description: String {
+            "index.bin numbers two spellings of one course apart, as a Tally before course names were folded did"
+        }
+    }
+
     static let indexMagic = Array("TALLYIDX".utf8)
     static let indexEndMagic = Array("TALLYEND".utf8)
 
@@ -236,7 +245,12 @@ extension Snapshot {
         // every access to it then costs a reference count and an exclusivity check.
         var table: [String] = []
         for _ in 0..<(try r.count()) { table.append(try r.string()) }
-        guard let courses = NumberedNames(table) else { throw RecordError("index.bin lists a course twice") }
+        guard let courses = NumberedNames(table, folding: true) else {
+            // Names that differ but fold alike: numbered apart by a Tally before course names
+            // were folded. Not damage; the ledgers are folded again, into one course.
+            if Set(table).count == table.count { throw CoursesNumberedApart() }
+            throw RecordError("index.bin lists a course twice")
+        }
         state.courses = courses
         var activities: [String] = []
         for _ in 0..<(try r.count()) { activities.append(try r.string()) }

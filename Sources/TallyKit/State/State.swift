@@ -57,8 +57,9 @@ public struct State: Equatable, Sendable {
     /// The awards the caps count, built when a cap is first checked (see `CapLedger`).
     var capLedger: CapLedger?
     /// Course names, kept once and numbered: every student's list shares these strings, and
-    /// the completed courses and the grants keep them by number.
-    var courses = NumberedNames()
+    /// the completed courses and the grants keep them by number. Spellings that fold alike
+    /// (`CourseName`) are one course, named by the first spelling met.
+    var courses = NumberedNames(folding: true)
     /// The activities of the grants, by number.
     var activities = NumberedNames()
 
@@ -279,7 +280,11 @@ public struct State: Equatable, Sendable {
         accounts.list[index].applied += 1
         if let name = record.event.name, !name.isEmpty { accounts.list[index].latestName = name }
         if record.event.kind == .courseCompleted, let course = record.event.course {
-            accounts.list[index].courses[courses.number(for: course)] = Int32(entryNumber)
+            // The first completion stays the course's: a second applied line of one course
+            // comes only from a ledger written before course names were folded (two
+            // spellings, each applied), whose awards stand.
+            let number = courses.number(for: course)
+            if !accounts.list[index].courses.contains(number) { accounts.list[index].courses[number] = Int32(entryNumber) }
         }
         if record.event.kind == .quizPassed, let quiz = record.event.quiz { accounts.list[index].passed[quiz] = key }
         tracked.set(entry, for: key, at: found)
