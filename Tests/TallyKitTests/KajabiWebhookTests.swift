@@ -106,7 +106,7 @@ struct KajabiWebhookTests {
     @Test("unknown webhook events are an unknown shape, naming what Tally reads")
     func unknown() {
         for text in [#"{"id": "1", "event": "subscription.cancelled", "payload": {}}"#,
-                     #"{"id": "1", "event": "order_created", "payload": []}"#] {
+                     #"{"id": "1", "event": "subscription_created", "payload": []}"#] {
             #expect(throws: RowRejection.self) { _ = try Self.payload(text) }
             do { _ = try Self.payload(text) } catch let error as RowRejection { #expect(error.reason.hasPrefix("unknown payload shape")) } catch {}
         }
