@@ -289,12 +289,15 @@ struct FrontDoorResponder: HTTPResponder {
         return path == "/healthz" ? "healthz" : path == "/metrics" ? "metrics" : "other"
     }
 
-    /// A path as the log shows it: whatever follows a `t` segment (a token, or a mistyped
-    /// one such as `//kajabi/t/TOKEN`) is never written down.
+    /// A path as the log shows it: whatever follows a `t` segment, in either case (a token,
+    /// or a mistyped one such as `//kajabi/T/TOKEN`), is never written down, nor any segment
+    /// as long as a token (16 characters or more: `/kajabi/TOKEN`, its `t/` forgotten).
     static func shown(_ path: String) -> String {
         let segments = path.prefix(200).split(separator: "/", omittingEmptySubsequences: false)
-        guard let t = segments.firstIndex(of: "t"), t + 1 < segments.endIndex else { return String(path.prefix(200)) }
-        return segments[...t].joined(separator: "/") + "/…"
+        if let t = segments.firstIndex(where: { $0 == "t" || $0 == "T" }), t + 1 < segments.endIndex {
+            return segments[...t].joined(separator: "/") + "/…"
+        }
+        return segments.map { $0.count >= 16 ? "…" : $0 }.joined(separator: "/")
     }
 
     private func client(_ request: Request, _ context: ReceiveContext) -> String? {

@@ -127,12 +127,16 @@ struct FrontDoorTests {
                 == .init(401, "more than one X-Kajabi-Signature header"))
     }
 
-    @Test("logged paths never show what follows a t segment")
+    @Test("logged paths never show what follows a t segment, nor a segment as long as a token")
     func loggedPaths() {
         #expect(FrontDoorResponder.shown("/kajabi/t/secret-token-123456") == "/kajabi/t/…")
         #expect(FrontDoorResponder.shown("//kajabi/t/secret-token-123456") == "//kajabi/t/…")
         #expect(FrontDoorResponder.shown("/kajabi//t/secret-token-123456/x") == "/kajabi//t/…")
         #expect(FrontDoorResponder.shown("/kajabi/site1") == "/kajabi/site1")
+        // Mistyped: a capital T, or the t/ forgotten. A segment as long as a token is hidden.
+        #expect(FrontDoorResponder.shown("/kajabi/T/tok_default_abcdefghijkl") == "/kajabi/T/…")
+        #expect(FrontDoorResponder.shown("/kajabi/tok_default_abcdefghijkl") == "/kajabi/…")
+        #expect(FrontDoorResponder.shown("/kajabi/tok_default_abcdefghijkl/x") == "/kajabi/…/x")
         #expect(FrontDoorResponder.shown("/t") == "/t")
     }
 
