@@ -50,8 +50,9 @@ public enum Column: String, CaseIterable, Sendable, Codable {
         case .lastName: return ["Last name", "Surname", "Family name"]
         case .course: return ["Course", "Course name", "Course title", "Course completed", "Which course"]
         case .completedAt:
-            return ["Completion date", "Completed at", "Completed", "Date completed", "Timestamp", "Submitted at",
-                    "Submission date", "Date", "Created at"]
+            // Microsoft Forms heads its submission time `Completion time`, Typeform `Submit Date (UTC)`.
+            return ["Completion date", "Completed at", "Completed", "Date completed", "Completion time", "Timestamp",
+                    "Submitted at", "Submission date", "Submit date (UTC)", "Submit date", "Date", "Created at"]
         case .certificateURL: return ["Certificate URL", "Certificate", "Certificate link"]
         case .score: return ["Score", "Total score", "Quiz score"]
         case .points: return ["Points", "XP"]
