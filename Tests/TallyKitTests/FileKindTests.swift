@@ -27,6 +27,16 @@ struct FileKindTests {
     func detect(head: [UInt8], name: String, kind: FileKind) {
         #expect(FileKind.detect(head: head, name: name) == kind)
     }
+
+    @Test("a stray control character in a cell (Word's soft line break) is still text; control characters more than one in a hundred are not")
+    func strayControlCharacters() {
+        let softBreak: [UInt8] = Array("Email,Course,Notes\nada@example.com,AI 1,\"line1\u{0B}line2\"\n".utf8)
+        let bell: [UInt8] = Array("Email,Course,Notes\nada@example.com,AI 1,\"bell\u{07}\"\n".utf8)
+        let controls: [UInt8] = [0x01, 0x02, 0x41, 0x42, 0x43, 0x04, 0x05, 0x44, 0x45, 0x46, 0x47, 0x48]
+        #expect(FileKind.detect(head: softBreak, name: "vt.csv") == .csv)
+        #expect(FileKind.detect(head: bell, name: "bell.csv") == .csv)
+        #expect(FileKind.detect(head: controls, name: "data.csv") == .binary)
+    }
 }
 
 /// Captured webhook requests and their HMAC-SHA256 signatures.

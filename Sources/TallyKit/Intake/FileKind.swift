@@ -54,21 +54,24 @@ public enum FileKind: String, Equatable, Sendable {
         return .csv
     }
 
-    /// `.binary` for a NUL or control bytes, `.otherEncoding` for text that is not UTF-8,
-    /// `.csv` (meaning: UTF-8 text) otherwise.
+    /// `.binary` for a NUL, or control characters more than one in a hundred;
+    /// `.otherEncoding` for text that is not UTF-8; `.csv` (meaning: UTF-8 text) otherwise.
     static func sniffText(_ bytes: ArraySlice<UInt8>) -> FileKind {
         if bytes.contains(0) { return .binary }
         // Tolerate a multi-byte character cut at the end of the head.
         let sample = Array(bytes.prefix(bytes.count > 8 ? bytes.count - 4 : bytes.count))
         var iterator = sample.makeIterator()
         var decoder = UTF8()
+        // A stray control character in a cell (Word's soft line break, U+000B, pasted into a
+        // sheet) does not make a file binary; control characters that are more than one in a
+        // hundred do.
+        var scalars = 0, controls = 0
         while true {
             switch decoder.decode(&iterator) {
             case .scalarValue(let scalar):
-                if scalar.value < 0x20 && scalar.value != 0x09 && scalar.value != 0x0A && scalar.value != 0x0D && scalar.value != 0x0C {
-                    return .binary
-                }
-            case .emptyInput: return .csv
+                scalars += 1
+                if scalar.value < 0x20 && ![0x09, 0x0A, 0x0B, 0x0C, 0x0D].contains(scalar.value) { controls += 1 }
+            case .emptyInput: return controls * 100 > scalars ? .binary : .csv
             case .error: return .otherEncoding
             }
         }
