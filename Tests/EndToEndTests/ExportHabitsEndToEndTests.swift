@@ -58,6 +58,29 @@ struct ExportHabitsEndToEndTests {
                                           "course_completed bob@example.com 2024-01-31T15:00:00Z"])
     }
 
+    @Test("a yes/no column taken for the course (Course completed?) rejects its rows with the reason; no course is named Yes")
+    func yesNoCourse() throws {
+        let w = try Workspace()
+        try w.write("inbox/yesno.csv", """
+            Timestamp,Email Address,Which course did you take?,Course completed?
+            1/31/2024 10:00:00,ada@example.com,AI Foundations 1,Yes
+            1/31/2024 11:00:00,bob@example.com,Prompt Design,no
+
+            """)
+        let run = try w.tally("sync")
+        #expect(run.status == 1)
+        let reason = "an answer, not a course name (a \"Course completed?\" question?): name the course column with "
+            + "`[[sources]] columns.course`, or the course with `[[sources]] course`"
+        #expect(try outcome(w).rejected == ["2 the course column holds \"Yes\", " + reason, "3 the course column holds \"no\", " + reason])
+        #expect(try w.ledger("events").isEmpty)
+        // Named, the real course column is read.
+        let named = try Workspace()
+        try named.write("tally.toml", "[[sources]]\nfiles = \"*\"\n[sources.columns]\ncourse = \"Which course did you take?\"\n")
+        try named.write("inbox/yesno.csv", try w.read("data/archive/yesno.csv"))
+        #expect(try named.tally("sync").status == 0)
+        #expect(try named.ledger("events").map { $0["course"] as? String } == ["AI Foundations 1", "Prompt Design"])
+    }
+
     @Test("rows of empty cells, in a CSV and in a workbook, are skipped and the rows after keep their numbers")
     func emptyRows() throws {
         let w = try Workspace()

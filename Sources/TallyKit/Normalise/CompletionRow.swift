@@ -113,7 +113,7 @@ struct CompletionRow {
             }
         }
         guard let index = columns.course, let text = record.bytesInPlace(at: index),
-              let cell = plainCell(text), let course = cell else { return false }
+              let cell = plainCell(text), let course = cell, !RowMapper.isAnswer(course) else { return false }
         return try read(rawEmail, course, name, certificate, at, explicitTime, record.number, body)
     }
 

@@ -89,6 +89,10 @@ public struct RowMapper: Sendable {
             return .success(Event(id: id, kind: kind, email: email, name: name, course: settings.course ?? field(.course).flatMap(nonEmpty),
                                   at: at, source: source, quiz: quiz, score: text))
         }
+        if settings.course == nil, let answer = field(.course).flatMap(nonEmpty), Self.isAnswer(answer) {
+            return .failure(.init("the course column holds \"\(answer)\", an answer, not a course name (a \"Course completed?\" question?): "
+                                  + "name the course column with `[[sources]] columns.course`, or the course with `[[sources]] course`"))
+        }
         if let course = settings.course ?? field(.course).flatMap(nonEmpty) {
             let certificate = field(.certificateURL).flatMap(nonEmpty)
             if let explicitID {
@@ -112,6 +116,28 @@ public struct RowMapper: Sendable {
         }
         return .failure(.init("no course named in this row"))
     }
+
+    /// Whether a course cell is a yes/no answer (`Yes`, `no`, `TRUE`, `x`, `done`): what a
+    /// "Course completed?" column, taken for the course by its alias, holds.
+    static func isAnswer(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { isAnswer(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `isAnswer` of a cell's bytes: one comparison of the length for nearly every course.
+    static func isAnswer(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count <= 5 else { return false }
+        var folded = 0   // the cell's ASCII letters, lowercased, packed into an integer
+        for byte in bytes {
+            guard (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A else { return false }
+            folded = folded << 8 | Int(byte | 0x20)
+        }
+        return answers.contains(folded)
+    }
+
+    private static let answers: Set<Int> = Set(["yes", "no", "y", "n", "true", "false", "x", "done"].map { word in
+        word.utf8.reduce(0) { $0 << 8 | Int($1) }
+    })
 
     private func personName(_ field: (Column) -> String?) -> String? {
         var name = field(.name).flatMap(nonEmpty)
