@@ -84,6 +84,12 @@ struct WatchEndToEndTests {
         let exit = second.waitForExit(seconds: 5)
         #expect(exit?.status == 75, "\(second.log)")
         #expect(try w.tally("sync").status == 75)
+        // data/.lock deleted as "stale": the daemon still holds the directory.
+        try FileManager.default.removeItem(at: w.root.appendingPathComponent("data/.lock"))
+        try w.write("inbox/a.csv", "Email,Course\na@example.org,Course A\n")
+        let sync = try w.tally("sync")
+        #expect(sync.status == 75, "\(sync.stderr)")
+        #expect(sync.stderr.contains("another Tally is using this data directory"))
     }
 
     @Test("a file the watcher never heard of is found by a rescan (SIGUSR1, as after an inotify overflow)")
