@@ -45,9 +45,26 @@ struct VerifyEndToEndTests {
         let verify = try w.tally("verify")
         #expect(verify.status == 1)
         #expect(verify.stderr.contains("events.jsonl ends with a torn line (") && verify.stderr.contains(
-            " bytes without a newline): committed bytes are missing, so it was cut outside Tally (see below)"))
+            " bytes without a newline): committed bytes are missing, so it was cut outside Tally; restore it from a backup"))
         #expect(!verify.stderr.contains("which the next sync cuts"))
         #expect(verify.stderr.contains("but the last commit recorded"))
+    }
+
+    @Test("audit.jsonl cut into its last commit, whose batch state.json reflects: sync refuses, never cutting a durable batch")
+    func auditCutAfterCommit() throws {
+        let w = try Self.synced()
+        try w.write("inbox/more.csv", "Email,Course,Date\ncy@example.org,Ethics,2024-09-02\n")
+        #expect(try w.tally("sync").status == 0)
+        let audit = try w.read("data/audit.jsonl")
+        try w.write("data/audit.jsonl", String(audit.dropLast(5)))
+        let sync = try w.tally("sync")
+        #expect(sync.status == 1)
+        #expect(sync.stderr.contains("audit.jsonl's last commit line is gone (its end was cut), yet state.json reflects that commit"))
+        #expect(try w.xp() == ["ada@example.org": 20, "bob@example.org": 20, "cy@example.org": 20])
+        #expect(try w.ledger("events").count == 3)
+        let verify = try w.tally("verify")
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("audit.jsonl ends with a torn line (") && verify.stderr.contains("so it was cut outside Tally"))
     }
 
     @Test("the last points line cut, the last commit's length edited to fit and the snapshot rebuilt: verify still catches it")

@@ -28,6 +28,15 @@ public final class Engine {
         // Parts of messages a killed run was reading; we hold the lock, so nothing else uses them.
         try? FileManager.default.removeItem(atPath: paths.data + "/tmp")
         ledger = try Ledger(directory: paths.data)
+        // A torn last commit line is a crash before the batch was durable, whose files are still
+        // in the inbox: recovery cuts it. But when `state.json` already reflects that commit
+        // (it is written only after it), the batch was durable and its files archived: the end
+        // of audit.jsonl was cut outside Tally, and cutting the batch would lose it for good.
+        let committed = try ledger.lastCommit()?.auditLength ?? 0
+        if ledger.audit.size > committed, let snapshot = try? Snapshot.statePositions(at: paths.state),
+           snapshot.audit.bytes > committed {
+            throw RecordError("audit.jsonl's last commit line is gone (its end was cut), yet state.json reflects that commit (\(snapshot.audit.bytes) bytes of audit.jsonl against \(committed) left): the file was cut outside Tally; restore it from a backup, then run `tally verify`")
+        }
         for message in try ledger.recover(at: .now()) { logger.warning("recovery: \(message)") }
         state = State()
         try loadState()

@@ -36,6 +36,9 @@ public struct Verifier {
         let auditPath = data + "/audit.jsonl"
         let commit = FileSystem.exists(auditPath)
             ? try Ledger.lastCommit(in: LedgerFile(path: auditPath, chained: true)) : nil
+        // How long audit.jsonl was at the commit state.json reflects: a torn end short of it
+        // lost a commit that made files durable and archived them.
+        let snapshotAudit = (try? Snapshot.statePositions(at: settings.paths.state))?.audit.bytes
         let names = ["events", "points", "unmatched", "rejected", "audit"]
         var sizes: [String: Int] = [:]
         var pointsHead: LineAtEnd?
@@ -48,7 +51,8 @@ public struct Verifier {
             let file = try LedgerFile(path: path, chained: name == "points" || name == "audit")
             sizes[name] = file.size
             let headEnd = name == "points" && commit?.heads["points"] != nil ? commit?.lengths["points"] : nil
-            let (lines, problems, atEnd) = try check(file, name: name, endingAt: headEnd, committed: commit?.lengths[name])
+            let committed = name == "audit" ? snapshotAudit : commit?.lengths[name]
+            let (lines, problems, atEnd) = try check(file, name: name, endingAt: headEnd, committed: committed)
             if name == "points" { pointsHead = atEnd }
             result.problems += problems
             result.summary.append("\(name).jsonl: \(lines) lines" + (file.isChained ? ", hash chain checked" : ""))
@@ -130,7 +134,7 @@ public struct Verifier {
             let torn = "\(name).jsonl ends with a torn line (\(file.size - file.completeLength) bytes without a newline)"
             // Past the last commit it is an interrupted write; within it, committed bytes are gone.
             problems.append(torn + (file.completeLength < committed ?? 0
-                ? ": committed bytes are missing, so it was cut outside Tally (see below)"
+                ? ": committed bytes are missing, so it was cut outside Tally; restore it from a backup"
                 : ": an interrupted write, which the next sync cuts"))
         }
         return (count, problems, atEnd)
