@@ -18,6 +18,10 @@ struct Stats: ParsableCommand {
     func run() throws {
         try reporting {
             let settings = try options.settings()
+            // Read-only: a mistyped --data must not make a folder.
+            guard FileSystem.isDirectory(settings.paths.data) else {
+                throw Failure.failed("\(settings.paths.data) does not exist: nothing to count")
+            }
             let saved = LedgerStats.load(path: settings.paths.stats)
             let stats: LedgerStats
             do {

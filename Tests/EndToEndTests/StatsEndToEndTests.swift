@@ -106,6 +106,15 @@ struct StatsEndToEndTests {
         #expect(!(try w.read("site/stats.html")).contains("secret"))
     }
 
+    @Test("stats reads only: with a data folder that does not exist it says so, exits 1 and makes nothing")
+    func missingData() throws {
+        let w = try Workspace()
+        let run = try w.tally("stats", "--data", "dta")
+        #expect(run.status == 1)
+        #expect(run.stderr == "tally: dta does not exist: nothing to count\n")
+        #expect(!w.exists("dta"))
+    }
+
     @Test("a stats.json left behind by a crash is brought forward over the newer ledger lines")
     func behind() throws {
         let w = try Workspace()
