@@ -81,6 +81,17 @@ struct ExportHabitsEndToEndTests {
         #expect(try named.ledger("events").map { $0["course"] as? String } == ["AI Foundations 1", "Prompt Design"])
     }
 
+    @Test("JSON or a roster saved as UTF-16 goes to failed/ saying what it is and how to save it, not 'no email column'")
+    func utf16JSONAndRoster() throws {
+        func utf16(_ text: String) -> Data { Data([0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }) }
+        let w = try Workspace()
+        try utf16("[{\"email\":\"ada@example.com\",\"course\":\"AI 1\"}]").write(to: w.root.appendingPathComponent("inbox/ps.json"))
+        try utf16("ID\tEmail\tName\r\nS1\tada@example.com\tAda\r\n").write(to: w.root.appendingPathComponent("inbox/roster-u16.txt"))
+        #expect(try w.tally("sync").status == 1)
+        #expect(try w.read("data/failed/ps.json.error.txt").contains("it is JSON saved as UTF-16 (what Windows PowerShell 5 writes"))
+        #expect(try w.read("data/failed/roster-u16.txt.error.txt").contains("it is a roster saved as UTF-16"))
+    }
+
     @Test("rows of empty cells, in a CSV and in a workbook, are skipped and the rows after keep their numbers")
     func emptyRows() throws {
         let w = try Workspace()

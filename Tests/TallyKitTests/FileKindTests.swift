@@ -28,6 +28,21 @@ struct FileKindTests {
         #expect(FileKind.detect(head: head, name: name) == kind)
     }
 
+    @Test("UTF-16 text that is JSON or a roster is said to be so, with how to save it; a UTF-16 table is read")
+    func utf16NotATable() {
+        func utf16(_ text: String, littleEndian: Bool = true) -> [UInt8] {
+            (littleEndian ? [0xFF, 0xFE] : [0xFE, 0xFF]) + text.utf16.flatMap { unit -> [UInt8] in
+                littleEndian ? [UInt8(unit & 0xFF), UInt8(unit >> 8)] : [UInt8(unit >> 8), UInt8(unit & 0xFF)]
+            }
+        }
+        #expect(FileKind.utf16Refusal(head: utf16("\n [{\"email\":\"a@b.co\"}]"), name: "export.json")?
+            .hasPrefix("it is JSON saved as UTF-16 (what Windows PowerShell 5 writes") == true)
+        #expect(FileKind.utf16Refusal(head: utf16("{\"email\":1}", littleEndian: false), name: "x.txt")?.hasPrefix("it is JSON") == true)
+        #expect(FileKind.utf16Refusal(head: utf16("ID\tEmail\tName\r\n"), name: "Roster-Spring.txt")?
+            .hasPrefix("it is a roster saved as UTF-16") == true)
+        #expect(FileKind.utf16Refusal(head: utf16("Email\tCourse\r\n"), name: "export.txt") == nil)
+    }
+
     @Test("a stray control character in a cell (Word's soft line break) is still text; control characters more than one in a hundred are not")
     func strayControlCharacters() {
         let softBreak: [UInt8] = Array("Email,Course,Notes\nada@example.com,AI 1,\"line1\u{0B}line2\"\n".utf8)

@@ -326,6 +326,9 @@ public final class Engine {
         let plain = container == nil
         switch kind {
         case .csv, .tsv, .utf16Text:
+            if kind == .utf16Text, let reason = FileKind.utf16Refusal(head: FileKind.head(path: file.path, count: 512), name: file.name) {
+                throw IntakeError.notATable(file: file.name, reason: reason)
+            }
             var intake = settings.tableIntake(for: file.name)
             intake.readsPlainRowsAsBytes = readsRowsAsBytes
             if let csvThreadFrom { intake.csvThreadFrom = csvThreadFrom }

@@ -87,6 +87,15 @@ private struct FileChunk: @unchecked Sendable {
 }
 
 extension FileKind {
+    /// The first `count` bytes of the file at `path` (fewer when it is shorter; none when it
+    /// cannot be read).
+    static func head(path: String, count: Int) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        return next(count, of: fd)
+    }
+
     /// The kind of the file at `path`: its first 8 KiB sniffed with its name, and, when they
     /// end inside a mail header block, as much more as the block needs (up to
     /// `headerBlockLimit`), read 64 KiB at a time.
@@ -94,11 +103,13 @@ extension FileKind {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return detect(head: [], name: name) }
         defer { close(fd) }
-        func next(_ count: Int) -> [UInt8] {
-            var buffer = [UInt8](repeating: 0, count: count)
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
-            return n > 0 ? Array(buffer[0..<n]) : []
-        }
-        return detect(head: next(8192), name: name, readMore: { next(64 << 10) })
+        return detect(head: next(8192, of: fd), name: name, readMore: { next(64 << 10, of: fd) })
+    }
+
+    /// Up to `count` more bytes of `fd`; none at its end or on an error.
+    private static func next(_ count: Int, of fd: Int32) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
+        return n > 0 ? Array(buffer[0..<n]) : []
     }
 }

@@ -49,9 +49,35 @@ public enum FileKind: String, Equatable, Sendable {
         }
         if ext == "jsonl" || ext == "ndjson" { return .jsonLines }
         if ext == "json" { return .json }
-        if lower.hasPrefix("roster") && (ext == "csv" || ext == "tsv" || ext == "txt") { return .roster }
+        if isRosterName(lower, ext: ext) { return .roster }
         if ext == "tsv" || ext == "tab" { return .tsv }
         return .csv
+    }
+
+    private static func isRosterName(_ lower: String, ext: String) -> Bool {
+        lower.hasPrefix("roster") && (ext == "csv" || ext == "tsv" || ext == "txt")
+    }
+
+    /// Why UTF-16 text (`.utf16Text`) is not read as a completions table, when it is not one:
+    /// a roster (read as UTF-8 only), or JSON (what Windows PowerShell 5's `>` and `Out-File`
+    /// write). Nil for a table, which is read.
+    public static func utf16Refusal(head: [UInt8], name: String) -> String? {
+        let lower = name.lowercased()
+        if isRosterName(lower, ext: lower.split(separator: ".").last.map(String.init) ?? "") {
+            return "it is a roster saved as UTF-16 (Excel's \"Unicode Text\"), and rosters are read as UTF-8: save it as \"CSV UTF-8\" and drop it again"
+        }
+        // The first character that is not white space, in the byte order the BOM gives.
+        let littleEndian = head.starts(with: [0xFF, 0xFE])
+        var index = 2
+        while index + 1 < head.count {
+            let unit = littleEndian ? UInt16(head[index]) | UInt16(head[index + 1]) << 8
+                                    : UInt16(head[index]) << 8 | UInt16(head[index + 1])
+            index += 2
+            if unit == 0x20 || unit == 0x09 || unit == 0x0A || unit == 0x0D { continue }
+            guard unit == 0x7B || unit == 0x5B else { return nil }   // `{` or `[`
+            return "it is JSON saved as UTF-16 (what Windows PowerShell 5 writes with > or Out-File): save it as UTF-8 (Out-File -Encoding utf8, or Set-Content -Encoding utf8) and drop it again"
+        }
+        return nil
     }
 
     /// `.binary` for a NUL, or control characters more than one in a hundred;
