@@ -22,7 +22,7 @@ public enum DateOrder: String, Sendable, Codable, CaseIterable {
 /// - Dotted dates, always day first: `02.09.2024`, `02.09.2024 10:30`.
 /// - Two-digit years in slash and dotted dates (`9/2/24`, as Excel saves a CSV): `00`–`69` are
 ///   2000–2069 and `70`–`99` are 1970–1999, the POSIX `%y` rule. ISO dates need four digits.
-/// - After the time: `AM`/`PM` (any case; hours 1–12); then a zone: `Z`, `UTC`, `GMT`, an
+/// - After the time: `AM`/`PM` or `a.m.`/`p.m.` (any case; hours 1–12); then a zone: `Z`, `UTC`, `GMT`, an
 ///   offset `+02:00`, `+0200`, `+02`, or both (`GMT+1`, `UTC-05:00`).
 /// - Spaces, tabs, no-break spaces (U+00A0, and U+202F which recent ICU puts before `AM`) and a
 ///   leading byte-order mark are tolerated around and between the parts.
@@ -142,8 +142,9 @@ public enum DateParser {
         }
         let beforeMeridiem = scanner.position
         scanner.skipSpaces()
-        let isAM = scanner.consumeWord("am")
-        let isPM = !isAM && scanner.consumeWord("pm")
+        // `AM`, or `a.m.` as Google Sheets writes it in some locales.
+        let isAM = scanner.consumeWord("am") || scanner.consumeWord("a.m.")
+        let isPM = !isAM && (scanner.consumeWord("pm") || scanner.consumeWord("p.m."))
         if isAM || isPM {
             // 12-hour clock: 12 AM is midnight, 12 PM is noon, and 0 or 13 is no such time.
             guard (1...12).contains(hour) else { return nil }
