@@ -151,6 +151,23 @@ struct CommandsEndToEndTests {
         #expect(try w.tally("verify").status == 0)
     }
 
+    @Test("a crash after a new roster's commit, before its copy: the next run puts it in data/roster.csv")
+    func rosterCopyAfterCrash() throws {
+        let w = try Workspace()
+        let first = "id,email,name\nS1,a@x.org,Ann Able\n"
+        let second = "id,email,name\nS1,a@x.org,Ann Able\nS2,b@x.org,Bob Bee\n"
+        try w.write("inbox/roster-1.csv", first)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.read("data/roster.csv") == first)
+        try w.write("inbox/roster-2.csv", second)
+        let crashed = try w.tally("sync", environment: ["TALLY_CRASH_AT": "snapshot-written"])
+        #expect(crashed.status != 0)
+        #expect(try w.read("data/roster.csv") == first)
+        #expect(try w.tally("sync").status == 0)
+        #expect(try w.read("data/roster.csv") == second)
+        #expect(w.list("inbox").isEmpty)
+    }
+
     @Test("a bulk-award table adds MANUAL points with its reasons")
     func bulkAward() throws {
         let w = try Workspace()

@@ -232,7 +232,9 @@ public final class Engine {
             report.outcome = .skipped
             ledger.append(AuditRecord(at: started, action: "file_skipped", file: file.name, sha256: sha, detail: .string(detail)))
             logger.info("\(file.name): \(said); archived without reading")
-            return (report, false)
+            // The roster in force is copied to data/roster.csv again: a crash after its commit,
+            // before the copy, left the one before it there.
+            return (report, kind == .roster)
         }
         report.kind = kind.rawValue
         let checkpoint = ledger.checkpoint()
