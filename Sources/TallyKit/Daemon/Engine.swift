@@ -203,22 +203,13 @@ public final class Engine {
         var report = FileReport(name: file.name, kind: "", outcome: .done)
         let sha: String
         do { sha = try hashFile(file.path) } catch {
-            stats.count(fileAction: "file_failed", milliseconds: nil)
-            let reason = "\(file.name) could not be read: \(error)"
-            report.outcome = .failed(reason: reason)
-            ledger.append(AuditRecord(at: started, action: "file_failed", file: file.name, detail: .string("\(error)")))
-            logger.error("\(reason). Moved to \(settings.paths.failed)/.")
-            return (report, false)
+            return failed(file, reason: "\(file.name) could not be read: \(error)", detail: "\(error)", at: started)
         }
         // An empty file is a copy or download cut short, whatever its name says, and all empty
         // files have one hash: marked done once, every later one would be "processed before".
         if sha == Self.emptySHA256 {
-            let reason = "\(file.name) is empty (0 bytes): a copy or download cut short? Nothing was read."
-            stats.count(fileAction: "file_failed", milliseconds: nil)
-            report.outcome = .failed(reason: reason)
-            ledger.append(AuditRecord(at: started, action: "file_failed", file: file.name, sha256: sha, detail: .string(reason)))
-            logger.error("\(reason) Moved to \(settings.paths.failed)/.")
-            return (report, false)
+            return failed(file, reason: "\(file.name) is empty (0 bytes): a copy or download cut short? Nothing was read.",
+                          sha: sha, at: started)
         }
         // The roster named by `[roster] file` is a roster whatever its name.
         let detected = FileKind.detect(path: file.path, name: file.name)
@@ -283,14 +274,20 @@ public final class Engine {
             try ledger.rollback(to: checkpoint)
             state = try restoredState().0
             stats = statsBefore
-            stats.count(fileAction: "file_failed", milliseconds: nil)
-            let reason = (error as? IntakeError)?.description ?? "\(file.name) could not be read: \(error)"
-            report = FileReport(name: file.name, kind: kind.rawValue, outcome: .failed(reason: reason))
-            ledger.append(AuditRecord(at: .now(), action: "file_failed", file: file.name, sha256: sha, detail: .string(reason)))
-            let whereabouts = file.path == settings.rosterFile ? "The roster file was left where it is." : "Moved to \(settings.paths.failed)/."
-            logger.error("\(reason) \(whereabouts)")
-            return (report, false)
+            return failed(file, kind: kind, reason: (error as? IntakeError)?.description ?? "\(file.name) could not be read: \(error)",
+                          sha: sha, at: .now())
         }
+    }
+
+    /// A file that is set aside unread, or undone: counted, its `file_failed` audit line
+    /// (`detail`, else the reason), and a log line saying where it goes.
+    private func failed(_ file: InboxFile, kind: FileKind? = nil, reason: String, detail: String? = nil, sha: String? = nil,
+                        at time: Timestamp) -> (FileReport, Bool) {
+        stats.count(fileAction: "file_failed", milliseconds: nil)
+        ledger.append(AuditRecord(at: time, action: "file_failed", file: file.name, sha256: sha, detail: .string(detail ?? reason)))
+        let whereabouts = file.path == settings.rosterFile ? "The roster file was left where it is." : "Moved to \(settings.paths.failed)/."
+        logger.error("\(reason)\(reason.hasSuffix(".") ? "" : ".") \(whereabouts)")
+        return (FileReport(name: file.name, kind: kind?.rawValue ?? "", outcome: .failed(reason: reason)), false)
     }
 
     /// Reads one file of `kind`. For an attachment of a message, `file` is the decoded part

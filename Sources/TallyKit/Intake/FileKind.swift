@@ -22,8 +22,7 @@ public enum FileKind: String, Equatable, Sendable {
     /// empty answer: the end of the file), up to `headerBlockLimit`; without it, the head is
     /// taken for the whole file.
     public static func detect(head: [UInt8], name: String, readMore: () -> [UInt8] = { [] }) -> FileKind {
-        let lower = name.lowercased()
-        let ext = lower.split(separator: ".").last.map(String.init) ?? ""
+        let (lower, ext) = nameParts(name)
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
             if ext == "ods" || containsASCII(head, "application/vnd.oasis.opendocument.spreadsheet") { return .ods }
             if ext == "xlsx" || ext == "xlsm" || containsASCII(head, "xl/") || containsASCII(head, "[Content_Types].xml") { return .xlsx }
@@ -58,12 +57,18 @@ public enum FileKind: String, Equatable, Sendable {
         lower.hasPrefix("roster") && (ext == "csv" || ext == "tsv" || ext == "txt")
     }
 
+    /// A file name lowercased, and its extension (after the last dot).
+    private static func nameParts(_ name: String) -> (lower: String, ext: String) {
+        let lower = name.lowercased()
+        return (lower, lower.split(separator: ".").last.map(String.init) ?? "")
+    }
+
     /// Why UTF-16 text (`.utf16Text`) is not read as a completions table, when it is not one:
     /// a roster (read as UTF-8 only), or JSON (what Windows PowerShell 5's `>` and `Out-File`
     /// write). Nil for a table, which is read.
     public static func utf16Refusal(head: [UInt8], name: String) -> String? {
-        let lower = name.lowercased()
-        if isRosterName(lower, ext: lower.split(separator: ".").last.map(String.init) ?? "") {
+        let (lower, ext) = nameParts(name)
+        if isRosterName(lower, ext: ext) {
             return "it is a roster saved as UTF-16 (Excel's \"Unicode Text\"), and rosters are read as UTF-8: save it as \"CSV UTF-8\" and drop it again"
         }
         // The first character that is not white space, in the byte order the BOM gives.
